@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Builds everything into dist/ (what ships) and out/ (tests):
+//   dist/extension.js  extension host (cjs, `vscode` external)
+//   dist/trainer.js    the forked trainer process
+//   dist/cli.js        the `rnn-lab` command
+//   dist/webview/*.js  webview bundles (browser, iife) + their CSS
+//   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld) when the kernels exist
+//   out/test/**        unit tests (node --test) and the integration test entry points
+// `--production` minifies and drops source maps. `--watch` rebuilds on change.
+import { build, context } from 'esbuild';
+import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const exists = (p) => existsSync(join(root, p));
+
+function listTests(dir) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return [];
+  const found = [];
+  for (const name of readdirSync(abs)) {
+    const p = join(abs, name);
+    if (statSync(p).isDirectory()) found.push(...listTests(relative(root, p)));
+    else if (name.endsWith('.ts')) found.push(relative(root, p));
+  }
+  return found;
+}
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', '@tensorflow/*'] };
+
+const builds = [
+  exists('src/extension/extension.ts') && { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  exists('src/trainer/main.ts') && { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
+  exists('src/engine/backends/wasm/worker.ts') && { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
+  exists('src/cli/main.ts') && { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  ...['lab', 'samples'].filter((v) => exists(`webview/${v}/main.ts`)).map((v) => ({
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: { [v]: `webview/${v}/main.ts` },
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+  })),
+  { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],
+    entryPoints: [...listTests('test/unit'), ...listTests('test/integration')].filter((f) => f.endsWith('.ts')),
+    outdir: 'out', outbase: '.' },
+].filter(Boolean);
+
+function buildWasm() {
+  if (!exists('scripts/build-wasm.sh')) return;
+  const r = spawnSync('bash', [join(root, 'scripts/build-wasm.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+if (!watch) {
+  rmSync(join(root, 'out'), { recursive: true, force: true });
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  buildWasm();
+  await Promise.all(builds.map((b) => build(b)));
+} else {
+  buildWasm();
+  for (const b of builds) await (await context(b)).watch();
+  console.log('watching...');
+}

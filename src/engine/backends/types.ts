@@ -1,0 +1,87 @@
+/**
+ * The seam between the training loop and the maths. A Backend instantiates a Network for a
+ * ModelSpec; every backend stores parameters and gradients as one flat array in the canonical
+ * layout of `paramLayout(spec)` (see model/spec.ts), so optimizers, checkpoints and parity tests
+ * work on every backend the same way.
+ */
+import type { ModelSpec, ParamLayout } from '../model/spec';
+
+export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * One minibatch of token ids, batch-major: row b is one sequence, `inputs[b * steps + t]`.
+ * In stream mode each row continues the row of the previous batch (truncated BPTT).
+ */
+export interface TokenBatch {
+  batchSize: number;
+  steps: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  /** 1 where the target counts, 0 for padding (lines mode). Absent: every position counts. */
+  mask?: Float32Array;
+}
+
+export interface PassOptions {
+  /**
+   * Start from the state the previous call left (stream mode, same batch size) instead of zeros.
+   * Either way the final state of this call is kept for the next one.
+   */
+  carryState: boolean;
+  /** Apply dropout (training only). */
+  train?: boolean;
+  /** Seed for this pass's dropout masks, so runs are reproducible. */
+  dropoutSeed?: number;
+}
+
+export interface LossResult {
+  /** Sum of -ln p(target) over counted positions, in nats. */
+  lossSum: number;
+  /** Number of counted positions. */
+  count: number;
+}
+
+/** Stateful single-step evaluation for sampling and the hover; batch of independent streams. */
+export interface Stepper {
+  readonly batchSize: number;
+  /** Feeds one token per stream; returns the logits, `[batchSize * vocabSize]` (a view valid until the next call). */
+  step(tokens: Int32Array): Float32Array;
+  /** Zeros the state of every stream. */
+  reset(): void;
+  /** A copy of the state: per stream, per layer, `stateSizePerLayer` floats (LSTM: h then c). */
+  getState(): Float32Array;
+  setState(state: Float32Array): void;
+  dispose(): void;
+}
+
+export interface Network {
+  readonly spec: ModelSpec;
+  readonly layout: ParamLayout;
+  /** Live view of the parameters, canonical layout. Write into it, then call `paramsChanged()`. */
+  readonly params: FloatArray;
+  /** Live view of the gradients of the last `forwardBackward`, canonical layout (summed over counted positions / count). */
+  readonly grads: FloatArray;
+  /** Tells backends that keep a copy elsewhere (GPU) that `params` was modified. */
+  paramsChanged(): void;
+  /** Forward and backward over a batch; fills `grads` with d(mean loss)/d(params). */
+  forwardBackward(batch: TokenBatch, options: PassOptions): LossResult;
+  /** Forward only (no dropout, no gradients). */
+  evaluate(batch: TokenBatch, options: PassOptions): LossResult;
+  /** Forgets the carried state (next pass starts from zeros). */
+  resetState(): void;
+  createStepper(batchSize: number): Stepper;
+  dispose(): void;
+}
+
+export interface BackendInfo {
+  /** Short id: 'wasm', 'js', 'reference', 'tfjs-node-gpu', ... */
+  name: string;
+  /** What a person reads: "WebAssembly SIMD, 2 threads". */
+  description: string;
+  threads: number;
+}
+
+export interface Backend {
+  readonly info: BackendInfo;
+  createNetwork(spec: ModelSpec): Network;
+  dispose(): void;
+}

@@ -1,0 +1,87 @@
+/**
+ * Model specification and the one parameter layout every backend shares.
+ *
+ * The layout is Keras-compatible so weights move between backends (and to/from Keras):
+ *   [embedding [V,E]]                      only when embeddingSize > 0 (else layer 0 takes one-hot input)
+ *   per layer l:  l{l}.kernel           [in, G*H]
+ *                 l{l}.recurrent_kernel [H,  G*H]
+ *                 l{l}.bias             [G*H]      (GRU: [2, 3H], input bias then recurrent bias, "reset_after")
+ *   output.kernel [Htop, V], output.bias [V]
+ * Gate order: LSTM i,f,c,o (G=4); GRU z,r,h (G=3); vanilla RNN tanh (G=1).
+ * Everything is packed, row-major, with no padding, in one flat array.
+ */
+
+export type CellType = 'lstm' | 'gru' | 'rnn';
+
+export interface ModelSpec {
+  cell: CellType;
+  /** Number of symbols (the vocabulary size, special symbols included). */
+  vocabSize: number;
+  hiddenSize: number;
+  layers: number;
+  /** 0 means one-hot input into layer 0 (the kernel then doubles as an embedding). */
+  embeddingSize: number;
+  /** Dropout probability applied between stacked layers and before the output layer, in training only. */
+  dropout: number;
+}
+
+export interface TensorSlot {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+export interface ParamLayout {
+  slots: TensorSlot[];
+  total: number;
+  byName: Map<string, TensorSlot>;
+}
+
+export function gateCount(cell: CellType): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}
+
+export function layerInputSize(spec: ModelSpec, layer: number): number {
+  if (layer > 0) return spec.hiddenSize;
+  return spec.embeddingSize > 0 ? spec.embeddingSize : spec.vocabSize;
+}
+
+export function paramLayout(spec: ModelSpec): ParamLayout {
+  validateSpec(spec);
+  const slots: TensorSlot[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    slots.push({ name, shape, offset, size });
+    offset += size;
+  };
+  const H = spec.hiddenSize;
+  const G = gateCount(spec.cell);
+  if (spec.embeddingSize > 0) add('embedding', [spec.vocabSize, spec.embeddingSize]);
+  for (let l = 0; l < spec.layers; l++) {
+    add(`l${l}.kernel`, [layerInputSize(spec, l), G * H]);
+    add(`l${l}.recurrent_kernel`, [H, G * H]);
+    add(`l${l}.bias`, spec.cell === 'gru' ? [2, G * H] : [G * H]);
+  }
+  add('output.kernel', [H, spec.vocabSize]);
+  add('output.bias', [spec.vocabSize]);
+  return { slots, total: offset, byName: new Map(slots.map((s) => [s.name, s])) };
+}
+
+export function validateSpec(spec: ModelSpec): void {
+  const int = (v: number, min: number, what: string) => {
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min} (got ${v})`);
+  };
+  if (!['lstm', 'gru', 'rnn'].includes(spec.cell)) throw new RangeError(`unknown cell type "${spec.cell}"`);
+  int(spec.vocabSize, 2, 'vocabSize');
+  int(spec.hiddenSize, 1, 'hiddenSize');
+  int(spec.layers, 1, 'layers');
+  int(spec.embeddingSize, 0, 'embeddingSize');
+  if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new RangeError(`dropout must be in [0, 1) (got ${spec.dropout})`);
+}
+
+/** Floats of recurrent state per sequence for one layer (LSTM carries h and c). */
+export function stateSizePerLayer(spec: ModelSpec): number {
+  return spec.cell === 'lstm' ? 2 * spec.hiddenSize : spec.hiddenSize;
+}

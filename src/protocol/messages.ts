@@ -1,0 +1,223 @@
+/**
+ * Typed messages between the three parties: extension host <-> trainer process (IPC over
+ * child_process.fork) and extension host <-> webviews (postMessage). One name-to-payload map per
+ * direction, so `send('eval', payload)` is checked at compile time on both ends.
+ *
+ * This module must stay dependency-free (no `vscode`, no Node APIs): the webview bundles import it.
+ */
+
+/** Everything a run needs; the CLI, the trainer process and the extension settings all produce this. */
+export interface TrainConfig {
+  cell: 'lstm' | 'gru' | 'rnn';
+  hiddenSize: number;
+  layers: number;
+  /** 0 = one-hot input. */
+  embeddingSize: number;
+  dropout: number;
+  seqLength: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd' | 'momentum' | 'rmsprop' | 'adagrad' | 'adadelta';
+  /** Global-norm gradient clipping; 0 disables. */
+  clipNorm: number;
+  /** Stop after this many optimizer steps (0 = no limit from steps). */
+  steps: number;
+  /** Stop after this many passes over the training text (0 = no limit from epochs). */
+  epochs: number;
+  /** Stop after this many seconds of training (0 = no limit from time). */
+  seconds: number;
+  /** Evaluate (validation loss + a sample) every this many steps, and at the end. */
+  evalInterval: number;
+  sampleLength: number;
+  prime: string;
+  /** 0 = greedy (argmax). */
+  temperature: number;
+  valFraction: number;
+  seed: number;
+  /** Largest vocabulary; rarer characters map to the unknown symbol. */
+  maxVocab: number;
+  backend: 'auto' | 'wasm' | 'js' | 'reference' | 'tfjs';
+  /** 0 = all available cores. */
+  threads: number;
+}
+
+export interface BackendSummary {
+  name: string;
+  description: string;
+  threads: number;
+}
+
+export interface RunStarted {
+  runId: string;
+  sourceName: string;
+  config: TrainConfig;
+  backend: BackendSummary;
+  vocabSize: number;
+  /** The symbols, index = id; special symbols are shown as ⟨unk⟩ etc. */
+  symbols: string[];
+  paramCount: number;
+  trainChars: number;
+  valChars: number;
+  /** ln(V): the loss of a uniform guess, in nats/char. */
+  baselineNats: number;
+  /** Planned number of steps when known (steps or epochs), else 0. */
+  totalSteps: number;
+  stepsPerEpoch: number;
+}
+
+export interface StepMetrics {
+  step: number;
+  epoch: number;
+  /** Mean training cross-entropy of this batch, nats/char. */
+  loss: number;
+  /** Exponential moving average of `loss`. */
+  smoothLoss: number;
+  gradNorm: number;
+  charsPerSec: number;
+  elapsedMs: number;
+  /** Estimated time left; -1 when unknown. */
+  etaMs: number;
+}
+
+export interface EvalMetrics {
+  step: number;
+  epoch: number;
+  /** Validation cross-entropy, nats/char. */
+  valLoss: number;
+  valBitsPerChar: number;
+  /** Training loss (smoothed) at this point, nats/char, for the table. */
+  trainLoss: number;
+  sample: string;
+  prime: string;
+  temperature: number;
+  charsPerSec: number;
+  elapsedMs: number;
+  isBest: boolean;
+}
+
+export interface CheckpointSaved {
+  path: string;
+  step: number;
+  valLoss: number;
+  reason: 'best' | 'final';
+}
+
+export type RunEndReason = 'completed' | 'stopped' | 'diverged' | 'error';
+
+export interface RunFinished {
+  reason: RunEndReason;
+  message: string;
+  step: number;
+  bestValLoss: number;
+  checkpointPath?: string;
+}
+
+/** Trainer process -> extension host. */
+export interface TrainerToHost {
+  ready: { pid: number };
+  started: RunStarted;
+  step: StepMetrics;
+  eval: EvalMetrics;
+  checkpoint: CheckpointSaved;
+  paused: { step: number };
+  resumed: { step: number };
+  finished: RunFinished;
+  /** A problem the user must read (bad input, corrupt checkpoint); the run does not start or ends. */
+  failed: { message: string; detail?: string };
+  log: { level: 'info' | 'warn' | 'error'; message: string };
+  sampleResult: { requestId: number; text: string };
+  probsResult: { requestId: number; probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+}
+
+export type TrainSource =
+  | { kind: 'file'; path: string; name: string }
+  | { kind: 'text'; text: string; name: string };
+
+/** Extension host -> trainer process. */
+export interface HostToTrainer {
+  start: { runId: string; source: TrainSource; config: TrainConfig; checkpointDir: string };
+  pause: Record<string, never>;
+  resume: Record<string, never>;
+  stop: Record<string, never>;
+  sample: { requestId: number; prime: string; length: number; temperature: number };
+  /** Next-symbol distribution after `context` (the hover). */
+  probs: { requestId: number; context: string; top: number };
+}
+
+export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];
+export type TrainerMessage = Envelope<TrainerToHost>;
+export type HostMessage = Envelope<HostToTrainer>;
+
+/** Run state as the host keeps it and replays it to a (re)loaded webview. */
+export type RunStatus = 'starting' | 'running' | 'paused' | 'stopping' | 'completed' | 'stopped' | 'diverged' | 'error' | 'crashed';
+
+export interface RunSnapshot {
+  status: RunStatus;
+  statusMessage: string;
+  started?: RunStarted;
+  /** Downsampled training-loss history (the host caps its length). */
+  steps: StepMetrics[];
+  evals: EvalMetrics[];
+  lastStep?: StepMetrics;
+  checkpoint?: CheckpointSaved;
+}
+
+/** Extension host -> webview. */
+export interface HostToWebview {
+  /** Whole state, sent after the webview says `ready` and whenever a new run starts. */
+  snapshot: RunSnapshot | null;
+  step: StepMetrics;
+  eval: EvalMetrics;
+  status: { status: RunStatus; message: string };
+  checkpoint: CheckpointSaved;
+  sampleResult: { text: string; prime: string; temperature: number };
+}
+
+/** Webview -> extension host. */
+export interface WebviewToHost {
+  ready: Record<string, never>;
+  stop: Record<string, never>;
+  pause: Record<string, never>;
+  resume: Record<string, never>;
+  sample: { prime: string; length: number; temperature: number };
+  openCheckpoint: Record<string, never>;
+}
+
+export type ToWebviewMessage = Envelope<HostToWebview>;
+export type FromWebviewMessage = Envelope<WebviewToHost>;
+
+export function isMessageOf<M>(value: unknown, types: ReadonlyArray<keyof M>): value is Envelope<M> {
+  return typeof value === 'object' && value !== null && 'type' in value && 'payload' in value &&
+    types.includes((value as { type: keyof M }).type);
+}
+
+export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
+  'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'probsResult',
+];
+export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'pause', 'resume', 'stop', 'sample', 'probs'];
+export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = ['ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint'];
+
+export const defaultTrainConfig: TrainConfig = {
+  cell: 'lstm',
+  hiddenSize: 128,
+  layers: 1,
+  embeddingSize: 0,
+  dropout: 0,
+  seqLength: 64,
+  batchSize: 32,
+  learningRate: 0.003,
+  optimizer: 'adam',
+  clipNorm: 5,
+  steps: 1000,
+  epochs: 0,
+  seconds: 0,
+  evalInterval: 100,
+  sampleLength: 200,
+  prime: '',
+  temperature: 0.8,
+  valFraction: 0.1,
+  seed: 1,
+  maxVocab: 96,
+  backend: 'auto',
+  threads: 0,
+};
