@@ -1,0 +1,163 @@
+/**
+ * The RNN Lab commands. `rnnLab.train` decides what to train on (a file the trainer reads itself,
+ * or the editor's text for untitled, unsaved or virtual documents, or the selection) and starts a
+ * run; the rest drive the current run.
+ */
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+import type { TrainSource } from '../protocol/messages';
+import { configSection, readNodePath, readTrainConfig } from './config';
+import { LabPanel } from './labPanel';
+import { showRunProgress } from './progress';
+import type { RunController } from './runController';
+
+export const commandIds = {
+  train: 'rnnLab.train',
+  stop: 'rnnLab.stop',
+  pause: 'rnnLab.pause',
+  resume: 'rnnLab.resume',
+  showLab: 'rnnLab.showLab',
+  sample: 'rnnLab.sample',
+  openCheckpointFolder: 'rnnLab.openCheckpointFolder',
+} as const;
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  controller: RunController;
+  log: vscode.LogOutputChannel;
+}
+
+/** Optional arguments of `rnnLab.sample` (the Lab panel's Sample control sends all three). */
+export interface SampleArgs {
+  prime?: string;
+  length?: number;
+  temperature?: number;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { context, controller } = deps;
+  const register = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
+  return [
+    register(commandIds.train, (arg) => train(deps, arg instanceof vscode.Uri ? arg : undefined)),
+    register(commandIds.stop, () => controller.stop()),
+    register(commandIds.pause, () => controller.pause()),
+    register(commandIds.resume, () => controller.resume()),
+    register(commandIds.showLab, () => LabPanel.createOrShow(context.extensionUri, controller, true)),
+    register(commandIds.sample, (arg) => sample(deps, (arg ?? {}) as SampleArgs)),
+    register(commandIds.openCheckpointFolder, () => openCheckpointFolder(deps)),
+  ];
+}
+
+async function train(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<void> {
+  const { context, controller, log } = deps;
+  const chosen = uri ? await sourceFromUri(uri) : await sourceFromActiveEditor();
+  if (!chosen) return;
+  if (controller.isRunning) {
+    const stopIt = 'Stop and Start New';
+    const answer = await vscode.window.showWarningMessage('RNN Lab: a training run is in progress. Stop it and start a new one?', { modal: true }, stopIt);
+    if (answer !== stopIt) return;
+  }
+  const settings = vscode.workspace.getConfiguration(configSection, chosen.uri);
+  const { config, problems } = readTrainConfig(settings);
+  for (const problem of problems) log.warn(`Setting ignored: ${problem}`);
+  const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
+  if (execPath) log.info(`Trainer runs with ${execPath} (rnnLab.nodePath)`);
+  const checkpointDir = checkpointFolder(context, chosen.uri);
+  log.info(`Training on ${chosen.source.name} (${chosen.source.kind === 'file' ? chosen.source.path : `${chosen.source.text.length} chars of editor text`}); checkpoints in ${checkpointDir}`);
+  controller.start({ source: chosen.source, config, checkpointDir, execPath });
+  LabPanel.createOrShow(context.extensionUri, controller);
+  showRunProgress(controller, chosen.source.name);
+}
+
+interface ChosenSource {
+  source: TrainSource;
+  uri: vscode.Uri;
+}
+
+function displayName(uri: vscode.Uri): string {
+  return path.posix.basename(uri.path) || uri.toString();
+}
+
+/** Saved files on disk are read by the trainer; anything else is sent as the editor's text. */
+function sourceFromDocument(document: vscode.TextDocument): TrainSource {
+  const name = displayName(document.uri);
+  if (document.uri.scheme === 'file' && !document.isUntitled && !document.isDirty) {
+    return { kind: 'file', path: document.uri.fsPath, name };
+  }
+  return { kind: 'text', text: document.getText(), name };
+}
+
+async function sourceFromUri(uri: vscode.Uri): Promise<ChosenSource | undefined> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return { source: sourceFromDocument(open), uri };
+  if (uri.scheme === 'file') return { source: { kind: 'file', path: uri.fsPath, name: displayName(uri) }, uri };
+  try {
+    return { source: sourceFromDocument(await vscode.workspace.openTextDocument(uri)), uri };
+  } catch (error) {
+    void vscode.window.showErrorMessage(`RNN Lab: cannot open ${uri.toString()} as text (${(error as Error).message}).`);
+    return undefined;
+  }
+}
+
+async function sourceFromActiveEditor(): Promise<ChosenSource | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showErrorMessage('RNN Lab: open a text file (or select some text) to train on, then run "Train char-LSTM on this file" again.');
+    return undefined;
+  }
+  const document = editor.document;
+  const selection = editor.selection;
+  if (!selection.isEmpty) {
+    const selected = document.getText(selection);
+    const onSelection = { label: `Train on the selection (${selected.length.toLocaleString('en-US')} chars)`, useSelection: true };
+    const onFile = { label: 'Train on the whole file', useSelection: false };
+    const pick = await vscode.window.showQuickPick([onSelection, onFile], { title: 'RNN Lab: what should the model learn?' });
+    if (!pick) return undefined;
+    if (pick.useSelection) {
+      return { source: { kind: 'text', text: selected, name: `${displayName(document.uri)} (selection)` }, uri: document.uri };
+    }
+  }
+  return { source: sourceFromDocument(document), uri: document.uri };
+}
+
+/** `.rnnlab/` in the file's workspace folder (or the first one); the extension's global storage without a folder. */
+export function checkpointFolder(context: vscode.ExtensionContext, uri?: vscode.Uri): string {
+  const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
+  if (folder && folder.uri.scheme === 'file') return path.join(folder.uri.fsPath, '.rnnlab');
+  return path.join(context.globalStorageUri.fsPath, 'checkpoints');
+}
+
+async function sample(deps: CommandDeps, args: SampleArgs): Promise<string | undefined> {
+  const { context, controller } = deps;
+  if (!controller.hasModel) {
+    void vscode.window.showInformationMessage('RNN Lab: there is no model to sample from yet. Run "RNN Lab: Train char-LSTM on this file" first.');
+    return undefined;
+  }
+  const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
+  const prime = typeof args.prime === 'string' ? args.prime : settings.prime;
+  const length = typeof args.length === 'number' && args.length > 0 ? Math.min(10_000, Math.round(args.length)) : settings.sampleLength;
+  const temperature = typeof args.temperature === 'number' && args.temperature >= 0 ? Math.min(2, args.temperature) : settings.temperature;
+  const text = await controller.sample(prime, length, temperature);
+  if (text === undefined) {
+    void vscode.window.showWarningMessage('RNN Lab: the trainer did not answer the sample request in time.');
+    return undefined;
+  }
+  if (!LabPanel.isOpen) LabPanel.createOrShow(context.extensionUri, controller);
+  return text;
+}
+
+async function openCheckpointFolder(deps: CommandDeps): Promise<void> {
+  const { context, controller } = deps;
+  const checkpoint = controller.runState().checkpointPath;
+  const target = checkpoint ?? checkpointFolder(context, vscode.window.activeTextEditor?.document.uri);
+  try {
+    await fs.stat(target);
+  } catch {
+    void vscode.window.showInformationMessage(`RNN Lab: no checkpoints yet (they go to ${target}).`);
+    return;
+  }
+  const uri = vscode.Uri.file(target);
+  const insideWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+  await vscode.commands.executeCommand(insideWorkspace ? 'revealInExplorer' : 'revealFileInOS', uri);
+}

@@ -1,0 +1,97 @@
+/**
+ * RNN Lab's extension host side: wires the run controller to the commands, views, status bar,
+ * hover and log. It never trains; the trainer runs in its own process (src/trainer).
+ */
+import * as vscode from 'vscode';
+import type { RunSnapshot } from '../protocol/messages';
+import { registerCommands } from './commands';
+import { registerProbabilityHover } from './hover';
+import { LabPanel } from './labPanel';
+import { RunController } from './runController';
+import { isTerminal, type RunState } from './runStore';
+import { SamplesViewProvider } from './samplesView';
+import { RunStatusBar } from './statusBar';
+import { getWebviewOptions } from './webviewHost';
+
+/** What `activate()` returns, for tests and other extensions. */
+export interface RnnLabApi {
+  getRunState(): RunState;
+}
+
+const savedRunKey = 'rnnLab.lastRun';
+/** The history is saved at most this often while a run trains (and at once when it ends). */
+const saveIntervalMs = 5_000;
+
+let controller: RunController | undefined;
+let saveHistory: (() => Thenable<void>) | undefined;
+
+export function activate(context: vscode.ExtensionContext): RnnLabApi {
+  const log = vscode.window.createOutputChannel('RNN Lab', { log: true });
+  const runs = new RunController(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath);
+  controller = runs;
+
+  const saved = context.workspaceState.get<RunSnapshot>(savedRunKey);
+  if (saved && Array.isArray(saved.steps) && Array.isArray(saved.evals)) runs.restore(saved);
+
+  context.subscriptions.push(
+    log,
+    { dispose: () => runs.dispose() },
+    runs.onDidLog(({ level, message }) => log[level](message)),
+    runs.onDidFail(({ message }) => { void vscode.window.showErrorMessage(`RNN Lab: ${message}`); }),
+    new RunStatusBar(runs),
+    registerProbabilityHover(runs),
+    vscode.window.registerWebviewViewProvider(SamplesViewProvider.viewType, new SamplesViewProvider(context.extensionUri, runs)),
+    vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
+        panel.webview.options = getWebviewOptions(context.extensionUri);
+        LabPanel.revive(panel, context.extensionUri, runs);
+      },
+    }),
+    ...registerCommands({ context, controller: runs, log }),
+    trackContextKeys(runs),
+    persistHistory(context, runs),
+  );
+
+  return { getRunState: () => runs.runState() };
+}
+
+export async function deactivate(): Promise<void> {
+  await saveHistory?.();
+  controller?.dispose();
+  controller = undefined;
+}
+
+/** `rnnLab.running`, `rnnLab.paused`, `rnnLab.hasModel` for menus' `when` clauses; set only on change. */
+function trackContextKeys(runs: RunController): vscode.Disposable {
+  const current = new Map<string, boolean>();
+  const set = (key: string, value: boolean) => {
+    if (current.get(key) === value) return;
+    current.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  };
+  const update = () => {
+    set('rnnLab.running', runs.isRunning);
+    set('rnnLab.paused', runs.isPaused);
+    set('rnnLab.hasModel', runs.hasModel);
+  };
+  update();
+  const subscription = runs.onDidUpdate(update);
+  return { dispose: () => subscription.dispose() };
+}
+
+/** Keeps the run's (bounded) history in workspace state so a reloaded window shows it again. */
+function persistHistory(context: vscode.ExtensionContext, runs: RunController): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  const save = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    return context.workspaceState.update(savedRunKey, runs.snapshot ?? undefined);
+  };
+  saveHistory = save;
+  const subscription = runs.onDidUpdate(() => {
+    const snapshot = runs.snapshot;
+    if (snapshot && isTerminal(snapshot.status)) void save();
+    else timer ??= setTimeout(() => void save(), saveIntervalMs);
+  });
+  return { dispose: () => { subscription.dispose(); if (timer) clearTimeout(timer); } };
+}

@@ -1,0 +1,153 @@
+/**
+ * The one place that owns "the current run": its trainer process and its history. Commands, the
+ * Lab panel, the samples view, the status bar and the hover all go through it. No `vscode` import:
+ * the UI subscribes to its events, and unit tests run it against a real forked trainer.
+ */
+import type { TrainConfig, TrainerMessage, ToWebviewMessage, TrainSource } from '../protocol/messages';
+import { Emitter } from './emitter';
+import { isActive, RunStore, type RunState, type TrainerExit } from './runStore';
+import { TrainerClient, type ProbsAnswer } from './trainerClient';
+
+export interface StartRequest {
+  source: TrainSource;
+  config: TrainConfig;
+  checkpointDir: string;
+  /** Another Node binary for the trainer (the `rnnLab.nodePath` setting, trusted workspaces only). */
+  execPath?: string;
+}
+
+export interface RunProblem {
+  /** What the user reads. */
+  message: string;
+  /** Stack or other detail, for the log. */
+  detail?: string;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export class RunController {
+  private readonly store = new RunStore();
+  private client: TrainerClient | undefined;
+  private readonly updates = new Emitter<ToWebviewMessage[]>();
+  private readonly problems = new Emitter<RunProblem>();
+  private readonly logs = new Emitter<{ level: LogLevel; message: string }>();
+
+  /** Webview messages describing each change; the webviews and the status bar render from these. */
+  readonly onDidUpdate = this.updates.event;
+  /** A run failed (bad input, trainer error, trainer crash): the user must be told. */
+  readonly onDidFail = this.problems.event;
+  readonly onDidLog = this.logs.event;
+
+  /** Counts the runs started in this window, so listeners can tell one run from the next. */
+  private runs = 0;
+
+  constructor(private readonly trainerPath: string) {}
+
+  get generation(): number {
+    return this.runs;
+  }
+
+  get snapshot() {
+    return this.store.snapshot;
+  }
+
+  get isRunning(): boolean {
+    const status = this.store.status;
+    return status !== undefined && isActive(status);
+  }
+
+  get isPaused(): boolean {
+    return this.store.status === 'paused';
+  }
+
+  /** A trained (or training) model is there to ask for samples and probabilities. */
+  get hasModel(): boolean {
+    return this.client !== undefined && this.client.alive && this.store.snapshot?.started !== undefined;
+  }
+
+  runState(): RunState {
+    return this.store.runState();
+  }
+
+  /** Restores the history of a run from an earlier window, for the panel to show. */
+  restore(saved: NonNullable<RunController['snapshot']>): void {
+    if (this.store.snapshot) return;
+    this.store.restore(saved, 'Training stopped when the window was reloaded.');
+  }
+
+  /** Starts a new run in a fresh trainer process; any previous trainer is ended first. */
+  start(request: StartRequest): void {
+    this.client?.dispose();
+    this.runs++;
+    const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    this.publish(this.store.begin(`Reading ${request.source.name}…`));
+    const client: TrainerClient = new TrainerClient({
+      trainerPath: this.trainerPath,
+      execPath: request.execPath,
+      onMessage: (message) => { if (client === this.client) this.receive(message); },
+      onExit: (exit) => { if (client === this.client) this.trainerExited(exit); },
+      onStderr: (line) => this.logs.fire({ level: 'warn', message: `trainer: ${line}` }),
+    });
+    this.client = client;
+    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} starting run ${runId} on ${request.source.name}` });
+    client.send('start', { runId, source: request.source, config: request.config, checkpointDir: request.checkpointDir });
+  }
+
+  stop(): boolean {
+    if (!this.isRunning || !this.client?.alive) return false;
+    this.publish(this.store.setStatus('stopping', 'Stopping…'));
+    return this.client.send('stop', {});
+  }
+
+  pause(): boolean {
+    return this.store.status === 'running' && (this.client?.send('pause', {}) ?? false);
+  }
+
+  resume(): boolean {
+    return this.store.status === 'paused' && (this.client?.send('resume', {}) ?? false);
+  }
+
+  /** A sample from the current weights; also shown in the webviews. Undefined when there is no model or no answer. */
+  async sample(prime: string, length: number, temperature: number): Promise<string | undefined> {
+    if (!this.hasModel) return undefined;
+    const text = await this.client!.sample(prime, length, temperature);
+    if (text !== undefined) this.publish([{ type: 'sampleResult', payload: { text, prime, temperature } }]);
+    return text;
+  }
+
+  probs(context: string, top: number, timeoutMs: number): Promise<ProbsAnswer | undefined> {
+    return this.hasModel ? this.client!.probs(context, top, timeoutMs) : Promise.resolve(undefined);
+  }
+
+  dispose(): void {
+    this.client?.dispose();
+    this.client = undefined;
+    this.updates.dispose();
+    this.problems.dispose();
+    this.logs.dispose();
+  }
+
+  private receive(message: TrainerMessage): void {
+    if (message.type === 'log') this.logs.fire(message.payload);
+    if (message.type === 'failed') {
+      if (message.payload.detail) this.logs.fire({ level: 'error', message: message.payload.detail });
+      this.problems.fire({ message: message.payload.message, detail: message.payload.detail });
+    }
+    if (message.type === 'finished') this.logs.fire({ level: 'info', message: `Run ended (${message.payload.reason}): ${message.payload.message}` });
+    this.publish(this.store.apply(message));
+  }
+
+  private trainerExited(exit: TrainerExit & { expected: boolean }): void {
+    this.logs.fire({ level: 'info', message: `Trainer process exited (code ${exit.code}, signal ${exit.signal})` });
+    if (exit.expected) return;
+    const shown = this.store.trainerExited(exit);
+    // Even with nothing new to show, listeners re-check `hasModel` (the hover and menus depend on it).
+    this.updates.fire(shown);
+    const status = shown.find((m) => m.type === 'status');
+    if (status?.type === 'status') this.problems.fire({ message: status.payload.message });
+  }
+
+  private publish(messages: ToWebviewMessage[]): void {
+    if (messages.length > 0) this.updates.fire(messages);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The history of the current run, as the host keeps it and replays it to webviews. Pure logic:
+ * no `vscode`, no Node APIs, so the webviews bundle the same reducer and stay in step with the host.
+ *
+ * Memory is bounded whatever the run length: the training-loss series is halved (adjacent points
+ * averaged) whenever it reaches its cap, old evaluations lose their sample text, and the
+ * evaluation series is halved too once it is very long.
+ */
+import type {
+  CheckpointSaved, EvalMetrics, RunFinished, RunSnapshot, RunStatus, StepMetrics, ToWebviewMessage, TrainerMessage,
+} from '../protocol/messages';
+
+export const stepHistoryCap = 1000;
+export const evalHistoryCap = 1000;
+/** Evaluations that keep their sample text; older ones keep only their numbers. */
+export const samplesKept = 50;
+
+const terminalStatuses: ReadonlySet<RunStatus> = new Set(['completed', 'stopped', 'diverged', 'error', 'crashed']);
+
+export function isTerminal(status: RunStatus): boolean {
+  return terminalStatuses.has(status);
+}
+
+export function isActive(status: RunStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
+}
+
+/** Appends a step; when the series exceeds `cap`, adjacent pairs merge into one point (mean loss, later step). */
+export function appendStep(points: StepMetrics[], step: StepMetrics, cap = stepHistoryCap): StepMetrics[] {
+  const next = [...points, step];
+  return next.length > cap ? halve(next, (a, b) => ({ ...b, loss: (a.loss + b.loss) / 2 })) : next;
+}
+
+/** Appends an evaluation, drops sample text beyond the newest `samplesKept`, keeps every other old point past `cap`. */
+export function appendEval(points: EvalMetrics[], evaluation: EvalMetrics, cap = evalHistoryCap): EvalMetrics[] {
+  let next = [...points, evaluation];
+  const firstWithText = next.length - samplesKept - 1;
+  if (firstWithText >= 0 && next[firstWithText].sample !== '') {
+    next[firstWithText] = { ...next[firstWithText], sample: '' };
+  }
+  if (next.length > cap) next = halve(next, (_a, b) => b);
+  return next;
+}
+
+function halve<T>(points: T[], merge: (a: T, b: T) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i + 1 < points.length; i += 2) out.push(merge(points[i], points[i + 1]));
+  if (points.length % 2 === 1) out.push(points[points.length - 1]);
+  return out;
+}
+
+/** Applies one host-to-webview message to a snapshot. Used by the host and by both webviews. */
+export function reduceSnapshot(snapshot: RunSnapshot | null, message: ToWebviewMessage): RunSnapshot | null {
+  if (message.type === 'snapshot') return message.payload;
+  if (!snapshot) return snapshot;
+  switch (message.type) {
+    case 'step':
+      return { ...snapshot, steps: appendStep(snapshot.steps, message.payload), lastStep: message.payload };
+    case 'eval':
+      return { ...snapshot, evals: appendEval(snapshot.evals, message.payload) };
+    case 'status':
+      return { ...snapshot, status: message.payload.status, statusMessage: message.payload.message };
+    case 'checkpoint':
+      return { ...snapshot, checkpoint: message.payload };
+    case 'sampleResult':
+      return snapshot;
+  }
+}
+
+const finishedStatus: Record<RunFinished['reason'], RunStatus> = {
+  completed: 'completed', stopped: 'stopped', diverged: 'diverged', error: 'error',
+};
+
+/** What tests and other extensions can read about the run (returned from `activate()`). */
+export interface RunState {
+  /** 'idle' before the first run of this window. */
+  status: RunStatus | 'idle';
+  trainerPid?: number;
+  evalCount: number;
+  lastSample?: string;
+  lastValBitsPerChar?: number;
+  step: number;
+  checkpointPath?: string;
+}
+
+export interface TrainerExit {
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all (for example a wrong `rnnLab.nodePath`). */
+  error?: string;
+}
+
+/** The run's state on the host: turns trainer messages into webview messages and keeps the snapshot they build. */
+export class RunStore {
+  private current: RunSnapshot | null = null;
+  private evalCount = 0;
+  private finishedStep = 0;
+  private checkpointPath: string | undefined;
+  private trainerPid: number | undefined;
+
+  get snapshot(): RunSnapshot | null {
+    return this.current;
+  }
+
+  get status(): RunStatus | undefined {
+    return this.current?.status;
+  }
+
+  /** A new run was requested: forget the previous one. */
+  begin(message: string): ToWebviewMessage[] {
+    this.evalCount = 0;
+    this.finishedStep = 0;
+    this.checkpointPath = undefined;
+    this.trainerPid = undefined;
+    return this.emit([{ type: 'snapshot', payload: { status: 'starting', statusMessage: message, steps: [], evals: [] } }]);
+  }
+
+  /** Restores a snapshot saved by an earlier window (the trainer of that run is gone). */
+  restore(saved: RunSnapshot, message: string): void {
+    const status: RunStatus = isActive(saved.status) ? 'stopped' : saved.status;
+    this.current = { ...saved, status, statusMessage: isActive(saved.status) ? message : saved.statusMessage };
+    this.evalCount = saved.evals.length;
+    this.finishedStep = saved.lastStep?.step ?? 0;
+    this.checkpointPath = saved.checkpoint?.path;
+  }
+
+  setStatus(status: RunStatus, message: string): ToWebviewMessage[] {
+    return this.emit([{ type: 'status', payload: { status, message } }]);
+  }
+
+  /** Turns a trainer message into the webview messages that show it (and applies them here). */
+  apply(message: TrainerMessage): ToWebviewMessage[] {
+    switch (message.type) {
+      case 'ready':
+        this.trainerPid = message.payload.pid;
+        return [];
+      case 'started': {
+        const info = message.payload;
+        const plan = info.totalSteps > 0 ? `${info.totalSteps} steps` : 'until a time limit or Stop';
+        return this.emit([{ type: 'snapshot', payload: {
+          status: 'running', statusMessage: `Training on ${info.sourceName} (${plan})`, started: info, steps: [], evals: [],
+        } }]);
+      }
+      case 'step':
+        return this.emit([{ type: 'step', payload: message.payload }]);
+      case 'eval':
+        this.evalCount++;
+        return this.emit([{ type: 'eval', payload: message.payload }]);
+      case 'checkpoint':
+        this.checkpointPath = message.payload.path;
+        return this.emit([{ type: 'checkpoint', payload: message.payload }]);
+      case 'paused':
+        return this.emit([{ type: 'status', payload: { status: 'paused', message: `Paused at step ${message.payload.step}` } }]);
+      case 'resumed':
+        return this.emit([{ type: 'status', payload: { status: 'running', message: `Resumed at step ${message.payload.step}` } }]);
+      case 'finished': {
+        const f = message.payload;
+        this.finishedStep = f.step;
+        if (f.checkpointPath) this.checkpointPath = f.checkpointPath;
+        return this.emit([{ type: 'status', payload: { status: finishedStatus[f.reason], message: f.message } }]);
+      }
+      case 'failed':
+        return this.emit([{ type: 'status', payload: { status: 'error', message: message.payload.message } }]);
+      case 'log':
+      case 'sampleResult':
+      case 'probsResult':
+        return [];
+    }
+  }
+
+  /** The trainer process ended. Unless the run had already ended, that is a crash the user must see. */
+  trainerExited(exit: TrainerExit): ToWebviewMessage[] {
+    this.trainerPid = undefined;
+    if (!this.current || isTerminal(this.current.status)) return [];
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    const message = exit.error !== undefined
+      ? `Trainer process could not run: ${exit.error}`
+      : `Trainer process exited unexpectedly (${how}) at step ${this.step}; last checkpoint: ${this.checkpointPath ?? 'none'}`;
+    return this.setStatus('crashed', message);
+  }
+
+  get step(): number {
+    return Math.max(this.current?.lastStep?.step ?? 0, this.finishedStep);
+  }
+
+  runState(): RunState {
+    const evals = this.current?.evals ?? [];
+    const last = evals[evals.length - 1];
+    return {
+      status: this.current?.status ?? 'idle',
+      trainerPid: this.trainerPid,
+      evalCount: this.evalCount,
+      lastSample: last?.sample,
+      lastValBitsPerChar: last?.valBitsPerChar,
+      step: this.step,
+      checkpointPath: this.checkpointPath,
+    };
+  }
+
+  get lastCheckpoint(): CheckpointSaved | undefined {
+    return this.current?.checkpoint;
+  }
+
+  private emit(messages: ToWebviewMessage[]): ToWebviewMessage[] {
+    for (const m of messages) this.current = reduceSnapshot(this.current, m);
+    return messages;
+  }
+}

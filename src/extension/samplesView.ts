@@ -1,0 +1,17 @@
+/** The "Samples" webview view in the RNN Lab sidebar: the current run's samples, newest first. */
+import * as vscode from 'vscode';
+import type { RunController } from './runController';
+import { connectWebview, getWebviewOptions, webviewHtml } from './webviewHost';
+
+export class SamplesViewProvider implements vscode.WebviewViewProvider {
+  static readonly viewType = 'rnnLab.samples';
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly controller: RunController) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    view.webview.options = getWebviewOptions(this.extensionUri);
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'samples', 'RNN Lab samples');
+    const connection = connectWebview(view.webview, this.controller);
+    view.onDidDispose(() => connection.dispose());
+  }
+}

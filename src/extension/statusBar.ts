@@ -1,0 +1,37 @@
+/** The status-bar item: step and validation bits/char of the current run; a click shows the Lab. */
+import * as vscode from 'vscode';
+import type { RunSnapshot } from '../protocol/messages';
+import type { RunController } from './runController';
+import { describeProgress } from './progressText';
+
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('rnnLab.run', vscode.StatusBarAlignment.Left, 10);
+  private readonly subscription: { dispose(): void };
+  private lastText = '';
+
+  constructor(private readonly controller: RunController) {
+    this.item.name = 'RNN Lab';
+    this.item.command = 'rnnLab.showLab';
+    this.subscription = controller.onDidUpdate(() => this.render(controller.snapshot));
+    this.render(controller.snapshot);
+  }
+
+  private render(snapshot: RunSnapshot | null): void {
+    if (!snapshot) { this.item.hide(); return; }
+    const icon = snapshot.status === 'running' || snapshot.status === 'starting' ? '$(sync~spin)'
+      : snapshot.status === 'paused' ? '$(debug-pause)'
+      : snapshot.status === 'crashed' || snapshot.status === 'error' || snapshot.status === 'diverged' ? '$(error)' : '$(beaker)';
+    const text = `${icon} RNN Lab: ${describeProgress(snapshot)}`;
+    if (text !== this.lastText) {
+      this.lastText = text;
+      this.item.text = text;
+      this.item.tooltip = `RNN Lab: ${snapshot.status}. ${snapshot.statusMessage}\nClick to show the Lab.`;
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

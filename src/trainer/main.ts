@@ -1,0 +1,53 @@
+/**
+ * The trainer process (dist/trainer.js), forked by the extension host for each run. It speaks only
+ * the typed messages of src/protocol/messages.ts over the IPC channel, and it never outlives its
+ * parent: when the channel closes, it exits.
+ */
+import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
+import { corpusFromText, createBackend, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
+import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
+
+if (!process.send) {
+  process.stderr.write('dist/trainer.js is started by the RNN Lab extension (child_process.fork); use dist/cli.js from a shell.\n');
+  process.exit(2);
+}
+
+function envelope<K extends keyof TrainerToHost>(type: K, payload: TrainerToHost[K]) {
+  return { type, payload };
+}
+
+const io: TrainerIo = {
+  send(type, payload) {
+    if (process.connected) process.send!(envelope(type, payload));
+  },
+  sendAndExit(type, payload, exitCode) {
+    if (!process.connected) process.exit(exitCode);
+    process.send!(envelope(type, payload), () => process.exit(exitCode));
+  },
+};
+
+const engine: TrainerEngine = {
+  readCorpus: async (source, config) => {
+    const options = { maxVocab: config.maxVocab, name: source.name };
+    return source.kind === 'file' ? readCorpusFromFile(source.path, options) : corpusFromText(source.text, options);
+  },
+  createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),
+  createRun: (options) => new TrainingRun(options),
+  isUserInputError: (error) => error instanceof UserInputError,
+};
+
+const session = new TrainerSession(engine, io);
+
+process.on('message', (raw: unknown) => {
+  if (!isMessageOf<HostToTrainer>(raw, hostToTrainerTypes)) {
+    io.send('log', { level: 'warn', message: `Ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}` });
+    return;
+  }
+  session.handle(raw);
+});
+// No parent, no purpose: never leave an orphan computing in the background.
+process.on('disconnect', () => process.exit(0));
+process.on('uncaughtException', (error) => session.crash(error));
+process.on('unhandledRejection', (reason) => session.crash(reason));
+
+io.send('ready', { pid: process.pid });

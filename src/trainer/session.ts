@@ -1,0 +1,140 @@
+/**
+ * What the trainer process does with each host message: one run per process, its events forwarded
+ * as typed messages, and the model kept after the run completes so samples and the hover still work.
+ * The engine comes in through `TrainerEngine`, so this logic does not depend on how the engine is
+ * assembled (main.ts wires the real one).
+ */
+import type { HostMessage, HostToTrainer, StepMetrics, TrainConfig, TrainerToHost, TrainSource } from '../protocol/messages';
+import type { Backend } from '../engine/backends/types';
+import type { TrainingRunOptions } from '../engine/train/run';
+import { LatestValueThrottle } from './throttle';
+
+/** The part of a TrainingRun the trainer drives. */
+export interface RunHandle {
+  run(): Promise<TrainerToHost['finished']>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  sample(prime: string, length: number, temperature: number): string;
+  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+}
+
+export interface TrainerEngine {
+  readCorpus(source: TrainSource, config: TrainConfig): Promise<TrainingRunOptions['text']>;
+  createBackend(config: TrainConfig): Promise<Backend>;
+  createRun(options: TrainingRunOptions): RunHandle;
+  /** True for problems with the user's input (empty or binary file, text too short), which get a plain message. */
+  isUserInputError(error: unknown): boolean;
+}
+
+export interface TrainerIo {
+  send<K extends keyof TrainerToHost>(type: K, payload: TrainerToHost[K]): void;
+  /** Sends a last message, then ends the process once it is on its way. */
+  sendAndExit<K extends keyof TrainerToHost>(type: K, payload: TrainerToHost[K], exitCode: number): void;
+}
+
+/** Step messages per second at most; the latest step always gets through. */
+const maxStepMessagesPerSecond = 20;
+
+export class TrainerSession {
+  private run: RunHandle | undefined;
+  private backend: Backend | undefined;
+  private starting = false;
+  private stopRequested = false;
+  private readonly steps: LatestValueThrottle<StepMetrics>;
+
+  constructor(private readonly engine: TrainerEngine, private readonly io: TrainerIo) {
+    this.steps = new LatestValueThrottle(1000 / maxStepMessagesPerSecond, (m) => io.send('step', m));
+  }
+
+  handle(message: HostMessage): void {
+    switch (message.type) {
+      case 'start':
+        void this.start(message.payload);
+        return;
+      // The run reports `paused` once its loop has actually stopped between steps, and `resumed`.
+      case 'pause':
+        if (!this.run) return this.io.send('log', { level: 'warn', message: 'Pause ignored: training has not started yet.' });
+        return this.run.pause();
+      case 'resume':
+        return this.run?.resume();
+      case 'stop':
+        this.stopRequested = true;
+        this.run?.stop();
+        return;
+      case 'sample':
+        return this.sample(message.payload);
+      case 'probs':
+        return this.probs(message.payload);
+    }
+  }
+
+  /** Unexpected failure anywhere in the process: report it with the stack, then end with a non-zero code. */
+  crash(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.steps.dispose();
+    this.io.sendAndExit('failed', { message: `Trainer error: ${e.message}`, detail: e.stack }, 1);
+  }
+
+  private async start({ runId, source, config, checkpointDir }: HostToTrainer['start']): Promise<void> {
+    if (this.run || this.starting) {
+      this.io.send('log', { level: 'error', message: 'This trainer process already has a run; start ignored.' });
+      return;
+    }
+    this.starting = true;
+    try {
+      const text = await this.engine.readCorpus(source, config);
+      this.backend = await this.engine.createBackend(config);
+      const run = this.engine.createRun({
+        runId, sourceName: source.name, text, config, backend: this.backend, checkpointDir,
+        events: {
+          started: (info) => this.io.send('started', info),
+          step: (m) => this.steps.push(m),
+          eval: (m) => { this.steps.flush(); this.io.send('eval', m); },
+          checkpoint: (saved) => this.io.send('checkpoint', saved),
+          log: (level, text) => this.io.send('log', { level, message: text }),
+          paused: (step) => { this.steps.flush(); this.io.send('paused', { step }); },
+          resumed: (step) => this.io.send('resumed', { step }),
+        },
+      });
+      this.run = run;
+      if (this.stopRequested) run.stop();
+      const finished = await run.run();
+      this.steps.flush();
+      // Stop means "done with this model": the process ends and frees its memory and threads.
+      // A run that completes keeps its process, so samples and the hover can still use the model.
+      if (this.stopRequested) this.io.sendAndExit('finished', finished, 0);
+      else this.io.send('finished', finished);
+    } catch (error) {
+      if (this.engine.isUserInputError(error)) {
+        // Nothing was trained or written; this process has no further use.
+        this.steps.dispose();
+        this.io.sendAndExit('failed', { message: (error as Error).message }, 0);
+      } else {
+        this.crash(error);
+      }
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private sample({ requestId, prime, length, temperature }: HostToTrainer['sample']): void {
+    let text = '';
+    try {
+      if (this.run) text = this.run.sample(prime, length, temperature);
+    } catch (error) {
+      this.io.send('log', { level: 'error', message: `Sampling failed: ${(error as Error).message}` });
+    }
+    this.io.send('sampleResult', { requestId, text });
+  }
+
+  private probs({ requestId, context, top }: HostToTrainer['probs']): void {
+    let answer: { probs: Array<{ symbol: string; p: number }>; entropyBits: number } = { probs: [], entropyBits: 0 };
+    try {
+      if (this.run) answer = this.run.nextSymbolProbs(context, top);
+    } catch (error) {
+      this.io.send('log', { level: 'error', message: `Next-character probabilities failed: ${(error as Error).message}` });
+    }
+    this.io.send('probsResult', { requestId, ...answer });
+  }
+}

@@ -1,0 +1,201 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
+import { configSection, extraSettingKeys, readNodePath, readTrainConfig, settingDefaults, trainSettingRules } from '../../src/extension/config';
+import { appendEval, appendStep, reduceSnapshot, RunStore, samplesKept } from '../../src/extension/runStore';
+import { bar, probsMarkdown, visibleSymbol } from '../../src/extension/hoverFormat';
+import { describeProgress } from '../../src/extension/progressText';
+
+const root = join(__dirname, '..', '..', '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+function reader(values: Record<string, unknown>) {
+  return { get: <T>(key: string) => values[key] as T | undefined };
+}
+
+function step(n: number, loss = 2): StepMetrics {
+  return { step: n, epoch: 0, loss, smoothLoss: loss, gradNorm: 1, charsPerSec: 1000, elapsedMs: n * 10, etaMs: 100 };
+}
+
+function evaluation(n: number, sample = `sample ${n}`): EvalMetrics {
+  return { step: n, epoch: 0, valLoss: 1.5, valBitsPerChar: 1.5 / Math.LN2, trainLoss: 1.6, sample, prime: '', temperature: 0.8, charsPerSec: 1, elapsedMs: 1, isBest: true };
+}
+
+const started: RunStarted = {
+  runId: 'r', sourceName: 'a.txt', config: defaultTrainConfig, backend: { name: 'js', description: 'JavaScript', threads: 1 },
+  vocabSize: 10, symbols: [], paramCount: 1234, trainChars: 900, valChars: 100, baselineNats: Math.log(10), totalSteps: 100, stepsPerEpoch: 10,
+};
+
+test('settings in package.json mirror the config module: same keys, types, defaults and bounds', () => {
+  const properties = manifest.contributes.configuration.properties as Record<string, Record<string, unknown>>;
+  const expectedKeys = [...Object.keys(trainSettingRules), ...extraSettingKeys].map((k) => `${configSection}.${k}`).sort();
+  assert.deepEqual(Object.keys(properties).sort(), expectedKeys);
+  for (const [key, rule] of Object.entries(trainSettingRules)) {
+    const p = properties[`${configSection}.${key}`];
+    assert.equal(p.default, settingDefaults[key as keyof TrainConfig], `default of ${key}`);
+    assert.ok(typeof p.description === 'string' && p.description.length > 10, `description of ${key}`);
+    if (rule.kind === 'number') {
+      assert.equal(p.type, rule.integer ? 'integer' : 'number', `type of ${key}`);
+      assert.equal(p.minimum, rule.minimum, `minimum of ${key}`);
+      assert.equal(p.maximum, rule.maximum, `maximum of ${key}`);
+    } else if (rule.kind === 'enum') {
+      assert.deepEqual(p.enum, rule.values, `enum of ${key}`);
+    } else {
+      assert.equal(p.type, 'string');
+    }
+  }
+  assert.equal(properties['rnnLab.nodePath'].scope, 'machine');
+  assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['rnnLab.nodePath']);
+});
+
+test('every contributed command id has a title, the category and is one the extension registers', () => {
+  const ids = (manifest.contributes.commands as Array<{ command: string; category: string; title: string }>).map((c) => c.command);
+  for (const id of ['rnnLab.train', 'rnnLab.stop', 'rnnLab.pause', 'rnnLab.resume', 'rnnLab.showLab', 'rnnLab.sample']) assert.ok(ids.includes(id), id);
+  for (const c of manifest.contributes.commands) assert.equal(c.category, 'RNN Lab');
+  assert.ok(manifest.activationEvents.includes('onWebviewPanel:rnnLab.lab'));
+});
+
+test('readTrainConfig: unset settings give the defaults (the shared ones, evaluating more often)', () => {
+  const { config, problems } = readTrainConfig(reader({}));
+  assert.deepEqual(config, { ...defaultTrainConfig, evalInterval: 50 });
+  assert.deepEqual(problems, []);
+});
+
+test('readTrainConfig: valid values pass through; invalid ones fall back or are clamped, with a reason', () => {
+  const { config, problems } = readTrainConfig(reader({
+    hiddenSize: 64, cell: 'gru', learningRate: 0.01, prime: 'The ',
+    layers: 99, batchSize: 3.6, optimizer: 'lbfgs', temperature: 'hot', backend: 'wasm',
+  }));
+  assert.equal(config.hiddenSize, 64);
+  assert.equal(config.cell, 'gru');
+  assert.equal(config.learningRate, 0.01);
+  assert.equal(config.prime, 'The ');
+  assert.equal(config.backend, 'wasm');
+  assert.equal(config.layers, 8, 'clamped to the maximum');
+  assert.equal(config.batchSize, 4, 'rounded to a whole number');
+  assert.equal(config.optimizer, defaultTrainConfig.optimizer);
+  assert.equal(config.temperature, defaultTrainConfig.temperature);
+  assert.equal(problems.length, 4);
+  assert.ok(problems.some((p) => p.startsWith('rnnLab.optimizer')));
+});
+
+test('readTrainConfig: a run with no limit at all gets the default step budget', () => {
+  const { config, problems } = readTrainConfig(reader({ steps: 0, epochs: 0, seconds: 0 }));
+  assert.equal(config.steps, defaultTrainConfig.steps);
+  assert.equal(problems.length, 1);
+  assert.equal(readTrainConfig(reader({ steps: 0, seconds: 30 })).config.steps, 0);
+});
+
+test('readNodePath is honoured only in trusted workspaces', () => {
+  assert.equal(readNodePath(reader({ nodePath: ' /opt/node/bin/node ' }), true), '/opt/node/bin/node');
+  assert.equal(readNodePath(reader({ nodePath: '/opt/node/bin/node' }), false), undefined);
+  assert.equal(readNodePath(reader({ nodePath: '' }), true), undefined);
+});
+
+test('appendStep keeps the history bounded and averages merged losses', () => {
+  let points: StepMetrics[] = [];
+  for (let i = 1; i <= 10_000; i++) points = appendStep(points, step(i, i % 2 === 0 ? 1 : 3), 100);
+  assert.ok(points.length <= 100 && points.length >= 50, `length ${points.length}`);
+  assert.equal(points[points.length - 1].step, 10_000, 'the newest step is always kept');
+  for (let i = 1; i < points.length; i++) assert.ok(points[i].step > points[i - 1].step, 'steps stay ordered');
+  // Merged points average alternating 1 and 3 losses to 2.
+  assert.ok(Math.abs(points[0].loss - 2) < 1e-12);
+});
+
+test('appendEval drops old sample text but keeps every value until the cap', () => {
+  let evals: EvalMetrics[] = [];
+  for (let i = 1; i <= samplesKept + 10; i++) evals = appendEval(evals, evaluation(i));
+  assert.equal(evals.length, samplesKept + 10);
+  assert.equal(evals.filter((e) => e.sample !== '').length, samplesKept);
+  assert.equal(evals[evals.length - 1].sample, `sample ${samplesKept + 10}`);
+  assert.equal(evals[0].sample, '');
+  let many: EvalMetrics[] = [];
+  for (let i = 1; i <= 300; i++) many = appendEval(many, evaluation(i), 100);
+  assert.ok(many.length <= 100);
+  assert.equal(many[many.length - 1].step, 300);
+});
+
+test('RunStore follows a run from start to finish and reports its state', () => {
+  const store = new RunStore();
+  assert.equal(store.runState().status, 'idle');
+  store.begin('Reading a.txt');
+  assert.equal(store.status, 'starting');
+  store.apply({ type: 'ready', payload: { pid: 42 } });
+  const shown = store.apply({ type: 'started', payload: started });
+  assert.equal(shown[0].type, 'snapshot');
+  assert.equal(store.status, 'running');
+  store.apply({ type: 'step', payload: step(10) });
+  store.apply({ type: 'eval', payload: evaluation(10, 'hello') });
+  store.apply({ type: 'paused', payload: { step: 10 } });
+  assert.equal(store.status, 'paused');
+  store.apply({ type: 'resumed', payload: { step: 10 } });
+  store.apply({ type: 'checkpoint', payload: { path: '/w/.rnnlab/a-best.json', step: 10, valLoss: 1.5, reason: 'best' } });
+  store.apply({ type: 'step', payload: step(20) });
+  store.apply({ type: 'finished', payload: { reason: 'completed', message: 'Done', step: 20, bestValLoss: 1.5 } });
+  const state = store.runState();
+  assert.deepEqual(state, {
+    status: 'completed', trainerPid: 42, evalCount: 1, lastSample: 'hello', lastValBitsPerChar: 1.5 / Math.LN2, step: 20, checkpointPath: '/w/.rnnlab/a-best.json',
+  });
+  assert.deepEqual(store.trainerExited({ code: 0, signal: null }), [], 'the exit of a finished run is no crash');
+});
+
+test('RunStore reports a killed trainer as a crash with the step and the last checkpoint', () => {
+  const store = new RunStore();
+  store.begin('Reading');
+  store.apply({ type: 'started', payload: started });
+  store.apply({ type: 'step', payload: step(37) });
+  const shown = store.trainerExited({ code: null, signal: 'SIGKILL' });
+  assert.equal(store.status, 'crashed');
+  assert.equal(shown[0].type, 'status');
+  assert.match(store.snapshot!.statusMessage, /^Trainer process exited unexpectedly \(signal SIGKILL\) at step 37; last checkpoint: none$/);
+});
+
+test('RunStore: a failure before the start is an error, and its later exit is not a crash', () => {
+  const store = new RunStore();
+  store.begin('Reading');
+  store.apply({ type: 'failed', payload: { message: 'empty.txt is empty; give a text file with some content.' } });
+  assert.equal(store.status, 'error');
+  assert.deepEqual(store.trainerExited({ code: 0, signal: null }), []);
+  assert.equal(store.status, 'error');
+});
+
+test('the webview reducer rebuilds the same snapshot as the host from the messages it receives', () => {
+  const store = new RunStore();
+  let mirrored = reduceSnapshot(null, store.begin('Reading')[0]);
+  const feed = [
+    { type: 'started', payload: started }, { type: 'step', payload: step(1) }, { type: 'eval', payload: evaluation(1) },
+    { type: 'paused', payload: { step: 1 } }, { type: 'finished', payload: { reason: 'stopped', message: 'Stopped', step: 1, bestValLoss: 1 } },
+  ] as const;
+  for (const message of feed) for (const m of store.apply(message)) mirrored = reduceSnapshot(mirrored, m);
+  assert.deepEqual(mirrored, store.snapshot);
+  assert.equal(mirrored?.status, 'stopped');
+});
+
+test('restoring a saved run that was still training shows it as stopped', () => {
+  const store = new RunStore();
+  store.restore({ status: 'running', statusMessage: 'x', started, steps: [step(5)], evals: [evaluation(5)], lastStep: step(5) }, 'Training stopped when the window was reloaded.');
+  assert.equal(store.status, 'stopped');
+  assert.equal(store.runState().evalCount, 1);
+  assert.equal(store.runState().step, 5);
+});
+
+test('progress text shows the step of the total and the latest val bits/char', () => {
+  const snapshot = { status: 'running' as const, statusMessage: '', started, steps: [], evals: [evaluation(50)], lastStep: step(60) };
+  assert.equal(describeProgress(snapshot), `step 60/100 · val ${(1.5 / Math.LN2).toFixed(2)} bits/char`);
+});
+
+test('hover markdown: visible names for whitespace, escaped table cells, bars and entropy', () => {
+  assert.equal(visibleSymbol(' '), '␣ space');
+  assert.equal(visibleSymbol('\n'), '↵ newline');
+  assert.equal(visibleSymbol('\u0001'), 'U+0001');
+  assert.equal(bar(1), '█'.repeat(20));
+  assert.equal(bar(0), '');
+  assert.equal(bar(0.5), '█'.repeat(10));
+  const md = probsMarkdown({ probs: [{ symbol: '|', p: 0.6 }, { symbol: ' ', p: 0.3 }], entropyBits: 1.23 }, 16);
+  const lines = md.split('\n');
+  assert.ok(lines.includes('| 1 | \\| | 60.0% | ' + '█'.repeat(12) + ' |'), md);
+  assert.ok(lines.includes('| 2 | ␣ space | 30.0% | ' + '█'.repeat(6) + ' |'), md);
+  assert.match(md, /Entropy: \*\*1\.23 bits\*\* \(uniform guess: 4\.00 bits\)/);
+});

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultTrainConfig, type StepMetrics, type TrainerMessage, type TrainerToHost } from '../../src/protocol/messages';
+import { LatestValueThrottle } from '../../src/trainer/throttle';
+import { TrainerSession, type RunHandle, type TrainerEngine } from '../../src/trainer/session';
+import type { TrainingRunOptions } from '../../src/engine/train/run';
+
+test('throttle: the first value goes at once, a burst sends only its latest value, one interval later', async () => {
+  const sent: number[] = [];
+  const throttle = new LatestValueThrottle<number>(40, (v) => sent.push(v));
+  throttle.push(1);
+  for (let i = 2; i <= 100; i++) throttle.push(i);
+  assert.deepEqual(sent, [1]);
+  await sleep(80);
+  assert.deepEqual(sent, [1, 100]);
+  throttle.dispose();
+});
+
+test('throttle: flush sends the held value now, and nothing is sent twice', () => {
+  const sent: number[] = [];
+  let now = 0;
+  const throttle = new LatestValueThrottle<number>(50, (v) => sent.push(v), () => now);
+  throttle.push(1);
+  throttle.push(2);
+  throttle.flush();
+  throttle.flush();
+  assert.deepEqual(sent, [1, 2]);
+  now = 1000;
+  throttle.push(3);
+  assert.deepEqual(sent, [1, 2, 3]);
+  throttle.dispose();
+});
+
+test('throttle: at most one value per interval however many arrive', async () => {
+  const sent: number[] = [];
+  const throttle = new LatestValueThrottle<number>(20, (v) => sent.push(v));
+  const started = Date.now();
+  let i = 0;
+  while (Date.now() - started < 200) { throttle.push(i++); await sleep(1); }
+  throttle.flush();
+  assert.ok(i > 50, `pushed ${i}`);
+  assert.ok(sent.length <= 200 / 20 + 2, `sent ${sent.length}`);
+  assert.equal(sent[sent.length - 1], i - 1, 'the latest value always gets through');
+});
+
+/** A scripted run: steps on a timer until stopped or done, like the engine's loop does. */
+class ScriptedRun implements RunHandle {
+  private stopped = false;
+  private paused = false;
+  constructor(private readonly options: TrainingRunOptions, private readonly totalSteps: number) {}
+  async run(): Promise<TrainerToHost['finished']> {
+    let step = 0;
+    let reportedPause = false;
+    while (step < this.totalSteps && !this.stopped) {
+      await sleep(1);
+      if (this.paused !== reportedPause) {
+        reportedPause = this.paused;
+        if (this.paused) this.options.events.paused?.(step); else this.options.events.resumed?.(step);
+      }
+      if (this.paused) continue;
+      step++;
+      const m: StepMetrics = { step, epoch: 0, loss: 3, smoothLoss: 3, gradNorm: 1, charsPerSec: 1, elapsedMs: step, etaMs: 1 };
+      this.options.events.step?.(m);
+    }
+    return { reason: this.stopped ? 'stopped' : 'completed', message: 'done', step, bestValLoss: 1 };
+  }
+  pause() { this.paused = true; }
+  resume() { this.paused = false; }
+  stop() { this.stopped = true; }
+  sample(prime: string, length: number) { return prime + 'x'.repeat(length); }
+  nextSymbolProbs() { return { probs: [{ symbol: 'a', p: 1 }], entropyBits: 0 }; }
+}
+
+class InputProblem extends Error {}
+
+function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
+  const messages: TrainerMessage[] = [];
+  const exits: number[] = [];
+  const engine: TrainerEngine = {
+    readCorpus: async () => { if (options.failWith) throw options.failWith; return {} as TrainingRunOptions['text']; },
+    createBackend: async () => ({ info: { name: 'fake', description: 'fake', threads: 1 } }) as never,
+    createRun: (runOptions) => new ScriptedRun(runOptions, options.totalSteps ?? 30),
+    isUserInputError: (error) => error instanceof InputProblem,
+  };
+  const session = new TrainerSession(engine, {
+    send: (type, payload) => messages.push({ type, payload } as TrainerMessage),
+    sendAndExit: (type, payload, code) => { messages.push({ type, payload } as TrainerMessage); exits.push(code); },
+  });
+  const start = () => session.handle({ type: 'start', payload: { runId: 'r', source: { kind: 'text', text: 'abc', name: 't' }, config: defaultTrainConfig, checkpointDir: '/tmp/none' } });
+  const ofType = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as Array<Extract<TrainerMessage, { type: K }>>;
+  return { session, messages, exits, start, ofType };
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out waiting');
+    await sleep(5);
+  }
+}
+
+test('session: a run ends with finished, after the last step was sent, and its process stays', async () => {
+  const h = harness({ totalSteps: 30 });
+  h.start();
+  await until(() => h.ofType('finished').length === 1);
+  const steps = h.ofType('step');
+  assert.equal(steps[steps.length - 1].payload.step, 30, 'the final step is flushed before finished');
+  assert.ok(steps.length < 30, `steps are throttled (${steps.length} sent)`);
+  assert.equal(h.messages[h.messages.length - 1].type, 'finished');
+  assert.deepEqual(h.exits, [], 'the process stays for samples and the hover');
+});
+
+test('session: stop, pause and resume reach the run; samples and probabilities answer by request id', async () => {
+  const h = harness({ totalSteps: 1_000_000 });
+  h.start();
+  await until(() => h.ofType('step').length > 0);
+  h.session.handle({ type: 'pause', payload: {} });
+  await until(() => h.ofType('paused').length === 1);
+  const pausedAt = h.ofType('paused')[0].payload.step;
+  await sleep(30);
+  assert.equal(h.ofType('step').at(-1)!.payload.step, pausedAt, 'no steps while paused');
+  h.session.handle({ type: 'resume', payload: {} });
+  await until(() => h.ofType('resumed').length === 1);
+  h.session.handle({ type: 'sample', payload: { requestId: 7, prime: 'ab', length: 3, temperature: 1 } });
+  assert.deepEqual(h.ofType('sampleResult')[0].payload, { requestId: 7, text: 'abxxx' });
+  h.session.handle({ type: 'probs', payload: { requestId: 8, context: 'a', top: 5 } });
+  assert.equal(h.ofType('probsResult')[0].payload.requestId, 8);
+  h.session.handle({ type: 'stop', payload: {} });
+  await until(() => h.ofType('finished').length === 1);
+  assert.equal(h.ofType('finished')[0].payload.reason, 'stopped');
+  assert.deepEqual(h.exits, [0], 'a stopped run ends its process cleanly');
+});
+
+test('session: bad input gives a plain failed message and a clean exit; other errors exit non-zero with the stack', async () => {
+  const bad = harness({ failWith: new InputProblem('empty.txt is empty; give a text file with some content.') });
+  bad.start();
+  await until(() => bad.exits.length === 1);
+  assert.deepEqual(bad.ofType('failed')[0].payload, { message: 'empty.txt is empty; give a text file with some content.' });
+  assert.deepEqual(bad.exits, [0]);
+
+  const broken = harness({ failWith: new TypeError('boom') });
+  broken.start();
+  await until(() => broken.exits.length === 1);
+  const failed = broken.ofType('failed')[0].payload;
+  assert.match(failed.message, /boom/);
+  assert.match(failed.detail ?? '', /TypeError: boom/);
+  assert.deepEqual(broken.exits, [1]);
+});

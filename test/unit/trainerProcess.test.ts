@@ -1,0 +1,138 @@
+// The real trainer process (dist/trainer.js, built by `npm run build`) driven over IPC, as the extension drives it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultTrainConfig, type TrainConfig, type TrainerMessage } from '../../src/protocol/messages';
+import { TrainerClient } from '../../src/extension/trainerClient';
+import { RunController, type RunProblem } from '../../src/extension/runController';
+
+const trainerPath = join(__dirname, '..', '..', '..', 'dist', 'trainer.js');
+const text = 'the cat sat on the mat. the dog sat on the log. '.repeat(120);
+const tiny: TrainConfig = {
+  ...defaultTrainConfig, hiddenSize: 16, seqLength: 16, batchSize: 4, steps: 30, evalInterval: 10, sampleLength: 20, backend: 'js', threads: 1,
+};
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'rnnlab-test-'));
+}
+
+test('a forked trainer trains, evaluates, checkpoints, finishes, then answers samples and probabilities', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
+  const dir = tempDir();
+  const messages: TrainerMessage[] = [];
+  let exit: { code: number | null; signal: string | null; expected: boolean } | undefined;
+  const client = new TrainerClient({ trainerPath, onMessage: (m) => messages.push(m), onExit: (e) => { exit = e; } });
+  const of = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as Array<Extract<TrainerMessage, { type: K }>>;
+  try {
+    client.send('start', { runId: 't1', source: { kind: 'text', text, name: 'cats.txt' }, config: tiny, checkpointDir: dir });
+    await until(() => of('finished').length === 1 || of('failed').length > 0, 'the run to finish');
+    assert.deepEqual(of('failed'), []);
+    assert.equal(of('ready')[0].payload.pid, client.pid);
+    const started = of('started')[0].payload;
+    assert.equal(started.sourceName, 'cats.txt');
+    assert.equal(started.totalSteps, 30);
+    assert.ok(started.vocabSize > 10 && started.paramCount > 0 && started.backend.description.length > 0);
+    assert.ok(Math.abs(started.baselineNats - Math.log(started.vocabSize)) < 1e-9);
+    assert.equal(of('step').at(-1)!.payload.step, 30, 'the last step reaches the host');
+    assert.equal(of('eval').length, 3);
+    const finished = of('finished')[0].payload;
+    assert.equal(finished.reason, 'completed');
+    assert.equal(finished.step, 30);
+    assert.ok(of('eval').at(-1)!.payload.valLoss < started.baselineNats, 'the model learned something');
+    assert.ok(finished.checkpointPath && existsSync(finished.checkpointPath), 'a checkpoint was written');
+
+    const sample = await client.sample('the ', 25, 0.5);
+    assert.equal(typeof sample, 'string');
+    assert.ok(sample!.length >= 25, `sample: ${JSON.stringify(sample)}`);
+    const probs = await client.probs('the ca', 5);
+    assert.ok(probs && probs.probs.length === 5);
+    const total = probs!.probs.reduce((sum, p) => sum + p.p, 0);
+    assert.ok(total > 0 && total <= 1 + 1e-6);
+    for (let i = 1; i < probs!.probs.length; i++) assert.ok(probs!.probs[i].p <= probs!.probs[i - 1].p, 'sorted by probability');
+    assert.ok(probs!.entropyBits >= 0 && probs!.entropyBits <= Math.log2(started.vocabSize) + 1e-9);
+    assert.equal(exit, undefined, 'the trainer stays for samples and the hover');
+  } finally {
+    client.dispose();
+    await until(() => exit !== undefined, 'the trainer to exit after disconnect', 5000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(exit!.expected, true);
+});
+
+test('stop ends a long run as stopped; bad input fails with a plain message and writes nothing', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
+  const dir = tempDir();
+  const controller = new RunController(trainerPath);
+  const problems: RunProblem[] = [];
+  controller.onDidFail((p) => problems.push(p));
+  try {
+    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
+    await until(() => controller.runState().evalCount >= 1, 'the first evaluation');
+    assert.equal(controller.runState().status, 'running');
+    assert.ok(controller.pause());
+    await until(() => controller.runState().status === 'paused', 'pause');
+    assert.ok(controller.resume());
+    await until(() => controller.runState().status === 'running', 'resume');
+    const pid = controller.runState().trainerPid!;
+    assert.ok(controller.stop());
+    await until(() => controller.runState().status === 'stopped', 'stop');
+    await until(() => !processExists(pid), 'the stopped trainer to exit');
+    assert.equal(controller.runState().status, 'stopped', 'a stop is not a crash');
+    assert.equal(controller.hasModel, false);
+    assert.ok(controller.runState().checkpointPath, 'the stopped run left a checkpoint');
+    assert.equal(problems.length, 0, JSON.stringify(problems));
+
+    const emptyDir = join(dir, 'empty-run');
+    controller.start({ source: { kind: 'text', text: '  \n\t \n', name: 'blank.txt' }, config: tiny, checkpointDir: emptyDir });
+    await until(() => problems.length > 0, 'the failure');
+    assert.match(problems[0].message, /blank\.txt.*whitespace/);
+    assert.equal(controller.runState().status, 'error');
+    await sleep(300);
+    assert.equal(controller.runState().status, 'error', 'its exit is not reported as a crash');
+    assert.equal(problems.length, 1);
+    assert.equal(existsSync(emptyDir), false, 'nothing written');
+  } finally {
+    controller.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a killed trainer is reported as a crash with its step, and a new run can start', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
+  const dir = tempDir();
+  const controller = new RunController(trainerPath);
+  const problems: RunProblem[] = [];
+  controller.onDidFail((p) => problems.push(p));
+  try {
+    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
+    await until(() => (controller.snapshot?.lastStep?.step ?? 0) > 5 && controller.runState().trainerPid !== undefined, 'some steps');
+    const pid = controller.runState().trainerPid!;
+    process.kill(pid, 'SIGKILL');
+    await until(() => controller.runState().status === 'crashed', 'the crash to be noticed');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /^Trainer process exited unexpectedly \(signal SIGKILL\) at step \d+; last checkpoint: /);
+    assert.equal(controller.snapshot?.statusMessage, problems[0].message);
+    assert.equal(controller.hasModel, false, 'no trainer, no hover');
+    assert.equal(await controller.probs('the', 3, 500), undefined);
+
+    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: tiny, checkpointDir: dir });
+    await until(() => controller.runState().status === 'completed', 'the new run to complete');
+    assert.equal(controller.runState().step, 30);
+    assert.ok(readdirSync(dir).length > 0, 'checkpoints written');
+  } finally {
+    controller.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,179 @@
+/**
+ * The Lab panel: status, numbers, the loss chart, the latest sample and the Sample control.
+ * It renders only the RunSnapshot it rebuilds from host messages (with the host's own reducer);
+ * the skeleton is built once and updated in place, so typing in the Sample control never loses focus.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
+import { reduceSnapshot } from '../../src/extension/runStore';
+import { LossChart } from '../shared/chart';
+import { el, setText } from '../shared/dom';
+import { formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
+import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
+import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
+
+type TextField = HTMLElement & { value: string };
+
+const saved = loadState();
+let snapshot: RunSnapshot | null = saved?.snapshot ?? null;
+const sampleInputs = (saved?.extras ?? {}) as { prime?: string; length?: string; temperature?: string };
+
+// ---- skeleton ----
+const title = el('h1', {}, 'RNN Lab');
+const statusLine = el('p', { class: 'status' });
+const statusMessage = el('span', { class: 'status-message' });
+
+const stopButton = el('vscode-button', { secondary: '' }, 'Stop');
+const pauseButton = el('vscode-button', { secondary: '' }, 'Pause');
+const folderButton = el('vscode-button', { secondary: '', title: 'Show the checkpoint folder' }, 'Checkpoints');
+stopButton.addEventListener('click', () => postToHost('stop', {}));
+pauseButton.addEventListener('click', () => postToHost(snapshot?.status === 'paused' ? 'resume' : 'pause', {}));
+folderButton.addEventListener('click', () => postToHost('openCheckpoint', {}));
+
+function stat(label: string): { node: HTMLElement; value: HTMLElement } {
+  const value = el('span', { class: 'stat-value' }, '–');
+  return { node: el('div', { class: 'stat' }, el('span', { class: 'stat-label' }, `${label}: `), value), value };
+}
+const stats = {
+  step: stat('Step'), epoch: stat('Epoch'), elapsed: stat('Elapsed'), eta: stat('ETA'), speed: stat('Speed'),
+  params: stat('Parameters'), vocab: stat('Vocabulary'), backend: stat('Backend'), train: stat('Train loss'),
+  val: stat('Validation'), points: stat('Validation points'), baseline: stat('Random guess'),
+};
+
+const canvas = el('canvas', { class: 'chart', role: 'img', 'aria-label': 'Training and validation loss by step' });
+const readout = el('div', { class: 'chart-readout' }, '\u00a0');
+const chart = new LossChart(canvas, readout);
+const legend = el('div', { class: 'legend' },
+  legendItem('raw', 'training loss per batch'), legendItem('smooth', 'training loss, moving average'),
+  legendItem('val', 'validation loss'), legendItem('baseline', 'random guess ln(V)'));
+
+function legendItem(kind: string, label: string): HTMLElement {
+  return el('span', { class: 'legend-item' }, el('span', { class: `swatch swatch-${kind}` }), label);
+}
+
+const latestHeading = el('h2', {}, 'Latest sample');
+const latestBody = el('div', { class: 'latest-sample' });
+const earlierHeading = el('h2', {}, 'Earlier samples');
+const earlierBody = el('div');
+
+// Sample control: temperature 0-2 (0 = greedy), prime text, length.
+const temperatureInput = el('input', { type: 'range', min: '0', max: '2', step: '0.05', value: sampleInputs.temperature ?? '0.8', 'aria-label': 'Temperature' });
+const temperatureValue = el('span', { class: 'temperature-value' });
+const primeInput = el('vscode-textfield', { placeholder: 'prime text (optional)', 'aria-label': 'Prime text' }) as TextField;
+const lengthInput = el('vscode-textfield', { type: 'number', min: '1', max: '10000', value: sampleInputs.length ?? '200', 'aria-label': 'Sample length' }) as TextField;
+const sampleButton = el('vscode-button', {}, 'Sample');
+const freshSample = el('div', { class: 'fresh-sample' });
+primeInput.setAttribute('value', sampleInputs.prime ?? '');
+const showTemperature = () => setText(temperatureValue, Number(temperatureInput.value) === 0 ? 'T 0 (greedy)' : `T ${Number(temperatureInput.value).toFixed(2)}`);
+temperatureInput.addEventListener('input', () => { showTemperature(); remember(); });
+primeInput.addEventListener('input', remember);
+lengthInput.addEventListener('input', remember);
+sampleButton.addEventListener('click', () => {
+  const length = Math.max(1, Math.min(10_000, Math.round(Number(lengthInput.value) || 200)));
+  setText(freshSample, 'Sampling…');
+  postToHost('sample', { prime: primeInput.value ?? '', length, temperature: Number(temperatureInput.value) });
+});
+showTemperature();
+
+function remember(): void {
+  sampleInputs.prime = primeInput.value;
+  sampleInputs.length = lengthInput.value;
+  sampleInputs.temperature = temperatureInput.value;
+  saveState({ snapshot, extras: sampleInputs });
+}
+
+const empty = el('p', { class: 'empty' }, 'No run yet. Open a text file and run "RNN Lab: Train char-LSTM on this file".');
+const runView = el('div', {},
+  el('div', { class: 'toolbar' }, statusLine, el('span', { class: 'buttons' }, pauseButton, stopButton, folderButton)),
+  statusMessage,
+  el('div', { class: 'stats' }, ...Object.values(stats).map((s) => s.node)),
+  el('div', { class: 'chart-box' }, canvas), legend, readout,
+  latestHeading, latestBody,
+  el('details', { class: 'sample-control', open: '' },
+    el('summary', {}, 'Sample from the current weights'),
+    el('div', { class: 'sample-inputs' },
+      el('label', {}, 'Temperature ', temperatureInput, temperatureValue),
+      el('label', {}, 'Prime ', primeInput),
+      el('label', {}, 'Length ', lengthInput),
+      sampleButton),
+    freshSample),
+  earlierHeading, earlierBody,
+);
+document.getElementById('app')!.append(title, empty, runView);
+
+// ---- rendering ----
+let renderedEvalCount = -1;
+let renderedStarted: unknown;
+
+function render(): void {
+  const s = snapshot;
+  empty.hidden = s !== null;
+  runView.hidden = s === null;
+  if (!s) return;
+  const started = s.started;
+  setText(title, started ? `RNN Lab: ${started.sourceName}` : 'RNN Lab');
+  setText(statusLine, `Status: ${s.status}`);
+  statusLine.className = `status status-${s.status}`;
+  setText(statusMessage, s.statusMessage);
+  const active = s.status === 'running' || s.status === 'paused' || s.status === 'starting';
+  toggle(stopButton, active);
+  toggle(pauseButton, s.status === 'running' || s.status === 'paused');
+  setText(pauseButton, s.status === 'paused' ? 'Resume' : 'Pause');
+  // Only a live trainer can sample: one that trains, is paused, or completed (stopping ends the process).
+  toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed'));
+
+  const last = s.lastStep;
+  const lastEval = s.evals[s.evals.length - 1];
+  const total = started?.totalSteps ?? 0;
+  setText(stats.step.value, last ? (total > 0 ? `${formatInt(last.step)}/${formatInt(total)}` : formatInt(last.step)) : '–');
+  setText(stats.epoch.value, last ? formatEpoch(last.epoch) : '–');
+  setText(stats.elapsed.value, last ? formatDuration(last.elapsedMs) : '–');
+  setText(stats.eta.value, last && active ? formatDuration(last.etaMs) : '–');
+  setText(stats.speed.value, last ? `${formatCompact(last.charsPerSec)} chars/s` : '–');
+  setText(stats.params.value, started ? formatInt(started.paramCount) : '–');
+  setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
+  setText(stats.backend.value, started ? started.backend.description : '–');
+  setText(stats.train.value, last ? `${last.smoothLoss.toFixed(3)} nats/char (${natsToBits(last.smoothLoss).toFixed(2)} bits/char)` : '–');
+  setText(stats.val.value, lastEval ? `val ${lastEval.valBitsPerChar.toFixed(2)} bits/char (${lastEval.valLoss.toFixed(3)} nats/char)` : 'not measured yet');
+  setText(stats.points.value, String(s.evals.length));
+  setText(stats.baseline.value, started ? `${started.baselineNats.toFixed(2)} nats/char (${natsToBits(started.baselineNats).toFixed(2)} bits/char)` : '–');
+
+  chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total });
+
+  if (s.evals.length !== renderedEvalCount || started !== renderedStarted) {
+    renderedEvalCount = s.evals.length;
+    renderedStarted = started;
+    latestBody.replaceChildren(...(lastEval && lastEval.sample !== ''
+      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval))]
+      : [el('p', { class: 'empty' }, 'The first sample appears at the first evaluation.')]));
+    const earlier = sampleList(s.evals, 1);
+    earlierHeading.hidden = earlier.childElementCount === 0;
+    earlierBody.replaceChildren(earlier);
+  }
+}
+
+function toggle(button: HTMLElement, enabled: boolean): void {
+  if (enabled) button.removeAttribute('disabled'); else button.setAttribute('disabled', '');
+}
+
+let renderQueued = false;
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; render(); });
+}
+
+onHostMessage((message: ToWebviewMessage) => {
+  if (message.type === 'sampleResult') {
+    const { text, prime, temperature } = message.payload;
+    freshSample.replaceChildren(sampleText(text, prime), el('div', { class: 'sample-meta' }, `fresh sample · ${temperature === 0 ? 'greedy (T 0)' : `T ${temperature}`}`));
+    return;
+  }
+  snapshot = reduceSnapshot(snapshot, message);
+  saveState({ snapshot, extras: sampleInputs });
+  scheduleRender();
+});
+
+render();
+postToHost('ready', {});

@@ -1,0 +1,51 @@
+/** Axis maths for the loss chart: ranges and "nice" tick values. Pure, so it is unit-tested in Node. */
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** Ticks at 1, 2 or 5 times a power of ten, covering [min, max] with about `count` steps. */
+export function niceTicks(range: Range, count = 5): number[] {
+  const span = range.max - range.min;
+  if (!(span > 0) || !Number.isFinite(span)) return [range.min];
+  const rough = span / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const first = Math.ceil(range.min / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let v = first; v <= range.max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/**
+ * The y range of the loss chart: the smoothed training loss, the validation loss and the ln(V)
+ * baseline, padded a little. Raw per-batch losses are left out on purpose: one noisy batch would
+ * otherwise squash the curves everyone reads (raw points outside are clipped when drawn).
+ */
+export function lossRange(smoothed: number[], validation: number[], baseline: number | undefined): Range {
+  const values = [...smoothed, ...validation, ...(baseline !== undefined ? [baseline] : [])].filter(Number.isFinite);
+  if (values.length === 0) return { min: 0, max: 1 };
+  let min = Math.min(...values);
+  let max = Math.max(...values);
+  if (max - min < 1e-6) { min -= 0.5; max += 0.5; }
+  const pad = 0.05 * (max - min);
+  return { min: Math.max(0, min - pad), max: max + pad };
+}
+
+/** The x range: the planned number of steps when known, so the curve fills the chart as training goes. */
+export function stepRange(lastStep: number, totalSteps: number): Range {
+  return { min: 0, max: Math.max(1, totalSteps > 0 ? Math.max(totalSteps, lastStep) : lastStep) };
+}
+
+/** Index of the point whose x is nearest to `x` (points sorted by x); -1 when empty. */
+export function nearestIndex(xs: number[], x: number): number {
+  if (xs.length === 0) return -1;
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid; else hi = mid;
+  }
+  return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
+}

@@ -1,0 +1,32 @@
+/** Sample cards (newest first), shared by the Lab panel and the sidebar view. */
+import type { EvalMetrics } from '../../src/protocol/messages';
+import { el } from './dom';
+import { formatInt } from './format';
+
+export function sampleMeta(e: EvalMetrics): string {
+  const temperature = e.temperature === 0 ? 'greedy (T 0)' : `T ${e.temperature}`;
+  return `step ${formatInt(e.step)} · val ${e.valBitsPerChar.toFixed(2)} bits/char · ${temperature}${e.isBest ? ' · best so far' : ''}`;
+}
+
+/** The sample text with its priming text marked, so readers see where the model took over. */
+export function sampleText(sample: string, prime: string): HTMLElement {
+  const pre = el('pre', { class: 'sample-text' });
+  if (prime !== '' && sample.startsWith(prime)) {
+    pre.append(el('span', { class: 'prime', title: 'priming text' }, prime), sample.slice(prime.length));
+  } else {
+    pre.append(sample);
+  }
+  return pre;
+}
+
+export function sampleCard(e: EvalMetrics): HTMLElement {
+  return el('li', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, sampleMeta(e)), sampleText(e.sample, e.prime));
+}
+
+/** Cards for the evaluations that still carry their text, newest first, skipping the first `skip`. */
+export function sampleList(evals: EvalMetrics[], skip = 0, limit = 50): HTMLElement {
+  const list = el('ol', { class: 'sample-list' });
+  const withText = evals.filter((e) => e.sample !== '').reverse().slice(skip, skip + limit);
+  for (const e of withText) list.append(sampleCard(e));
+  return list;
+}

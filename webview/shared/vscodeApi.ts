@@ -1,0 +1,48 @@
+/** The webview's side of the typed channel to the extension host, and its saved state. */
+import type { HostToWebview, RunSnapshot, ToWebviewMessage, WebviewToHost } from '../../src/protocol/messages';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const api = acquireVsCodeApi();
+
+export function postToHost<K extends keyof WebviewToHost>(type: K, payload: WebviewToHost[K]): void {
+  api.postMessage({ type, payload });
+}
+
+const hostMessageTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
+
+export function onHostMessage(handler: (message: ToWebviewMessage) => void): void {
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const data = event.data as { type?: unknown } | null;
+    if (data && typeof data === 'object' && hostMessageTypes.includes(data.type as keyof HostToWebview)) handler(data as ToWebviewMessage);
+  });
+}
+
+export interface SavedState {
+  snapshot: RunSnapshot | null;
+  /** Per-view extras (the Sample control's inputs). */
+  extras?: Record<string, unknown>;
+}
+
+export function loadState(): SavedState | undefined {
+  const state = api.getState() as SavedState | undefined;
+  return state && typeof state === 'object' && 'snapshot' in state ? state : undefined;
+}
+
+let pendingState: SavedState | undefined;
+let saveTimer: number | undefined;
+
+/** Saves at most once a second: a panel that is hidden and shown again redraws from this before the host answers. */
+export function saveState(state: SavedState): void {
+  pendingState = state;
+  saveTimer ??= window.setTimeout(() => {
+    saveTimer = undefined;
+    if (pendingState) api.setState(pendingState);
+  }, 1000);
+}
