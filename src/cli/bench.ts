@@ -1,5 +1,345 @@
-// Placeholder for `rnn-lab bench` until the benchmark lands.
-export async function benchCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('rnn-lab bench: not available yet\n');
-  return 2;
+/**
+ * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N]`
+ *
+ * Speed of each backend on two char-LSTM configurations (batch 64, 100 steps, vocabulary 64,
+ * one-hot input, Adam with global-norm clipping 5, as the PyTorch peer script does):
+ *   config 1: 1 layer x 128;  config 2: 2 layers x 256 (the float64 reference only when asked).
+ * Measures training chars/s, batch-1 sampling chars/s (step + softmax + draw), the hover's
+ * next-character distribution after 2,000 characters (cold, and from a state cached at most 63
+ * characters earlier, as when states are kept every 64 characters along a document), and the
+ * peak resident memory. Each backend x config runs in its own child process, so memory and
+ * threads of one measurement never affect another.
+ */
+import { fork } from 'node:child_process';
+import { createReferenceBackend } from '../engine/backends/reference';
+import type { Backend, Network, Stepper, TokenBatch } from '../engine/backends/types';
+import { createWasmBackend, wasmUnavailableReason } from '../engine/backends/wasm';
+import { initParams } from '../engine/model/init';
+import type { ModelSpec } from '../engine/model/spec';
+import { Adam, clipGlobalNorm } from '../engine/optim';
+import { Rng } from '../engine/random';
+import { sampleFromLogits, softmax } from '../engine/sample';
+
+type BackendName = 'wasm' | 'js' | 'reference';
+const BACKENDS: BackendName[] = ['wasm', 'js', 'reference'];
+
+interface BenchConfig {
+  id: 1 | 2;
+  layers: number;
+  hidden: number;
+}
+const CONFIGS: BenchConfig[] = [
+  { id: 1, layers: 1, hidden: 128 },
+  { id: 2, layers: 2, hidden: 256 },
+];
+const BATCH = 64;
+const SEQ = 100;
+const VOCAB = 64;
+const HOVER_CONTEXT = 2000;
+const HOVER_CACHE_STRIDE = 64;
+/** Stop a timed loop after this long even if fewer steps were done (at least one always runs). */
+const TIME_CAP_MS = 15_000;
+
+/** [warm-up, timed] training steps and sampled characters, by backend (slow ones do less). */
+const WORK: Record<BackendName, { warmup: number; steps: [number, number]; sampleChars: number }> = {
+  wasm: { warmup: 3, steps: [20, 8], sampleChars: 3000 },
+  js: { warmup: 1, steps: [3, 2], sampleChars: 400 },
+  reference: { warmup: 1, steps: [2, 1], sampleChars: 200 },
+};
+
+export interface BenchResult {
+  backend: string;
+  description: string;
+  config: number;
+  threads: number;
+  layers: number;
+  hidden: number;
+  batch: number;
+  seq: number;
+  vocab: number;
+  steps: number;
+  trainCharsPerS: number;
+  sampleCharsPerS: number;
+  /** Next-character distribution from a state cached < HOVER_CACHE_STRIDE characters back. */
+  hoverMs: number;
+  /** The same after feeding all 2,000 characters from a zero state. */
+  hoverColdMs: number;
+  peakRssMiB: number;
+}
+
+interface Options {
+  json: boolean;
+  backends: BackendName[];
+  explicitBackend: boolean;
+  threads: number;
+  steps?: number;
+  child?: { backend: BackendName; config: BenchConfig };
+}
+
+const USAGE = `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N]
+  Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
+  on config 1 (LSTM 1 x 128) and config 2 (LSTM 2 x 256), batch ${BATCH}, ${SEQ} steps, vocabulary ${VOCAB}.
+  --json       one JSON line per backend x config
+  --backend    which backend(s) (default all; the float64 reference runs config 2 only when named)
+  --threads    threads of the wasm backend (default 0 = all cores)
+  --steps      timed training steps (default depends on the backend's speed)
+`;
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let options: Options;
+  try {
+    options = parseArgs(argv[0] === 'bench' ? argv.slice(1) : argv);
+  } catch (err) {
+    process.stderr.write(`rnn-lab bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (options.child) {
+    const result = await measure(options.child.backend, options.child.config, options);
+    if (process.send) process.send(result);
+    else process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+
+  const wasmReason = wasmUnavailableReason();
+  if (wasmReason && options.backends.includes('wasm')) {
+    if (options.explicitBackend) {
+      process.stderr.write(`rnn-lab bench: the wasm backend is unavailable: ${wasmReason}\n`);
+      return 1;
+    }
+    process.stderr.write(`rnn-lab bench: skipping wasm (${wasmReason})\n`);
+  }
+  const results: BenchResult[] = [];
+  for (const config of CONFIGS) {
+    for (const backend of options.backends) {
+      if (backend === 'wasm' && wasmReason) continue;
+      // The float64 reference takes minutes on config 2; only when asked for by name.
+      if (backend === 'reference' && config.id === 2 && !options.explicitBackend) continue;
+      if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id} ...\n`);
+      let result: BenchResult;
+      try {
+        result = await runChild(backend, config, options);
+      } catch (err) {
+        process.stderr.write(`rnn-lab bench: ${(err as Error).message}\n`);
+        return 1;
+      }
+      results.push(result);
+      if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    }
+  }
+  if (!options.json) process.stdout.write(formatTable(results));
+  return 0;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { json: false, backends: [...BACKENDS], explicitBackend: false, threads: 0 };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const count = (v: string, flag: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') options.json = true;
+    else if (arg === '--backend') {
+      const v = value(i++, arg);
+      if (v === 'all') options.backends = [...BACKENDS];
+      else if ((BACKENDS as string[]).includes(v)) {
+        options.backends = [v as BackendName];
+        options.explicitBackend = true;
+      } else throw new Error(`unknown backend "${v}" (wasm, js, reference or all)`);
+    } else if (arg === '--threads') options.threads = count(value(i++, arg), arg, 0);
+    else if (arg === '--steps') options.steps = count(value(i++, arg), arg, 1);
+    else if (arg === '--child') {
+      const [backend, id] = value(i++, arg).split(':');
+      const config = CONFIGS.find((c) => c.id === Number(id));
+      if (!(BACKENDS as string[]).includes(backend) || !config) throw new Error(`bad --child "${argv[i]}"`);
+      options.child = { backend: backend as BackendName, config };
+    } else throw new Error(`unknown option "${arg}"`);
+  }
+  return options;
+}
+
+/** Runs one measurement in a fresh Node process (this same script) and returns its result. */
+function runChild(backend: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
+  const args = ['bench', '--child', `${backend}:${config.id}`, '--threads', String(options.threads)];
+  if (options.steps !== undefined) args.push('--steps', String(options.steps));
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1], args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: BenchResult | undefined;
+    child.on('message', (m) => (result = m as BenchResult));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`the ${backend} measurement exited with code ${code}`))));
+  });
+}
+
+async function createBackend(name: BackendName, threads: number): Promise<Backend> {
+  if (name === 'wasm') return createWasmBackend(threads);
+  return createReferenceBackend(name === 'js' ? 'float32' : 'float64');
+}
+
+async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
+  const backend = await createBackend(name, options.threads);
+  const spec: ModelSpec = { cell: 'lstm', vocabSize: VOCAB, hiddenSize: config.hidden, layers: config.layers, embeddingSize: 0, dropout: 0 };
+  const net = backend.createNetwork(spec);
+  initParams(spec, net.params, 1);
+  net.paramsChanged();
+  const work = WORK[name];
+  const rng = new Rng(2);
+
+  const timedSteps = options.steps ?? work.steps[config.id - 1];
+  const training = timeTraining(net, rng, work.warmup, timedSteps);
+  const stepper = net.createStepper(1);
+  const sampleCharsPerS = timeSampling(stepper, rng, work.sampleChars);
+  const { hoverMs, hoverColdMs } = timeHover(stepper, rng);
+  stepper.dispose();
+  net.dispose();
+  backend.dispose();
+
+  return {
+    backend: backend.info.name,
+    description: backend.info.description,
+    config: config.id,
+    threads: backend.info.threads,
+    layers: config.layers,
+    hidden: config.hidden,
+    batch: BATCH,
+    seq: SEQ,
+    vocab: VOCAB,
+    steps: training.steps,
+    trainCharsPerS: round((BATCH * SEQ) / training.medianSeconds),
+    sampleCharsPerS: round(sampleCharsPerS),
+    hoverMs: round(hoverMs, 2),
+    hoverColdMs: round(hoverColdMs, 2),
+    peakRssMiB: round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function randomBatch(rng: Rng): TokenBatch {
+  // Stream mode: targets are the inputs shifted by one.
+  const ids = Int32Array.from({ length: BATCH * (SEQ + 1) }, () => rng.int(VOCAB));
+  const inputs = new Int32Array(BATCH * SEQ);
+  const targets = new Int32Array(BATCH * SEQ);
+  for (let b = 0; b < BATCH; b++) {
+    inputs.set(ids.subarray(b * (SEQ + 1), b * (SEQ + 1) + SEQ), b * SEQ);
+    targets.set(ids.subarray(b * (SEQ + 1) + 1, (b + 1) * (SEQ + 1)), b * SEQ);
+  }
+  return { batchSize: BATCH, steps: SEQ, inputs, targets };
+}
+
+/**
+ * One training step as the training loop does it: forward + backward, clip, Adam. Speed is taken
+ * from the median step time, so a burst of load from another process does not skew it.
+ */
+function timeTraining(net: Network, rng: Rng, warmup: number, steps: number): { steps: number; medianSeconds: number } {
+  const adam = new Adam(2e-3, net.params.length);
+  const batches = [randomBatch(rng), randomBatch(rng)];
+  const step = (i: number) => {
+    net.forwardBackward(batches[i % 2], { carryState: true, train: true, dropoutSeed: i });
+    clipGlobalNorm(net.grads, 5);
+    adam.step(net.params, net.grads);
+    net.paramsChanged();
+  };
+  for (let i = 0; i < warmup; i++) step(i);
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < steps && (times.length === 0 || performance.now() - start < TIME_CAP_MS)) {
+    const t0 = performance.now();
+    step(times.length);
+    times.push(performance.now() - t0);
+  }
+  return { steps: times.length, medianSeconds: median(times) / 1000 };
+}
+
+/** Batch-1 sampling: step, softmax at temperature 1, draw; the drawn symbol is the next input. Median of 50-char runs. */
+function timeSampling(stepper: Stepper, rng: Rng, chars: number): number {
+  const token = new Int32Array(1);
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) token[0] = sampleFromLogits(stepper.step(token), 0, VOCAB, { temperature: 1 }, rng);
+  };
+  const chunk = 50;
+  stepper.reset();
+  run(Math.min(100, chars)); // warm-up
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length * chunk < chars && (times.length === 0 || performance.now() - start < TIME_CAP_MS)) {
+    const t0 = performance.now();
+    run(chunk);
+    times.push(performance.now() - t0);
+  }
+  return chunk / (median(times) / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The hover: distribution of the character after position p of a document, p >= 2,000.
+ * Cold: feed all p characters. Cached: states were kept every HOVER_CACHE_STRIDE characters,
+ * so feed only from the last kept one (averaged over positions p = 2000 .. 2000 + stride - 1).
+ */
+function timeHover(stepper: Stepper, rng: Rng): { hoverMs: number; hoverColdMs: number } {
+  const doc = Int32Array.from({ length: HOVER_CONTEXT + HOVER_CACHE_STRIDE }, () => rng.int(VOCAB));
+  const probs = new Float64Array(VOCAB);
+  const feed = (from: number, to: number) => {
+    let logits: Float32Array | undefined;
+    for (let i = from; i < to; i++) logits = stepper.step(doc.subarray(i, i + 1));
+    return logits;
+  };
+
+  stepper.reset();
+  feed(0, 200); // warm-up
+  stepper.reset();
+  let start = performance.now();
+  softmax(feed(0, HOVER_CONTEXT)!, 0, VOCAB, probs);
+  const hoverColdMs = performance.now() - start;
+
+  // States kept along the document, as a document-wide cache would hold them.
+  const cache: Float32Array[] = [];
+  stepper.reset();
+  for (let k = 0; k * HOVER_CACHE_STRIDE < doc.length; k++) {
+    cache.push(stepper.getState());
+    feed(k * HOVER_CACHE_STRIDE, Math.min(doc.length, (k + 1) * HOVER_CACHE_STRIDE));
+  }
+  const queries = 16;
+  start = performance.now();
+  for (let q = 0; q < queries; q++) {
+    const p = HOVER_CONTEXT + Math.floor((q * HOVER_CACHE_STRIDE) / queries);
+    const k = Math.floor(p / HOVER_CACHE_STRIDE);
+    stepper.setState(cache[k]);
+    const logits = feed(k * HOVER_CACHE_STRIDE, p) ?? stepper.step(doc.subarray(p - 1, p));
+    softmax(logits, 0, VOCAB, probs);
+  }
+  return { hoverMs: (performance.now() - start) / queries, hoverColdMs };
+}
+
+function round(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function formatTable(results: BenchResult[]): string {
+  const header = ['backend', 'config', 'train chars/s', 'sample chars/s', 'hover ms (cached / cold)', 'peak RSS MiB'];
+  const rows = results.map((r) => [
+    r.description,
+    `${r.config}: ${r.layers} x ${r.hidden}`,
+    r.trainCharsPerS.toLocaleString('en-US'),
+    r.sampleCharsPerS.toLocaleString('en-US'),
+    `${r.hoverMs.toFixed(2)} / ${r.hoverColdMs.toFixed(1)}`,
+    String(r.peakRssMiB),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const intro = `batch ${BATCH}, seq ${SEQ}, vocab ${VOCAB}, LSTM, Adam; hover = next-char distribution after ${HOVER_CONTEXT} chars\n`;
+  return `${intro}${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`;
 }

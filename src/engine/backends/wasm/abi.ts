@@ -1,0 +1,58 @@
+/**
+ * The TypeScript side of the kernels' ABI: the exported functions, and the field indices of the
+ * structs declared in kernels/kernels.h (every field is 4 bytes after an 8-byte double, so a
+ * field's byte offset is 4 x its index). `checkAbi` compares the struct sizes at load time.
+ */
+
+/** Pointers are byte offsets into the shared memory. */
+export type Ptr = number;
+
+export interface KernelExports {
+  __stack_pointer: WebAssembly.Global;
+  __heap_base: WebAssembly.Global;
+  net_struct_bytes(): number;
+  job_struct_bytes(): number;
+  step_struct_bytes(): number;
+  job_work_floats(job: Ptr, withDropout: number): number;
+  job_run(job: Ptr): number;
+  step_work_floats(net: Ptr, batch: number): number;
+  step_run(step: Ptr): void;
+  add_into(dst: Ptr, src: Ptr, n: number): void;
+  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number): void;
+  dropout_hash(seed: number, site: number, row: number, step: number, unit: number): number;
+}
+
+export const MAX_LAYERS = 16;
+export const CELL_CODE = { rnn: 0, gru: 1, lstm: 2 } as const;
+
+/** Net: the model's shape and its tensors' offsets (in floats) into the parameter array. */
+export const NetField = {
+  cell: 0, vocab: 1, hidden: 2, layers: 3, embed: 4, params: 5, paramCount: 6,
+  embOff: 7, outKernelOff: 8, outBiasOff: 9,
+  kernelOff: 10, recOff: 10 + MAX_LAYERS, biasOff: 10 + 2 * MAX_LAYERS,
+} as const;
+export const NET_BYTES = 4 * (10 + 3 * MAX_LAYERS);
+
+/** Job: one thread's share of a pass. Index 0-1 is the double `loss_sum`. */
+export const JobField = {
+  net: 2, grads: 3, work: 4, workFloats: 5, batch: 6, steps: 7, row0: 8, rows: 9,
+  inputs: 10, targets: 11, mask: 12, state: 13, carry: 14, backward: 15, dropoutOn: 16,
+  seed: 17, dropout: 18, gradScale: 19, status: 20,
+} as const;
+/** The kernels' private fields follow: 6 x MAX_LAYERS layer buffers, 12 shared buffers, 2 id arrays, zrows. */
+export const JOB_BYTES = 4 * (21 + 6 * MAX_LAYERS + 12 + 2 + 1);
+
+/** StepJob: one stepper call. */
+export const StepField = { net: 0, batch: 1, tokens: 2, state: 3, logits: 4, work: 5 } as const;
+export const STEP_BYTES = 4 * 6;
+
+export function checkAbi(k: KernelExports): void {
+  const sizes: Array<[string, number, number]> = [
+    ['Net', k.net_struct_bytes(), NET_BYTES],
+    ['Job', k.job_struct_bytes(), JOB_BYTES],
+    ['StepJob', k.step_struct_bytes(), STEP_BYTES],
+  ];
+  for (const [name, actual, expected] of sizes) {
+    if (actual !== expected) throw new Error(`kernels.wasm does not match this build (${name} is ${actual} bytes, expected ${expected}); rebuild with npm run build`);
+  }
+}

@@ -1,0 +1,195 @@
+// Cache-blocked single-precision matrix multiply for wasm32 + SIMD128: a 4x8 register block over
+// packed panels (a 6x8 block spills registers in V8). Also the matrix-vector product the batch-1
+// stepper uses, and the small vector helpers the driver needs.
+#include "kernels.h"
+
+#define MR 4
+#define NR 8
+#define KC 256
+#define MC 128
+#define NC 1024
+
+// A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of MR rows][k][MR], ragged rows zeroed.
+static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = imin(MR, mc - ip);
+    if (mr == MR && tA) {
+      for (int k = 0; k < kc; k++) store4(pa + k * MR, load4(A + k * lda + ip));
+    } else if (mr == MR) {
+      for (int r = 0; r < MR; r++) {
+        const float *row = A + (ip + r) * lda;
+        for (int k = 0; k < kc; k++) pa[k * MR + r] = row[k];
+      }
+    } else {
+      for (int k = 0; k < kc; k++)
+        for (int r = 0; r < MR; r++)
+          pa[k * MR + r] = r < mr ? (tA ? A[k * lda + ip + r] : A[(ip + r) * lda + k]) : 0.f;
+    }
+    pa += kc * MR;
+  }
+}
+
+// B(k,j) = tB ? B[j*ldb+k] : B[k*ldb+j]; packed as [panel of NR columns][k][NR], ragged columns zeroed.
+// `panel_stride` is the distance between panels (kc for a KC block, the whole K for a full packing).
+static void pack_b(int tB, const float *B, int ldb, int kc, int nc, float *pb, int panel_stride) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = imin(NR, nc - jp);
+    if (nr == NR && !tB) {
+      for (int k = 0; k < kc; k++) {
+        store4(pb + k * NR, load4(B + k * ldb + jp));
+        store4(pb + k * NR + 4, load4(B + k * ldb + jp + 4));
+      }
+    } else if (nr == NR) {
+      for (int j = 0; j < NR; j++) {
+        const float *col = B + (jp + j) * ldb;
+        for (int k = 0; k < kc; k++) pb[k * NR + j] = col[k];
+      }
+    } else {
+      for (int k = 0; k < kc; k++)
+        for (int j = 0; j < NR; j++)
+          pb[k * NR + j] = j < nr ? (tB ? B[(jp + j) * ldb + k] : B[k * ldb + jp + j]) : 0.f;
+    }
+    pb += panel_stride * NR;
+  }
+}
+
+// C[4x8] (+)= packed A panel . packed B panel over kc.
+static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int ldc, int acc) {
+  f4 c00 = SPLAT(0.f), c01 = SPLAT(0.f), c10 = SPLAT(0.f), c11 = SPLAT(0.f);
+  f4 c20 = SPLAT(0.f), c21 = SPLAT(0.f), c30 = SPLAT(0.f), c31 = SPLAT(0.f);
+  for (int k = 0; k < kc; k++) {
+    f4 b0 = load4(pb), b1 = load4(pb + 4), a;
+    a = (f4)wasm_v128_load32_splat(pa);     c00 += a * b0; c01 += a * b1;
+    a = (f4)wasm_v128_load32_splat(pa + 1); c10 += a * b0; c11 += a * b1;
+    a = (f4)wasm_v128_load32_splat(pa + 2); c20 += a * b0; c21 += a * b1;
+    a = (f4)wasm_v128_load32_splat(pa + 3); c30 += a * b0; c31 += a * b1;
+    pa += MR;
+    pb += NR;
+  }
+  if (acc) {
+    c00 += load4(C); c01 += load4(C + 4);
+    c10 += load4(C + ldc); c11 += load4(C + ldc + 4);
+    c20 += load4(C + 2 * ldc); c21 += load4(C + 2 * ldc + 4);
+    c30 += load4(C + 3 * ldc); c31 += load4(C + 3 * ldc + 4);
+  }
+  store4(C, c00); store4(C + 4, c01);
+  store4(C + ldc, c10); store4(C + ldc + 4, c11);
+  store4(C + 2 * ldc, c20); store4(C + 2 * ldc + 4, c21);
+  store4(C + 3 * ldc, c30); store4(C + 3 * ldc + 4, c31);
+}
+
+static void edge_kernel(int kc, const float *pa, const float *pb, float *C, int ldc, int acc, int mr, int nr) {
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) {
+      float s = 0.f;
+      for (int k = 0; k < kc; k++) s += pa[k * MR + r] * pb[k * NR + j];
+      C[r * ldc + j] = acc ? C[r * ldc + j] + s : s;
+    }
+}
+
+// One (mc x nc) block of C from a packed A block and packed B panels (panel k-stride NR).
+static void block_multiply(int mc, int nc, int kc, const float *pa, const float *pb, int panel_stride,
+                           float *C, int ldc, int acc) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    int nr = imin(NR, nc - jr);
+    const float *panel = pb + (jr / NR) * panel_stride * NR;
+    for (int ir = 0; ir < mc; ir += MR) {
+      int mr = imin(MR, mc - ir);
+      float *Cp = C + ir * ldc + jr;
+      if (mr == MR && nr == NR) micro_kernel(kc, pa + ir * kc, panel, Cp, ldc, acc);
+      else edge_kernel(kc, pa + ir * kc, panel, Cp, ldc, acc, mr, nr);
+    }
+  }
+}
+
+void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+           float *C, int ldc, int beta, float *pa, float *pb) {
+  if (K == 0) {
+    if (!beta)
+      for (int i = 0; i < M; i++) fill(C + i * ldc, 0.f, N);
+    return;
+  }
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = imin(KC, K - pc);
+      pack_b(tB, tB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, pb, kc);
+      int acc = pc > 0 || beta;
+      for (int ic = 0; ic < M; ic += MC) {
+        int mc = imin(MC, M - ic);
+        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+        block_multiply(mc, nc, kc, pa, pb, kc, C + ic * ldc + jc, ldc, acc);
+      }
+    }
+  }
+}
+
+int packed_b_floats(int K, int N) { return ((N + NR - 1) / NR) * NR * K; }
+
+void pack_b_full(int tB, const float *B, int ldb, int K, int N, float *pb) { pack_b(tB, B, ldb, K, N, pb, K); }
+
+// C (+)= op(A) . B where B was packed once by pack_b_full (the recurrent matrix, reused every step).
+void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const float *pb_full, float *C, int ldc,
+                  int beta, float *pa) {
+  for (int pc = 0; pc < K; pc += KC) {
+    int kc = imin(KC, K - pc);
+    int acc = pc > 0 || beta;
+    for (int ic = 0; ic < M; ic += MC) {
+      int mc = imin(MC, M - ic);
+      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+      block_multiply(mc, N, kc, pa, pb_full + pc * NR, K, C + ic * ldc, ldc, acc);
+    }
+  }
+}
+
+int pack_a_floats(void) { return MC * KC; }
+int pack_b_floats(void) { return KC * NC; }
+
+// y[0:N] (+)= x[0:K] . W, W row-major with row stride ldw.
+void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta) {
+  if (!beta) fill(y, 0.f, N);
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+    f4 x0 = SPLAT(x[k]), x1 = SPLAT(x[k + 1]), x2 = SPLAT(x[k + 2]), x3 = SPLAT(x[k + 3]);
+    const float *w0 = W + k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+    int j = 0;
+    for (; j + 4 <= N; j += 4)
+      store4(y + j, load4(y + j) + x0 * load4(w0 + j) + x1 * load4(w1 + j) + x2 * load4(w2 + j) + x3 * load4(w3 + j));
+    for (; j < N; j++) y[j] += x[k] * w0[j] + x[k + 1] * w1[j] + x[k + 2] * w2[j] + x[k + 3] * w3[j];
+  }
+  for (; k < K; k++) {
+    f4 x0 = SPLAT(x[k]);
+    const float *w = W + k * ldw;
+    int j = 0;
+    for (; j + 4 <= N; j += 4) store4(y + j, load4(y + j) + x0 * load4(w + j));
+    for (; j < N; j++) y[j] += x[k] * w[j];
+  }
+}
+
+void fill(float *p, float v, int n) {
+  for (int j = 0; j < n; j += 4) storen(p + j, SPLAT(v), lanes(j, n));
+}
+
+void copy(float *dst, const float *src, int n) {
+  for (int j = 0; j < n; j += 4) {
+    int m = lanes(j, n);
+    storen(dst + j, loadn(src + j, m), m);
+  }
+}
+
+void add_into(float *dst, const float *src, int n) {
+  for (int j = 0; j < n; j += 4) {
+    int m = lanes(j, n);
+    storen(dst + j, loadn(dst + j, m) + loadn(src + j, m), m);
+  }
+}
+
+// db[0:N] += sum over rows of D (row stride ld).
+void colsum_add(float *db, const float *D, int rows, int N, int ld) {
+  for (int j = 0; j < N; j += 4) {
+    int m = lanes(j, N);
+    f4 s = SPLAT(0.f);
+    for (int r = 0; r < rows; r++) s += loadn(D + r * ld + j, m);
+    storen(db + j, loadn(db + j, m) + s, m);
+  }
+}

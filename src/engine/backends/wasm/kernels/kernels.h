@@ -1,0 +1,79 @@
+// Declarations shared by the kernel files, and the two structs the TypeScript driver fills in.
+// Both structs hold only 4-byte fields after an 8-byte double, so a field's byte offset is
+// 4 x its index; `layout.ts` mirrors these indices and checks the sizes at start-up.
+#ifndef RNNLAB_KERNELS_H
+#define RNNLAB_KERNELS_H
+#include "simd.h"
+
+#define MAX_LAYERS 16
+enum { CELL_RNN = 0, CELL_GRU = 1, CELL_LSTM = 2 };
+
+// A model: its shape and where each tensor lives in the flat canonical parameter array.
+typedef struct {
+  int cell, vocab, hidden, layers, embed; // embed = 0: one-hot input
+  float *params;
+  int param_count;
+  int emb_off, out_kernel_off, out_bias_off;
+  int kernel_off[MAX_LAYERS], rec_off[MAX_LAYERS], bias_off[MAX_LAYERS];
+} Net;
+
+// One thread's share of a training or evaluation pass: rows [row0, row0 + rows) of the batch.
+typedef struct {
+  double loss_sum; // out: sum of mask * -ln p(target) over this share
+  const Net *net;
+  float *grads; // this share's gradients (canonical layout), overwritten
+  float *work;
+  int work_floats;
+  int batch, steps, row0, rows;
+  const int *inputs, *targets; // whole batch, batch-major
+  const float *mask;           // whole batch, batch-major; null = every position counts
+  float *state;                // carried state of the whole batch: [batch][layers][state size]
+  int carry, backward, dropout_on;
+  unsigned seed;
+  float dropout, grad_scale;
+  int status; // out: 0 = ok
+  // Filled by the kernels: the workspace carved into buffers (time-major rows r = t * rows + b).
+  float *g[MAX_LAYERS], *hs[MAX_LAYERS], *cs[MAX_LAYERS], *tc[MAX_LAYERS], *rh[MAX_LAYERS], *drop[MAX_LAYERS];
+  float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *pa, *pb, *upack, *mask_tm;
+  int *in_tm, *out_tm;
+  int zrows;
+} Job;
+
+// Stateful single steps for `batch` independent streams (sampling, the hover).
+typedef struct {
+  const Net *net;
+  int batch;
+  const int *tokens; // [batch]
+  float *state;      // [batch][layers][state size]; LSTM: h then c
+  float *logits;     // out: [batch][vocab]
+  float *work;
+} StepJob;
+
+// gemm.c
+void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+           int beta, float *pa, float *pb);
+int packed_b_floats(int K, int N);
+void pack_b_full(int tB, const float *B, int ldb, int K, int N, float *pb);
+void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const float *pb_full, float *C, int ldc,
+                  int beta, float *pa);
+int pack_a_floats(void);
+int pack_b_floats(void);
+void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
+void fill(float *p, float v, int n);
+void copy(float *dst, const float *src, int n);
+void add_into(float *dst, const float *src, int n);
+void colsum_add(float *db, const float *D, int rows, int N, int ld);
+
+// cells.c
+void lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc, float *h,
+                  int ldh, int rows, int H);
+void lstm_backward(const float *g, const float *c_prev, const float *tc, const float *dh, float *dc, float *dg,
+                   int rows, int H);
+void gru_forward(float *g, const float *rg, const float *b_in, const float *b_rec, const float *h_prev, int ldhp,
+                 float *h, int ldh, float *rh, int rows, int H);
+void gru_backward(const float *g, const float *rh, const float *h_prev, const float *dh, float *dg, float *dr,
+                  float *dh_prev, int rows, int H);
+void rnn_forward(const float *g, const float *bias, float *h, int ldh, int rows, int H);
+void rnn_backward(const float *h, const float *dh, float *dg, int rows, int H);
+
+#endif

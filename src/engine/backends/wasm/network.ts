@@ -1,0 +1,293 @@
+/**
+ * A Network whose parameters, gradients and activations live in the kernels' memory. A pass cuts
+ * the batch into contiguous row chunks (see `splitRows`; the cut depends on the batch size only);
+ * each chunk runs the whole recurrence over its rows (kernels/net.c) on whichever thread takes it,
+ * writing its own gradients, which are then summed in chunk order. So the result does not depend
+ * on the thread count or on which thread ran what: 1 and N threads give identical numbers.
+ *
+ * Dropout masks (training only) come from a counter-based hash of
+ * (dropoutSeed, site = index of the layer whose output is dropped, batch row, step, unit):
+ * a unit is dropped when the hash is below p * 2^32, kept ones are scaled by 1 / (1 - p)
+ * (see `dropout_hash` in kernels/net.c).
+ */
+import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
+import type { LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
+import { CELL_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
+import type { WasmHeap } from './runtime';
+import { WasmStepper } from './stepper';
+import type { ThreadPool, Workspace } from './threads';
+
+export interface WasmRuntime {
+  kernels: KernelExports;
+  heap: WasmHeap;
+  /** Absent with one thread. */
+  pool?: ThreadPool;
+  threads: number;
+}
+
+/** One chunk of rows: its Job struct and gradients (chunk 0 writes the network's own). */
+interface Chunk {
+  job: Ptr;
+  grads: Ptr;
+}
+
+export class WasmNetwork implements Network {
+  readonly layout: ParamLayout;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly netPtr: Ptr;
+  readonly paramsPtr: Ptr;
+  readonly gradsPtr: Ptr;
+  private readonly chunks: Chunk[] = [];
+  /** One per thread. */
+  private readonly workspaces: Workspace[] = [];
+  private batchIo = { inputs: 0, targets: 0, mask: 0, capacity: 0 };
+  private carried = { ptr: 0, batchSize: -1 };
+  private readonly owned = new Set<{ dispose(): void }>();
+  private disposed = false;
+
+  constructor(private readonly rt: WasmRuntime, readonly spec: ModelSpec) {
+    this.layout = paramLayout(spec);
+    if (spec.layers > MAX_LAYERS) throw new RangeError(`the WebAssembly backend supports up to ${MAX_LAYERS} layers`);
+    const { heap } = rt;
+    const P = this.layout.total;
+    this.paramsPtr = heap.allocFloats(P);
+    this.gradsPtr = heap.allocFloats(P);
+    this.params = heap.f32(this.paramsPtr, P);
+    this.grads = heap.f32(this.gradsPtr, P);
+    this.netPtr = heap.alloc(NET_BYTES);
+    this.writeNetStruct();
+  }
+
+  paramsChanged(): void {
+    // The kernels read `params` in place.
+  }
+
+  forwardBackward(batch: TokenBatch, options: PassOptions): LossResult {
+    return this.pass(batch, options, true);
+  }
+
+  evaluate(batch: TokenBatch, options: PassOptions): LossResult {
+    return this.pass(batch, options, false);
+  }
+
+  resetState(): void {
+    this.carried.batchSize = -1;
+  }
+
+  createStepper(batchSize: number): Stepper {
+    this.checkAlive();
+    const stepper = new WasmStepper(this.rt, this, batchSize, () => this.owned.delete(stepper));
+    this.owned.add(stepper);
+    return stepper;
+  }
+
+  /** Adam on the flat parameters inside the kernels (same maths as the engine's Adam, fused in one SIMD loop). */
+  createAdam(options: { beta1?: number; beta2?: number; epsilon?: number } = {}): WasmAdam {
+    this.checkAlive();
+    const adam = new WasmAdam(this.rt, this, options, () => this.owned.delete(adam));
+    this.owned.add(adam);
+    return adam;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const o of [...this.owned]) o.dispose();
+    const { heap } = this.rt;
+    for (const c of this.chunks) [c.job, c.grads].forEach((p) => heap.free(p));
+    for (const w of this.workspaces) heap.free(w.ptr);
+    [this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr].forEach((p) => heap.free(p));
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('this network was disposed');
+  }
+
+  private writeNetStruct(): void {
+    const { spec, layout } = this;
+    const ints = this.rt.heap.i32(this.netPtr, NET_BYTES / 4);
+    const offset = (name: string) => layout.byName.get(name)?.offset ?? -1;
+    ints[NetField.cell] = CELL_CODE[spec.cell];
+    ints[NetField.vocab] = spec.vocabSize;
+    ints[NetField.hidden] = spec.hiddenSize;
+    ints[NetField.layers] = spec.layers;
+    ints[NetField.embed] = spec.embeddingSize;
+    ints[NetField.params] = this.paramsPtr;
+    ints[NetField.paramCount] = layout.total;
+    ints[NetField.embOff] = offset('embedding');
+    ints[NetField.outKernelOff] = offset('output.kernel');
+    ints[NetField.outBiasOff] = offset('output.bias');
+    for (let l = 0; l < spec.layers; l++) {
+      ints[NetField.kernelOff + l] = offset(`l${l}.kernel`);
+      ints[NetField.recOff + l] = offset(`l${l}.recurrent_kernel`);
+      ints[NetField.biasOff + l] = offset(`l${l}.bias`);
+    }
+  }
+
+  private pass(batch: TokenBatch, options: PassOptions, backward: boolean): LossResult {
+    this.checkAlive();
+    const { heap, kernels } = this.rt;
+    const { batchSize: B, steps: T } = batch;
+    const count = this.copyBatchIn(batch);
+    const carry = this.prepareCarriedState(B, options.carryState);
+    const dropoutOn = backward && (options.train ?? true) && this.spec.dropout > 0;
+
+    const jobs = splitRows(B).map(([row0, rows], i) => {
+      const chunk = this.chunk(i);
+      const ints = heap.i32(chunk.job, JOB_BYTES / 4);
+      const floats = heap.f32(chunk.job, JOB_BYTES / 4);
+      ints[JobField.net] = this.netPtr;
+      ints[JobField.grads] = i === 0 ? this.gradsPtr : chunk.grads;
+      ints[JobField.batch] = B;
+      ints[JobField.steps] = T;
+      ints[JobField.row0] = row0;
+      ints[JobField.rows] = rows;
+      ints[JobField.inputs] = this.batchIo.inputs;
+      ints[JobField.targets] = this.batchIo.targets;
+      ints[JobField.mask] = batch.mask ? this.batchIo.mask : 0;
+      ints[JobField.state] = this.carried.ptr;
+      ints[JobField.carry] = carry ? 1 : 0;
+      ints[JobField.backward] = backward ? 1 : 0;
+      ints[JobField.dropoutOn] = dropoutOn ? 1 : 0;
+      ints[JobField.seed] = (options.dropoutSeed ?? 0) >>> 0;
+      floats[JobField.dropout] = this.spec.dropout;
+      floats[JobField.gradScale] = count > 0 ? 1 / count : 0;
+      ints[JobField.status] = 0;
+      return chunk.job;
+    });
+    // Chunk 0 is the largest; every thread's workspace must hold it.
+    const workFloats = kernels.job_work_floats(jobs[0], dropoutOn ? 1 : 0);
+    const threads = Math.min(this.rt.threads, jobs.length);
+    for (let t = 0; t < threads; t++) this.ensureWorkspace(t, workFloats);
+
+    if (this.rt.pool && threads > 1) {
+      this.rt.pool.run(jobs, this.workspaces.slice(0, threads));
+    } else {
+      const ws = this.workspaces[0];
+      for (const job of jobs) {
+        const ints = heap.i32(job, JOB_BYTES / 4);
+        ints[JobField.work] = ws.ptr;
+        ints[JobField.workFloats] = ws.floats;
+        kernels.job_run(job);
+      }
+    }
+
+    let lossSum = 0;
+    for (const job of jobs) lossSum += heap.f64(job, 1)[0];
+    if (backward) {
+      // Fixed order: chunk 0's gradients (already in place) + chunk 1's + ...
+      for (let i = 1; i < jobs.length; i++) kernels.add_into(this.gradsPtr, this.chunks[i].grads, this.layout.total);
+    }
+    this.carried.batchSize = B;
+    return { lossSum, count };
+  }
+
+  /** Copies ids (and mask) into the kernels' memory; returns the number of counted positions. */
+  private copyBatchIn(batch: TokenBatch): number {
+    const { batchSize: B, steps: T, inputs, targets, mask } = batch;
+    const n = B * T;
+    if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0)) throw new RangeError(`bad batch shape ${B}x${T}`);
+    if (inputs.length !== n || targets.length !== n || (mask && mask.length !== n)) throw new RangeError(`batch arrays must hold ${B}x${T} entries`);
+    const V = this.spec.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const x = inputs[i], y = targets[i];
+      if (!(x >= 0 && x < V && y >= 0 && y < V)) throw new RangeError(`token id out of range 0..${V - 1} at row ${Math.floor(i / T)}, step ${i % T}`);
+    }
+    const { heap } = this.rt;
+    const io = this.batchIo;
+    if (io.capacity < n) {
+      [io.inputs, io.targets, io.mask].forEach((p) => heap.free(p));
+      io.inputs = heap.alloc(4 * n);
+      io.targets = heap.alloc(4 * n);
+      io.mask = heap.alloc(4 * n);
+      io.capacity = n;
+    }
+    heap.i32(io.inputs, n).set(inputs);
+    heap.i32(io.targets, n).set(targets);
+    if (!mask) return n;
+    heap.f32(io.mask, n).set(mask);
+    let count = 0;
+    for (let i = 0; i < n; i++) count += mask[i];
+    return count;
+  }
+
+  /** Carried state only makes sense for the same number of streams; otherwise start from zeros. */
+  private prepareCarriedState(B: number, carryState: boolean): boolean {
+    const c = this.carried;
+    if (c.batchSize === B) return carryState;
+    const floats = B * this.spec.layers * stateSizePerLayer(this.spec);
+    this.rt.heap.free(c.ptr);
+    c.ptr = this.rt.heap.allocFloats(floats);
+    c.batchSize = -1;
+    return false;
+  }
+
+  private chunk(i: number): Chunk {
+    const { heap } = this.rt;
+    while (this.chunks.length <= i) {
+      const k = this.chunks.length;
+      this.chunks.push({ job: heap.alloc(JOB_BYTES), grads: k === 0 ? 0 : heap.allocFloats(this.layout.total) });
+    }
+    return this.chunks[i];
+  }
+
+  private ensureWorkspace(thread: number, floats: number): void {
+    while (this.workspaces.length <= thread) this.workspaces.push({ ptr: 0, floats: 0 });
+    const ws = this.workspaces[thread];
+    if (ws.floats >= floats) return;
+    this.rt.heap.free(ws.ptr);
+    ws.ptr = this.rt.heap.alloc(4 * floats);
+    ws.floats = floats;
+  }
+}
+
+/** Rows per chunk: at least MIN_CHUNK_ROWS, and at most MAX_CHUNKS chunks (each keeps its own gradients). */
+const MIN_CHUNK_ROWS = 16;
+const MAX_CHUNKS = 8;
+
+/**
+ * Contiguous row ranges [row0, rows] of a batch. Chunks of 16 rows are as fast per row as whole
+ * batches (the per-step matrices stay in cache) and let threads share work evenly.
+ */
+export function splitRows(batchSize: number): Array<[number, number]> {
+  const size = Math.max(MIN_CHUNK_ROWS, 4 * Math.ceil(batchSize / MAX_CHUNKS / 4));
+  const ranges: Array<[number, number]> = [];
+  for (let row0 = 0; row0 < batchSize; row0 += size) ranges.push([row0, Math.min(size, batchSize - row0)]);
+  return ranges;
+}
+
+/** In-memory Adam over a WasmNetwork's parameters and gradients (moments kept in the kernels' memory). */
+export class WasmAdam {
+  private m: Ptr;
+  private v: Ptr;
+  private t = 0;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+
+  constructor(private readonly rt: WasmRuntime, private readonly net: WasmNetwork, options: { beta1?: number; beta2?: number; epsilon?: number }, private readonly onDispose: () => void) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.m = rt.heap.allocFloats(net.layout.total);
+    this.v = rt.heap.allocFloats(net.layout.total);
+  }
+
+  /** One update of `params` from the current `grads`. */
+  step(learningRate: number): void {
+    if (!this.m) throw new Error('this optimizer was disposed');
+    this.t++;
+    const { beta1: b1, beta2: b2 } = this;
+    this.rt.kernels.adam_update(this.net.paramsPtr, this.net.gradsPtr, this.m, this.v, this.net.layout.total,
+      learningRate, b1, b2, this.epsilon, 1 - b1 ** this.t, 1 - b2 ** this.t);
+  }
+
+  dispose(): void {
+    if (!this.m) return;
+    this.rt.heap.free(this.m);
+    this.rt.heap.free(this.v);
+    this.m = this.v = 0;
+    this.onDispose();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Loading the kernels and managing their one linear memory: a shared `WebAssembly.Memory`
+ * (so worker threads can run the same kernels over it), and a small first-fit allocator for the
+ * buffers networks and steppers keep there. Memory grows on demand and is reused after `free`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkAbi, type KernelExports, type Ptr } from './abi';
+
+export const KERNELS_FILE = 'kernels.wasm';
+export const WORKER_FILE = 'wasm-worker.js';
+const PAGE = 65536;
+const MAX_PAGES = 32768; // 2 GiB, as linked (-Wl,--max-memory)
+/** Shadow-stack bytes for each worker's instance (the main instance uses the module's own). */
+export const WORKER_STACK_BYTES = 65536;
+
+/**
+ * Finds a shipped file: next to the running bundle (dist/trainer.js, dist/cli.js,
+ * dist/wasm-worker.js), else in a `dist/` folder above it (test bundles under out/).
+ */
+export function findBundledFile(name: string, from = __dirname): string | undefined {
+  const beside = path.join(from, name);
+  if (fs.existsSync(beside)) return beside;
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'dist', name);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+let cachedModule: WebAssembly.Module | undefined;
+let cachedReason: string | undefined | null = null;
+
+/** Why the kernels cannot run here, or undefined when they can. */
+export function kernelsUnavailableReason(): string | undefined {
+  if (cachedReason !== null) return cachedReason;
+  cachedReason = probe();
+  return cachedReason;
+}
+
+function probe(): string | undefined {
+  if (typeof WebAssembly !== 'object') return 'this JavaScript runtime has no WebAssembly';
+  if (typeof SharedArrayBuffer !== 'function') return 'this JavaScript runtime has no SharedArrayBuffer';
+  const file = findBundledFile(KERNELS_FILE);
+  if (!file) return `${KERNELS_FILE} was not found beside ${__dirname}; build it with "npm run build" (needs the apt packages clang-14 lld-14)`;
+  const bytes = fs.readFileSync(file);
+  if (!WebAssembly.validate(bytes)) return `${file} does not validate: this runtime lacks WebAssembly SIMD or threads (Node 20+ has both)`;
+  cachedModule = new WebAssembly.Module(bytes);
+  return undefined;
+}
+
+export function kernelsModule(): WebAssembly.Module {
+  const reason = kernelsUnavailableReason();
+  if (reason || !cachedModule) throw new Error(`WebAssembly backend unavailable: ${reason}`);
+  return cachedModule;
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+  checkAbi(exports);
+  return exports;
+}
+
+export function createSharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+}
+
+/** First-fit allocator over the memory above the module's own data and stack. 16-byte aligned. */
+export class WasmHeap {
+  private top: number;
+  private readonly sizes = new Map<Ptr, number>();
+  /** Free blocks, sorted by address, adjacent blocks merged. */
+  private freeBlocks: Array<{ ptr: Ptr; size: number }> = [];
+
+  constructor(readonly memory: WebAssembly.Memory, base: number) {
+    this.top = align(base);
+  }
+
+  alloc(bytes: number): Ptr {
+    const size = align(Math.max(16, bytes));
+    const i = this.freeBlocks.findIndex((b) => b.size >= size);
+    let ptr: Ptr;
+    if (i >= 0) {
+      const block = this.freeBlocks[i];
+      ptr = block.ptr;
+      if (block.size === size) this.freeBlocks.splice(i, 1);
+      else this.freeBlocks[i] = { ptr: block.ptr + size, size: block.size - size };
+    } else {
+      ptr = this.top;
+      this.top += size;
+      this.ensureCapacity(this.top);
+    }
+    this.sizes.set(ptr, size);
+    return ptr;
+  }
+
+  /** Allocates `n` floats (or ints), zeroed. */
+  allocFloats(n: number): Ptr {
+    const ptr = this.alloc(4 * n);
+    this.f32(ptr, n).fill(0);
+    return ptr;
+  }
+
+  free(ptr: Ptr): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    const blocks = this.freeBlocks;
+    let i = blocks.findIndex((b) => b.ptr > ptr);
+    if (i < 0) i = blocks.length;
+    blocks.splice(i, 0, { ptr, size });
+    // Merge with the next, then the previous block.
+    if (i + 1 < blocks.length && blocks[i].ptr + blocks[i].size === blocks[i + 1].ptr) {
+      blocks[i].size += blocks[i + 1].size;
+      blocks.splice(i + 1, 1);
+    }
+    if (i > 0 && blocks[i - 1].ptr + blocks[i - 1].size === blocks[i].ptr) {
+      blocks[i - 1].size += blocks[i].size;
+      blocks.splice(i, 1);
+    }
+  }
+
+  /** Views are created on the current buffer; on shared memory they stay valid after growth. */
+  f32(ptr: Ptr, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+  i32(ptr: Ptr, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+  f64(ptr: Ptr, n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, n);
+  }
+
+  private ensureCapacity(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`the WebAssembly backend needs more than ${MAX_PAGES * PAGE / 2 ** 30} GiB; use a smaller batch or model`);
+    this.memory.grow(pages);
+  }
+}
+
+function align(n: number): number {
+  return (n + 15) & ~15;
+}

@@ -1,0 +1,236 @@
+// The WebAssembly backend against the float64 reference: losses, gradients, carried state, masks,
+// the stepper, dropout and thread-count invariance. Needs `npm run build` (dist/kernels.wasm).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReferenceBackend } from '../../src/engine/backends/reference';
+import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
+import { createWasmBackend, wasmUnavailableReason, type WasmNetwork } from '../../src/engine/backends/wasm';
+import { createSharedMemory, instantiate, kernelsModule } from '../../src/engine/backends/wasm/runtime';
+import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
+import { Rng } from '../../src/engine/random';
+
+const reference = createReferenceBackend('float64');
+
+function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
+  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, ...extra };
+}
+
+function randomBatch(rng: Rng, B: number, T: number, V: number, masked: boolean): TokenBatch {
+  const inputs = Int32Array.from({ length: B * T }, () => rng.int(V));
+  const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
+  // Padded rows: each row counts only its first few steps (as in lines mode).
+  const mask = masked ? Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 3) ? 1 : 0)) : undefined;
+  return { batchSize: B, steps: T, inputs, targets, mask };
+}
+
+/** Random weights of a useful size everywhere (biases included), identical in both networks. */
+function sameRandomWeights(a: Network, b: Network, seed: number): void {
+  const rng = new Rng(seed);
+  for (let i = 0; i < a.params.length; i++) a.params[i] = rng.uniform(-0.6, 0.6);
+  b.params.set(a.params);
+  a.params.set(b.params); // both now hold the float32-rounded values
+}
+
+/** Norm-based relative error: max |a - b| / max |b|. */
+function relError(a: FloatArray, b: FloatArray): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+function assertClose(actual: number, expected: number, rel: number, what: string): void {
+  const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-12);
+  assert.ok(err <= rel, `${what}: ${actual} vs ${expected} (relative error ${err.toExponential(2)} > ${rel})`);
+}
+
+describe('wasm backend', () => {
+  let wasm1: Backend;
+  let wasm2: Backend;
+
+  before(async () => {
+    const reason = wasmUnavailableReason();
+    assert.equal(reason, undefined, `the WebAssembly kernels are not usable: ${reason}`);
+    wasm1 = await createWasmBackend(1);
+    wasm2 = await createWasmBackend(2);
+  });
+  after(() => {
+    wasm1?.dispose();
+    wasm2?.dispose();
+  });
+
+  it('describes itself', () => {
+    assert.equal(wasm1.info.name, 'wasm');
+    assert.equal(wasm1.info.threads, 1);
+    assert.equal(wasm2.info.threads, 2);
+    assert.match(wasm2.info.description, /WebAssembly SIMD, 2 threads/);
+  });
+
+  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+    for (const embeddingSize of [0, 5]) {
+      for (const layers of [1, 2]) {
+        it(`matches the float64 reference: ${cell}, ${embeddingSize ? 'embedding' : 'one-hot'}, ${layers} layer(s), masks, carried state`, () => {
+          const s = spec(cell, layers, embeddingSize);
+          const ref = reference.createNetwork(s);
+          for (const backend of [wasm1, wasm2]) {
+            const net = backend.createNetwork(s);
+            sameRandomWeights(ref, net, 11 + layers);
+            ref.resetState();
+            const rng = new Rng(3);
+            // Pass 1 from zeros, pass 2 carrying the state on, pass 3 evaluation carrying it further.
+            for (let pass = 0; pass < 3; pass++) {
+              // 21 rows: two chunks of the batch split, the second ragged.
+              const batch = randomBatch(rng, 21, 7, s.vocabSize, pass !== 1);
+              const options = { carryState: pass > 0, train: true };
+              const what = `${backend.info.description}, pass ${pass}`;
+              if (pass < 2) {
+                const a = net.forwardBackward(batch, options);
+                const b = ref.forwardBackward(batch, options);
+                assert.equal(a.count, b.count);
+                assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
+                const err = relError(net.grads, ref.grads);
+                assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+              } else {
+                const a = net.evaluate(batch, options);
+                const b = ref.evaluate(batch, options);
+                assertClose(a.lossSum, b.lossSum, 1e-5, `${what} evaluation loss`);
+              }
+            }
+            net.dispose();
+          }
+        });
+      }
+    }
+  }
+
+  it('matches the reference at kernel-friendly sizes (full 4x8 tiles, several KC blocks, 3 chunks)', () => {
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0 };
+    const ref = reference.createNetwork(s);
+    const net = wasm2.createNetwork(s);
+    sameRandomWeights(ref, net, 5);
+    for (let i = 0; i < ref.params.length; i++) ref.params[i] = net.params[i] *= 0.3;
+    const batch = randomBatch(new Rng(8), 40, 40, s.vocabSize, false);
+    const a = net.forwardBackward(batch, { carryState: false });
+    const b = ref.forwardBackward(batch, { carryState: false });
+    assertClose(a.lossSum, b.lossSum, 1e-5, 'loss');
+    assert.ok(relError(net.grads, ref.grads) <= 1e-4, `gradients: ${relError(net.grads, ref.grads)}`);
+    net.dispose();
+  });
+
+  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+    it(`stepper matches the reference stepper and round-trips its state: ${cell}`, () => {
+      const s = spec(cell, 2, cell === 'gru' ? 5 : 0);
+      const ref = reference.createNetwork(s);
+      const net = wasm1.createNetwork(s);
+      sameRandomWeights(ref, net, 21);
+      const B = 3;
+      const a = net.createStepper(B);
+      const b = ref.createStepper(B);
+      const rng = new Rng(4);
+      const tokens = () => Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
+      for (let t = 0; t < 6; t++) {
+        const x = tokens();
+        const la = a.step(x).slice();
+        const lb = b.step(x);
+        assert.ok(relError(la, lb) <= 1e-5, `step ${t} logits: ${relError(la, lb)}`);
+      }
+      assert.equal(a.getState().length, B * s.layers * stateSizePerLayer(s));
+      assert.ok(relError(a.getState(), b.getState()) <= 1e-5, 'states agree');
+      const saved = a.getState();
+      const x = tokens();
+      const first = a.step(x).slice();
+      a.step(tokens());
+      a.setState(saved);
+      assert.deepEqual(a.step(x).slice(), first, 'same state + same token = same logits');
+      a.reset();
+      assert.ok(a.getState().every((v) => v === 0));
+      // Batch 1 (matrix-vector path) agrees with batch 3 (matrix path) on the same stream.
+      const single = net.createStepper(1);
+      a.reset();
+      for (let t = 0; t < 4; t++) {
+        const xs = tokens();
+        const batched = a.step(xs).slice(0, s.vocabSize);
+        const one = single.step(xs.subarray(0, 1));
+        assert.ok(relError(one, batched) <= 1e-6, 'batch 1 = row 0 of batch 3');
+      }
+      single.dispose();
+      a.dispose();
+      net.dispose();
+    });
+  }
+
+  it('1 thread and 2 threads give identical losses over several Adam steps (with dropout)', () => {
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.25 };
+    const losses = [wasm1, wasm2].map((backend) => {
+      const net = backend.createNetwork(s) as WasmNetwork;
+      const rng = new Rng(9);
+      for (let i = 0; i < net.params.length; i++) net.params[i] = rng.uniform(-0.2, 0.2);
+      const adam = net.createAdam();
+      const out: number[] = [];
+      const data = new Rng(10);
+      for (let step = 0; step < 6; step++) {
+        const batch = randomBatch(data, 40, 12, s.vocabSize, false);
+        const r = net.forwardBackward(batch, { carryState: true, train: true, dropoutSeed: 100 + step });
+        out.push(r.lossSum / r.count);
+        adam.step(0.01);
+      }
+      net.dispose();
+      return out;
+    });
+    assert.ok(losses[0][5] < losses[0][0], `loss falls: ${losses[0]}`);
+    // Chunks and their gradient sum order do not depend on the thread count: exactly equal.
+    assert.deepEqual(losses[1], losses[0]);
+  });
+
+  it('dropout: seeded, only in training, about p of the units, consistent with its gradient', () => {
+    const s = spec('gru', 2, 0, { dropout: 0.3, hiddenSize: 8 });
+    const net = wasm1.createNetwork(s);
+    const rng = new Rng(12);
+    for (let i = 0; i < net.params.length; i++) net.params[i] = rng.uniform(-0.8, 0.8);
+    const batch = randomBatch(new Rng(13), 4, 5, s.vocabSize, false);
+    const run = (seed: number, train = true) => net.forwardBackward(batch, { carryState: false, train, dropoutSeed: seed }).lossSum;
+    assert.equal(run(1), run(1), 'same seed, same loss');
+    assert.notEqual(run(1), run(2), 'another seed, another mask');
+    assert.equal(run(1, false), net.evaluate(batch, { carryState: false }).lossSum, 'no dropout outside training');
+
+    // The documented mask: dropped when hash < p * 2^32, so about p of the units.
+    const kernels = instantiate(kernelsModule(), createSharedMemory());
+    let dropped = 0;
+    const n = 200_000;
+    for (let i = 0; i < n; i++) if (kernels.dropout_hash(7, i % 3, i % 64, i % 100, i) >>> 0 < 0.3 * 2 ** 32) dropped++;
+    assert.ok(Math.abs(dropped / n - 0.3) < 0.01, `dropped fraction ${dropped / n}`);
+
+    // With the mask fixed by the seed, the gradient is the derivative of the masked loss.
+    run(5);
+    const grads = net.grads.slice();
+    const order = [...grads.keys()].sort((i, j) => Math.abs(grads[j]) - Math.abs(grads[i])).slice(0, 8);
+    const eps = 1e-2;
+    for (const i of order) {
+      const keep = net.params[i];
+      net.params[i] = keep + eps;
+      const plus = run(5) / batch.inputs.length;
+      net.params[i] = keep - eps;
+      const minus = run(5) / batch.inputs.length;
+      net.params[i] = keep;
+      const numeric = (plus - minus) / (2 * eps);
+      assert.ok(Math.abs(numeric - grads[i]) <= 0.03 * Math.abs(grads[order[0]]), `param ${i}: ${numeric} vs ${grads[i]}`);
+    }
+    net.dispose();
+  });
+
+  it('rejects out-of-range ids and keeps working after a batch-size change', () => {
+    const s = spec('lstm', 1, 0);
+    const net = wasm2.createNetwork(s);
+    const bad = randomBatch(new Rng(1), 2, 3, s.vocabSize, false);
+    bad.inputs[4] = s.vocabSize;
+    assert.throws(() => net.forwardBackward(bad, { carryState: false }), RangeError);
+    const r1 = net.forwardBackward(randomBatch(new Rng(2), 8, 3, s.vocabSize, false), { carryState: true });
+    const r2 = net.forwardBackward(randomBatch(new Rng(2), 3, 9, s.vocabSize, false), { carryState: true });
+    assert.ok(Number.isFinite(r1.lossSum) && Number.isFinite(r2.lossSum));
+    assertClose(r2.lossSum / r2.count, Math.log(s.vocabSize), 1e-6, 'zero weights predict uniformly');
+    net.dispose();
+  });
+});
