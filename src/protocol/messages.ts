@@ -205,7 +205,7 @@ export const defaultTrainConfig: TrainConfig = {
   dropout: 0,
   seqLength: 64,
   batchSize: 32,
-  learningRate: 0.003,
+  learningRate: 0.01,
   optimizer: 'adam',
   clipNorm: 5,
   steps: 1000,

@@ -1,0 +1,115 @@
+/**
+ * One time step of each recurrent cell, forward and backward, over the B rows of step t.
+ * Before `forwardStep`, `lb.xw` holds x·W + input bias for every step and `lb.h[0]` (and `lb.c[0]`)
+ * the initial state. Conventions (Keras-compatible, see model/spec.ts):
+ *   RNN   h = tanh(x·W + h₋·U + b)
+ *   LSTM  [i f g o] = [σ σ tanh σ](x·W + h₋·U + b);  c = f⊙c₋ + i⊙g;  h = o⊙tanh(c)
+ *   GRU   "reset_after": [xz xr xh] = x·W + b_in, [hz hr hh] = h₋·U + b_rec,
+ *         z = σ(xz+hz), r = σ(xr+hr), ĥ = tanh(xh + r⊙hh), h = z⊙h₋ + (1-z)⊙ĥ
+ */
+import type { FloatArray } from '../types';
+import type { Geometry } from './geometry';
+import { matMulAdd, matMulTransBAdd, sigmoid } from './linalg';
+import type { LayerBuffers } from './workspace';
+
+export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: FloatArray, B: number, t: number): void {
+  const { H, G } = g;
+  const GH = G * H;
+  const lg = g.layers[l];
+  const rec = lb.rec;
+  rec.fill(0);
+  matMulAdd(B, H, GH, lb.h, t * B * H, params, lg.recurrentKernel, rec, 0);
+  const hPrev = t * B * H;
+  const hNext = (t + 1) * B * H;
+  for (let b = 0; b < B; b++) {
+    const row = (t * B + b) * GH;
+    const r0 = b * GH;
+    const u = b * H;
+    for (let j = 0; j < H; j++) {
+      if (g.cell === 'lstm') {
+        const i = sigmoid(lb.xw[row + j] + rec[r0 + j]);
+        const f = sigmoid(lb.xw[row + H + j] + rec[r0 + H + j]);
+        const gg = Math.tanh(lb.xw[row + 2 * H + j] + rec[r0 + 2 * H + j]);
+        const o = sigmoid(lb.xw[row + 3 * H + j] + rec[r0 + 3 * H + j]);
+        const c = f * lb.c[hPrev + u + j] + i * gg;
+        const tc = Math.tanh(c);
+        lb.c[hNext + u + j] = c;
+        lb.h[hNext + u + j] = o * tc;
+        lb.gates[row + j] = i;
+        lb.gates[row + H + j] = f;
+        lb.gates[row + 2 * H + j] = gg;
+        lb.gates[row + 3 * H + j] = o;
+        lb.aux[(t * B + b) * H + j] = tc;
+      } else if (g.cell === 'gru') {
+        const recBias = lg.bias + GH;
+        const z = sigmoid(lb.xw[row + j] + rec[r0 + j] + params[recBias + j]);
+        const r = sigmoid(lb.xw[row + H + j] + rec[r0 + H + j] + params[recBias + H + j]);
+        const hh = rec[r0 + 2 * H + j] + params[recBias + 2 * H + j];
+        const cand = Math.tanh(lb.xw[row + 2 * H + j] + r * hh);
+        lb.h[hNext + u + j] = z * lb.h[hPrev + u + j] + (1 - z) * cand;
+        lb.gates[row + j] = z;
+        lb.gates[row + H + j] = r;
+        lb.gates[row + 2 * H + j] = cand;
+        lb.aux[(t * B + b) * H + j] = hh;
+      } else {
+        lb.h[hNext + u + j] = Math.tanh(lb.xw[row + j] + rec[r0 + j]);
+      }
+    }
+  }
+}
+
+/**
+ * Backward through step t. Reads d loss/d h_t from `lb.dOut` plus `lb.dhNext` (and `lb.dcNext`)
+ * from step t+1; writes the pre-activation gradients of step t into `lb.dPre` / `lb.dPreRec`, and
+ * replaces `dhNext` / `dcNext` with the gradients w.r.t. h_{t-1} / c_{t-1}.
+ */
+export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: FloatArray, B: number, t: number): void {
+  const { H, G } = g;
+  const GH = G * H;
+  const hPrev = t * B * H;
+  const hNext = (t + 1) * B * H;
+  const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
+  for (let b = 0; b < B; b++) {
+    const row = (t * B + b) * GH;
+    const u = b * H;
+    const out = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      const dh = lb.dOut[out + j] + lb.dhNext[u + j];
+      if (g.cell === 'lstm') {
+        const i = lb.gates[row + j];
+        const f = lb.gates[row + H + j];
+        const gg = lb.gates[row + 2 * H + j];
+        const o = lb.gates[row + 3 * H + j];
+        const tc = lb.aux[out + j];
+        const dc = lb.dcNext[u + j] + dh * o * (1 - tc * tc);
+        lb.dPre[row + j] = dc * gg * i * (1 - i);
+        lb.dPre[row + H + j] = dc * lb.c[hPrev + u + j] * f * (1 - f);
+        lb.dPre[row + 2 * H + j] = dc * i * (1 - gg * gg);
+        lb.dPre[row + 3 * H + j] = dh * tc * o * (1 - o);
+        lb.dcNext[u + j] = dc * f;
+        lb.dhNext[u + j] = 0;
+      } else if (g.cell === 'gru') {
+        const z = lb.gates[row + j];
+        const r = lb.gates[row + H + j];
+        const cand = lb.gates[row + 2 * H + j];
+        const hh = lb.aux[out + j];
+        const dCandPre = dh * (1 - z) * (1 - cand * cand);
+        const dz = dh * (lb.h[hPrev + u + j] - cand) * z * (1 - z);
+        const dr = dCandPre * hh * r * (1 - r);
+        lb.dPre[row + j] = dz;
+        lb.dPre[row + H + j] = dr;
+        lb.dPre[row + 2 * H + j] = dCandPre;
+        lb.dPreRec[row + j] = dz;
+        lb.dPreRec[row + H + j] = dr;
+        lb.dPreRec[row + 2 * H + j] = dCandPre * r;
+        // h₋ also reaches h directly through z⊙h₋; the U path is added below.
+        lb.dhNext[u + j] = dh * z;
+      } else {
+        const h = lb.h[hNext + u + j];
+        lb.dPre[row + j] = dh * (1 - h * h);
+        lb.dhNext[u + j] = 0;
+      }
+    }
+  }
+  if (t > 0) matMulTransBAdd(B, GH, H, dRec, t * B * GH, params, g.layers[l].recurrentKernel, lb.dhNext, 0);
+}

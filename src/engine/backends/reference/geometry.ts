@@ -1,0 +1,58 @@
+/** Offsets and sizes of a model, read once from the canonical layout so the loops stay plain. */
+import { gateCount, layerInputSize, paramLayout, type CellType, type ModelSpec, type ParamLayout } from '../../model/spec';
+
+export interface LayerGeometry {
+  /** Width of this layer's input (V for one-hot layer 0, E with an embedding, else H). */
+  inputSize: number;
+  kernel: number;
+  recurrentKernel: number;
+  /** Input bias [G*H]; for GRU the recurrent bias follows at `bias + G*H`. */
+  bias: number;
+}
+
+export interface Geometry {
+  spec: ModelSpec;
+  layout: ParamLayout;
+  cell: CellType;
+  V: number;
+  H: number;
+  /** Gates per cell (LSTM 4, GRU 3, RNN 1); a layer's pre-activations are G*H wide. */
+  G: number;
+  /** Offset of the embedding table [V,E], or -1 for one-hot input. */
+  embedding: number;
+  E: number;
+  layers: LayerGeometry[];
+  outputKernel: number;
+  outputBias: number;
+}
+
+export function geometryOf(spec: ModelSpec): Geometry {
+  const layout = paramLayout(spec);
+  const at = (name: string) => {
+    const slot = layout.byName.get(name);
+    if (!slot) throw new Error(`layout has no slot ${name}`);
+    return slot.offset;
+  };
+  const layers: LayerGeometry[] = [];
+  for (let l = 0; l < spec.layers; l++) {
+    layers.push({
+      inputSize: layerInputSize(spec, l),
+      kernel: at(`l${l}.kernel`),
+      recurrentKernel: at(`l${l}.recurrent_kernel`),
+      bias: at(`l${l}.bias`),
+    });
+  }
+  return {
+    spec,
+    layout,
+    cell: spec.cell,
+    V: spec.vocabSize,
+    H: spec.hiddenSize,
+    G: gateCount(spec.cell),
+    embedding: spec.embeddingSize > 0 ? at('embedding') : -1,
+    E: spec.embeddingSize,
+    layers,
+    outputKernel: at('output.kernel'),
+    outputBias: at('output.bias'),
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Whole-network forward and backward passes over a workspace (full BPTT over its T steps).
+ * The caller fills `ws.xs`, `ws.ys`, `ws.weights` and every layer's initial state `h[0]`/`c[0]`.
+ */
+import { Rng } from '../../random';
+import type { FloatArray, LossResult } from '../types';
+import { backwardStep, forwardStep } from './cells';
+import type { Geometry } from './geometry';
+import { addColumnSums, matMulAdd, matMulTransAAdd, matMulTransBAdd } from './linalg';
+import type { Workspace } from './workspace';
+
+/** Fills `mask` with inverted-dropout scales (0 with probability p, else 1/(1-p)) and applies it to `values`. */
+function dropout(values: FloatArray, mask: FloatArray, p: number, rng: Rng): void {
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < values.length; i++) {
+    mask[i] = rng.next() < p ? 0 : keep;
+    values[i] *= mask[i];
+  }
+}
+
+/** Runs every layer and the output layer; returns the masked cross-entropy. Logits stay in `ws.logits`. */
+export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutRate: number, dropoutSeed: number, wantLoss = true): LossResult {
+  const { B, T, N } = ws;
+  const { H, G, V } = g;
+  const GH = G * H;
+  const rng = dropoutRate > 0 ? new Rng(dropoutSeed, 7) : undefined;
+  ws.dropoutApplied = rng !== undefined;
+  for (let l = 0; l < g.layers.length; l++) {
+    const lg = g.layers[l];
+    const lb = ws.layers[l];
+    const I = lg.inputSize;
+    // Layer input rows: embedding lookup, or the (dropped-out) outputs of the layer below.
+    if (l === 0 && g.embedding >= 0) {
+      for (let r = 0; r < N; r++) lb.input.set(params.subarray(g.embedding + ws.xs[r] * I, g.embedding + (ws.xs[r] + 1) * I), r * I);
+    } else if (l > 0) {
+      const below = ws.layers[l - 1].h;
+      lb.input.set(below.subarray(B * I, (T + 1) * B * I));
+      if (rng) dropout(lb.input, lb.inputMask, dropoutRate, rng);
+    }
+    // Input projections for all steps at once: xw = x·W + b.
+    for (let r = 0; r < N; r++) lb.xw.set(params.subarray(lg.bias, lg.bias + GH), r * GH);
+    if (l === 0 && g.embedding < 0) {
+      // One-hot input: x·W is row x of W.
+      for (let r = 0; r < N; r++) {
+        const w = lg.kernel + ws.xs[r] * GH;
+        for (let j = 0; j < GH; j++) lb.xw[r * GH + j] += params[w + j];
+      }
+    } else {
+      matMulAdd(N, I, GH, lb.input, 0, params, lg.kernel, lb.xw, 0);
+    }
+    for (let t = 0; t < T; t++) forwardStep(g, l, lb, params, B, t);
+  }
+  const topH = ws.layers[g.layers.length - 1].h;
+  ws.top.set(topH.subarray(B * H, (T + 1) * B * H));
+  if (rng) dropout(ws.top, ws.topMask, dropoutRate, rng);
+  for (let r = 0; r < N; r++) ws.logits.set(params.subarray(g.outputBias, g.outputBias + V), r * V);
+  matMulAdd(N, H, V, ws.top, 0, params, g.outputKernel, ws.logits, 0);
+  return wantLoss ? crossEntropy(ws, V) : { lossSum: 0, count: 0 };
+}
+
+/** Σ weight · -ln softmax(logits)[target], with a stable log-sum-exp. */
+function crossEntropy(ws: Workspace, V: number): LossResult {
+  let lossSum = 0;
+  let count = 0;
+  for (let r = 0; r < ws.N; r++) {
+    const w = ws.weights[r];
+    if (w === 0) continue;
+    const z = r * V;
+    let max = -Infinity;
+    for (let k = 0; k < V; k++) if (ws.logits[z + k] > max) max = ws.logits[z + k];
+    let sum = 0;
+    for (let k = 0; k < V; k++) sum += Math.exp(ws.logits[z + k] - max);
+    lossSum += w * (max + Math.log(sum) - ws.logits[z + ws.ys[r]]);
+    count += w;
+  }
+  return { lossSum, count };
+}
+
+/** Backward after `forward`; writes d(lossSum/count)/d(params) into `grads` (overwriting). */
+export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, count: number): void {
+  const { B, T, N } = ws;
+  const { H, G, V } = g;
+  const GH = G * H;
+  grads.fill(0);
+  if (count === 0) return;
+  // d loss/d logits = weight · (softmax - onehot(target)) / count, computed in place.
+  const dLogits = ws.logits;
+  for (let r = 0; r < N; r++) {
+    const z = r * V;
+    const w = ws.weights[r] / count;
+    if (w === 0) {
+      dLogits.fill(0, z, z + V);
+      continue;
+    }
+    let max = -Infinity;
+    for (let k = 0; k < V; k++) if (dLogits[z + k] > max) max = dLogits[z + k];
+    let sum = 0;
+    for (let k = 0; k < V; k++) {
+      dLogits[z + k] = Math.exp(dLogits[z + k] - max);
+      sum += dLogits[z + k];
+    }
+    for (let k = 0; k < V; k++) dLogits[z + k] *= w / sum;
+    dLogits[z + ws.ys[r]] -= w;
+  }
+  matMulTransAAdd(N, H, V, ws.top, 0, dLogits, 0, grads, g.outputKernel);
+  addColumnSums(N, V, dLogits, 0, grads, g.outputBias);
+  const L = g.layers.length;
+  const topOut = ws.layers[L - 1].dOut;
+  topOut.fill(0);
+  matMulTransBAdd(N, V, H, dLogits, 0, params, g.outputKernel, topOut, 0);
+  if (ws.dropoutApplied) for (let i = 0; i < topOut.length; i++) topOut[i] *= ws.topMask[i];
+
+  for (let l = L - 1; l >= 0; l--) {
+    const lg = g.layers[l];
+    const lb = ws.layers[l];
+    const I = lg.inputSize;
+    lb.dhNext.fill(0);
+    lb.dcNext.fill(0);
+    for (let t = T - 1; t >= 0; t--) backwardStep(g, l, lb, params, B, t);
+    // Weight gradients as whole-sequence products: dU = Σ_t h_{t-1}ᵀ · dPreRec_t, dW = Σ_t x_tᵀ · dPre_t.
+    const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
+    matMulTransAAdd(N, H, GH, lb.h, 0, dRec, 0, grads, lg.recurrentKernel);
+    addColumnSums(N, GH, lb.dPre, 0, grads, lg.bias);
+    if (g.cell === 'gru') addColumnSums(N, GH, lb.dPreRec, 0, grads, lg.bias + GH);
+    if (l === 0 && g.embedding < 0) {
+      for (let r = 0; r < N; r++) {
+        const w = lg.kernel + ws.xs[r] * GH;
+        for (let j = 0; j < GH; j++) grads[w + j] += lb.dPre[r * GH + j];
+      }
+      continue;
+    }
+    matMulTransAAdd(N, I, GH, lb.input, 0, lb.dPre, 0, grads, lg.kernel);
+    const dInput = l > 0 ? ws.layers[l - 1].dOut : ws.dInput0;
+    dInput.fill(0);
+    matMulTransBAdd(N, GH, I, lb.dPre, 0, params, lg.kernel, dInput, 0);
+    if (l > 0) {
+      if (ws.dropoutApplied) for (let i = 0; i < dInput.length; i++) dInput[i] *= lb.inputMask[i];
+    } else {
+      for (let r = 0; r < N; r++) {
+        const e = g.embedding + ws.xs[r] * I;
+        for (let j = 0; j < I; j++) grads[e + j] += dInput[r * I + j];
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { createOptimizer, Sgd, Momentum, RmsProp, Adam, Adagrad, Adadelta, type Optimizer, type OptimizerName } from './optimizers';
+export { clipGlobalNorm, globalNorm } from './clip';

@@ -1,0 +1,79 @@
+/**
+ * Text generation and next-symbol distributions through a Stepper (batch of one stream).
+ * The model is primed by feeding the prime text one symbol at a time; generation then feeds back
+ * each sampled symbol. Symbols are whole code points, so a sample never splits a character.
+ * With no prime the model starts from a newline (or its most frequent symbol): a neutral start.
+ */
+import type { Stepper } from '../backends/types';
+import { Rng } from '../random';
+import { UNKNOWN_ID, type Vocabulary } from '../text/vocab';
+import { sampleFromLogits, softmax } from './sampler';
+
+/** Contexts longer than this are cut to their end: older characters barely move an RNN's state. */
+export const MAX_CONTEXT_SYMBOLS = 2000;
+
+function startId(vocab: Vocabulary): number {
+  const newline = vocab.idOfCodePoint(10);
+  return newline !== UNKNOWN_ID ? newline : 1;
+}
+
+/** Resets the stepper, feeds the context and returns the logits after its last symbol. */
+function feedContext(stepper: Stepper, vocab: Vocabulary, context: string): Float32Array {
+  stepper.reset();
+  let ids = vocab.encode(context);
+  if (ids.length > MAX_CONTEXT_SYMBOLS) ids = ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS);
+  if (ids.length === 0) ids = Int32Array.of(startId(vocab));
+  const token = new Int32Array(1);
+  let logits: Float32Array = new Float32Array(0);
+  for (const id of ids) {
+    token[0] = id;
+    logits = stepper.step(token);
+  }
+  return logits;
+}
+
+export interface GenerateOptions {
+  prime: string;
+  length: number;
+  temperature: number;
+  seed: number;
+  topK?: number;
+}
+
+/** Generates `length` symbols after the prime (the prime itself is not included). */
+export function generate(stepper: Stepper, vocab: Vocabulary, options: GenerateOptions): string {
+  if (stepper.batchSize !== 1) throw new RangeError('generation needs a stepper with batch size 1');
+  const rng = new Rng(options.seed, 17);
+  const V = vocab.size;
+  let logits: Float32Array = feedContext(stepper, vocab, options.prime);
+  const token = new Int32Array(1);
+  let text = '';
+  for (let i = 0; i < options.length; i++) {
+    const id = sampleFromLogits(logits, 0, V, { temperature: options.temperature, topK: options.topK, avoid: UNKNOWN_ID }, rng);
+    text += vocab.symbolOf(id);
+    token[0] = id;
+    if (i + 1 < options.length) logits = stepper.step(token);
+  }
+  return text;
+}
+
+export interface SymbolProbability {
+  symbol: string;
+  p: number;
+}
+
+export interface NextSymbolDistribution {
+  probs: SymbolProbability[];
+  /** Entropy of the whole next-symbol distribution, in bits. */
+  entropyBits: number;
+}
+
+/** The `top` most likely next symbols after `context`, at temperature 1. */
+export function nextSymbolDistribution(stepper: Stepper, vocab: Vocabulary, context: string, top: number): NextSymbolDistribution {
+  const logits = feedContext(stepper, vocab, context);
+  const p = softmax(logits, 0, vocab.size, new Float64Array(vocab.size));
+  let entropy = 0;
+  for (let k = 0; k < p.length; k++) if (p[k] > 0) entropy -= p[k] * Math.log2(p[k]);
+  const order = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, Math.max(0, top));
+  return { probs: order.map((k) => ({ symbol: vocab.symbolOf(k), p: p[k] })), entropyBits: entropy };
+}

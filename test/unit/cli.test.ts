@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Runs the built CLI (npm run build puts it in dist/), in a fresh folder so stray output shows.
+const cli = join(__dirname, '../../../dist/cli.js');
+const samples = join(__dirname, '../../../samples');
+
+function rnnLab(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'rnnlab-cli-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+const file = (name: string, content: string | Uint8Array) => {
+  const p = join(work, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+test('bad input: non-zero exit, one line on stderr, no checkpoint folder', () => {
+  const cases: Array<[string, string[], number, RegExp]> = [
+    ['empty file', ['train', file('empty.txt', '')], 1, /empty/],
+    ['whitespace only', ['train', file('blank.txt', '  \n\n\t ')], 1, /only whitespace/],
+    ['binary', ['train', file('data.bin', Uint8Array.from([0, 1, 2, 3, 0, 255, 0, 7]))], 1, /binary/],
+    ['too short', ['train', file('short.txt', 'a few words only')], 1, /too short.*--seq/],
+    ['missing file', ['train', join(work, 'nope.txt')], 1, /cannot read/],
+    ['no file', ['train'], 2, /needs a FILE/],
+    ['bad number', ['train', join(samples, 'prose.txt'), '--steps', 'ten'], 2, /--steps needs an integer/],
+    ['bad value', ['train', join(samples, 'prose.txt'), '--lr=-1'], 2, /learning rate/],
+    ['dash value', ['train', join(samples, 'prose.txt'), '--lr', '-1'], 2, /--lr/],
+    ['unknown flag', ['train', join(samples, 'prose.txt'), '--colour'], 2, /colour/],
+    ['unavailable backend', ['train', join(samples, 'prose.txt'), '--backend', 'tfjs', '--steps', '1'], 1, /TensorFlow\.js/],
+    ['unknown command', ['fly'], 2, /unknown command/],
+    ['corrupt checkpoint', ['sample', '--checkpoint', file('broken.rnnlab.json', '{"format":"rnn-lab-checkpoint","vers')], 1, /not a usable RNN Lab checkpoint/],
+  ];
+  for (const [name, args, code, pattern] of cases) {
+    const r = rnnLab(args, work);
+    assert.equal(r.code, code, `${name}: exit ${r.code}, stderr ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `${name}: ${r.stderr}`);
+    assert.match(lines[0], pattern, name);
+    assert.ok(!existsSync(join(work, '.rnnlab')), `${name} created a checkpoint folder`);
+  }
+});
+
+test('train --json prints evaluation lines, the last one final; sample and probs use the checkpoint', () => {
+  const r = rnnLab(['train', join(samples, 'captions.txt'), '--steps', '12', '--eval-interval', '5', '--hidden', '16', '--batch', '8', '--seq', '16',
+    '--sample-length', '30', '--backend', 'js', '--json', '--checkpoint-dir', 'ckpt'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines[0].type, 'started');
+  assert.equal(lines[0].backend, 'js');
+  const evals = lines.filter((l) => l.type === 'eval');
+  assert.deepEqual(evals.map((e) => e.step), [5, 10, 12]);
+  const last = lines[lines.length - 1];
+  assert.equal(last.type, 'eval');
+  assert.equal(last.step, 12);
+  for (const key of ['step', 'loss', 'valLoss', 'valBitsPerChar', 'charsPerSec', 'sample']) assert.ok(key in last, key);
+  assert.ok(Math.abs(last.valBitsPerChar - last.valLoss / Math.LN2) < 1e-9);
+  const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
+  assert.ok(existsSync(checkpoint));
+  assert.ok(existsSync(join(work, 'ckpt', 'captions-best.rnnlab.json')));
+  assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8')).step, 12);
+
+  const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work);
+  assert.equal(s.code, 0, s.stderr);
+  const sample = JSON.parse(s.stdout);
+  assert.equal([...sample.text].length, 40);
+  assert.equal(rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work).stdout, s.stdout);
+
+  const p = rnnLab(['probs', '--checkpoint', checkpoint, '--context', 'a dog ', '--top', '3', '--json'], work);
+  assert.equal(p.code, 0, p.stderr);
+  const probs = JSON.parse(p.stdout);
+  assert.equal(probs.probs.length, 3);
+  assert.ok(probs.entropyBits > 0);
+});
+
+test('plain train output names the backend and corpus first, then one line per evaluation', () => {
+  const r = rnnLab(['train', join(samples, 'nonsense.txt'), '--steps', '4', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8',
+    '--backend', 'reference', '--no-checkpoint'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0], /^backend reference .*nonsense\.txt: [\d,]+ chars .*vocab \d+, params [\d,]+/);
+  assert.match(lines[1], /^step 2 .*bits\/char.*chars\/s.*sample:/);
+  assert.match(lines[2], /^step 4 /);
+  assert.ok(!existsSync(join(work, '.rnnlab')));
+});
