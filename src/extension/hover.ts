@@ -1,6 +1,6 @@
 /**
  * The next-character hover, on every text document while this window has a model: the text before
- * the cursor (at most `contextChars`) goes to the trainer, the top symbols come back as a table.
+ * the cursor (at least `contextChars`, from an anchored start) goes to the trainer, the top symbols come back as a table.
  * No trainer, no answer in time, or a cancelled hover: no hover at all.
  */
 import * as vscode from 'vscode';
@@ -8,6 +8,11 @@ import type { RunController } from './runController';
 import { probsMarkdown } from './hoverFormat';
 
 const contextChars = 2000;
+/**
+ * The context window starts at a multiple of this offset, so hovers nearby share the same start and
+ * the trainer can resume from states it kept along that text instead of re-reading 2,000 characters.
+ */
+const windowAnchor = 512;
 const topSymbols = 10;
 const answerTimeoutMs = 1500;
 
@@ -16,7 +21,7 @@ export function registerProbabilityHover(controller: RunController): vscode.Disp
     async provideHover(document, position, token) {
       if (!controller.hasModel) return undefined;
       const end = document.offsetAt(position);
-      const start = document.positionAt(Math.max(0, end - contextChars));
+      const start = document.positionAt(Math.max(0, Math.floor((end - contextChars) / windowAnchor) * windowAnchor));
       const context = document.getText(new vscode.Range(start, position));
       const answer = await controller.probs(context, topSymbols, answerTimeoutMs);
       if (!answer || answer.probs.length === 0 || token.isCancellationRequested) return undefined;

@@ -12,7 +12,8 @@ import { sampleFromLogits, softmax } from './sampler';
 /** Contexts longer than this are cut to their end: older characters barely move an RNN's state. */
 export const MAX_CONTEXT_SYMBOLS = 2000;
 
-function startId(vocab: Vocabulary): number {
+/** The symbol fed first when there is no context: a newline, or the most frequent symbol. */
+export function startId(vocab: Vocabulary): number {
   const newline = vocab.idOfCodePoint(10);
   return newline !== UNKNOWN_ID ? newline : 1;
 }
@@ -70,7 +71,11 @@ export interface NextSymbolDistribution {
 
 /** The `top` most likely next symbols after `context`, at temperature 1. */
 export function nextSymbolDistribution(stepper: Stepper, vocab: Vocabulary, context: string, top: number): NextSymbolDistribution {
-  const logits = feedContext(stepper, vocab, context);
+  return distributionFromLogits(feedContext(stepper, vocab, context), vocab, top);
+}
+
+/** The `top` most likely symbols of one row of logits, with the entropy of the whole distribution. */
+export function distributionFromLogits(logits: Float32Array, vocab: Vocabulary, top: number): NextSymbolDistribution {
   const p = softmax(logits, 0, vocab.size, new Float64Array(vocab.size));
   let entropy = 0;
   for (let k = 0; k < p.length; k++) if (p[k] > 0) entropy -= p[k] * Math.log2(p[k]);

@@ -15,7 +15,8 @@ import type { ModelSpec } from '../model/spec';
 import { clipGlobalNorm } from '../optim/clip';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { deriveSeed, Rng } from '../random';
-import { generate, nextSymbolDistribution } from '../sample/generate';
+import { ContextStateCache } from '../sample/contextCache';
+import { generate } from '../sample/generate';
 import type { Corpus } from '../text/corpus';
 import { splitTrainVal, StreamBatcher, validationBatcher, type Split } from '../text/stream';
 import { assertTrainable } from '../text/validate';
@@ -65,6 +66,7 @@ export class TrainingRun {
   private readonly valBatcher: StreamBatcher;
   private readonly optimizer: Optimizer;
   private evalNetwork: Network | undefined;
+  private contextCache: ContextStateCache | undefined;
   private readonly trainHistory = new DownsampledHistory();
   private readonly valHistory: ValPoint[] = [];
 
@@ -174,14 +176,13 @@ export class TrainingRun {
     }
   }
 
-  /** Next-symbol distribution after `context`, top-k. */
+  /**
+   * Next-symbol distribution after `context`, top-k. States along the last context are kept until
+   * the weights change, so nearby queries over the same text are cheap (the hover).
+   */
   nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
-    const stepper = this.network.createStepper(1);
-    try {
-      return nextSymbolDistribution(stepper, this.corpus.vocab, context, top);
-    } finally {
-      stepper.dispose();
-    }
+    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.corpus.vocab);
+    return this.contextCache.distribution(context, top);
   }
 
   /** Validation cross-entropy in nats/char with the current weights. */
@@ -258,6 +259,7 @@ export class TrainingRun {
     if (!Number.isFinite(gradNorm)) return `the gradient norm became ${gradNorm} at step ${this.step + 1}`;
     this.optimizer.step(this.network.params, this.network.grads);
     this.network.paramsChanged();
+    this.contextCache?.invalidate();
     this.step++;
     this.trainingMs += performance.now() - began;
     this.trainedChars += result.count;
