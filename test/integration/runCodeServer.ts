@@ -1,0 +1,252 @@
+/**
+ * Runs the integration suite (test/integration/suite) inside a real VS Code without a desktop:
+ * code-server (VS Code's web workbench with a real Node extension host, installed by
+ * scripts/setup.sh) shown in headless Debian Chromium, driven by playwright-core.
+ *
+ *   code-server  --bind-addr 127.0.0.1:<free port>, detached in its own process group
+ *   Chromium     opens the workbench with `extensionDevelopmentPath` / `extensionTestsPath` in the
+ *                URL payload, so the extension host loads this repository and runs the suite
+ *   browser hook a loopback HTTP server that lets the tests read the text of every frame and take
+ *                screenshots (see hookProtocol.ts); its address reaches the extension host through
+ *                code-server's environment
+ *
+ * The workbench reports the suite's exit code through `codeAutomationExit` and the extension
+ * host's log through `codeAutomationLog`; this runner exits with that code.
+ *
+ * Environment: RNN_LAB_E2E_TIMEOUT_S (overall limit, default 360), CHROMIUM_PATH (default
+ * /usr/bin/chromium), RNN_LAB_EXTENSION_PATH (the extension to load, default this repository),
+ * RNN_LAB_KEEP_TMP=1 (keep the temporary folder with the logs even when the suite passes).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { hookEnvVar } from './hookProtocol';
+import { startHook } from './runner/browserHook';
+import { CodeServer, freePort, isolatedEnv } from './runner/codeServer';
+import { LogFile } from './runner/logFile';
+import { createTestWorkspace, writeUserSettings } from './workspace';
+
+const repoRoot = resolve(__dirname, '../../..');
+const codeServerBin = join(repoRoot, '.vscode-test/code-server/node_modules/.bin/code-server');
+const suiteEntry = join(__dirname, 'suite/index.js');
+const resultsDir = join(repoRoot, 'test-results');
+const extensionPath = resolve(process.env.RNN_LAB_EXTENSION_PATH || repoRoot);
+const overallTimeoutMs = Number(process.env.RNN_LAB_E2E_TIMEOUT_S || 360) * 1000;
+const keepTmp = process.env.RNN_LAB_KEEP_TMP === '1';
+
+/** The flags measured to work for headless Chromium on these machines (no GPU, no network). */
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** Records how long each phase took, and which one was running when time ran out. */
+class PhaseClock {
+  private readonly start = Date.now();
+  private readonly done: Array<[string, number]> = [];
+  private current?: { name: string; since: number };
+  private aborted = false;
+
+  /** Called when the run has failed: the abandoned steps still in flight stop at their next phase. */
+  abort(): void {
+    this.end();
+    this.aborted = true;
+  }
+
+  begin(name: string): void {
+    if (this.aborted) throw new Error(`abandoned before ${name}`);
+    this.end();
+    this.current = { name, since: Date.now() };
+    log(`${name}...`);
+  }
+
+  end(): void {
+    if (!this.current) return;
+    this.done.push([this.current.name, Date.now() - this.current.since]);
+    this.current = undefined;
+  }
+
+  get currentName(): string {
+    return this.current?.name ?? 'finishing';
+  }
+
+  report(): string {
+    const rows = this.done.map(([name, ms]) => `  ${name.padEnd(42)} ${(ms / 1000).toFixed(1).padStart(6)} s`);
+    rows.push(`  ${'total'.padEnd(42)} ${((Date.now() - this.start) / 1000).toFixed(1).padStart(6)} s`);
+    return rows.join('\n');
+  }
+}
+
+function log(message: string): void {
+  console.log(`[vscode-test] ${message}`);
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+function findChromium(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const found = candidates.find((path) => path && existsSync(path));
+  if (!found) throw new Error('Chromium not found: install the Debian package chromium (scripts/setup.sh) or set CHROMIUM_PATH');
+  return found;
+}
+
+function workbenchUrl(port: number, workspaceDir: string): string {
+  const authority = `127.0.0.1:${port}`;
+  const payload = [
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionPath}`],
+    ['extensionTestsPath', `vscode-remote://${authority}${suiteEntry}`],
+  ];
+  return `http://${authority}/?folder=${encodeURIComponent(workspaceDir)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Everything that must be undone, newest first, whatever happened. */
+class Cleanup {
+  private readonly steps: Array<() => Promise<void> | void> = [];
+  add(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    while (this.steps.length > 0) {
+      const step = this.steps.pop()!;
+      try {
+        await Promise.race([step(), sleep(10_000)]);
+      } catch (error) {
+        log(`cleanup step failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+/** What one run holds; the parts exist once their phase has begun. */
+interface Session {
+  clock: PhaseClock;
+  tmp: string;
+  cleanup: Cleanup;
+  page?: Page;
+  server?: CodeServer;
+  workbenchLog?: LogFile;
+}
+
+async function runSuite(session: Session): Promise<number> {
+  const { clock, tmp, cleanup } = session;
+  clock.begin('checking prerequisites');
+  if (!existsSync(codeServerBin)) throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/setup.sh`);
+  if (!existsSync(suiteEntry)) throw new Error(`${suiteEntry} is missing: run npm run build`);
+  if (!existsSync(join(extensionPath, 'package.json'))) throw new Error(`no extension at ${extensionPath}`);
+  const chromiumPath = findChromium();
+  const workspaceDir = join(tmp, 'workspace');
+  createTestWorkspace(workspaceDir, repoRoot);
+  writeUserSettings(join(tmp, 'user-data'));
+
+  clock.begin('launching Chromium');
+  const browser: Browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    env: isolatedEnv(tmp, {}),
+  });
+  cleanup.add(() => browser.close());
+  const page = (session.page = await browser.newPage({ viewport: { width: 1440, height: 900 } }));
+
+  let reportExit!: (code: number) => void;
+  const exitCode = new Promise<number>((done) => (reportExit = done));
+  await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(Number(code)));
+  const workbenchLog = (session.workbenchLog = new LogFile(join(tmp, 'workbench.log')));
+  cleanup.add(() => workbenchLog.close());
+  await page.exposeFunction('codeAutomationLog', (level: string, args: unknown) => workbenchLog.write(level, args));
+
+  // The browser's own console (webviews included) goes to a file: it explains a webview that stays blank.
+  const browserConsole = new LogFile(join(tmp, 'browser-console.log'));
+  cleanup.add(() => browserConsole.close());
+  page.on('console', (message) => browserConsole.write(message.type(), [`${message.text()}  (${message.location().url})`]));
+  page.on('pageerror', (error) => browserConsole.write('pageerror', [error.stack ?? error.message]));
+
+  const hook = await startHook(page, resultsDir);
+  cleanup.add(() => new Promise<void>((done) => hook.server.close(() => done())));
+
+  clock.begin('starting code-server');
+  const port = await freePort();
+  const server = (session.server = CodeServer.start(codeServerBin, port, tmp, isolatedEnv(tmp, { [hookEnvVar]: hook.url })));
+  const killOnExit = () => server.killNow();
+  process.on('exit', killOnExit);
+  cleanup.add(async () => {
+    await server.stop();
+    process.off('exit', killOnExit);
+  });
+  await server.waitUntilHealthy(60_000);
+  log(`code-server is up on port ${port} (log: ${server.logPath})`);
+
+  clock.begin('loading the workbench');
+  await page.goto(workbenchUrl(port, workspaceDir));
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+
+  clock.begin('running the suite in the extension host');
+  workbenchLog.relaying = true;
+  const code = await exitCode;
+  workbenchLog.relaying = false;
+  clock.end();
+  // Close the page before code-server goes, or the workbench fills the log with reconnect attempts.
+  await browser.close();
+  return code;
+}
+
+/** After a timeout or an error: stop the abandoned run from going on, and keep what explains it. */
+async function recordFailure(session: Session, error: unknown): Promise<void> {
+  session.clock.abort();
+  if (session.workbenchLog) session.workbenchLog.relaying = false;
+  log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  if (session.page) {
+    const shot = join(resultsDir, 'failure.png');
+    mkdirSync(resultsDir, { recursive: true });
+    await Promise.race([session.page.screenshot({ path: shot }).then(() => log(`screenshot of the workbench: ${shot}`)), sleep(5000)]).catch(() => {});
+  }
+}
+
+async function main(): Promise<number> {
+  const session: Session = {
+    clock: new PhaseClock(),
+    tmp: mkdtempSync(join(tmpdir(), 'rnn-lab-vscode-test-')),
+    cleanup: new Cleanup(),
+  };
+  let code = 1;
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`timed out after ${overallTimeoutMs / 1000} s while ${session.clock.currentName}`)), overallTimeoutMs);
+  });
+  const interrupted = new Promise<never>((_, fail) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => fail(new Error(`interrupted by ${signal}`)));
+  });
+
+  try {
+    code = await Promise.race([runSuite(session), timeout, interrupted]);
+  } catch (error) {
+    await recordFailure(session, error);
+    code = 1;
+  } finally {
+    clearTimeout(timer);
+    if (code !== 0 && session.server) log(`code-server log (tail):\n${session.server.logTail()}`);
+    await session.cleanup.run();
+  }
+
+  log(`phases:\n${session.clock.report()}`);
+  if (code === 0 && !keepTmp) rmSync(session.tmp, { recursive: true, force: true });
+  else log(`logs kept in ${session.tmp} (code-server.log, workbench.log, browser-console.log, workspace/)`);
+  log(code === 0 ? 'integration tests passed' : `integration tests failed (exit code ${code})`);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,84 @@
+/**
+ * The browser hook's server side (the protocol is in ../hookProtocol.ts): a loopback HTTP server
+ * that reads the page the workbench runs in, for tests that run in the extension host and so
+ * cannot see webviews or notifications themselves.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** The visible text of every frame: the workbench and each webview (nested iframes included). */
+async function frameTexts(page: Page): Promise<FrameText[]> {
+  return Promise.all(
+    page.frames().map(async (frame) => {
+      let text = '';
+      try {
+        text = await Promise.race([
+          frame.evaluate(() => document.body?.innerText ?? ''),
+          sleep(2000).then(() => ''),
+        ]);
+      } catch {
+        // The frame went away while we read it (a webview reloading): report it empty.
+      }
+      return { main: frame === page.mainFrame(), url: frame.url(), name: frame.name(), text };
+    }),
+  );
+}
+
+/**
+ * The notifications on screen: the toasts in the corner and, when it is open, the notification
+ * center (which also lists those VS Code shows no toast for). The severity is the item's codicon.
+ */
+function notificationsOnScreen(page: Page): Promise<Notification[]> {
+  return page.evaluate(() => {
+    const items = document.querySelectorAll<HTMLElement>('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item');
+    const found = new Map<string, Notification>();
+    for (const item of Array.from(items)) {
+      const icon = item.querySelector('.notification-list-item-icon');
+      const severity = (['error', 'warning', 'info'] as const).find((name) => icon?.classList.contains(`codicon-${name}`)) ?? 'unknown';
+      const message = item.querySelector<HTMLElement>('.notification-list-item-message')?.innerText ?? '';
+      found.set(`${severity}:${message}`, { severity, message });
+    }
+    return [...found.values()];
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Serves the hook for `page` on a free loopback port; screenshots go to `resultsDir`. */
+export async function startHook(page: Page, resultsDir: string): Promise<{ server: Server; url: string }> {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://hook');
+    if (req.method === 'GET' && url.pathname === '/frames') {
+      const reply: FramesReply = { frames: await frameTexts(page) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'GET' && url.pathname === '/notifications') {
+      const reply: NotificationsReply = { notifications: await notificationsOnScreen(page) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'POST' && url.pathname === '/screenshot') {
+      const name = url.searchParams.get('name') ?? '';
+      if (!/^[\w.-]+$/.test(name)) return sendJson(res, 400, { error: 'name must be letters, digits, "_", "." or "-"' });
+      mkdirSync(resultsDir, { recursive: true });
+      const path = join(resultsDir, `${name}.png`);
+      await page.screenshot({ path });
+      const reply: ScreenshotReply = { path };
+      sendJson(res, 200, reply);
+    } else {
+      sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    }
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => sendJson(res, 500, { error: String(error) }));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}

@@ -1,0 +1,195 @@
+/**
+ * What the integration tests share: the extension's API, its commands, polling, and the browser
+ * hook (hookProtocol.ts) that reads the Lab panel's text and the notifications.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { hookEnvVar, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply } from '../hookProtocol';
+
+export const extensionId = 'rnn-lab.rnn-lab';
+
+/** The part of `activate()`'s return value the tests read. */
+export interface RunState {
+  status: string;
+  trainerPid?: number;
+  evalCount: number;
+  lastSample?: string;
+  lastValBitsPerChar?: number;
+  step: number;
+  checkpointPath?: string;
+}
+
+export interface RnnLabApi {
+  getRunState(): RunState;
+}
+
+const activeStatuses = new Set(['starting', 'running', 'paused', 'stopping']);
+
+export async function activateExtension(): Promise<RnnLabApi> {
+  const extension = vscode.extensions.getExtension<RnnLabApi>(extensionId);
+  assert.ok(extension, `extension ${extensionId} is not installed in this window`);
+  const api = await extension.activate();
+  assert.equal(typeof api?.getRunState, 'function', 'activate() must return { getRunState() }');
+  return api;
+}
+
+export function workspaceDir(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests need a workspace folder');
+  return folder.uri.fsPath;
+}
+
+export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/**
+ * Polls `probe` until it returns something other than undefined/false. On timeout the error says
+ * what was awaited and what `describe()` saw last, so a failure explains itself.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 60_000, intervalMs = 250, describe }: { timeoutMs?: number; intervalMs?: number; describe?: () => unknown } = {},
+): Promise<T> {
+  const started = Date.now();
+  const until = started + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) {
+      // Slow but in time: worth a line in the report, since it eats into the time limits.
+      const waited = Date.now() - started;
+      if (waited > 5_000) console.log(`      (waited ${(waited / 1000).toFixed(1)} s for ${what})`);
+      return value;
+    }
+    if (Date.now() > until) {
+      const seen = describe ? `\nlast seen: ${JSON.stringify(await describe(), null, 1)}` : '';
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${seen}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs "Train char-LSTM on this file" on `uri`; the command returns once the run has started. */
+export async function startTraining(uri: vscode.Uri): Promise<void> {
+  await vscode.commands.executeCommand('rnnLab.train', uri);
+}
+
+/** Whether a run is starting, running, paused or stopping. */
+export function hasActiveRun(api: RnnLabApi): boolean {
+  return activeStatuses.has(api.getRunState().status);
+}
+
+/** Stops any run that is still going, so the next test starts from a quiet extension. */
+export async function stopAnyRun(api: RnnLabApi): Promise<void> {
+  if (!hasActiveRun(api)) return;
+  await vscode.commands.executeCommand('rnnLab.stop');
+  await waitFor('the previous run to stop', () => !hasActiveRun(api), {
+    timeoutMs: 15_000,
+    describe: () => api.getRunState(),
+  });
+}
+
+/** Applies workspace settings for one test; call the returned function to put the old values back. */
+export async function withSettings(values: Record<string, unknown>): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration('rnnLab');
+  const previous = Object.keys(values).map((key) => [key, config.inspect(key)?.workspaceValue] as const);
+  for (const [key, value] of Object.entries(values)) await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+  return async () => {
+    for (const [key, value] of previous) await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+  };
+}
+
+/** Every file under `<workspace>/.rnnlab/`, to check that a failed run wrote nothing. */
+export function checkpointFiles(): string[] {
+  const root = join(workspaceDir(), '.rnnlab');
+  if (!existsSync(root)) return [];
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else found.push(path);
+    }
+  };
+  walk(root);
+  return found.sort();
+}
+
+// ---- the browser hook ----------------------------------------------------------------------
+
+const hookUrl = process.env[hookEnvVar];
+
+/** True when the runner serves the browser hook (code-server); false under @vscode/test-electron. */
+export const canSeeWebviews = Boolean(hookUrl);
+
+async function askHook<T>(method: 'GET' | 'POST', path: string): Promise<T> {
+  assert.ok(hookUrl, `${hookEnvVar} is not set: webviews can only be read under the code-server runner`);
+  const reply = await fetch(`${hookUrl}${path}`, { method });
+  if (!reply.ok) throw new Error(`browser hook ${method} ${path}: HTTP ${reply.status} ${await reply.text()}`);
+  return (await reply.json()) as T;
+}
+
+export async function frames(): Promise<FrameText[]> {
+  return (await askHook<FramesReply>('GET', '/frames')).frames;
+}
+
+export async function notifications(): Promise<Notification[]> {
+  return (await askHook<NotificationsReply>('GET', '/notifications')).notifications;
+}
+
+export async function screenshot(name: string): Promise<string> {
+  return (await askHook<ScreenshotReply>('POST', `/screenshot?name=${encodeURIComponent(name)}`)).path;
+}
+
+/** What the Lab panel shows, parsed from its text; undefined while no Lab panel is on screen. */
+export interface LabPanelView {
+  text: string;
+  status?: string;
+  validationPoints?: number;
+  latestSample?: string;
+  backend?: string;
+  valBitsPerChar?: number;
+}
+
+export function parseLabPanel(text: string): LabPanelView {
+  const status = /Status:\s*([a-z]+)/i.exec(text)?.[1];
+  const points = /Validation points:\s*(\d+)/.exec(text)?.[1];
+  // The heading, then the sample on the following line(s) up to a blank line.
+  const sample = /Latest sample[^\n]*\n+([^\n]+)/.exec(text)?.[1]?.trim();
+  const backend = /Backend:\s*([^\n]+)/.exec(text)?.[1]?.trim();
+  const bits = /val\s+(\d+(?:\.\d+)?)\s*bits\/char/.exec(text)?.[1];
+  return {
+    text,
+    status,
+    validationPoints: points === undefined ? undefined : Number(points),
+    latestSample: sample || undefined,
+    backend,
+    valBitsPerChar: bits === undefined ? undefined : Number(bits),
+  };
+}
+
+/** The Lab panel is the webview frame whose text has both a status line and a validation count. */
+export async function labPanel(): Promise<LabPanelView | undefined> {
+  const panel = (await frames()).find((f) => !f.main && /Status:/.test(f.text) && /Validation points:/.test(f.text));
+  return panel ? parseLabPanel(panel.text) : undefined;
+}
+
+/** Waits until the Lab panel is on screen and `accept` likes what it shows. */
+export async function waitForLabPanel(what: string, accept: (view: LabPanelView) => boolean, timeoutMs = 60_000): Promise<LabPanelView> {
+  let last: LabPanelView | undefined;
+  return waitFor(what, async () => {
+    last = await labPanel();
+    return last && accept(last) ? last : undefined;
+  }, { timeoutMs, describe: () => last?.text ?? '(no Lab panel on screen)' });
+}
