@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusFromText, readCorpusFromFile } from '../../src/engine/text/corpus';
 import { UserInputError } from '../../src/engine/text/errors';
-import { binaryReason, LineEndNormaliser } from '../../src/engine/text/read';
+import { binaryReason, LineEndNormaliser, MAX_TEXT_BYTES } from '../../src/engine/text/read';
 import { splitTrainVal, StreamBatcher, validationBatcher, VALIDATION_CHAR_CAP } from '../../src/engine/text/stream';
 import { assertTrainable, minimumChars } from '../../src/engine/text/validate';
 import { codePointLength, UNKNOWN_ID, UNKNOWN_SYMBOL, Vocabulary } from '../../src/engine/text/vocab';
@@ -136,4 +136,11 @@ test('a 20 MB file streams into one byte per character without a full-string cop
   // A JS string of 20 M characters alone would be 20-40 MB on the heap; the whole read stays near 1x.
   assert.ok(peak < 3 * 20_000_000, `peak growth ${(peak / 1e6).toFixed(1)} MB`);
   rmSync(p);
+});
+
+test('a file over the size limit is refused before anything is read', async () => {
+  // A sparse file: its size is past the limit, but it takes no disk space.
+  const huge = file('huge.txt', 'a');
+  truncateSync(huge, MAX_TEXT_BYTES + 1);
+  await assert.rejects(readCorpusFromFile(huge, { maxVocab: 96 }), (e: Error) => e instanceof UserInputError && /GiB/.test(e.message) && /part of it/.test(e.message));
 });

@@ -13,6 +13,11 @@ import { UserInputError } from './errors';
 
 export const BINARY_PROBE_BYTES = 64 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Largest file trained on. The encoded text takes one byte per character in memory, and a char
+ * model learns nothing from the second gigabyte that it cannot learn from a slice of the first.
+ */
+export const MAX_TEXT_BYTES = 1024 * 1024 * 1024;
 
 export interface ReadReport {
   bytes: number;
@@ -75,6 +80,9 @@ export async function assertTextFile(path: string): Promise<number> {
     const info = await stat(path);
     if (info.isDirectory()) throw new UserInputError(`${path} is a folder; give a text file.`);
     size = info.size;
+    if (size > MAX_TEXT_BYTES) {
+      throw new UserInputError(`${path} is ${(size / 2 ** 30).toFixed(1)} GiB; RNN Lab trains on files of up to ${MAX_TEXT_BYTES / 2 ** 30} GiB. Train on a part of it (a selection, or a file cut with head -c).`);
+    }
   } catch (error) {
     if (error instanceof UserInputError) throw error;
     throw new UserInputError(`cannot read ${path}: ${(error as Error).message}`);
