@@ -81,6 +81,11 @@ export interface RunState {
   lastValBitsPerChar?: number;
   step: number;
   checkpointPath?: string;
+  /** What the run trains on (a file name, or "<name> (selection)"), once the trainer has read it. */
+  sourceName?: string;
+  /** Characters of the text used for training and for validation: together, the text's length. */
+  trainChars?: number;
+  valChars?: number;
 }
 
 export interface TrainerExit {
@@ -186,6 +191,7 @@ export class RunStore {
   runState(): RunState {
     const evals = this.current?.evals ?? [];
     const last = evals[evals.length - 1];
+    const started = this.current?.started;
     return {
       status: this.current?.status ?? 'idle',
       trainerPid: this.trainerPid,
@@ -194,6 +200,9 @@ export class RunStore {
       lastValBitsPerChar: last?.valBitsPerChar,
       step: this.step,
       checkpointPath: this.checkpointPath,
+      sourceName: started?.sourceName,
+      trainChars: started?.trainChars,
+      valChars: started?.valChars,
     };
   }
 

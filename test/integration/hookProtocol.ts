@@ -5,6 +5,8 @@
  *   GET  /frames               -> FramesReply: the visible text of every frame, webview iframes included
  *   GET  /notifications        -> NotificationsReply: the notifications on screen (toasts, and the
  *                                 notification center when open), with their severity
+ *   GET  /elements?selector=S  -> ElementsReply: the text of the workbench's visible elements that
+ *                                 match the CSS selector S (a hover, the QuickPick, its focused row)
  *   POST /screenshot?name=NAME -> ScreenshotReply: saves test-results/NAME.png
  * The runner hands the hook's address to the extension host in this environment variable; without
  * it (for example under @vscode/test-electron) the webview checks are skipped.
@@ -31,6 +33,11 @@ export interface Notification {
 
 export interface NotificationsReply {
   notifications: Notification[];
+}
+
+export interface ElementsReply {
+  /** One entry per visible matching element, in document order. */
+  texts: string[];
 }
 
 export interface ScreenshotReply {

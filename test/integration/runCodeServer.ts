@@ -15,7 +15,9 @@
  *
  * Environment: RNN_LAB_E2E_TIMEOUT_S (overall limit, default 360), CHROMIUM_PATH (default
  * /usr/bin/chromium), RNN_LAB_EXTENSION_PATH (the extension to load, default this repository),
- * RNN_LAB_KEEP_TMP=1 (keep the temporary folder with the logs even when the suite passes).
+ * RNN_LAB_KEEP_TMP=1 (keep the temporary folder with the logs even when the suite passes),
+ * RNN_LAB_SUITE (`suite`, the default: the integration tests; `screenshot`: the README's pictures
+ * of the Lab panel, written to media/, as `npm run screenshot` does).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +27,25 @@ import { hookEnvVar } from './hookProtocol';
 import { startHook } from './runner/browserHook';
 import { CodeServer, freePort, isolatedEnv } from './runner/codeServer';
 import { LogFile } from './runner/logFile';
-import { createTestWorkspace, writeUserSettings } from './workspace';
+import { createScreenshotWorkspace, createTestWorkspace, writeUserSettings } from './workspace';
 
+/** What a run loads into the extension host, the folder it opens, and the browser's size. */
+interface SuiteSetup {
+  entry: string;
+  createWorkspace: (dir: string, repoRoot: string) => void;
+  userSettings: Record<string, unknown>;
+  viewport: { width: number; height: number };
+}
+
+const suites: Record<string, SuiteSetup> = {
+  suite: { entry: 'suite/index.js', createWorkspace: createTestWorkspace, userSettings: {}, viewport: { width: 1440, height: 900 } },
+  // The README's size; the suite sets the colour theme of each picture itself.
+  screenshot: { entry: 'screenshot/index.js', createWorkspace: createScreenshotWorkspace, userSettings: {}, viewport: { width: 1280, height: 800 } },
+};
+
+const suiteName = process.env.RNN_LAB_SUITE || 'suite';
 const repoRoot = resolve(__dirname, '../../..');
 const codeServerBin = join(repoRoot, '.vscode-test/code-server/node_modules/.bin/code-server');
-const suiteEntry = join(__dirname, 'suite/index.js');
 const resultsDir = join(repoRoot, 'test-results');
 const extensionPath = resolve(process.env.RNN_LAB_EXTENSION_PATH || repoRoot);
 const overallTimeoutMs = Number(process.env.RNN_LAB_E2E_TIMEOUT_S || 360) * 1000;
@@ -97,7 +113,7 @@ function findChromium(): string {
   return found;
 }
 
-function workbenchUrl(port: number, workspaceDir: string): string {
+function workbenchUrl(port: number, workspaceDir: string, suiteEntry: string): string {
   const authority = `127.0.0.1:${port}`;
   const payload = [
     ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionPath}`],
@@ -137,13 +153,16 @@ interface Session {
 async function runSuite(session: Session): Promise<number> {
   const { clock, tmp, cleanup } = session;
   clock.begin('checking prerequisites');
+  const suite = suites[suiteName];
+  if (!suite) throw new Error(`RNN_LAB_SUITE=${suiteName}: expected one of ${Object.keys(suites).join(', ')}`);
+  const suiteEntry = join(__dirname, suite.entry);
   if (!existsSync(codeServerBin)) throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/setup.sh`);
   if (!existsSync(suiteEntry)) throw new Error(`${suiteEntry} is missing: run npm run build`);
   if (!existsSync(join(extensionPath, 'package.json'))) throw new Error(`no extension at ${extensionPath}`);
   const chromiumPath = findChromium();
   const workspaceDir = join(tmp, 'workspace');
-  createTestWorkspace(workspaceDir, repoRoot);
-  writeUserSettings(join(tmp, 'user-data'));
+  suite.createWorkspace(workspaceDir, repoRoot);
+  writeUserSettings(join(tmp, 'user-data'), suite.userSettings);
 
   clock.begin('launching Chromium');
   const browser: Browser = await chromium.launch({
@@ -153,7 +172,7 @@ async function runSuite(session: Session): Promise<number> {
     env: isolatedEnv(tmp, {}),
   });
   cleanup.add(() => browser.close());
-  const page = (session.page = await browser.newPage({ viewport: { width: 1440, height: 900 } }));
+  const page = (session.page = await browser.newPage({ viewport: suite.viewport }));
 
   let reportExit!: (code: number) => void;
   const exitCode = new Promise<number>((done) => (reportExit = done));
@@ -184,7 +203,7 @@ async function runSuite(session: Session): Promise<number> {
   log(`code-server is up on port ${port} (log: ${server.logPath})`);
 
   clock.begin('loading the workbench');
-  await page.goto(workbenchUrl(port, workspaceDir));
+  await page.goto(workbenchUrl(port, workspaceDir, suiteEntry));
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 
   clock.begin('running the suite in the extension host');

@@ -1,6 +1,7 @@
 /**
  * The throwaway workspace folder the integration tests open: a small corpus and settings for a
- * tiny, fast model, so a whole training run takes seconds. Shared by both runners.
+ * tiny, fast model, so a whole training run takes seconds. Shared by both runners. The screenshot
+ * run opens another one: a real sample text and the default model.
  */
 import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,21 @@ export function createTestWorkspace(dir: string, repoRoot: string): void {
   writeFileSync(join(dir, '.vscode/settings.json'), JSON.stringify(fastTrainingSettings, null, 2) + '\n');
 }
 
+/** The README's run: the prose sample, the default model (hidden 128), long enough to learn words. */
+export const screenshotTrainingSettings = {
+  'rnnLab.steps': 300,
+  'rnnLab.evalInterval': 50,
+};
+
+export const screenshotCorpusFileName = 'prose.txt';
+
+/** Creates `<dir>` with the repository's `samples/prose.txt` and `screenshotTrainingSettings`. */
+export function createScreenshotWorkspace(dir: string, repoRoot: string): void {
+  mkdirSync(join(dir, '.vscode'), { recursive: true });
+  copyFileSync(join(repoRoot, 'samples', screenshotCorpusFileName), join(dir, screenshotCorpusFileName));
+  writeFileSync(join(dir, '.vscode/settings.json'), JSON.stringify(screenshotTrainingSettings, null, 2) + '\n');
+}
+
 /**
  * User settings that keep the workbench quiet and predictable while the tests drive it. No welcome
  * page in particular: its walkthrough opens a webview at startup, which under code-server holds up
@@ -40,8 +56,8 @@ export const quietWorkbenchSettings = {
   'update.mode': 'none',
 };
 
-/** Writes `quietWorkbenchSettings` as the user settings of a VS Code user-data folder. */
-export function writeUserSettings(userDataDir: string): void {
+/** Writes `quietWorkbenchSettings` (and `extra`) as the user settings of a VS Code user-data folder. */
+export function writeUserSettings(userDataDir: string, extra: Record<string, unknown> = {}): void {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(join(userDataDir, 'User/settings.json'), JSON.stringify(quietWorkbenchSettings, null, 2) + '\n');
+  writeFileSync(join(userDataDir, 'User/settings.json'), JSON.stringify({ ...quietWorkbenchSettings, ...extra }, null, 2) + '\n');
 }

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
+import type { ElementsReply, FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -48,6 +48,13 @@ function notificationsOnScreen(page: Page): Promise<Notification[]> {
   });
 }
 
+/** The text of the workbench's elements that match `selector` and take up space on screen. */
+function visibleTexts(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((css) => Array.from(document.querySelectorAll<HTMLElement>(css))
+    .filter((element) => element.getClientRects().length > 0 && getComputedStyle(element).visibility !== 'hidden')
+    .map((element) => element.innerText), selector);
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -62,6 +69,11 @@ export async function startHook(page: Page, resultsDir: string): Promise<{ serve
       sendJson(res, 200, reply);
     } else if (req.method === 'GET' && url.pathname === '/notifications') {
       const reply: NotificationsReply = { notifications: await notificationsOnScreen(page) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'GET' && url.pathname === '/elements') {
+      const selector = url.searchParams.get('selector');
+      if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
+      const reply: ElementsReply = { texts: await visibleTexts(page, selector) };
       sendJson(res, 200, reply);
     } else if (req.method === 'POST' && url.pathname === '/screenshot') {
       const name = url.searchParams.get('name') ?? '';

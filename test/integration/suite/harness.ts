@@ -6,7 +6,10 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { hookEnvVar, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply } from '../hookProtocol';
+import {
+  hookEnvVar, type ElementsReply, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply,
+} from '../hookProtocol';
+import { corpusFileName } from '../workspace';
 
 export const extensionId = 'rnn-lab.rnn-lab';
 
@@ -19,6 +22,9 @@ export interface RunState {
   lastValBitsPerChar?: number;
   step: number;
   checkpointPath?: string;
+  sourceName?: string;
+  trainChars?: number;
+  valChars?: number;
 }
 
 export interface RnnLabApi {
@@ -110,6 +116,40 @@ export async function withSettings(values: Record<string, unknown>): Promise<() 
   };
 }
 
+/**
+ * Makes sure the last run completed and its trainer is still there to answer (the hover and
+ * samples need it): reuses such a run, or trains a short one on the corpus with the workspace's
+ * fast settings.
+ */
+export async function ensureCompletedRun(api: RnnLabApi): Promise<RunState> {
+  const current = api.getRunState();
+  if (current.status === 'completed' && current.trainerPid !== undefined && processExists(current.trainerPid)) return current;
+  await stopAnyRun(api);
+  await startTraining(vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+  return waitForCompletion(api);
+}
+
+export async function waitForCompletion(api: RnnLabApi, timeoutMs = 120_000): Promise<RunState> {
+  return waitFor('the run to complete', () => {
+    const s = api.getRunState();
+    return s.status === 'completed' ? s : undefined;
+  }, { timeoutMs, describe: () => api.getRunState() });
+}
+
+/** The Lab panel's editor tab, if one is open (its view type carries a workbench prefix). */
+export function labPanelTab(): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs)
+    .find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('rnnLab.lab'));
+}
+
+/** Closes the Lab panel's tab and waits until it is gone. */
+export async function closeLabPanel(): Promise<void> {
+  const tab = labPanelTab();
+  assert.ok(tab, 'the Lab panel should be open');
+  await vscode.window.tabGroups.close(tab);
+  await waitFor('the Lab panel tab to close', () => labPanelTab() === undefined, { timeoutMs: 10_000 });
+}
+
 /** Every file under `<workspace>/.rnnlab/`, to check that a failed run wrote nothing. */
 export function checkpointFiles(): string[] {
   const root = join(workspaceDir(), '.rnnlab');
@@ -148,6 +188,11 @@ export async function notifications(): Promise<Notification[]> {
   return (await askHook<NotificationsReply>('GET', '/notifications')).notifications;
 }
 
+/** The text of each visible workbench element that matches `selector` (not inside webviews). */
+export async function elementTexts(selector: string): Promise<string[]> {
+  return (await askHook<ElementsReply>('GET', `/elements?selector=${encodeURIComponent(selector)}`)).texts;
+}
+
 export async function screenshot(name: string): Promise<string> {
   return (await askHook<ScreenshotReply>('POST', `/screenshot?name=${encodeURIComponent(name)}`)).path;
 }
@@ -165,8 +210,8 @@ export interface LabPanelView {
 export function parseLabPanel(text: string): LabPanelView {
   const status = /Status:\s*([a-z]+)/i.exec(text)?.[1];
   const points = /Validation points:\s*(\d+)/.exec(text)?.[1];
-  // The heading, then the sample on the following line(s) up to a blank line.
-  const sample = /Latest sample[^\n]*\n+([^\n]+)/.exec(text)?.[1]?.trim();
+  // The heading, then the first line of the sample that is not blank.
+  const sample = /Latest sample[^\n]*\n(?:[ \t]*\n)*([^\n]*\S[^\n]*)/.exec(text)?.[1]?.trim();
   const backend = /Backend:\s*([^\n]+)/.exec(text)?.[1]?.trim();
   const bits = /val\s+(\d+(?:\.\d+)?)\s*bits\/char/.exec(text)?.[1];
   return {
