@@ -1,5 +1,5 @@
 /**
- * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N]`
+ * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N] [--kernels relaxed|plain]`
  *
  * Speed of each backend on two char-LSTM configurations (batch 64, 100 steps, vocabulary 64,
  * one-hot input, Adam with global-norm clipping 5, as the PyTorch peer script does):
@@ -13,7 +13,7 @@
 import { fork } from 'node:child_process';
 import { createReferenceBackend } from '../engine/backends/reference';
 import type { Backend, Network, Stepper, TokenBatch } from '../engine/backends/types';
-import { createWasmBackend, wasmUnavailableReason } from '../engine/backends/wasm';
+import { createWasmBackend, wasmUnavailableReason, type KernelsVariant } from '../engine/backends/wasm';
 import { initParams } from '../engine/model/init';
 import type { ModelSpec } from '../engine/model/spec';
 import { Adam, clipGlobalNorm } from '../engine/optim';
@@ -73,16 +73,18 @@ interface Options {
   explicitBackend: boolean;
   threads: number;
   steps?: number;
+  kernels?: KernelsVariant;
   child?: { backend: BackendName; config: BenchConfig };
 }
 
-const USAGE = `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N]
+const USAGE = `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N] [--kernels relaxed|plain]
   Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
   on config 1 (LSTM 1 x 128) and config 2 (LSTM 2 x 256), batch ${BATCH}, ${SEQ} steps, vocabulary ${VOCAB}.
   --json       one JSON line per backend x config
   --backend    which backend(s) (default all; the float64 reference runs config 2 only when named)
   --threads    threads of the wasm backend (default 0 = all cores)
   --steps      timed training steps (default depends on the backend's speed)
+  --kernels    which build of the wasm kernels (default: relaxed SIMD where the runtime has it)
 `;
 
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -104,7 +106,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const wasmReason = wasmUnavailableReason();
+  const wasmReason = wasmUnavailableReason(options.kernels);
   if (wasmReason && options.backends.includes('wasm')) {
     if (options.explicitBackend) {
       process.stderr.write(`rnn-lab bench: the wasm backend is unavailable: ${wasmReason}\n`);
@@ -158,7 +160,11 @@ function parseArgs(argv: string[]): Options {
       } else throw new Error(`unknown backend "${v}" (wasm, js, reference or all)`);
     } else if (arg === '--threads') options.threads = count(value(i++, arg), arg, 0);
     else if (arg === '--steps') options.steps = count(value(i++, arg), arg, 1);
-    else if (arg === '--child') {
+    else if (arg === '--kernels') {
+      const v = value(i++, arg);
+      if (v !== 'relaxed' && v !== 'plain') throw new Error(`unknown kernels "${v}" (relaxed or plain)`);
+      options.kernels = v;
+    } else if (arg === '--child') {
       const [backend, id] = value(i++, arg).split(':');
       const config = CONFIGS.find((c) => c.id === Number(id));
       if (!(BACKENDS as string[]).includes(backend) || !config) throw new Error(`bad --child "${argv[i]}"`);
@@ -172,6 +178,7 @@ function parseArgs(argv: string[]): Options {
 function runChild(backend: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
   const args = ['bench', '--child', `${backend}:${config.id}`, '--threads', String(options.threads)];
   if (options.steps !== undefined) args.push('--steps', String(options.steps));
+  if (options.kernels !== undefined) args.push('--kernels', options.kernels);
   return new Promise((resolve, reject) => {
     const child = fork(process.argv[1], args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: BenchResult | undefined;
@@ -181,13 +188,13 @@ function runChild(backend: BackendName, config: BenchConfig, options: Options): 
   });
 }
 
-async function createBackend(name: BackendName, threads: number): Promise<Backend> {
-  if (name === 'wasm') return createWasmBackend(threads);
+async function createBackend(name: BackendName, options: Options): Promise<Backend> {
+  if (name === 'wasm') return createWasmBackend(options.threads, { kernels: options.kernels });
   return createReferenceBackend(name === 'js' ? 'float32' : 'float64');
 }
 
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
-  const backend = await createBackend(name, options.threads);
+  const backend = await createBackend(name, options);
   const spec: ModelSpec = { cell: 'lstm', vocabSize: VOCAB, hiddenSize: config.hidden, layers: config.layers, embeddingSize: 0, dropout: 0 };
   const net = backend.createNetwork(spec);
   initParams(spec, net.params, 1);

@@ -1,11 +1,13 @@
 // The WebAssembly backend against the float64 reference: losses, gradients, carried state, masks,
-// the stepper, dropout and thread-count invariance. Needs `npm run build` (dist/kernels.wasm).
+// the stepper, dropout and thread-count invariance, for each build of the kernels (plain SIMD128
+// and relaxed SIMD). Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
+// clang-16 is installed, else those tests are skipped and say why).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
-import { createWasmBackend, wasmUnavailableReason, type WasmNetwork } from '../../src/engine/backends/wasm';
-import { createSharedMemory, instantiate, kernelsModule } from '../../src/engine/backends/wasm/runtime';
+import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmNetwork } from '../../src/engine/backends/wasm';
+import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
 import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
 
@@ -47,15 +49,40 @@ function assertClose(actual: number, expected: number, rel: number, what: string
   assert.ok(err <= rel, `${what}: ${actual} vs ${expected} (relative error ${err.toExponential(2)} > ${rel})`);
 }
 
-describe('wasm backend', () => {
+describe('wasm backend: choosing the kernels', () => {
+  it('runs at all (the plain build is always there)', () => {
+    const reason = wasmUnavailableReason();
+    assert.equal(reason, undefined, `the WebAssembly kernels are not usable: ${reason}`);
+  });
+
+  it('prefers the relaxed-SIMD build where this runtime has it, and says which it uses', async () => {
+    const relaxedReason = kernelsUnavailableReason('relaxed');
+    const backend = await createWasmBackend(2);
+    try {
+      const expected = relaxedReason ? 'WebAssembly SIMD, 2 threads' : 'WebAssembly SIMD (relaxed FMA), 2 threads';
+      assert.equal(backend.info.description, expected, relaxedReason ?? '');
+    } finally {
+      backend.dispose();
+    }
+    const plain = await createWasmBackend(1, { kernels: 'plain' });
+    assert.equal(plain.info.description, 'WebAssembly SIMD, 1 thread');
+    plain.dispose();
+  });
+});
+
+const VARIANTS: KernelsVariant[] = ['plain', 'relaxed'];
+for (const variant of VARIANTS) {
+  const unavailable = kernelsUnavailableReason(variant);
+  describe(`wasm backend, ${variant} kernels`, { skip: unavailable }, () => suite(variant));
+}
+
+function suite(variant: KernelsVariant): void {
   let wasm1: Backend;
   let wasm2: Backend;
 
   before(async () => {
-    const reason = wasmUnavailableReason();
-    assert.equal(reason, undefined, `the WebAssembly kernels are not usable: ${reason}`);
-    wasm1 = await createWasmBackend(1);
-    wasm2 = await createWasmBackend(2);
+    wasm1 = await createWasmBackend(1, { kernels: variant });
+    wasm2 = await createWasmBackend(2, { kernels: variant });
   });
   after(() => {
     wasm1?.dispose();
@@ -66,7 +93,7 @@ describe('wasm backend', () => {
     assert.equal(wasm1.info.name, 'wasm');
     assert.equal(wasm1.info.threads, 1);
     assert.equal(wasm2.info.threads, 2);
-    assert.match(wasm2.info.description, /WebAssembly SIMD, 2 threads/);
+    assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, 2 threads`);
   });
 
   for (const cell of ['rnn', 'gru', 'lstm'] as const) {
@@ -162,6 +189,26 @@ describe('wasm backend', () => {
     });
   }
 
+  it('batch-1 stepper matches the reference where its matrix-vector product walks column blocks', () => {
+    // 4H = 72 and V = 40: blocks of 32 columns plus ragged rest, in every product of a step.
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 18, layers: 2, embeddingSize: 0, dropout: 0 };
+    const ref = reference.createNetwork(s);
+    const net = wasm1.createNetwork(s);
+    sameRandomWeights(ref, net, 31);
+    const a = net.createStepper(1);
+    const b = ref.createStepper(1);
+    const rng = new Rng(6);
+    for (let t = 0; t < 8; t++) {
+      const x = Int32Array.of(rng.int(s.vocabSize));
+      const la = a.step(x).slice();
+      const lb = b.step(x);
+      assert.ok(relError(la, lb) <= 1e-5, `step ${t} logits: ${relError(la, lb)}`);
+    }
+    assert.ok(relError(a.getState(), b.getState()) <= 1e-5, 'states agree');
+    a.dispose();
+    net.dispose();
+  });
+
   it('1 thread and 2 threads give identical losses over several Adam steps (with dropout)', () => {
     const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.25 };
     const losses = [wasm1, wasm2].map((backend) => {
@@ -197,7 +244,7 @@ describe('wasm backend', () => {
     assert.equal(run(1, false), net.evaluate(batch, { carryState: false }).lossSum, 'no dropout outside training');
 
     // The documented mask: dropped when hash < p * 2^32, so about p of the units.
-    const kernels = instantiate(kernelsModule(), createSharedMemory());
+    const kernels = instantiate(kernelsModule(variant), createSharedMemory());
     let dropped = 0;
     const n = 200_000;
     for (let i = 0; i < n; i++) if (kernels.dropout_hash(7, i % 3, i % 64, i % 100, i) >>> 0 < 0.3 * 2 ** 32) dropped++;
@@ -233,4 +280,4 @@ describe('wasm backend', () => {
     assertClose(r2.lossSum / r2.count, Math.log(s.vocabSize), 1e-6, 'zero weights predict uniformly');
     net.dispose();
   });
-});
+}

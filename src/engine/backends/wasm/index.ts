@@ -1,25 +1,35 @@
 /**
  * The default backend: fused RNN / GRU / LSTM kernels written in C, compiled to WebAssembly with
- * SIMD128 (kernels/*.c, built into dist/kernels.wasm by scripts/build-wasm.sh), run on all cores
- * by splitting each batch across worker threads over one shared memory. No native addon.
+ * SIMD128 (kernels/*.c, built into dist/kernels.wasm, and with relaxed SIMD into
+ * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by splitting each batch
+ * across worker threads over one shared memory. No native addon.
  */
 import * as os from 'node:os';
 import type { ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
 import { WasmNetwork, type WasmRuntime } from './network';
-import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason, WasmHeap } from './runtime';
+import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
 export { WasmNetwork, WasmAdam, splitRows } from './network';
+export type { KernelsVariant } from './runtime';
 
-/** Why the WebAssembly backend cannot run here (missing build, old runtime), or undefined. */
-export function wasmUnavailableReason(): string | undefined {
-  return kernelsUnavailableReason();
+/**
+ * Why the WebAssembly backend cannot run here (missing build, old runtime), or undefined.
+ * Without `kernels`: whether it runs at all (with the plain build, which any later choice falls back to).
+ */
+export function wasmUnavailableReason(kernels: KernelsVariant = 'plain'): string | undefined {
+  return kernelsUnavailableReason(kernels);
+}
+
+export interface WasmBackendOptions {
+  /** Which build of the kernels; by default the relaxed-SIMD one where the runtime has it. */
+  kernels?: KernelsVariant;
 }
 
 /** `threads` = 0 uses every available core; 1 runs without worker threads. */
-export async function createWasmBackend(threads: number): Promise<Backend> {
-  const module = kernelsModule();
+export async function createWasmBackend(threads: number, options: WasmBackendOptions = {}): Promise<Backend> {
+  const { module, variant } = loadKernels(options.kernels);
   const count = threads > 0 ? Math.floor(threads) : os.availableParallelism();
   const memory = createSharedMemory();
   const kernels = instantiate(module, memory);
@@ -28,7 +38,7 @@ export async function createWasmBackend(threads: number): Promise<Backend> {
   const runtime: WasmRuntime = { kernels, heap, pool, threads: count };
   const networks = new Set<WasmNetwork>();
   return {
-    info: { name: 'wasm', description: `WebAssembly SIMD, ${count} thread${count === 1 ? '' : 's'}`, threads: count },
+    info: { name: 'wasm', description: describe(variant, count), threads: count },
     createNetwork(spec: ModelSpec): Network {
       const net = new WasmNetwork(runtime, spec);
       networks.add(net);
@@ -40,4 +50,8 @@ export async function createWasmBackend(threads: number): Promise<Backend> {
       pool?.dispose();
     },
   };
+}
+
+function describe(variant: KernelsVariant, threads: number): string {
+  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }

@@ -241,11 +241,19 @@ static void layer_backward(Job *job, int l, float *dh, float *dx) {
 
   // Weight gradients of all steps at once.
   sgemm(1, 0, H, GH, TR, hs, H, drec, GH, D + net->rec_off[l], GH, 1, job->pa, job->pb);
-  colsum_add(D + net->bias_off[l], dg, TR, GH, GH);
-  if (net->cell == CELL_GRU) colsum_add(D + net->bias_off[l] + GH, job->dr, TR, GH, GH);
+  float *db = D + net->bias_off[l];
+  if (net->cell == CELL_GRU) colsum_add(db + GH, job->dr, TR, GH, GH);
   if (l == 0 && net->embed == 0) {
-    scatter_add_rows(D + net->kernel_off[l], job->in_tm, dg, TR, GH);
-  } else if (l == 0) {
+    // One-hot input: the kernel's gradient is a scatter of the rows of dg, and the bias sums the
+    // same rows; one pass over dg (TR x GH, far larger than the cache) serves both.
+    for (int r = 0; r < TR; r++) {
+      add_into(D + net->kernel_off[l] + job->in_tm[r] * GH, dg + r * GH, GH);
+      add_into(db, dg + r * GH, GH);
+    }
+    return;
+  }
+  colsum_add(db, dg, TR, GH, GH);
+  if (l == 0) {
     int E = net->embed;
     sgemm(1, 0, E, GH, TR, job->xemb, E, dg, GH, D + net->kernel_off[l], GH, 1, job->pa, job->pb);
     sgemm(0, 1, TR, E, GH, dg, GH, W, GH, dx, E, 0, job->pa, job->pb);

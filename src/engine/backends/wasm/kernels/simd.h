@@ -1,6 +1,7 @@
 // Four-lane float vectors for wasm32 + SIMD128, with loads/stores that handle the ragged tail of
-// a row (so sizes need not be multiples of 4), and vectorised exp / sigmoid / tanh (there is no
-// libm here). No libc, no stack arrays: every instance on every thread shares one linear memory.
+// a row (so sizes need not be multiples of 4), a multiply-add, and vectorised exp / sigmoid / tanh
+// (there is no libm here). No libc, no stack arrays: every instance on every thread shares one
+// linear memory.
 #ifndef RNNLAB_SIMD_H
 #define RNNLAB_SIMD_H
 #include <wasm_simd128.h>
@@ -28,6 +29,16 @@ static inline void storen(float *p, f4 v, int n) {
 }
 static inline int lanes(int j, int size) { return size - j < 4 ? size - j : 4; }
 
+// a * b + c. SIMD128 has no fused multiply-add; relaxed SIMD (the kernels-relaxed.wasm build,
+// -mrelaxed-simd) has f32x4.relaxed_madd, which the runtime may fuse (one FMA instruction on x86
+// with FMA3) or not: either way within float rounding of a * b + c, and always the same on one
+// machine, so results stay reproducible there.
+#ifdef __wasm_relaxed_simd__
+static inline f4 madd(f4 a, f4 b, f4 c) { return (f4)__builtin_wasm_relaxed_madd_f32x4(a, b, c); }
+#else
+static inline f4 madd(f4 a, f4 b, f4 c) { return a * b + c; }
+#endif
+
 static inline f4 vmax(f4 a, f4 b) { return (f4)wasm_f32x4_pmax((v128_t)a, (v128_t)b); }
 static inline f4 vmin(f4 a, f4 b) { return (f4)wasm_f32x4_pmin((v128_t)a, (v128_t)b); }
 
@@ -38,12 +49,12 @@ static inline f4 vexp(f4 x) {
   f4 n = (f4)wasm_f32x4_nearest((v128_t)(x * SPLAT(1.44269504088896341f)));
   f4 r = x - n * SPLAT(0.693359375f) - n * SPLAT(-2.12194440e-4f);
   f4 p = SPLAT(1.9875691500E-4f);
-  p = p * r + SPLAT(1.3981999507E-3f);
-  p = p * r + SPLAT(8.3334519073E-3f);
-  p = p * r + SPLAT(4.1665795894E-2f);
-  p = p * r + SPLAT(1.6666665459E-1f);
-  p = p * r + SPLAT(5.0000001201E-1f);
-  f4 y = p * r * r + r + SPLAT(1.f);
+  p = madd(p, r, SPLAT(1.3981999507E-3f));
+  p = madd(p, r, SPLAT(8.3334519073E-3f));
+  p = madd(p, r, SPLAT(4.1665795894E-2f));
+  p = madd(p, r, SPLAT(1.6666665459E-1f));
+  p = madd(p, r, SPLAT(5.0000001201E-1f));
+  f4 y = madd(p, r * r, r + SPLAT(1.f));
   v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4((v128_t)n), wasm_i32x4_splat(127)), 23);
   return y * (f4)e;
 }
