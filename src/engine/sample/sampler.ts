@@ -27,30 +27,42 @@ export function softmax(logits: ArrayLike<number>, offset: number, V: number, ou
   return out;
 }
 
+/** Scratch weights for sampling, reused: this runs once per generated character. */
+let scratch = new Float64Array(256);
+
 /** Draws one symbol id from logits[offset .. offset+V). */
 export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: number, options: SampleOptions, rng: Rng): number {
-  const allowed = (k: number) => k !== options.avoid || V === 1;
+  // The avoided symbol is excluded unless it is the only one.
+  const avoid = V === 1 ? -1 : options.avoid ?? -1;
   if (!(options.temperature > 0)) {
     let best = -1;
-    for (let k = 0; k < V; k++) if (allowed(k) && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
+    for (let k = 0; k < V; k++) if (k !== avoid && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
     return best;
   }
-  const weights = new Float64Array(V);
+  if (scratch.length < V) scratch = new Float64Array(V);
+  const weights = scratch;
   let max = -Infinity;
-  for (let k = 0; k < V; k++) if (allowed(k) && logits[offset + k] > max) max = logits[offset + k];
-  for (let k = 0; k < V; k++) weights[k] = allowed(k) ? Math.exp((logits[offset + k] - max) / options.temperature) : 0;
+  for (let k = 0; k < V; k++) if (k !== avoid && logits[offset + k] > max) max = logits[offset + k];
+  const invT = 1 / options.temperature;
+  let total = 0;
+  for (let k = 0; k < V; k++) {
+    const w = k !== avoid ? Math.exp((logits[offset + k] - max) * invT) : 0;
+    weights[k] = w;
+    total += w;
+  }
   const topK = options.topK ?? 0;
   if (topK > 0 && topK < V) {
-    const threshold = [...weights].sort((a, b) => b - a)[topK - 1];
+    const threshold = Array.from(weights.subarray(0, V)).sort((a, b) => b - a)[topK - 1];
     let kept = 0;
+    total = 0;
     for (let k = 0; k < V; k++) {
       // Ties at the threshold: keep the first ones only, so exactly k remain.
-      if (weights[k] > threshold || (weights[k] === threshold && kept < topK)) kept++;
-      else weights[k] = 0;
+      if (weights[k] > threshold || (weights[k] === threshold && kept < topK)) {
+        kept++;
+        total += weights[k];
+      } else weights[k] = 0;
     }
   }
-  let total = 0;
-  for (let k = 0; k < V; k++) total += weights[k];
   let u = rng.next() * total;
   let last = -1;
   for (let k = 0; k < V; k++) {
