@@ -8,7 +8,7 @@
 //   out/test/**        unit tests (node --test) and the integration test entry points
 // `--production` minifies and drops source maps. `--watch` rebuilds on change.
 import { build, context } from 'esbuild';
-import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -69,6 +69,8 @@ if (!watch) {
   mkdirSync(join(root, 'dist'), { recursive: true });
   buildWasm();
   await Promise.all(builds.map((b) => build(b)));
+  // The `rnn-lab` bin runs directly from a shell too.
+  if (exists('dist/cli.js')) chmodSync(join(root, 'dist/cli.js'), 0o755);
 } else {
   buildWasm();
   for (const b of builds) await (await context(b)).watch();
