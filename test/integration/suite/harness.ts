@@ -10,22 +10,12 @@ import {
   hookEnvVar, type ElementsReply, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply,
 } from '../hookProtocol';
 import { corpusFileName } from '../workspace';
+import type { RunState } from '../../../src/extension/runStore';
 
 export const extensionId = 'rnn-lab.rnn-lab';
 
-/** The part of `activate()`'s return value the tests read. */
-export interface RunState {
-  status: string;
-  trainerPid?: number;
-  evalCount: number;
-  lastSample?: string;
-  lastValBitsPerChar?: number;
-  step: number;
-  checkpointPath?: string;
-  sourceName?: string;
-  trainChars?: number;
-  valChars?: number;
-}
+/** What `activate()` returns about the run: the extension's own type, so the two cannot drift apart. */
+export type { RunState };
 
 export interface RnnLabApi {
   getRunState(): RunState;
