@@ -1,35 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { corpusFileName } from '../workspace';
-import {
-  activateExtension, canSeeWebviews, processExists, startTraining, stopAnyRun, waitFor, waitForLabPanel, withSettings, workspaceDir,
-  type RnnLabApi,
-} from './harness';
+import { canSeeWebviews, processExists, useRunFixture, waitFor, waitForLabPanel } from './harness';
 
 describe('stop', () => {
-  let api: RnnLabApi;
-  let restoreSettings: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    api = await activateExtension();
-  });
-
-  afterEach(async () => {
-    await stopAnyRun(api);
-    await restoreSettings?.();
-  });
+  const fixture = useRunFixture();
 
   it('Stop ends the trainer process and the panel says stopped', async () => {
-    await stopAnyRun(api);
+    const { api } = fixture;
     // Far more steps than the test will wait for: only Stop can end this run.
-    restoreSettings = await withSettings({ steps: 1_000_000 });
-    await startTraining(vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+    await fixture.startRun({ steps: 1_000_000 });
 
-    const pid = await waitFor('a running trainer', () => {
-      const s = api.getRunState();
-      return s.status === 'running' && s.trainerPid !== undefined ? s.trainerPid : undefined;
-    }, { timeoutMs: 60_000, describe: () => api.getRunState() });
+    const pid = await fixture.runningTrainerPid();
     assert.ok(processExists(pid), `trainer ${pid} should be alive while running`);
     if (canSeeWebviews) await waitForLabPanel('the Lab panel to say running', (view) => view.status === 'running');
 

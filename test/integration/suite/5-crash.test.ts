@@ -1,35 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
-import * as vscode from 'vscode';
-import { corpusFileName } from '../workspace';
-import {
-  activateExtension, canSeeWebviews, processExists, startTraining, stopAnyRun, waitFor, waitForLabPanel, withSettings, workspaceDir,
-  type RnnLabApi,
-} from './harness';
+import { canSeeWebviews, corpusUri, processExists, startTraining, useRunFixture, waitFor, waitForLabPanel } from './harness';
 
 describe('crashed trainer', () => {
-  let api: RnnLabApi;
-  let restoreSettings: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    api = await activateExtension();
-  });
-
-  afterEach(async () => {
-    await stopAnyRun(api);
-    await restoreSettings?.();
-    restoreSettings = undefined;
-  });
+  const fixture = useRunFixture();
 
   it('a killed trainer shows as crashed, and the next run still works', async () => {
-    await stopAnyRun(api);
-    const corpus = vscode.Uri.file(join(workspaceDir(), corpusFileName));
-    restoreSettings = await withSettings({ steps: 1_000_000 });
-    await startTraining(corpus);
-    const pid = await waitFor('a running trainer', () => {
-      const s = api.getRunState();
-      return s.status === 'running' && s.trainerPid !== undefined ? s.trainerPid : undefined;
-    }, { timeoutMs: 60_000, describe: () => api.getRunState() });
+    const { api } = fixture;
+    await fixture.startRun({ steps: 1_000_000 });
+    const pid = await fixture.runningTrainerPid();
 
     process.kill(pid, 'SIGKILL');
 
@@ -41,9 +19,8 @@ describe('crashed trainer', () => {
     if (canSeeWebviews) await waitForLabPanel('the Lab panel to say crashed', (view) => view.status === 'crashed', 10_000);
 
     // The extension survives: a new (short) run starts in a new process and completes.
-    await restoreSettings();
-    restoreSettings = undefined;
-    await startTraining(corpus);
+    await fixture.restoreSettings();
+    await startTraining(corpusUri());
     const next = await waitFor('the next run to complete', () => {
       const s = api.getRunState();
       return s.status === 'completed' ? s : undefined;

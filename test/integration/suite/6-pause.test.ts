@@ -1,30 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { corpusFileName } from '../workspace';
-import {
-  activateExtension, canSeeWebviews, sleep, startTraining, stopAnyRun, waitFor, waitForLabPanel, withSettings, workspaceDir,
-  type RnnLabApi,
-} from './harness';
+import { canSeeWebviews, sleep, useRunFixture, waitFor, waitForLabPanel } from './harness';
 
 describe('pause and resume', () => {
-  let api: RnnLabApi;
-  let restoreSettings: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    api = await activateExtension();
-  });
-
-  afterEach(async () => {
-    await stopAnyRun(api);
-    await restoreSettings?.();
-    restoreSettings = undefined;
-  });
+  const fixture = useRunFixture();
 
   it('Pause holds the run at a step, Resume carries on from it', async () => {
-    await stopAnyRun(api);
-    restoreSettings = await withSettings({ steps: 1_000_000 });
-    await startTraining(vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+    const { api } = fixture;
+    await fixture.startRun({ steps: 1_000_000 });
     await waitFor('a few training steps', () => api.getRunState().status === 'running' && api.getRunState().step > 0, {
       timeoutMs: 60_000,
       describe: () => api.getRunState(),

@@ -1,32 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { corpusFileName } from '../workspace';
-import {
-  activateExtension, canSeeWebviews, closeLabPanel, labPanel, startTraining, stopAnyRun, waitFor, waitForCompletion, waitForLabPanel,
-  withSettings, workspaceDir, type LabPanelView, type RnnLabApi,
-} from './harness';
+import { closeLabPanel, labPanel, useRunFixture, waitFor, waitForCompletion, waitForLabPanel, type LabPanelView } from './harness';
 
 describe('Lab panel restore', () => {
-  let api: RnnLabApi;
-  let restoreSettings: (() => Promise<void>) | undefined;
-
-  before(async function () {
-    if (!canSeeWebviews) this.skip();
-    api = await activateExtension();
-  });
-
-  afterEach(async () => {
-    await stopAnyRun(api);
-    await restoreSettings?.();
-    restoreSettings = undefined;
-  });
+  const fixture = useRunFixture({ needsWebviews: true });
 
   it('a Lab panel closed during a run and opened again shows the whole history', async () => {
-    await stopAnyRun(api);
+    const { api } = fixture;
     // Long enough that the run is still going when it is paused after its first evaluation.
-    restoreSettings = await withSettings({ steps: 300, evalInterval: 30 });
-    await startTraining(vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+    await fixture.startRun({ steps: 300, evalInterval: 30 });
     await waitFor('the first evaluation', () => api.getRunState().evalCount >= 1, { timeoutMs: 60_000, intervalMs: 50, describe: () => api.getRunState() });
     await vscode.commands.executeCommand('rnnLab.pause');
     await waitFor('the run to pause', () => api.getRunState().status === 'paused', { timeoutMs: 10_000, describe: () => api.getRunState() });

@@ -106,6 +106,63 @@ export async function withSettings(values: Record<string, unknown>): Promise<() 
   };
 }
 
+/** The workspace's training corpus. */
+export function corpusUri(): vscode.Uri {
+  return vscode.Uri.file(join(workspaceDir(), corpusFileName));
+}
+
+export interface RunFixture {
+  /** The extension's API (set once the suite's `before` hook has run). */
+  readonly api: RnnLabApi;
+  /** Ends any run, applies `settings` for this test only (put back after it), and starts training on the corpus. */
+  startRun(settings: Record<string, unknown>): Promise<void>;
+  /** Puts this test's settings back now (the `afterEach` hook does it otherwise). */
+  restoreSettings(): Promise<void>;
+  /** The pid of the trainer once the run is running. */
+  runningTrainerPid(): Promise<number>;
+}
+
+/**
+ * The hooks every suite that drives runs needs, registered in the calling `describe`: the API
+ * before the first test; after each test, no run left going and the settings put back.
+ */
+export function useRunFixture(options: { needsWebviews?: boolean } = {}): RunFixture {
+  let api: RnnLabApi | undefined;
+  let restore: (() => Promise<void>) | undefined;
+  const fixture: RunFixture = {
+    get api() {
+      assert.ok(api, 'the suite has not activated the extension yet');
+      return api;
+    },
+    async startRun(settings) {
+      await stopAnyRun(fixture.api);
+      await fixture.restoreSettings();
+      restore = await withSettings(settings);
+      await startTraining(corpusUri());
+    },
+    async restoreSettings() {
+      const pending = restore;
+      restore = undefined;
+      await pending?.();
+    },
+    runningTrainerPid() {
+      return waitFor('a running trainer', () => {
+        const s = fixture.api.getRunState();
+        return s.status === 'running' && s.trainerPid !== undefined ? s.trainerPid : undefined;
+      }, { timeoutMs: 60_000, describe: () => fixture.api.getRunState() });
+    },
+  };
+  before(async function () {
+    if (options.needsWebviews && !canSeeWebviews) this.skip();
+    api = await activateExtension();
+  });
+  afterEach(async () => {
+    if (api) await stopAnyRun(api);
+    await fixture.restoreSettings();
+  });
+  return fixture;
+}
+
 /**
  * Makes sure the last run completed and its trainer is still there to answer (the hover and
  * samples need it): reuses such a run, or trains a short one on the corpus with the workspace's
@@ -115,7 +172,7 @@ export async function ensureCompletedRun(api: RnnLabApi): Promise<RunState> {
   const current = api.getRunState();
   if (current.status === 'completed' && current.trainerPid !== undefined && processExists(current.trainerPid)) return current;
   await stopAnyRun(api);
-  await startTraining(vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+  await startTraining(corpusUri());
   return waitForCompletion(api);
 }
 
