@@ -31,7 +31,28 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'rnnlab-test-'));
 }
 
-test('a forked trainer trains, evaluates, checkpoints, finishes, then answers samples and probabilities', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
+// These tests drive the bundle itself: without it they must fail, not pass vacuously.
+test.before(() => assert.ok(existsSync(trainerPath), `${trainerPath} is missing: run \`npm run build\` first`));
+
+/**
+ * A RunController (the extension's own) running `body` against a run far longer than any test
+ * waits for, in a fresh checkpoint folder; the controller and the folder are gone afterwards.
+ */
+async function withLongRun(body: (controller: RunController, problems: RunProblem[], dir: string) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const controller = new RunController(trainerPath);
+  const problems: RunProblem[] = [];
+  controller.onDidFail((p) => problems.push(p));
+  try {
+    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
+    await body(controller, problems, dir);
+  } finally {
+    controller.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a forked trainer trains, evaluates, checkpoints, finishes, then answers samples and probabilities', async () => {
   const dir = tempDir();
   const messages: TrainerMessage[] = [];
   let exit: { code: number | null; signal: string | null; expected: boolean } | undefined;
@@ -73,13 +94,8 @@ test('a forked trainer trains, evaluates, checkpoints, finishes, then answers sa
   assert.equal(exit!.expected, true);
 });
 
-test('stop ends a long run as stopped; bad input fails with a plain message and writes nothing', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
-  const dir = tempDir();
-  const controller = new RunController(trainerPath);
-  const problems: RunProblem[] = [];
-  controller.onDidFail((p) => problems.push(p));
-  try {
-    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
+test('stop ends a long run as stopped; bad input fails with a plain message and writes nothing', () =>
+  withLongRun(async (controller, problems, dir) => {
     await until(() => controller.runState().evalCount >= 1, 'the first evaluation');
     assert.equal(controller.runState().status, 'running');
     assert.ok(controller.pause());
@@ -104,19 +120,10 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     assert.equal(controller.runState().status, 'error', 'its exit is not reported as a crash');
     assert.equal(problems.length, 1);
     assert.equal(existsSync(emptyDir), false, 'nothing written');
-  } finally {
-    controller.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a killed trainer is reported as a crash with its step, and a new run can start', { skip: !existsSync(trainerPath) && 'dist/trainer.js not built' }, async () => {
-  const dir = tempDir();
-  const controller = new RunController(trainerPath);
-  const problems: RunProblem[] = [];
-  controller.onDidFail((p) => problems.push(p));
-  try {
-    controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
+test('a killed trainer is reported as a crash with its step, and a new run can start', () =>
+  withLongRun(async (controller, problems, dir) => {
     await until(() => (controller.snapshot?.lastStep?.step ?? 0) > 5 && controller.runState().trainerPid !== undefined, 'some steps');
     const pid = controller.runState().trainerPid!;
     process.kill(pid, 'SIGKILL');
@@ -131,8 +138,4 @@ test('a killed trainer is reported as a crash with its step, and a new run can s
     await until(() => controller.runState().status === 'completed', 'the new run to complete');
     assert.equal(controller.runState().step, 30);
     assert.ok(readdirSync(dir).length > 0, 'checkpoints written');
-  } finally {
-    controller.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
