@@ -18,7 +18,7 @@ export function getWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptio
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: 'lab' | 'samples', title: string): string {
   const nonce = makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${bundle}.css`));
+  const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', file));
   const csp = [
     `default-src 'none'`,
     `style-src ${webview.cspSource}`,
@@ -32,7 +32,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
+<link href="${media('sampleCards.css')}" rel="stylesheet">
+<link href="${media(`${bundle}.css`)}" rel="stylesheet">
 <title>${title}</title>
 </head>
 <body>
@@ -78,9 +79,15 @@ async function handleWebviewMessage(webview: vscode.Webview, controller: RunCont
     case 'resume':
       await vscode.commands.executeCommand('rnnLab.resume');
       return;
-    case 'sample':
-      await vscode.commands.executeCommand('rnnLab.sample', message.payload);
+    case 'sample': {
+      const text = await vscode.commands.executeCommand<string | undefined>('rnnLab.sample', message.payload);
+      // A drawn sample reaches every view through the run's snapshot; a failure only this one.
+      if (text === undefined) {
+        const { prime, temperature } = message.payload;
+        postToWebview(webview, { type: 'sampleResult', payload: { text: '', prime, temperature, error: 'No sample: the model is not loaded any more (the trainer has ended) or did not answer in time.' } });
+      }
       return;
+    }
     case 'openCheckpoint':
       await vscode.commands.executeCommand('rnnLab.openCheckpointFolder');
       return;
