@@ -5,11 +5,11 @@ import type { Network } from '../engine/backends/types';
 import { generate, nextSymbolDistribution } from '../engine/sample/generate';
 import { loadCheckpoint, type Checkpoint } from '../engine/train/checkpoint';
 import { parseChoice, parseNumber, UsageError } from './args';
+import { backendNames } from '../protocol/messages';
 
 export const sampleUsage = `rnn-lab sample --checkpoint FILE [--prime TEXT] [--length N (500)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--seed N] [--json]`;
 export const probsUsage = `rnn-lab probs --checkpoint FILE --context TEXT [--top K (10)] [--json]`;
 
-const backendChoices = ['auto', 'wasm', 'js', 'reference', 'tfjs'] as const;
 
 /** Runs a parser, turning its complaints into usage errors. */
 function asUsage<T>(parse: () => T): T {
@@ -21,7 +21,7 @@ function asUsage<T>(parse: () => T): T {
 }
 
 async function networkFor(checkpoint: Checkpoint, backendFlag: string | undefined): Promise<Network> {
-  const backend = await createBackend(parseChoice(backendFlag, 'backend', backendChoices) ?? 'auto', 1);
+  const backend = await createBackend(parseChoice(backendFlag, 'backend', backendNames) ?? 'auto', 1);
   const net = backend.createNetwork(checkpoint.spec);
   net.params.set(checkpoint.params);
   net.paramsChanged();

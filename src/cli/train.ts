@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultTrainConfig, type RunStarted, type TrainConfig } from '../protocol/messages';
+import { backendNames, cellTypes, defaultTrainConfig, optimizerNames, type RunStarted, type TrainConfig } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
 import { readCorpusFromFile } from '../engine/text/corpus';
 import { assertTrainable } from '../engine/text/validate';
@@ -76,7 +76,7 @@ export function configFromFlags(v: Values): TrainConfig {
     c.epochs = epochs ?? 0;
     c.seconds = seconds ?? 0;
   }
-  c.cell = parseChoice(v.cell, 'cell', ['lstm', 'gru', 'rnn'] as const) ?? c.cell;
+  c.cell = parseChoice(v.cell, 'cell', cellTypes) ?? c.cell;
   c.layers = int('layers') ?? c.layers;
   c.hiddenSize = int('hidden') ?? c.hiddenSize;
   c.embeddingSize = int('embedding') ?? c.embeddingSize;
@@ -84,7 +84,7 @@ export function configFromFlags(v: Values): TrainConfig {
   c.batchSize = int('batch') ?? c.batchSize;
   c.seqLength = int('seq') ?? c.seqLength;
   c.learningRate = num('lr') ?? c.learningRate;
-  c.optimizer = parseChoice(v.optimizer, 'optimizer', ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const) ?? c.optimizer;
+  c.optimizer = parseChoice(v.optimizer, 'optimizer', optimizerNames) ?? c.optimizer;
   c.clipNorm = num('clip') ?? c.clipNorm;
   c.valFraction = num('val-fraction') ?? c.valFraction;
   c.seed = int('seed') ?? c.seed;
@@ -93,7 +93,7 @@ export function configFromFlags(v: Values): TrainConfig {
   c.sampleLength = int('sample-length') ?? c.sampleLength;
   c.temperature = num('temperature') ?? c.temperature;
   c.prime = v.prime ?? c.prime;
-  c.backend = parseChoice(v.backend, 'backend', ['auto', 'wasm', 'js', 'reference', 'tfjs'] as const) ?? c.backend;
+  c.backend = parseChoice(v.backend, 'backend', backendNames) ?? c.backend;
   c.threads = int('threads') ?? c.threads;
   if (c.steps === 0 && c.epochs === 0 && c.seconds === 0) throw new UsageError('give a positive --steps, --epochs or --seconds');
   return c;

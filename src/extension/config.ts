@@ -3,7 +3,7 @@
  * (a unit test keeps the two in step) and turns whatever the user wrote into a valid TrainConfig.
  * No `vscode` import: the extension passes its WorkspaceConfiguration, tests pass a plain object.
  */
-import { defaultTrainConfig, type TrainConfig } from '../protocol/messages';
+import { backendNames, cellTypes, defaultTrainConfig, optimizerNames, type TrainConfig } from '../protocol/messages';
 
 export const configSection = 'rnnLab';
 
@@ -15,7 +15,7 @@ export type SettingRule = NumberSetting | EnumSetting | StringSetting;
 
 const int = (minimum: number, maximum: number): NumberSetting => ({ kind: 'number', integer: true, minimum, maximum });
 const real = (minimum: number, maximum: number): NumberSetting => ({ kind: 'number', integer: false, minimum, maximum });
-const oneOf = (...values: string[]): EnumSetting => ({ kind: 'enum', values });
+const oneOf = (values: readonly string[]): EnumSetting => ({ kind: 'enum', values });
 
 /**
  * The defaults of the settings: the shared defaults, except that the Lab evaluates more often, so a
@@ -25,7 +25,7 @@ export const settingDefaults: TrainConfig = { ...defaultTrainConfig, evalInterva
 
 /** Every TrainConfig field is a setting. */
 export const trainSettingRules: { [K in keyof TrainConfig]: SettingRule } = {
-  cell: oneOf('lstm', 'gru', 'rnn'),
+  cell: oneOf(cellTypes),
   hiddenSize: int(1, 4096),
   layers: int(1, 8),
   embeddingSize: int(0, 4096),
@@ -33,7 +33,7 @@ export const trainSettingRules: { [K in keyof TrainConfig]: SettingRule } = {
   seqLength: int(1, 2048),
   batchSize: int(1, 4096),
   learningRate: real(0, 10),
-  optimizer: oneOf('adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'),
+  optimizer: oneOf(optimizerNames),
   clipNorm: real(0, 1000),
   steps: int(0, 100_000_000),
   epochs: int(0, 100_000),
@@ -45,7 +45,7 @@ export const trainSettingRules: { [K in keyof TrainConfig]: SettingRule } = {
   valFraction: real(0, 0.5),
   seed: int(0, 2_147_483_647),
   maxVocab: int(2, 65_536),
-  backend: oneOf('auto', 'wasm', 'js', 'reference', 'tfjs'),
+  backend: oneOf(backendNames),
   threads: int(0, 256),
 };
 

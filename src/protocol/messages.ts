@@ -6,9 +6,14 @@
  * This module must stay dependency-free (no `vscode`, no Node APIs): the webview bundles import it.
  */
 
+/** The choices of the enumerated settings: the one list the CLI, the settings and validation all check against. */
+export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
+export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
+export const backendNames = ['auto', 'wasm', 'js', 'reference', 'tfjs'] as const;
+
 /** Everything a run needs; the CLI, the trainer process and the extension settings all produce this. */
 export interface TrainConfig {
-  cell: 'lstm' | 'gru' | 'rnn';
+  cell: (typeof cellTypes)[number];
   hiddenSize: number;
   layers: number;
   /** 0 = one-hot input. */
@@ -17,7 +22,7 @@ export interface TrainConfig {
   seqLength: number;
   batchSize: number;
   learningRate: number;
-  optimizer: 'adam' | 'sgd' | 'momentum' | 'rmsprop' | 'adagrad' | 'adadelta';
+  optimizer: (typeof optimizerNames)[number];
   /** Global-norm gradient clipping; 0 disables. */
   clipNorm: number;
   /** Stop after this many optimizer steps (0 = no limit from steps). */
@@ -36,7 +41,7 @@ export interface TrainConfig {
   seed: number;
   /** Largest vocabulary; rarer characters map to the unknown symbol. */
   maxVocab: number;
-  backend: 'auto' | 'wasm' | 'js' | 'reference' | 'tfjs';
+  backend: (typeof backendNames)[number];
   /** 0 = all available cores. */
   threads: number;
 }
@@ -160,6 +165,16 @@ export interface RunSnapshot {
   evals: EvalMetrics[];
   lastStep?: StepMetrics;
   checkpoint?: CheckpointSaved;
+  /** The last sample asked for on demand (the Sample control or command), kept so a reloaded view shows it. */
+  freshSample?: FreshSample;
+}
+
+export interface FreshSample {
+  text: string;
+  prime: string;
+  temperature: number;
+  /** Set instead of `text` when no sample could be drawn (no trainer, or no answer in time). */
+  error?: string;
 }
 
 /** Extension host -> webview. */
@@ -170,7 +185,7 @@ export interface HostToWebview {
   eval: EvalMetrics;
   status: { status: RunStatus; message: string };
   checkpoint: CheckpointSaved;
-  sampleResult: { text: string; prime: string; temperature: number };
+  sampleResult: FreshSample;
 }
 
 /** Webview -> extension host. */
@@ -195,6 +210,7 @@ export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
   'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'probsResult',
 ];
 export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'pause', 'resume', 'stop', 'sample', 'probs'];
+export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
 export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = ['ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint'];
 
 export const defaultTrainConfig: TrainConfig = {

@@ -1,5 +1,5 @@
 /** The webview's side of the typed channel to the extension host, and its saved state. */
-import type { HostToWebview, RunSnapshot, ToWebviewMessage, WebviewToHost } from '../../src/protocol/messages';
+import { hostToWebviewTypes, isMessageOf, type HostToWebview, type RunSnapshot, type ToWebviewMessage, type WebviewToHost } from '../../src/protocol/messages';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -15,12 +15,9 @@ export function postToHost<K extends keyof WebviewToHost>(type: K, payload: Webv
   api.postMessage({ type, payload });
 }
 
-const hostMessageTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
-
 export function onHostMessage(handler: (message: ToWebviewMessage) => void): void {
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
-    const data = event.data as { type?: unknown } | null;
-    if (data && typeof data === 'object' && hostMessageTypes.includes(data.type as keyof HostToWebview)) handler(data as ToWebviewMessage);
+    if (isMessageOf<HostToWebview>(event.data, hostToWebviewTypes)) handler(event.data);
   });
 }
 

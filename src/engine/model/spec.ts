@@ -11,7 +11,9 @@
  * Everything is packed, row-major, with no padding, in one flat array.
  */
 
-export type CellType = 'lstm' | 'gru' | 'rnn';
+import { cellTypes } from '../../protocol/messages';
+
+export type CellType = (typeof cellTypes)[number];
 
 export interface ModelSpec {
   cell: CellType;
@@ -73,7 +75,7 @@ export function validateSpec(spec: ModelSpec): void {
   const int = (v: number, min: number, what: string) => {
     if (!Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min} (got ${v})`);
   };
-  if (!['lstm', 'gru', 'rnn'].includes(spec.cell)) throw new RangeError(`unknown cell type "${spec.cell}"`);
+  if (!(cellTypes as readonly string[]).includes(spec.cell)) throw new RangeError(`unknown cell type "${spec.cell}"`);
   int(spec.vocabSize, 2, 'vocabSize');
   int(spec.hiddenSize, 1, 'hiddenSize');
   int(spec.layers, 1, 'layers');

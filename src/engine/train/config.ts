@@ -1,11 +1,8 @@
 /** Checks a TrainConfig's values and derives the model spec from it. */
-import type { TrainConfig } from '../../protocol/messages';
+import { backendNames, cellTypes, optimizerNames, type TrainConfig } from '../../protocol/messages';
 import type { ModelSpec } from '../model/spec';
 import { UserInputError } from '../text/errors';
 
-const cells: ReadonlyArray<TrainConfig['cell']> = ['lstm', 'gru', 'rnn'];
-const optimizers: ReadonlyArray<TrainConfig['optimizer']> = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'];
-const backends: ReadonlyArray<TrainConfig['backend']> = ['auto', 'wasm', 'js', 'reference', 'tfjs'];
 
 /** Throws a UserInputError naming the first bad setting. */
 export function validateConfig(c: TrainConfig): void {
@@ -18,9 +15,12 @@ export function validateConfig(c: TrainConfig): void {
   const num = (v: number, ok: (v: number) => boolean, what: string, rule: string) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) bad(what, rule, v);
   };
-  if (!cells.includes(c.cell)) bad('cell', 'lstm, gru or rnn', c.cell);
-  if (!optimizers.includes(c.optimizer)) bad('optimizer', optimizers.join(', '), c.optimizer);
-  if (!backends.includes(c.backend)) bad('backend', backends.join(', '), c.backend);
+  const oneOf = (choices: readonly string[], value: string, what: string) => {
+    if (!choices.includes(value)) bad(what, `one of ${choices.join(', ')}`, value);
+  };
+  oneOf(cellTypes, c.cell, 'cell');
+  oneOf(optimizerNames, c.optimizer, 'optimizer');
+  oneOf(backendNames, c.backend, 'backend');
   int(c.hiddenSize, 1, 'hidden size', 4096);
   int(c.layers, 1, 'layers', 16);
   int(c.embeddingSize, 0, 'embedding size', 4096);
