@@ -138,12 +138,10 @@ async function sample(deps: CommandDeps, args: SampleArgs): Promise<string | und
   const prime = typeof args.prime === 'string' ? args.prime : settings.prime;
   const length = typeof args.length === 'number' && args.length > 0 ? Math.min(10_000, Math.round(args.length)) : settings.sampleLength;
   const temperature = typeof args.temperature === 'number' && args.temperature >= 0 ? Math.min(2, args.temperature) : settings.temperature;
+  // Show the Lab first, so the sample lands in a visible panel (it also stays in the run's snapshot).
+  LabPanel.createOrShow(context.extensionUri, controller);
   const text = await controller.sample(prime, length, temperature);
-  if (text === undefined) {
-    void vscode.window.showWarningMessage('RNN Lab: the trainer did not answer the sample request in time.');
-    return undefined;
-  }
-  if (!LabPanel.isOpen) LabPanel.createOrShow(context.extensionUri, controller);
+  if (text === undefined) void vscode.window.showWarningMessage('RNN Lab: the trainer did not answer the sample request in time.');
   return text;
 }
 

@@ -28,10 +28,6 @@ export class LabPanel {
     LabPanel.current = new LabPanel(panel, extensionUri, controller);
   }
 
-  static get isOpen(): boolean {
-    return LabPanel.current !== undefined;
-  }
-
   private constructor(private readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, controller: RunController) {
     panel.webview.options = getWebviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'rnn-lab.svg');

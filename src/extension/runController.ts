@@ -111,7 +111,7 @@ export class RunController {
   async sample(prime: string, length: number, temperature: number): Promise<string | undefined> {
     if (!this.hasModel) return undefined;
     const text = await this.client!.sample(prime, length, temperature);
-    if (text !== undefined) this.publish([{ type: 'sampleResult', payload: { text, prime, temperature } }]);
+    if (text !== undefined) this.publish(this.store.sampled({ text, prime, temperature }));
     return text;
   }
 
@@ -137,9 +137,9 @@ export class RunController {
     this.publish(this.store.apply(message));
   }
 
-  private trainerExited(exit: TrainerExit & { expected: boolean }): void {
+  /** Only the current client's exit gets here; one ended on purpose has been replaced already. */
+  private trainerExited(exit: TrainerExit): void {
     this.logs.fire({ level: 'info', message: `Trainer process exited (code ${exit.code}, signal ${exit.signal})` });
-    if (exit.expected) return;
     const shown = this.store.trainerExited(exit);
     // Even with nothing new to show, listeners re-check `hasModel` (the hover and menus depend on it).
     this.updates.fire(shown);

@@ -7,7 +7,7 @@
  * evaluation series is halved too once it is very long.
  */
 import type {
-  CheckpointSaved, EvalMetrics, RunFinished, RunSnapshot, RunStatus, StepMetrics, ToWebviewMessage, TrainerMessage,
+  CheckpointSaved, EvalMetrics, FreshSample, RunFinished, RunSnapshot, RunStatus, StepMetrics, ToWebviewMessage, TrainerMessage,
 } from '../protocol/messages';
 
 export const stepHistoryCap = 1000;
@@ -63,7 +63,7 @@ export function reduceSnapshot(snapshot: RunSnapshot | null, message: ToWebviewM
     case 'checkpoint':
       return { ...snapshot, checkpoint: message.payload };
     case 'sampleResult':
-      return snapshot;
+      return { ...snapshot, freshSample: message.payload };
   }
 }
 
@@ -131,6 +131,11 @@ export class RunStore {
 
   setStatus(status: RunStatus, message: string): ToWebviewMessage[] {
     return this.emit([{ type: 'status', payload: { status, message } }]);
+  }
+
+  /** A sample drawn on demand from the current weights. */
+  sampled(sample: FreshSample): ToWebviewMessage[] {
+    return this.emit([{ type: 'sampleResult', payload: sample }]);
   }
 
   /** Turns a trainer message into the webview messages that show it (and applies them here). */

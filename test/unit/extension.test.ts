@@ -174,6 +174,18 @@ test('the webview reducer rebuilds the same snapshot as the host from the messag
   assert.equal(mirrored?.status, 'stopped');
 });
 
+test('a sample drawn on demand stays in the snapshot, so a view that (re)loads later still shows it', () => {
+  const store = new RunStore();
+  let mirrored = reduceSnapshot(null, store.begin('Reading')[0]);
+  for (const m of store.apply({ type: 'started', payload: started })) mirrored = reduceSnapshot(mirrored, m);
+  const fresh = { text: 'the cat', prime: 'once ', temperature: 0.5 };
+  for (const m of store.sampled(fresh)) mirrored = reduceSnapshot(mirrored, m);
+  assert.deepEqual(store.snapshot?.freshSample, fresh);
+  assert.deepEqual(mirrored, store.snapshot);
+  const reloaded = JSON.parse(JSON.stringify(store.snapshot));
+  assert.deepEqual(reloaded.freshSample, fresh);
+});
+
 test('restoring a saved run that was still training shows it as stopped', () => {
   const store = new RunStore();
   store.restore({ status: 'running', statusMessage: 'x', started, steps: [step(5)], evals: [evaluation(5)], lastStep: step(5) }, 'Training stopped when the window was reloaded.');

@@ -105,6 +105,7 @@ document.getElementById('app')!.append(title, empty, runView);
 // ---- rendering ----
 let renderedEvalCount = -1;
 let renderedStarted: unknown;
+let renderedFreshSample: unknown;
 
 function render(): void {
   const s = snapshot;
@@ -122,6 +123,13 @@ function render(): void {
   setText(pauseButton, s.status === 'paused' ? 'Resume' : 'Pause');
   // Only a live trainer can sample: one that trains, is paused, or completed (stopping ends the process).
   toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed'));
+  if (s.freshSample !== renderedFreshSample) {
+    renderedFreshSample = s.freshSample;
+    const f = s.freshSample;
+    if (!f) freshSample.replaceChildren();
+    else if (f.error) freshSample.replaceChildren(el('p', { class: 'empty' }, f.error));
+    else freshSample.replaceChildren(sampleText(f.text, f.prime), el('div', { class: 'sample-meta' }, `fresh sample · ${f.temperature === 0 ? 'greedy (T 0)' : `T ${f.temperature}`}`));
+  }
 
   const last = s.lastStep;
   const lastEval = s.evals[s.evals.length - 1];
@@ -165,11 +173,6 @@ function scheduleRender(): void {
 }
 
 onHostMessage((message: ToWebviewMessage) => {
-  if (message.type === 'sampleResult') {
-    const { text, prime, temperature } = message.payload;
-    freshSample.replaceChildren(sampleText(text, prime), el('div', { class: 'sample-meta' }, `fresh sample · ${temperature === 0 ? 'greedy (T 0)' : `T ${temperature}`}`));
-    return;
-  }
   snapshot = reduceSnapshot(snapshot, message);
   saveState({ snapshot, extras: sampleInputs });
   scheduleRender();
