@@ -11,7 +11,6 @@ import { RunController } from './runController';
 import { isTerminal, type RunState } from './runStore';
 import { SamplesViewProvider } from './samplesView';
 import { RunStatusBar } from './statusBar';
-import { getWebviewOptions } from './webviewHost';
 
 /** What `activate()` returns, for tests and other extensions. */
 export interface RnnLabApi {
@@ -43,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     vscode.window.registerWebviewViewProvider(SamplesViewProvider.viewType, new SamplesViewProvider(context.extensionUri, runs)),
     vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
-        panel.webview.options = getWebviewOptions(context.extensionUri);
+        // The panel sets its own webview options (the same for a new and a revived panel).
         LabPanel.revive(panel, context.extensionUri, runs);
       },
     }),
@@ -82,10 +81,14 @@ function trackContextKeys(runs: RunController): vscode.Disposable {
 /** Keeps the run's (bounded) history in workspace state so a reloaded window shows it again. */
 function persistHistory(context: vscode.ExtensionContext, runs: RunController): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
-  const save = () => {
+  // The store keeps the same snapshot object while nothing changes: no need to write it again.
+  let saved: RunSnapshot | null | undefined;
+  const save = async () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    return context.workspaceState.update(savedRunKey, runs.snapshot ?? undefined);
+    if (runs.snapshot === saved) return;
+    saved = runs.snapshot;
+    await context.workspaceState.update(savedRunKey, saved ?? undefined);
   };
   saveHistory = save;
   const subscription = runs.onDidUpdate(() => {

@@ -9,7 +9,7 @@ export class RunStatusBar implements vscode.Disposable {
   private readonly subscription: { dispose(): void };
   private lastText = '';
 
-  constructor(private readonly controller: RunController) {
+  constructor(controller: RunController) {
     this.item.name = 'RNN Lab';
     this.item.command = 'rnnLab.showLab';
     this.subscription = controller.onDidUpdate(() => this.render(controller.snapshot));

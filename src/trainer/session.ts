@@ -38,8 +38,8 @@ const maxStepMessagesPerSecond = 20;
 
 export class TrainerSession {
   private run: RunHandle | undefined;
-  private backend: Backend | undefined;
-  private starting = false;
+  /** One run per process: set by the first `start`, never cleared. */
+  private started = false;
   private stopRequested = false;
   private readonly steps: LatestValueThrottle<StepMetrics>;
 
@@ -77,16 +77,16 @@ export class TrainerSession {
   }
 
   private async start({ runId, source, config, checkpointDir }: HostToTrainer['start']): Promise<void> {
-    if (this.run || this.starting) {
+    if (this.started) {
       this.io.send('log', { level: 'error', message: 'This trainer process already has a run; start ignored.' });
       return;
     }
-    this.starting = true;
+    this.started = true;
     try {
       const text = await this.engine.readCorpus(source, config);
-      this.backend = await this.engine.createBackend(config);
+      const backend = await this.engine.createBackend(config);
       const run = this.engine.createRun({
-        runId, sourceName: source.name, text, config, backend: this.backend, checkpointDir,
+        runId, sourceName: source.name, text, config, backend, checkpointDir,
         events: {
           started: (info) => this.io.send('started', info),
           step: (m) => this.steps.push(m),
@@ -113,8 +113,6 @@ export class TrainerSession {
       } else {
         this.crash(error);
       }
-    } finally {
-      this.starting = false;
     }
   }
 

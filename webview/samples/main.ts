@@ -31,11 +31,8 @@ function render(): void {
 }
 
 onHostMessage((message: ToWebviewMessage) => {
-  if (message.type === 'sampleResult' || message.type === 'step') {
-    // Steps change nothing shown here; skip the work (but keep the snapshot current for the header).
-    if (message.type === 'step') snapshot = reduceSnapshot(snapshot, message);
-    return;
-  }
+  // Training steps and on-demand samples change nothing shown here (the host sends a whole snapshot on `ready`).
+  if (message.type === 'sampleResult' || message.type === 'step') return;
   snapshot = reduceSnapshot(snapshot, message);
   saveState({ snapshot });
   render();
