@@ -3,19 +3,20 @@
 //   dist/extension.js  extension host (cjs, `vscode` external)
 //   dist/trainer.js    the forked trainer process
 //   dist/cli.js        the `rnn-lab` command
-//   dist/webview/*.js  webview bundles (browser, iife) + their CSS
-//   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld) when the kernels exist
+//   dist/webview/*.js  webview bundles (browser, iife); their CSS is in media/
+//   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld)
 //   out/test/**        unit tests (node --test) and the integration test entry points
-// `--production` minifies and drops source maps. `--watch` rebuilds on change.
+// `--production` minifies, drops source maps and skips the tests. `--watch` rebuilds on change.
 import { build, context } from 'esbuild';
 import { chmodSync, existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// fileURLToPath, not .pathname: the URL form is percent-encoded (a space becomes %20).
+const root = fileURLToPath(new URL('..', import.meta.url));
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
-const exists = (p) => existsSync(join(root, p));
 
 function listTests(dir) {
   const abs = join(root, dir);
@@ -40,26 +41,25 @@ const common = {
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', '@tensorflow/*'] };
 
 const builds = [
-  exists('src/extension/extension.ts') && { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
-  exists('src/trainer/main.ts') && { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
-  exists('src/engine/backends/wasm/worker.ts') && { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
-  exists('src/cli/main.ts') && { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  ...['lab', 'samples'].filter((v) => exists(`webview/${v}/main.ts`)).map((v) => ({
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  ...['lab', 'samples'].map((v) => ({
     ...common,
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
     entryPoints: { [v]: `webview/${v}/main.ts` },
     outdir: 'dist/webview',
-    loader: { '.css': 'css' },
   })),
-  { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],
-    entryPoints: [...listTests('test/unit'), ...listTests('test/integration')].filter((f) => f.endsWith('.ts')),
+  // Tests are not part of a production (packaging) build.
+  !production && { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],
+    entryPoints: [...listTests('test/unit'), ...listTests('test/integration')],
     outdir: 'out', outbase: '.' },
 ].filter(Boolean);
 
 function buildWasm() {
-  if (!exists('scripts/build-wasm.sh')) return;
   const r = spawnSync('bash', [join(root, 'scripts/build-wasm.sh')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
@@ -70,7 +70,7 @@ if (!watch) {
   buildWasm();
   await Promise.all(builds.map((b) => build(b)));
   // The `rnn-lab` bin runs directly from a shell too.
-  if (exists('dist/cli.js')) chmodSync(join(root, 'dist/cli.js'), 0o755);
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
 } else {
   buildWasm();
   for (const b of builds) await (await context(b)).watch();
