@@ -16,7 +16,7 @@ install_hint="apt-get install -y --no-install-recommends clang-16 lld-16"
 # The newest clang first; CLANG=... picks one.
 clang="${CLANG:-}"
 if [ -z "$clang" ]; then
-  for c in clang-16 clang-14 clang; do
+  for c in clang-{22..14} clang; do
     if command -v "$c" >/dev/null 2>&1; then clang="$c"; break; fi
   done
 fi

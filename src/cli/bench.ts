@@ -18,7 +18,8 @@ import { initParams } from '../engine/model/init';
 import type { ModelSpec } from '../engine/model/spec';
 import { Adam, clipGlobalNorm } from '../engine/optim';
 import { Rng } from '../engine/random';
-import { sampleFromLogits, softmax } from '../engine/sample';
+import { ContextStateCache, sampleFromLogits } from '../engine/sample';
+import { corpusFromText } from '../engine/text/corpus';
 
 type BackendName = 'wasm' | 'js' | 'reference';
 const BACKENDS: BackendName[] = ['wasm', 'js', 'reference'];
@@ -291,42 +292,28 @@ function median(xs: number[]): number {
 }
 
 /**
- * The hover: distribution of the character after position p of a document, p >= 2,000.
- * Cold: feed all p characters. Cached: states were kept every HOVER_CACHE_STRIDE characters,
- * so feed only from the last kept one (averaged over positions p = 2000 .. 2000 + stride - 1).
+ * The hover, through the same ContextStateCache the trainer answers it with: the distribution of
+ * the character after position p of a document, p >= 2,000. Cold: an empty cache feeds all p
+ * characters. Cached: the previous hover over the same text left states every 64 characters, so a
+ * hover a little further on feeds fewer than 64 (averaged over p = 2000 .. 2063).
  */
 function timeHover(stepper: Stepper, rng: Rng): { hoverMs: number; hoverColdMs: number } {
-  const doc = Int32Array.from({ length: HOVER_CONTEXT + HOVER_CACHE_STRIDE }, () => rng.int(VOCAB));
-  const probs = new Float64Array(VOCAB);
-  const feed = (from: number, to: number) => {
-    let logits: Float32Array | undefined;
-    for (let i = from; i < to; i++) logits = stepper.step(doc.subarray(i, i + 1));
-    return logits;
-  };
+  // VOCAB - 1 distinct letters (the vocabulary adds ⟨unk⟩), so the model's whole vocabulary is used.
+  const letters = Array.from({ length: VOCAB - 1 }, (_, k) => String.fromCodePoint(0x100 + k));
+  const doc = Array.from({ length: HOVER_CONTEXT + HOVER_CACHE_STRIDE }, () => letters[rng.int(letters.length)]).join('');
+  const vocab = corpusFromText(letters.join(''), { maxVocab: VOCAB }).vocab;
+  if (vocab.size !== VOCAB) throw new Error(`hover vocabulary has ${vocab.size} symbols, expected ${VOCAB}`);
 
-  stepper.reset();
-  feed(0, 200); // warm-up
-  stepper.reset();
+  new ContextStateCache(stepper, vocab, HOVER_CACHE_STRIDE).distribution(doc.slice(0, 200), 10); // warm-up
+  const cache = new ContextStateCache(stepper, vocab, HOVER_CACHE_STRIDE);
   let start = performance.now();
-  softmax(feed(0, HOVER_CONTEXT)!, 0, VOCAB, probs);
+  cache.distribution(doc.slice(0, HOVER_CONTEXT), 10);
   const hoverColdMs = performance.now() - start;
 
-  // States kept along the document, as a document-wide cache would hold them.
-  const cache: Float32Array[] = [];
-  stepper.reset();
-  for (let k = 0; k * HOVER_CACHE_STRIDE < doc.length; k++) {
-    cache.push(stepper.getState());
-    feed(k * HOVER_CACHE_STRIDE, Math.min(doc.length, (k + 1) * HOVER_CACHE_STRIDE));
-  }
   const queries = 16;
+  const contexts = Array.from({ length: queries }, (_, q) => doc.slice(0, HOVER_CONTEXT + Math.floor((q * HOVER_CACHE_STRIDE) / queries)));
   start = performance.now();
-  for (let q = 0; q < queries; q++) {
-    const p = HOVER_CONTEXT + Math.floor((q * HOVER_CACHE_STRIDE) / queries);
-    const k = Math.floor(p / HOVER_CACHE_STRIDE);
-    stepper.setState(cache[k]);
-    const logits = feed(k * HOVER_CACHE_STRIDE, p) ?? stepper.step(doc.subarray(p - 1, p));
-    softmax(logits, 0, VOCAB, probs);
-  }
+  for (const context of contexts) cache.distribution(context, 10);
   return { hoverMs: (performance.now() - start) / queries, hoverColdMs };
 }
 

@@ -18,7 +18,6 @@ export interface KernelExports {
   step_work_floats(net: Ptr, batch: number): number;
   step_run(step: Ptr): void;
   add_into(dst: Ptr, src: Ptr, n: number): void;
-  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number): void;
   dropout_hash(seed: number, site: number, row: number, step: number, unit: number): number;
 }
 

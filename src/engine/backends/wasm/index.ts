@@ -7,11 +7,11 @@
 import * as os from 'node:os';
 import type { ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
-import { WasmNetwork, type WasmRuntime } from './network';
+import { MAX_CHUNKS, WasmNetwork, type WasmRuntime } from './network';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
-export { WasmNetwork, WasmAdam, splitRows } from './network';
+export { WasmNetwork, splitRows } from './network';
 export type { KernelsVariant } from './runtime';
 
 /**
@@ -30,12 +30,13 @@ export interface WasmBackendOptions {
 /** `threads` = 0 uses every available core; 1 runs without worker threads. */
 export async function createWasmBackend(threads: number, options: WasmBackendOptions = {}): Promise<Backend> {
   const { module, variant } = loadKernels(options.kernels);
-  const count = threads > 0 ? Math.floor(threads) : os.availableParallelism();
+  // A pass has at most MAX_CHUNKS chunks of rows, so more threads than that would only sit idle.
+  const count = Math.min(MAX_CHUNKS, threads > 0 ? Math.floor(threads) : os.availableParallelism());
   const memory = createSharedMemory();
   const kernels = instantiate(module, memory);
   const heap = new WasmHeap(memory, kernels.__heap_base.value as number);
   const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1) : undefined;
-  const runtime: WasmRuntime = { kernels, heap, pool, threads: count };
+  const runtime: WasmRuntime = { kernels, heap, pool, threads: count, workspaces: [] };
   const networks = new Set<WasmNetwork>();
   return {
     info: { name: 'wasm', description: describe(variant, count), threads: count },
@@ -47,6 +48,8 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
     dispose() {
       for (const net of networks) net.dispose();
       networks.clear();
+      for (const w of runtime.workspaces) heap.free(w.ptr);
+      runtime.workspaces.length = 0;
       pool?.dispose();
     },
   };

@@ -23,9 +23,14 @@ export interface WasmRuntime {
   /** Absent with one thread. */
   pool?: ThreadPool;
   threads: number;
+  /**
+   * One scratch workspace per thread, shared by every network of the backend: passes run one at a
+   * time, so a second network (validation) needs no scratch memory of its own.
+   */
+  workspaces: Workspace[];
 }
 
-/** One chunk of rows: its Job struct and gradients (chunk 0 writes the network's own). */
+/** One chunk of rows: its Job struct and gradients (chunk 0 writes the network's own; 0 until a backward pass needs them). */
 interface Chunk {
   job: Ptr;
   grads: Ptr;
@@ -39,8 +44,6 @@ export class WasmNetwork implements Network {
   readonly paramsPtr: Ptr;
   readonly gradsPtr: Ptr;
   private readonly chunks: Chunk[] = [];
-  /** One per thread. */
-  private readonly workspaces: Workspace[] = [];
   private batchIo = { inputs: 0, targets: 0, mask: 0, capacity: 0 };
   private carried = { ptr: 0, batchSize: -1 };
   private readonly owned = new Set<{ dispose(): void }>();
@@ -82,21 +85,12 @@ export class WasmNetwork implements Network {
     return stepper;
   }
 
-  /** Adam on the flat parameters inside the kernels (same maths as the engine's Adam, fused in one SIMD loop). */
-  createAdam(options: { beta1?: number; beta2?: number; epsilon?: number } = {}): WasmAdam {
-    this.checkAlive();
-    const adam = new WasmAdam(this.rt, this, options, () => this.owned.delete(adam));
-    this.owned.add(adam);
-    return adam;
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const o of [...this.owned]) o.dispose();
     const { heap } = this.rt;
     for (const c of this.chunks) [c.job, c.grads].forEach((p) => heap.free(p));
-    for (const w of this.workspaces) heap.free(w.ptr);
     [this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr].forEach((p) => heap.free(p));
   }
 
@@ -134,7 +128,7 @@ export class WasmNetwork implements Network {
     const dropoutOn = backward && (options.train ?? true) && this.spec.dropout > 0;
 
     const jobs = splitRows(B).map(([row0, rows], i) => {
-      const chunk = this.chunk(i);
+      const chunk = this.chunk(i, backward);
       const ints = heap.i32(chunk.job, JOB_BYTES / 4);
       const floats = heap.f32(chunk.job, JOB_BYTES / 4);
       ints[JobField.net] = this.netPtr;
@@ -162,9 +156,9 @@ export class WasmNetwork implements Network {
     for (let t = 0; t < threads; t++) this.ensureWorkspace(t, workFloats);
 
     if (this.rt.pool && threads > 1) {
-      this.rt.pool.run(jobs, this.workspaces.slice(0, threads));
+      this.rt.pool.run(jobs, this.rt.workspaces.slice(0, threads));
     } else {
-      const ws = this.workspaces[0];
+      const ws = this.rt.workspaces[0];
       for (const job of jobs) {
         const ints = heap.i32(job, JOB_BYTES / 4);
         ints[JobField.work] = ws.ptr;
@@ -223,18 +217,19 @@ export class WasmNetwork implements Network {
     return false;
   }
 
-  private chunk(i: number): Chunk {
+  private chunk(i: number, backward: boolean): Chunk {
     const { heap } = this.rt;
-    while (this.chunks.length <= i) {
-      const k = this.chunks.length;
-      this.chunks.push({ job: heap.alloc(JOB_BYTES), grads: k === 0 ? 0 : heap.allocFloats(this.layout.total) });
-    }
-    return this.chunks[i];
+    while (this.chunks.length <= i) this.chunks.push({ job: heap.alloc(JOB_BYTES), grads: 0 });
+    const chunk = this.chunks[i];
+    // Forward-only networks (validation) never hold per-chunk gradients.
+    if (backward && i > 0 && chunk.grads === 0) chunk.grads = heap.allocFloats(this.layout.total);
+    return chunk;
   }
 
   private ensureWorkspace(thread: number, floats: number): void {
-    while (this.workspaces.length <= thread) this.workspaces.push({ ptr: 0, floats: 0 });
-    const ws = this.workspaces[thread];
+    const { workspaces } = this.rt;
+    while (workspaces.length <= thread) workspaces.push({ ptr: 0, floats: 0 });
+    const ws = workspaces[thread];
     if (ws.floats >= floats) return;
     this.rt.heap.free(ws.ptr);
     ws.ptr = this.rt.heap.alloc(4 * floats);
@@ -244,7 +239,7 @@ export class WasmNetwork implements Network {
 
 /** Rows per chunk: at least MIN_CHUNK_ROWS, and at most MAX_CHUNKS chunks (each keeps its own gradients). */
 const MIN_CHUNK_ROWS = 16;
-const MAX_CHUNKS = 8;
+export const MAX_CHUNKS = 8;
 
 /**
  * Contiguous row ranges [row0, rows] of a batch. Chunks of 16 rows are as fast per row as whole
@@ -255,39 +250,4 @@ export function splitRows(batchSize: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   for (let row0 = 0; row0 < batchSize; row0 += size) ranges.push([row0, Math.min(size, batchSize - row0)]);
   return ranges;
-}
-
-/** In-memory Adam over a WasmNetwork's parameters and gradients (moments kept in the kernels' memory). */
-export class WasmAdam {
-  private m: Ptr;
-  private v: Ptr;
-  private t = 0;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-
-  constructor(private readonly rt: WasmRuntime, private readonly net: WasmNetwork, options: { beta1?: number; beta2?: number; epsilon?: number }, private readonly onDispose: () => void) {
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-    this.m = rt.heap.allocFloats(net.layout.total);
-    this.v = rt.heap.allocFloats(net.layout.total);
-  }
-
-  /** One update of `params` from the current `grads`. */
-  step(learningRate: number): void {
-    if (!this.m) throw new Error('this optimizer was disposed');
-    this.t++;
-    const { beta1: b1, beta2: b2 } = this;
-    this.rt.kernels.adam_update(this.net.paramsPtr, this.net.gradsPtr, this.m, this.v, this.net.layout.total,
-      learningRate, b1, b2, this.epsilon, 1 - b1 ** this.t, 1 - b2 ** this.t);
-  }
-
-  dispose(): void {
-    if (!this.m) return;
-    this.rt.heap.free(this.m);
-    this.rt.heap.free(this.v);
-    this.m = this.v = 0;
-    this.onDispose();
-  }
 }

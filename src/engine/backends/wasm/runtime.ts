@@ -139,9 +139,10 @@ export class WasmHeap {
       if (block.size === size) this.freeBlocks.splice(i, 1);
       else this.freeBlocks[i] = { ptr: block.ptr + size, size: block.size - size };
     } else {
+      // Grow first: a failed grow must leave the top where it was.
+      this.ensureCapacity(this.top + size);
       ptr = this.top;
       this.top += size;
-      this.ensureCapacity(this.top);
     }
     this.sizes.set(ptr, size);
     return ptr;

@@ -360,20 +360,3 @@ void step_run(StepJob *job) {
   matmul_rows(job->state + (net->layers - 1) * S, ld, n, H, P + net->out_kernel_off, V, job->logits, 0, pa, pb);
   for (int b = 0; b < n; b++) add_into(job->logits + b * V, P + net->out_bias_off, V);
 }
-
-// ---- Adam over the flat parameters (bias-corrected, as in Kingma & Ba) ----
-void adam_update(float *p, const float *g, float *m, float *v, int n, float lr, float b1, float b2, float eps,
-                 float bc1, float bc2) {
-  f4 B1 = SPLAT(b1), B2 = SPLAT(b2), A1 = SPLAT(1.f - b1), A2 = SPLAT(1.f - b2);
-  f4 LR = SPLAT(lr / bc1), IB2 = SPLAT(1.f / bc2), EPS = SPLAT(eps);
-  for (int i = 0; i < n; i += 4) {
-    int k = lanes(i, n);
-    f4 gv = loadn(g + i, k);
-    f4 mv = B1 * loadn(m + i, k) + A1 * gv;
-    f4 vv = B2 * loadn(v + i, k) + A2 * gv * gv;
-    storen(m + i, mv, k);
-    storen(v + i, vv, k);
-    f4 den = (f4)wasm_f32x4_sqrt((v128_t)(vv * IB2)) + EPS;
-    storen(p + i, loadn(p + i, k) - LR * mv / den, k);
-  }
-}
