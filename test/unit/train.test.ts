@@ -155,3 +155,32 @@ test('bad settings and too-short text are refused before a run starts', () => {
   assert.throws(() => newRun({ valFraction: 0 }), UserInputError);
   assert.throws(() => newRun({}, {}, corpusFromText('abc abc abc', { maxVocab: 96 })), (e: Error) => e instanceof UserInputError && /too short/.test(e.message));
 });
+
+test('each on-demand sample is a new draw, and the same run asked the same way repeats them', async () => {
+  const draws = async () => {
+    const run = newRun({ steps: 5, evalInterval: 5 });
+    await run.run();
+    return [run.sample('the ', 40, 1), run.sample('the ', 40, 1), run.sample('the ', 40, 1)];
+  };
+  const first = await draws();
+  assert.equal(new Set(first).size, 3, `three different samples: ${JSON.stringify(first)}`);
+  assert.deepEqual(await draws(), first, 'seeded: a second identical run draws the same three');
+});
+
+test('a checkpoint that cannot be written is reported, and training carries on to the end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rnnlab-ckpt-'));
+  const blocker = join(dir, 'a-file');
+  writeFileSync(blocker, 'not a folder');
+  const logs: string[] = [];
+  const saved: string[] = [];
+  try {
+    const run = newRun({ steps: 10, evalInterval: 5 }, { log: (_level, message) => logs.push(message), checkpoint: (c) => saved.push(c.path) }, undefined, join(blocker, 'checkpoints'));
+    const finished = await run.run();
+    assert.equal(finished.reason, 'completed');
+    assert.equal(finished.step, 10);
+    assert.deepEqual(saved, []);
+    assert.ok(logs.some((m) => /Could not write the checkpoint/.test(m)), logs.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

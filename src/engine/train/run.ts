@@ -59,6 +59,8 @@ const RANDOM_PRIME_SYMBOLS = 24;
 export class TrainingRun {
   readonly spec: ModelSpec;
   readonly network: Network;
+  /** Planned number of steps from the steps / epochs budget, or 0 when only time (or nothing) limits the run. */
+  readonly totalSteps: number;
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
   private readonly split: Split;
@@ -67,6 +69,7 @@ export class TrainingRun {
   private readonly optimizer: Optimizer;
   private evalNetwork: Network | undefined;
   private contextCache: ContextStateCache | undefined;
+  private onDemandSamples = 0;
   private readonly trainHistory = new DownsampledHistory();
   private readonly valHistory: ValPoint[] = [];
 
@@ -104,21 +107,14 @@ export class TrainingRun {
     }
     this.network.paramsChanged();
     this.optimizer = createOptimizer(config.optimizer, config.learningRate, this.network.params.length);
-  }
-
-  get currentStep(): number {
-    return this.step;
+    const limits = [config.steps, config.epochs * this.stepsPerEpoch].filter((n) => n > 0);
+    this.totalSteps = limits.length ? Math.min(...limits) : 0;
   }
 
   get stepsPerEpoch(): number {
     return this.batcher.batchesPerEpoch;
   }
 
-  /** Planned number of steps from the steps / epochs budget, or 0 when only time (or nothing) limits the run. */
-  get totalSteps(): number {
-    const limits = [this.config.steps, this.config.epochs * this.stepsPerEpoch].filter((n) => n > 0);
-    return limits.length ? Math.min(...limits) : 0;
-  }
 
   /** Runs until the configured budget is spent or `stop()` is called; yields to the event loop between steps. */
   async run(): Promise<RunFinished> {
@@ -166,8 +162,11 @@ export class TrainingRun {
     this.wake?.();
   }
 
-  /** Samples with the current weights (a separate stepper: does not disturb training). */
-  sample(prime: string, length: number, temperature: number, seed = deriveSeed(this.config.seed, this.step + 1)): string {
+  /**
+   * Samples with the current weights (a separate stepper: does not disturb training). Each
+   * on-demand sample gets its own seed, so asking again gives a new sample, reproducibly.
+   */
+  sample(prime: string, length: number, temperature: number, seed = deriveSeed(this.config.seed, 3_000_000 + this.onDemandSamples++)): string {
     const stepper = this.network.createStepper(1);
     try {
       return generate(stepper, this.corpus.vocab, { prime, length, temperature, seed });
@@ -208,7 +207,7 @@ export class TrainingRun {
       runId: this.options.runId,
       sourceName: this.options.sourceName,
       config: { ...this.config },
-      backend: { name: backend.info.name, description: backend.info.description, threads: backend.info.threads },
+      backend: { ...backend.info },
       vocabSize: this.corpus.vocab.size,
       symbols: [...this.corpus.vocab.symbols],
       paramCount: this.network.params.length,
@@ -337,7 +336,20 @@ export class TrainingRun {
     const dir = this.options.checkpointDir;
     if (!dir || this.step === 0) return undefined;
     const path = checkpointPath(dir, this.options.sourceName, reason === 'best' ? 'best' : 'last');
-    await writeCheckpoint(path, {
+    try {
+      await this.writeCheckpointTo(path);
+    } catch (error) {
+      // A full disk or an unwritable folder must not throw away the training: say so and carry on.
+      this.options.events.log?.('error', `Could not write the checkpoint ${path}: ${(error as Error).message}`);
+      return undefined;
+    }
+    const valLoss = this.valHistory.length ? this.valHistory[this.valHistory.length - 1].valLoss : NaN;
+    this.options.events.checkpoint?.({ path, step: this.step, valLoss, reason });
+    return path;
+  }
+
+  private writeCheckpointTo(path: string): Promise<void> {
+    return writeCheckpoint(path, {
       sourceName: this.options.sourceName,
       step: this.step,
       bestValLoss: this.bestValLoss,
@@ -348,9 +360,6 @@ export class TrainingRun {
       trainHistory: this.trainHistory.toArray(),
       valHistory: this.valHistory.slice(),
     }, this.network.params);
-    const valLoss = this.valHistory.length ? this.valHistory[this.valHistory.length - 1].valLoss : NaN;
-    this.options.events.checkpoint?.({ path, step: this.step, valLoss, reason });
-    return path;
   }
 
   private async finishDiverged(why: string): Promise<RunFinished> {
