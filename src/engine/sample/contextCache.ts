@@ -11,10 +11,7 @@
  */
 import type { Stepper } from '../backends/types';
 import type { Vocabulary } from '../text/vocab';
-import { distributionFromLogits, startId, type NextSymbolDistribution } from './generate';
-
-/** Longest context fed, in symbols: older characters barely move an RNN's state. */
-export const MAX_CACHED_CONTEXT_SYMBOLS = 4096;
+import { contextIds, distributionFromLogits, type NextSymbolDistribution } from './generate';
 
 export class ContextStateCache {
   /** The symbol ids of the last context that was fed. */
@@ -34,10 +31,8 @@ export class ContextStateCache {
   }
 
   distribution(context: string, top: number): NextSymbolDistribution {
-    let ids = this.vocab.encode(context);
-    if (ids.length > MAX_CACHED_CONTEXT_SYMBOLS) ids = ids.subarray(ids.length - MAX_CACHED_CONTEXT_SYMBOLS);
-    // An empty context starts from a newline, as generation does.
-    if (ids.length === 0) ids = Int32Array.of(startId(this.vocab));
+    // Read exactly as a context fed from scratch is (the same symbol limit and start symbol).
+    const ids = contextIds(this.vocab, context);
 
     const shared = commonPrefixLength(this.ids, ids);
     // The last kept state inside the shared prefix that still leaves a symbol to feed (the logits

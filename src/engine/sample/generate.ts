@@ -9,8 +9,12 @@ import { Rng } from '../random';
 import { UNKNOWN_ID, type Vocabulary } from '../text/vocab';
 import { sampleFromLogits, softmax } from './sampler';
 
-/** Contexts longer than this are cut to their end: older characters barely move an RNN's state. */
-export const MAX_CONTEXT_SYMBOLS = 2000;
+/**
+ * Contexts longer than this are cut to their end: older characters barely move an RNN's state.
+ * It is above the hover's window (2,000 characters from an anchored start, so up to ~2,500), whose
+ * start must not slide for the context cache to reuse its states.
+ */
+export const MAX_CONTEXT_SYMBOLS = 4096;
 
 /** The symbol fed first when there is no context: a newline, or the most frequent symbol. */
 export function startId(vocab: Vocabulary): number {
@@ -18,12 +22,17 @@ export function startId(vocab: Vocabulary): number {
   return newline !== UNKNOWN_ID ? newline : 1;
 }
 
+/** The symbols a context is read as: at most its last MAX_CONTEXT_SYMBOLS, or the start symbol when empty. */
+export function contextIds(vocab: Vocabulary, context: string): Int32Array {
+  const ids = vocab.encode(context);
+  if (ids.length === 0) return Int32Array.of(startId(vocab));
+  return ids.length > MAX_CONTEXT_SYMBOLS ? ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS) : ids;
+}
+
 /** Resets the stepper, feeds the context and returns the logits after its last symbol. */
 function feedContext(stepper: Stepper, vocab: Vocabulary, context: string): Float32Array {
   stepper.reset();
-  let ids = vocab.encode(context);
-  if (ids.length > MAX_CONTEXT_SYMBOLS) ids = ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS);
-  if (ids.length === 0) ids = Int32Array.of(startId(vocab));
+  const ids = contextIds(vocab, context);
   const token = new Int32Array(1);
   let logits: Float32Array = new Float32Array(0);
   for (const id of ids) {

@@ -1,3 +1,3 @@
 export { sampleFromLogits, softmax, type SampleOptions } from './sampler';
 export { generate, nextSymbolDistribution, distributionFromLogits, MAX_CONTEXT_SYMBOLS, type GenerateOptions, type NextSymbolDistribution, type SymbolProbability } from './generate';
-export { ContextStateCache, MAX_CACHED_CONTEXT_SYMBOLS } from './contextCache';
+export { ContextStateCache } from './contextCache';
