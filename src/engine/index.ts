@@ -12,7 +12,7 @@ export { createBackend, resolveThreads, type BackendPreference } from './backend
 export { createReferenceBackend, ReferenceNetwork, type ReferenceFloat } from './backends/reference';
 export type { Backend, BackendInfo, Network, Stepper, TokenBatch, PassOptions, LossResult, FloatArray } from './backends/types';
 export { UserInputError, isUserInputError } from './text/errors';
-export { readCorpusFromFile, corpusFromText, corpusWithVocab, type Corpus, type CorpusOptions } from './text/corpus';
+export { readCorpusFromFile, corpusFromText, type Corpus, type CorpusOptions } from './text/corpus';
 export { Vocabulary, UNKNOWN_SYMBOL, UNKNOWN_ID, codePointLength, type IdArray } from './text/vocab';
 export { assertTrainable, minimumChars } from './text/validate';
 export { StreamBatcher, splitTrainVal, validationBatcher, VALIDATION_CHAR_CAP } from './text/stream';

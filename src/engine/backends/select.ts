@@ -3,7 +3,7 @@
  * float32 TypeScript backend, saying why, so a missing or broken wasm build never stops training.
  */
 import { availableParallelism } from 'node:os';
-import type { TrainConfig } from '../../protocol/messages';
+import { backendNames, type TrainConfig } from '../../protocol/messages';
 import { UserInputError } from '../text/errors';
 import { createReferenceBackend } from './reference';
 import type { Backend } from './types';
@@ -21,7 +21,7 @@ export async function createBackend(
   threads: number,
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
-  const resolved = resolveThreads(threads);
+  const wasm = async () => (await import('./wasm')).createWasmBackend(resolveThreads(threads));
   switch (preference) {
     case 'reference':
       return createReferenceBackend('float64');
@@ -29,8 +29,7 @@ export async function createBackend(
       return createReferenceBackend('float32');
     case 'wasm':
       try {
-        const { createWasmBackend } = await import('./wasm');
-        return await createWasmBackend(resolved);
+        return await wasm();
       } catch (error) {
         throw new UserInputError(`the WebAssembly backend is not available: ${(error as Error).message}. Use --backend js or auto.`);
       }
@@ -38,13 +37,12 @@ export async function createBackend(
       throw new UserInputError('the TensorFlow.js GPU backend is not available in this build; use --backend auto, wasm or js.');
     case 'auto':
       try {
-        const { createWasmBackend } = await import('./wasm');
-        return await createWasmBackend(resolved);
+        return await wasm();
       } catch (error) {
         log('warn', `WebAssembly backend unavailable (${(error as Error).message}); using the plain TypeScript float32 backend, which is slower.`);
         return createReferenceBackend('float32');
       }
     default:
-      throw new UserInputError(`unknown backend "${preference as string}"; choose auto, wasm, js, reference or tfjs.`);
+      throw new UserInputError(`unknown backend "${preference as string}"; choose one of ${backendNames.join(', ')}.`);
   }
 }

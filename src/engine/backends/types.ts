@@ -4,6 +4,7 @@
  * layout of `paramLayout(spec)` (see model/spec.ts), so optimizers, checkpoints and parity tests
  * work on every backend the same way.
  */
+import type { BackendSummary } from '../../protocol/messages';
 import type { ModelSpec, ParamLayout } from '../model/spec';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -72,13 +73,7 @@ export interface Network {
   dispose(): void;
 }
 
-export interface BackendInfo {
-  /** Short id: 'wasm', 'js', 'reference', 'tfjs-node-gpu', ... */
-  name: string;
-  /** What a person reads: "WebAssembly SIMD, 2 threads". */
-  description: string;
-  threads: number;
-}
+export type BackendInfo = BackendSummary;
 
 export interface Backend {
   readonly info: BackendInfo;

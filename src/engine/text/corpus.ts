@@ -65,11 +65,3 @@ export function corpusFromText(text: string, options: CorpusOptions): Corpus {
   vocab.encodeInto(normalised.text, ids, 0);
   return { vocab, ids, name, charCount: ids.length, notes: notesFor(normalised.crlfNormalised, 0, counter, vocab) };
 }
-
-/** Encodes text with an existing vocabulary (e.g. a checkpoint's); unseen characters become ⟨unk⟩. */
-export function corpusWithVocab(text: string, vocab: Vocabulary, name: string): Corpus {
-  const normalised = normaliseText(text).text;
-  const ids = vocab.allocateIds(normalised.length);
-  const n = vocab.encodeInto(normalised, ids, 0);
-  return { vocab, ids: ids.subarray(0, n), name, charCount: n, notes: [] };
-}

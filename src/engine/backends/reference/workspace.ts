@@ -50,8 +50,6 @@ export interface Workspace {
   topMask: FloatArray;
   /** Logits [N, V]; after the loss they hold d loss / d logits. */
   logits: FloatArray;
-  /** Gradient w.r.t. `top` [N, H]. */
-  dTop: FloatArray;
   /** Gradient w.r.t. layer 0's input rows [N, I0] (embedding only). */
   dInput0: FloatArray;
   /** Whether the last forward pass applied dropout (so backward must apply the same masks). */
@@ -90,7 +88,6 @@ export function createWorkspace(g: Geometry, B: number, T: number, Float: FloatA
     top: new Float(N * H),
     topMask: new Float(withDropout ? N * H : 0),
     logits: new Float(N * V),
-    dTop: grad(N * H),
     dInput0: grad(g.embedding >= 0 ? N * g.E : 0),
     dropoutApplied: false,
   };
