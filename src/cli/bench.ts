@@ -196,7 +196,7 @@ async function createBackend(name: BackendName, options: Options): Promise<Backe
 
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
   const backend = await createBackend(name, options);
-  const spec: ModelSpec = { cell: 'lstm', vocabSize: VOCAB, hiddenSize: config.hidden, layers: config.layers, embeddingSize: 0, dropout: 0 };
+  const spec: ModelSpec = { cell: 'lstm', vocabSize: VOCAB, hiddenSize: config.hidden, layers: config.layers, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
   const net = backend.createNetwork(spec);
   initParams(spec, net.params, 1);
   net.paramsChanged();

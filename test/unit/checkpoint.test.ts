@@ -10,7 +10,7 @@ import { Vocabulary } from '../../src/engine/text/vocab';
 import { checkpointPath, loadCheckpoint, parseCheckpoint, serializeCheckpoint, writeCheckpoint, type CheckpointMeta } from '../../src/engine/train/checkpoint';
 
 const vocab = Vocabulary.fromText('hello world 🌍', 96);
-const spec: ModelSpec = { cell: 'gru', vocabSize: vocab.size, hiddenSize: 4, layers: 2, embeddingSize: 3, dropout: 0.1 };
+const spec: ModelSpec = { cell: 'gru', vocabSize: vocab.size, hiddenSize: 4, layers: 2, embeddingSize: 3, dropout: 0.1, hiddenDense: 0, hiddenActivation: 'relu' };
 const meta: CheckpointMeta = {
   sourceName: 'my notes.md', step: 12, bestValLoss: 1.5, createdAt: '2024-01-01T00:00:00.000Z', spec,
   config: { ...defaultTrainConfig, cell: 'gru' }, vocab, trainHistory: [{ step: 1, loss: 3 }], valHistory: [{ step: 12, valLoss: 1.5 }],
@@ -55,4 +55,14 @@ test('corrupt, truncated and foreign files are refused with a UserInputError', a
   await assert.rejects(loadCheckpoint(path), UserInputError);
   await assert.rejects(loadCheckpoint(join(dir, 'absent.rnnlab.json')), UserInputError);
   assert.ok(readFileSync(path, 'utf8').length === 100);
+});
+
+test('a checkpoint written before the Dense hidden layer existed loads as a model without one', () => {
+  const j = JSON.parse(serializeCheckpoint(meta, params));
+  delete j.spec.hiddenDense;
+  delete j.spec.hiddenActivation;
+  const c = parseCheckpoint(JSON.stringify(j), 'old.json');
+  assert.equal(c.spec.hiddenDense, 0);
+  assert.equal(c.spec.hiddenActivation, 'relu');
+  assert.equal(c.params.length, params.length);
 });

@@ -7,7 +7,7 @@ import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
 import { randomBatch, randomFill } from './helpers/batches';
 
-const spec: ModelSpec = { cell: 'lstm', vocabSize: 7, hiddenSize: 5, layers: 2, embeddingSize: 0, dropout: 0 };
+const spec: ModelSpec = { cell: 'lstm', vocabSize: 7, hiddenSize: 5, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
 
 test('initialisation is seeded, bounded by 1/sqrt(H), with LSTM forget bias 1', () => {
   const layout = paramLayout(spec);

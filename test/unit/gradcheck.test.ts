@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
-import type { CellType, ModelSpec } from '../../src/engine/model/spec';
+import { hiddenActivations, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { gradCheck } from './helpers/gradcheck';
 import { randomBatch, randomFill } from './helpers/batches';
 
@@ -19,7 +19,7 @@ for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
     for (const layers of [1, 2]) {
       const name = `${cell}, ${embeddingSize ? 'embedding' : 'one-hot'}, ${layers} layer${layers > 1 ? 's' : ''}`;
       test(`gradients match finite differences: ${name}, masked, carried state`, () => {
-        const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 3, layers, embeddingSize, dropout: 0 };
+        const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 3, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
         const net = tinyNetwork(spec, 11 + layers);
         // A first pass leaves a non-zero state that the checked pass starts from.
         net.forwardBackward(randomBatch(2, 3, 5, 1), { carryState: false });
@@ -33,8 +33,31 @@ for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
 }
 
 for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
+  for (const hiddenActivation of hiddenActivations) {
+    test(`gradients match finite differences: ${cell} + Dense hidden layer (${hiddenActivation}), embedding, 2 layers, masked, dropout`, () => {
+      const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 3, layers: 2, embeddingSize: 2, dropout: 0.2, hiddenDense: 4, hiddenActivation };
+      const net = tinyNetwork(spec, 17);
+      const layout = net.layout;
+      // Positive Dense biases keep most ReLU units active, so their gradients are exercised.
+      const bias = layout.byName.get('dense.bias')!;
+      for (let i = 0; i < bias.size; i++) net.params[bias.offset + i] = 0.5 + 0.1 * i;
+      assert.deepEqual(layout.byName.get('dense.kernel')?.shape, [3, 4]);
+      assert.deepEqual(layout.byName.get('dense.bias')?.shape, [4]);
+      assert.deepEqual(layout.byName.get('output.kernel')?.shape, [4, 5]);
+      // The Dense layer sits after the recurrent layers and before the output.
+      assert.equal(layout.slots.at(-3)?.name, 'dense.bias');
+      net.forwardBackward(randomBatch(2, 3, 5, 1), { carryState: false });
+      const batch = randomBatch(2, 4, 5, 2, true);
+      const result = gradCheck(net, batch, { carryState: true, train: true, dropoutSeed: 3 });
+      assert.ok(result.checked > net.params.length / 2, `only ${result.checked} gradients checked`);
+      assert.ok(result.maxRelativeError <= 1e-4, `max relative error ${result.maxRelativeError} at param ${result.worstParam}`);
+    });
+  }
+}
+
+for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
   test(`gradients with dropout (fixed mask seed) match finite differences: ${cell}`, () => {
-    const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 4, layers: 2, embeddingSize: 0, dropout: 0.3 };
+    const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 4, layers: 2, embeddingSize: 0, dropout: 0.3, hiddenDense: 0, hiddenActivation: 'relu' };
     const net = tinyNetwork(spec, 5);
     const batch = randomBatch(2, 4, 5, 3);
     const result = gradCheck(net, batch, { carryState: false, train: true, dropoutSeed: 42 });
@@ -49,7 +72,7 @@ for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
 }
 
 test('gradient check would catch a wrong gradient', () => {
-  const spec: ModelSpec = { cell: 'lstm', vocabSize: 5, hiddenSize: 3, layers: 1, embeddingSize: 0, dropout: 0 };
+  const spec: ModelSpec = { cell: 'lstm', vocabSize: 5, hiddenSize: 3, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
   const net = tinyNetwork(spec, 3);
   const batch = randomBatch(2, 4, 5, 9);
   const original = net.forwardBackward.bind(net);

@@ -31,7 +31,7 @@ test('sampling frequencies follow softmax(logits / T); top-k keeps only the k be
 
 function emojiModel() {
   const corpus = corpusFromText('sun ☀️ and waves 🌊🌊 and a boat ⛵ and fish 🐟 in the sea 🌊 ', { maxVocab: 96 });
-  const net = createReferenceBackend('float64').createNetwork({ cell: 'lstm', vocabSize: corpus.vocab.size, hiddenSize: 8, layers: 1, embeddingSize: 0, dropout: 0 });
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'lstm', vocabSize: corpus.vocab.size, hiddenSize: 8, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
   randomFill(net.params, 1, 3);
   return { corpus, net };
 }

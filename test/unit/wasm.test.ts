@@ -15,7 +15,7 @@ import { Adam } from '../../src/engine/optim/optimizers';
 const reference = createReferenceBackend('float64');
 
 function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
-  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, ...extra };
+  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', ...extra };
 }
 
 function randomBatch(rng: Rng, B: number, T: number, V: number, masked: boolean): TokenBatch {
@@ -134,8 +134,46 @@ function suite(variant: KernelsVariant): void {
     }
   }
 
+  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+    for (const hiddenActivation of ['relu', 'tanh', 'linear'] as const) {
+      it(`matches the float64 reference with a Dense hidden layer: ${cell}, ${hiddenActivation}, 2 layers, masks, carried state, stepper`, () => {
+        const s = spec(cell, 2, cell === 'gru' ? 5 : 0, { hiddenDense: 9, hiddenActivation });
+        const ref = reference.createNetwork(s);
+        for (const backend of [wasm1, wasm2]) {
+          const net = backend.createNetwork(s);
+          sameRandomWeights(ref, net, 17);
+          ref.resetState();
+          const rng = new Rng(5);
+          for (let pass = 0; pass < 2; pass++) {
+            const batch = randomBatch(rng, 21, 5, s.vocabSize, pass === 0);
+            const options = { carryState: pass > 0, train: true };
+            const what = `${backend.info.description}, pass ${pass}`;
+            const a = net.forwardBackward(batch, options);
+            const b = ref.forwardBackward(batch, options);
+            assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
+            const err = relError(net.grads, ref.grads);
+            assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+          }
+          // Batch 1 (matrix-vector products) and batch 5 (matrix products) steppers.
+          for (const B of [1, 5]) {
+            const sa = net.createStepper(B);
+            const sb = ref.createStepper(B);
+            for (let t = 0; t < 4; t++) {
+              const x = Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
+              const la = sa.step(x).slice();
+              const lb = sb.step(x);
+              assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
+            }
+            sa.dispose();
+          }
+          net.dispose();
+        }
+      });
+    }
+  }
+
   it('matches the reference at kernel-friendly sizes (full 4x8 tiles, several KC blocks, 3 chunks)', () => {
-    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0 };
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
     const ref = reference.createNetwork(s);
     const net = wasm2.createNetwork(s);
     sameRandomWeights(ref, net, 5);
@@ -192,7 +230,7 @@ function suite(variant: KernelsVariant): void {
 
   it('batch-1 stepper matches the reference where its matrix-vector product walks column blocks', () => {
     // 4H = 72 and V = 40: blocks of 32 columns plus ragged rest, in every product of a step.
-    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 18, layers: 2, embeddingSize: 0, dropout: 0 };
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 18, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
     const ref = reference.createNetwork(s);
     const net = wasm1.createNetwork(s);
     sameRandomWeights(ref, net, 31);
@@ -211,7 +249,7 @@ function suite(variant: KernelsVariant): void {
   });
 
   it('1 thread and 2 threads give identical losses over several Adam steps (with dropout)', () => {
-    const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.25 };
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.25, hiddenDense: 0, hiddenActivation: 'relu' };
     const losses = [wasm1, wasm2].map((backend) => {
       const net = backend.createNetwork(s) as WasmNetwork;
       const rng = new Rng(9);

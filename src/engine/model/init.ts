@@ -19,11 +19,14 @@ export function initParams(spec: ModelSpec, params: FloatArray, seed: number): v
     if (slot.name === 'embedding') {
       for (let i = 0; i < view.length; i++) view[i] = rng.normal();
     } else if (slot.name.endsWith('kernel')) {
-      for (let i = 0; i < view.length; i++) view[i] = rng.uniform(-scale, scale);
+      // Dense and output kernels read their own input width (nn.Linear's 1/sqrt(fan_in)).
+      const fanIn = slot.name === 'dense.kernel' || slot.name === 'output.kernel' ? slot.shape[0] : H;
+      const s = slot.name.startsWith('l') ? scale : 1 / Math.sqrt(fanIn);
+      for (let i = 0; i < view.length; i++) view[i] = rng.uniform(-s, s);
     } else {
       view.fill(0);
-      // LSTM gate order i,f,c,o: the forget gate is the second block of H.
-      if (spec.cell === 'lstm' && slot.name !== 'output.bias') view.fill(1, H, 2 * H);
+      // LSTM gate order i,f,c,o: the forget gate is the second block of H (recurrent layers only).
+      if (spec.cell === 'lstm' && /^l\d+\.bias$/.test(slot.name)) view.fill(1, H, 2 * H);
     }
   }
 }

@@ -6,7 +6,8 @@
  *   per layer l:  l{l}.kernel           [in, G*H]
  *                 l{l}.recurrent_kernel [H,  G*H]
  *                 l{l}.bias             [G*H]      (GRU: [2, 3H], input bias then recurrent bias, "reset_after")
- *   output.kernel [Htop, V], output.bias [V]
+ *   [dense.kernel [Htop, D], dense.bias [D]]  only when hiddenDense = D > 0 (a Dense hidden layer)
+ *   output.kernel [D (or Htop without the Dense layer), V], output.bias [V]
  * Gate order: LSTM i,f,c,o (G=4); GRU z,r,h (G=3); vanilla RNN tanh (G=1).
  * Everything is packed, row-major, with no padding, in one flat array.
  */
@@ -14,6 +15,10 @@
 import { cellTypes } from '../../protocol/messages';
 
 export type CellType = (typeof cellTypes)[number];
+
+/** Activations of the optional Dense hidden layer between the recurrent stack and the softmax. */
+export const hiddenActivations = ['relu', 'tanh', 'linear'] as const;
+export type HiddenActivation = (typeof hiddenActivations)[number];
 
 export interface ModelSpec {
   cell: CellType;
@@ -25,6 +30,23 @@ export interface ModelSpec {
   embeddingSize: number;
   /** Dropout probability applied between stacked layers and before the output layer, in training only. */
   dropout: number;
+  /** Units of a Dense hidden layer between the top recurrent layer and the output; 0 = none. */
+  hiddenDense: number;
+  /** Activation of the Dense hidden layer (ignored when `hiddenDense` is 0). */
+  hiddenActivation: HiddenActivation;
+}
+
+/**
+ * A spec read from an older file (before the Dense hidden layer): missing fields take the values
+ * that mean "no such layer", so old checkpoints keep loading.
+ */
+export function withSpecDefaults(spec: Omit<ModelSpec, 'hiddenDense' | 'hiddenActivation'> & Partial<ModelSpec>): ModelSpec {
+  return { ...spec, hiddenDense: spec.hiddenDense ?? 0, hiddenActivation: spec.hiddenActivation ?? 'relu' };
+}
+
+/** Width of the output layer's input: the Dense layer's units, else the top hidden size. */
+export function outputInputSize(spec: ModelSpec): number {
+  return spec.hiddenDense > 0 ? spec.hiddenDense : spec.hiddenSize;
 }
 
 export interface TensorSlot {
@@ -66,7 +88,11 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
     add(`l${l}.recurrent_kernel`, [H, G * H]);
     add(`l${l}.bias`, spec.cell === 'gru' ? [2, G * H] : [G * H]);
   }
-  add('output.kernel', [H, spec.vocabSize]);
+  if (spec.hiddenDense > 0) {
+    add('dense.kernel', [H, spec.hiddenDense]);
+    add('dense.bias', [spec.hiddenDense]);
+  }
+  add('output.kernel', [outputInputSize(spec), spec.vocabSize]);
   add('output.bias', [spec.vocabSize]);
   return { slots, total: offset, byName: new Map(slots.map((s) => [s.name, s])) };
 }
@@ -80,6 +106,8 @@ export function validateSpec(spec: ModelSpec): void {
   int(spec.hiddenSize, 1, 'hiddenSize');
   int(spec.layers, 1, 'layers');
   int(spec.embeddingSize, 0, 'embeddingSize');
+  int(spec.hiddenDense, 0, 'hiddenDense');
+  if (!(hiddenActivations as readonly string[]).includes(spec.hiddenActivation)) throw new RangeError(`unknown hidden activation "${spec.hiddenActivation}"`);
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new RangeError(`dropout must be in [0, 1) (got ${spec.dropout})`);
 }
 

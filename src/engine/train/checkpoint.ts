@@ -16,7 +16,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { defaultTrainConfig, type TrainConfig } from '../../protocol/messages';
 import type { FloatArray } from '../backends/types';
-import { paramLayout, validateSpec, type ModelSpec } from '../model/spec';
+import { paramLayout, validateSpec, withSpecDefaults, type ModelSpec } from '../model/spec';
 import { UserInputError } from '../text/errors';
 import { Vocabulary, type VocabJSON } from '../text/vocab';
 
@@ -134,14 +134,16 @@ export function parseCheckpoint(text: string, path = 'checkpoint'): Checkpoint {
   if (!f || typeof f !== 'object' || f.format !== CHECKPOINT_FORMAT) fail(path, 'it is not a checkpoint file (wrong format name).');
   if (f.version !== CHECKPOINT_VERSION) fail(path, `version ${String(f.version)} is not supported (this build reads version ${CHECKPOINT_VERSION}).`);
   if (!f.spec || typeof f.spec !== 'object') fail(path, 'the model spec is missing.');
+  // Files written before the Dense hidden layer existed have no such layer.
+  const spec = withSpecDefaults(f.spec);
   try {
-    validateSpec(f.spec);
+    validateSpec(spec);
   } catch (error) {
     fail(path, `the model spec is invalid (${(error as Error).message}).`);
   }
   const vocab = Vocabulary.fromJSON(f.vocab);
-  if (vocab.size !== f.spec.vocabSize) fail(path, `the vocabulary has ${vocab.size} symbols but the model expects ${f.spec.vocabSize}.`);
-  const total = paramLayout(f.spec).total;
+  if (vocab.size !== spec.vocabSize) fail(path, `the vocabulary has ${vocab.size} symbols but the model expects ${spec.vocabSize}.`);
+  const total = paramLayout(spec).total;
   const p = f.params;
   if (!p || p.dtype !== 'float32-le' || typeof p.base64 !== 'string' || p.count !== total) fail(path, `the parameters are missing or do not match the model (${total} expected).`);
   const params = decodeParams(p.base64, total);
@@ -153,7 +155,7 @@ export function parseCheckpoint(text: string, path = 'checkpoint'): Checkpoint {
     step,
     bestValLoss: typeof f.bestValLoss === 'number' ? f.bestValLoss : Infinity,
     createdAt: typeof f.createdAt === 'string' ? f.createdAt : '',
-    spec: f.spec,
+    spec,
     // Older or hand-edited files may lack newer settings: fill them from the defaults.
     config: { ...defaultTrainConfig, ...(f.config ?? {}) },
     vocab,

@@ -1,6 +1,6 @@
 /** Checks a TrainConfig's values and derives the model spec from it. */
 import { backendNames, cellTypes, optimizerNames, type TrainConfig } from '../../protocol/messages';
-import type { ModelSpec } from '../model/spec';
+import type { HiddenActivation, ModelSpec } from '../model/spec';
 import { UserInputError } from '../text/errors';
 
 
@@ -42,6 +42,8 @@ export function validateConfig(c: TrainConfig): void {
 }
 
 export function specFromConfig(config: TrainConfig, vocabSize: number): ModelSpec {
+  // The Dense hidden layer's settings may be absent from configs written before it existed.
+  const dense = config as Partial<{ hiddenDense: number; hiddenActivation: HiddenActivation }>;
   return {
     cell: config.cell,
     vocabSize,
@@ -49,5 +51,7 @@ export function specFromConfig(config: TrainConfig, vocabSize: number): ModelSpe
     layers: config.layers,
     embeddingSize: config.embeddingSize,
     dropout: config.dropout,
+    hiddenDense: dense.hiddenDense ?? 0,
+    hiddenActivation: dense.hiddenActivation ?? 'relu',
   };
 }

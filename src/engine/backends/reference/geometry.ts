@@ -1,5 +1,5 @@
 /** Offsets and sizes of a model, read once from the canonical layout so the loops stay plain. */
-import { gateCount, layerInputSize, paramLayout, type CellType, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { gateCount, layerInputSize, outputInputSize, paramLayout, type CellType, type HiddenActivation, type ModelSpec, type ParamLayout } from '../../model/spec';
 
 export interface LayerGeometry {
   /** Width of this layer's input (V for one-hot layer 0, E with an embedding, else H). */
@@ -22,6 +22,13 @@ export interface Geometry {
   embedding: number;
   E: number;
   layers: LayerGeometry[];
+  /** Units of the Dense hidden layer (0 = none), its activation and tensors (-1 when absent). */
+  D: number;
+  denseActivation: HiddenActivation;
+  denseKernel: number;
+  denseBias: number;
+  /** Width of the output layer's input: D with the Dense layer, else H. */
+  K: number;
   outputKernel: number;
   outputBias: number;
 }
@@ -52,6 +59,11 @@ export function geometryOf(spec: ModelSpec): Geometry {
     embedding: spec.embeddingSize > 0 ? at('embedding') : -1,
     E: spec.embeddingSize,
     layers,
+    D: spec.hiddenDense,
+    denseActivation: spec.hiddenActivation,
+    denseKernel: spec.hiddenDense > 0 ? at('dense.kernel') : -1,
+    denseBias: spec.hiddenDense > 0 ? at('dense.bias') : -1,
+    K: outputInputSize(spec),
     outputKernel: at('output.kernel'),
     outputBias: at('output.bias'),
   };

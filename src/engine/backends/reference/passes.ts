@@ -53,9 +53,37 @@ export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutR
   const topH = ws.layers[g.layers.length - 1].h;
   ws.top.set(topH.subarray(B * H, (T + 1) * B * H));
   if (rng) dropout(ws.top, ws.topMask, dropoutRate, rng);
+  if (g.D > 0) denseForward(g, ws, params);
+  const K = g.K;
+  const outputInput = g.D > 0 ? ws.dense : ws.top;
   for (let r = 0; r < N; r++) ws.logits.set(params.subarray(g.outputBias, g.outputBias + V), r * V);
-  matMulAdd(N, H, V, ws.top, 0, params, g.outputKernel, ws.logits, 0);
+  matMulAdd(N, K, V, outputInput, 0, params, g.outputKernel, ws.logits, 0);
   return wantLoss ? crossEntropy(ws, V) : { lossSum: 0, count: 0 };
+}
+
+/** The Dense hidden layer: dense = act(top · Wd + bd), [N, D]. */
+function denseForward(g: Geometry, ws: Workspace, params: FloatArray): void {
+  const { N } = ws;
+  const { H, D } = g;
+  const out = ws.dense;
+  for (let r = 0; r < N; r++) out.set(params.subarray(g.denseBias, g.denseBias + D), r * D);
+  matMulAdd(N, H, D, ws.top, 0, params, g.denseKernel, out, 0);
+  if (g.denseActivation === 'relu') for (let i = 0; i < out.length; i++) out[i] = out[i] > 0 ? out[i] : 0;
+  else if (g.denseActivation === 'tanh') for (let i = 0; i < out.length; i++) out[i] = Math.tanh(out[i]);
+}
+
+/** Backward through the Dense layer: `ws.dDense` holds d loss/d dense; adds its weight gradients, writes d loss/d top. */
+function denseBackward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, dTop: FloatArray): void {
+  const { N } = ws;
+  const { H, D } = g;
+  const d = ws.dDense;
+  const y = ws.dense;
+  // Derivatives of the activation, written in terms of its output.
+  if (g.denseActivation === 'relu') for (let i = 0; i < d.length; i++) d[i] = y[i] > 0 ? d[i] : 0;
+  else if (g.denseActivation === 'tanh') for (let i = 0; i < d.length; i++) d[i] *= 1 - y[i] * y[i];
+  matMulTransAAdd(N, H, D, ws.top, 0, d, 0, grads, g.denseKernel);
+  addColumnSums(N, D, d, 0, grads, g.denseBias);
+  matMulTransBAdd(N, D, H, d, 0, params, g.denseKernel, dTop, 0);
 }
 
 /** Σ weight · -ln softmax(logits)[target], with a stable log-sum-exp. */
@@ -102,12 +130,19 @@ export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: 
     for (let k = 0; k < V; k++) dLogits[z + k] *= w / sum;
     dLogits[z + ws.ys[r]] -= w;
   }
-  matMulTransAAdd(N, H, V, ws.top, 0, dLogits, 0, grads, g.outputKernel);
+  const K = g.K;
+  matMulTransAAdd(N, K, V, g.D > 0 ? ws.dense : ws.top, 0, dLogits, 0, grads, g.outputKernel);
   addColumnSums(N, V, dLogits, 0, grads, g.outputBias);
   const L = g.layers.length;
   const topOut = ws.layers[L - 1].dOut;
   topOut.fill(0);
-  matMulTransBAdd(N, V, H, dLogits, 0, params, g.outputKernel, topOut, 0);
+  if (g.D > 0) {
+    ws.dDense.fill(0);
+    matMulTransBAdd(N, V, K, dLogits, 0, params, g.outputKernel, ws.dDense, 0);
+    denseBackward(g, ws, params, grads, topOut);
+  } else {
+    matMulTransBAdd(N, V, H, dLogits, 0, params, g.outputKernel, topOut, 0);
+  }
   if (ws.dropoutApplied) for (let i = 0; i < topOut.length; i++) topOut[i] *= ws.topMask[i];
 
   for (let l = L - 1; l >= 0; l--) {

@@ -48,6 +48,10 @@ export interface Workspace {
   /** Input of the output layer [N, H] (top hidden states after dropout) and its dropout scales. */
   top: FloatArray;
   topMask: FloatArray;
+  /** Dense hidden layer outputs after the activation [N, D] (empty without the layer). */
+  dense: FloatArray;
+  /** Gradient w.r.t. the Dense layer's outputs, then its pre-activations [N, D]. */
+  dDense: FloatArray;
   /** Logits [N, V]; after the loss they hold d loss / d logits. */
   logits: FloatArray;
   /** Gradient w.r.t. layer 0's input rows [N, I0] (embedding only). */
@@ -87,6 +91,8 @@ export function createWorkspace(g: Geometry, B: number, T: number, Float: FloatA
     layers,
     top: new Float(N * H),
     topMask: new Float(withDropout ? N * H : 0),
+    dense: new Float(N * g.D),
+    dDense: grad(N * g.D),
     logits: new Float(N * V),
     dInput0: grad(g.embedding >= 0 ? N * g.E : 0),
     dropoutApplied: false,

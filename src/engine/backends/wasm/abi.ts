@@ -23,14 +23,16 @@ export interface KernelExports {
 
 export const MAX_LAYERS = 16;
 export const CELL_CODE = { rnn: 0, gru: 1, lstm: 2 } as const;
+export const DENSE_ACTIVATION_CODE = { relu: 0, tanh: 1, linear: 2 } as const;
 
 /** Net: the model's shape and its tensors' offsets (in floats) into the parameter array. */
 export const NetField = {
   cell: 0, vocab: 1, hidden: 2, layers: 3, embed: 4, params: 5, paramCount: 6,
   embOff: 7, outKernelOff: 8, outBiasOff: 9,
   kernelOff: 10, recOff: 10 + MAX_LAYERS, biasOff: 10 + 2 * MAX_LAYERS,
+  dense: 10 + 3 * MAX_LAYERS, denseAct: 11 + 3 * MAX_LAYERS, denseKernelOff: 12 + 3 * MAX_LAYERS, denseBiasOff: 13 + 3 * MAX_LAYERS,
 } as const;
-export const NET_BYTES = 4 * (10 + 3 * MAX_LAYERS);
+export const NET_BYTES = 4 * (14 + 3 * MAX_LAYERS);
 
 /** Job: one thread's share of a pass. Index 0-1 is the double `loss_sum`. */
 export const JobField = {
@@ -38,8 +40,8 @@ export const JobField = {
   inputs: 10, targets: 11, mask: 12, state: 13, carry: 14, backward: 15, dropoutOn: 16,
   seed: 17, dropout: 18, gradScale: 19, status: 20,
 } as const;
-/** The kernels' private fields follow: 6 x MAX_LAYERS layer buffers, 12 shared buffers, 2 id arrays, zrows. */
-export const JOB_BYTES = 4 * (21 + 6 * MAX_LAYERS + 12 + 2 + 1);
+/** The kernels' private fields follow: 6 x MAX_LAYERS layer buffers, 12 shared buffers, 2 id arrays, zrows, 2 Dense buffers. */
+export const JOB_BYTES = 4 * (21 + 6 * MAX_LAYERS + 12 + 2 + 1 + 2);
 
 /** StepJob: one stepper call. */
 export const StepField = { net: 0, batch: 1, tokens: 2, state: 3, logits: 4, work: 5 } as const;

@@ -12,7 +12,7 @@
  */
 import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
 import type { LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
-import { CELL_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
+import { CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
 import type { WasmHeap } from './runtime';
 import { WasmStepper } from './stepper';
 import type { ThreadPool, Workspace } from './threads';
@@ -112,6 +112,10 @@ export class WasmNetwork implements Network {
     ints[NetField.embOff] = offset('embedding');
     ints[NetField.outKernelOff] = offset('output.kernel');
     ints[NetField.outBiasOff] = offset('output.bias');
+    ints[NetField.dense] = spec.hiddenDense;
+    ints[NetField.denseAct] = DENSE_ACTIVATION_CODE[spec.hiddenActivation];
+    ints[NetField.denseKernelOff] = offset('dense.kernel');
+    ints[NetField.denseBiasOff] = offset('dense.bias');
     for (let l = 0; l < spec.layers; l++) {
       ints[NetField.kernelOff + l] = offset(`l${l}.kernel`);
       ints[NetField.recOff + l] = offset(`l${l}.recurrent_kernel`);

@@ -7,6 +7,7 @@
 
 #define MAX_LAYERS 16
 enum { CELL_RNN = 0, CELL_GRU = 1, CELL_LSTM = 2 };
+enum { DENSE_RELU = 0, DENSE_TANH = 1, DENSE_LINEAR = 2 };
 
 // A model: its shape and where each tensor lives in the flat canonical parameter array.
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
   int param_count;
   int emb_off, out_kernel_off, out_bias_off;
   int kernel_off[MAX_LAYERS], rec_off[MAX_LAYERS], bias_off[MAX_LAYERS];
+  int dense, dense_act, dense_kernel_off, dense_bias_off; // Dense hidden layer (dense = 0: none), dense.c
 } Net;
 
 // One thread's share of a training or evaluation pass: rows [row0, row0 + rows) of the batch.
@@ -37,6 +39,7 @@ typedef struct {
   float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *pa, *pb, *upack, *mask_tm;
   int *in_tm, *out_tm;
   int zrows;
+  float *dense_y, *dense_dy; // Dense hidden layer outputs and their gradients [rows of the pass, dense]
 } Job;
 
 // Stateful single steps for `batch` independent streams (sampling, the hover).
@@ -63,6 +66,11 @@ void fill(float *p, float v, int n);
 void copy(float *dst, const float *src, int n);
 void add_into(float *dst, const float *src, int n);
 void colsum_add(float *db, const float *D, int rows, int N, int ld);
+
+// dense.c
+void dense_forward(const Net *net, const float *x, int ldx, int rows, float *y, float *pa, float *pb);
+void dense_backward(const Net *net, const float *x, const float *y, float *dy, int rows, float *grads, float *dx,
+                    float *pa, float *pb);
 
 // cells.c
 void lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc, float *h,

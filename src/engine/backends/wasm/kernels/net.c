@@ -152,6 +152,8 @@ static int carve(Job *job, int with_dropout) {
   job->in_tm = (int *)TAKE(TR);
   job->out_tm = (int *)TAKE(TR);
   job->mask_tm = TAKE(TR);
+  job->dense_y = net->dense ? TAKE(TR * net->dense) : 0;
+  job->dense_dy = net->dense ? TAKE(TR * net->dense) : 0;
   return (int)(cursor - base);
 }
 
@@ -287,20 +289,29 @@ int job_run(Job *job) {
   for (int l = 0; l < L; l++) layer_forward(job, l);
 
   const float *top = job->drop[L - 1] ? job->drop[L - 1] : job->hs[L - 1] + R * H;
+  // The output layer reads the Dense hidden layer (K = its units) when there is one, else the top.
+  const float *out_in = top;
+  int K = H;
+  if (net->dense) {
+    dense_forward(net, top, H, TR, job->dense_y, job->pa, job->pb);
+    out_in = job->dense_y;
+    K = net->dense;
+  }
   const float *Wy = P + net->out_kernel_off, *by = P + net->out_bias_off;
-  float *dtop = job->dha;
+  float *dout = net->dense ? job->dense_dy : job->dha;
   for (int r0 = 0; r0 < TR; r0 += job->zrows) {
     int n = imin(job->zrows, TR - r0);
-    sgemm(0, 0, n, V, H, top + r0 * H, H, Wy, V, job->z, V, 0, job->pa, job->pb);
+    sgemm(0, 0, n, V, K, out_in + r0 * K, K, Wy, V, job->z, V, 0, job->pa, job->pb);
     job->loss_sum += softmax_xent(job->z, n, V, by, job->out_tm + r0, job->mask_tm + r0, job->grad_scale,
                                   job->backward);
     if (!job->backward) continue;
     float *D = job->grads;
-    sgemm(1, 0, H, V, n, top + r0 * H, H, job->z, V, D + net->out_kernel_off, V, 1, job->pa, job->pb);
+    sgemm(1, 0, K, V, n, out_in + r0 * K, K, job->z, V, D + net->out_kernel_off, V, 1, job->pa, job->pb);
     colsum_add(D + net->out_bias_off, job->z, n, V, V);
-    sgemm(0, 1, n, H, V, job->z, V, Wy, V, dtop + r0 * H, H, 0, job->pa, job->pb);
+    sgemm(0, 1, n, K, V, job->z, V, Wy, V, dout + r0 * K, K, 0, job->pa, job->pb);
   }
   if (!job->backward) return 0;
+  if (net->dense) dense_backward(net, top, job->dense_y, job->dense_dy, TR, job->grads, job->dha, job->pa, job->pb);
 
   float *dh = job->dha, *dx = job->dhb;
   for (int l = L - 1; l >= 0; l--) {
@@ -323,7 +334,8 @@ static void matmul_rows(const float *X, int ldx, int n, int K, const float *W, i
 #define STEP_TAKE(n) (cursor += round4(n), cursor - round4(n))
 int step_work_floats(const Net *net, int batch) {
   int GH = gates(net->cell) * net->hidden;
-  return 2 * round4(batch * GH) + round4(batch * imax(1, net->embed)) + pack_a_floats() + pack_b_floats();
+  return 2 * round4(batch * GH) + round4(batch * imax(1, net->embed)) + round4(batch * imax(1, net->dense)) +
+         pack_a_floats() + pack_b_floats();
 }
 
 void step_run(StepJob *job) {
@@ -334,6 +346,7 @@ void step_run(StepJob *job) {
   float *cursor = job->work;
   float *g = STEP_TAKE(n * GH), *rg = STEP_TAKE(n * GH), *xe = STEP_TAKE(n * imax(1, E));
   float *pa = STEP_TAKE(pack_a_floats()), *pb = STEP_TAKE(pack_b_floats());
+  float *dense_y = STEP_TAKE(n * imax(1, net->dense));
 
   for (int l = 0; l < net->layers; l++) {
     const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l], *bias = P + net->bias_off[l];
@@ -357,6 +370,12 @@ void step_run(StepJob *job) {
       rnn_forward(g, bias, h, ld, n, H);
     }
   }
-  matmul_rows(job->state + (net->layers - 1) * S, ld, n, H, P + net->out_kernel_off, V, job->logits, 0, pa, pb);
+  const float *top = job->state + (net->layers - 1) * S;
+  if (net->dense) {
+    dense_forward(net, top, ld, n, dense_y, pa, pb);
+    matmul_rows(dense_y, net->dense, n, net->dense, P + net->out_kernel_off, V, job->logits, 0, pa, pb);
+  } else {
+    matmul_rows(top, ld, n, H, P + net->out_kernel_off, V, job->logits, 0, pa, pb);
+  }
   for (int b = 0; b < n; b++) add_into(job->logits + b * V, P + net->out_bias_off, V);
 }
