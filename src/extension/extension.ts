@@ -8,7 +8,8 @@ import { registerCommands } from './commands';
 import { registerProbabilityHover } from './hover';
 import { LabPanel } from './labPanel';
 import { RunController } from './runController';
-import { isTerminal, type RunState } from './runStore';
+import { isTerminal } from '../protocol/snapshot';
+import type { RunState } from './runStore';
 import { SamplesViewProvider } from './samplesView';
 import { RunStatusBar } from './statusBar';
 

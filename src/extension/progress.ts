@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { RunController } from './runController';
 import { describeProgress, percentDone } from './progressText';
-import { isTerminal } from './runStore';
+import { isTerminal } from '../protocol/snapshot';
 
 /** Fewer updates than steps: the notification needs no more than a few per second. */
 const reportIntervalMs = 250;

@@ -5,7 +5,8 @@
  */
 import type { TrainConfig, TrainerMessage, ToWebviewMessage, TrainSource } from '../protocol/messages';
 import { Emitter } from './emitter';
-import { isActive, RunStore, type RunState, type TrainerExit } from './runStore';
+import { isActive } from '../protocol/snapshot';
+import { RunStore, type RunState, type TrainerExit } from './runStore';
 import { TrainerClient, type ProbsAnswer } from './trainerClient';
 
 export interface StartRequest {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
 import { configSection, extraSettingKeys, readNodePath, readTrainConfig, settingDefaults, trainSettingRules } from '../../src/extension/config';
-import { appendEval, appendStep, reduceSnapshot, RunStore, samplesKept } from '../../src/extension/runStore';
+import { appendEval, appendStep, reduceSnapshot, samplesKept } from '../../src/protocol/snapshot';
+import { RunStore } from '../../src/extension/runStore';
 import { bar, probsMarkdown, visibleSymbol } from '../../src/extension/hoverFormat';
 import { describeProgress } from '../../src/extension/progressText';
 

@@ -6,7 +6,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
-import { reduceSnapshot } from '../../src/extension/runStore';
+import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
 import { formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';

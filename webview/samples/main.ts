@@ -1,6 +1,6 @@
 /** The sidebar's Samples view: the current run's samples, newest first, with step and val bits/char. */
 import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
-import { reduceSnapshot } from '../../src/extension/runStore';
+import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { el, setText } from '../shared/dom';
 import { sampleList } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
