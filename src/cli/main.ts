@@ -4,13 +4,14 @@
  */
 import { benchCommand } from './bench';
 import { isUserInputError } from '../engine/text/errors';
+import { renderErrorMessage } from '../engine/config/render';
 import { UsageError } from './args';
 import { probsCommand, probsUsage, sampleCommand, sampleUsage } from './sample';
-import { trainCommand, trainUsage } from './train';
+import { trainCommand, trainSummary } from './train';
 
 const usage = `rnn-lab: train recurrent language models on text
 
-${trainUsage}
+${trainSummary}
 
 ${sampleUsage}
 
@@ -44,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isUserInputError(error)) {
-      line(error.message);
+      line(renderErrorMessage(error, 'cli'));
       return 1;
     }
     line(`internal error: ${(error as Error).message ?? String(error)}`);

@@ -5,96 +5,34 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backendNames, cellTypes, defaultTrainConfig, optimizerNames, type RunStarted, type TrainConfig } from '../protocol/messages';
+import type { RunStarted } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
 import { readCorpusFromFile } from '../engine/text/corpus';
 import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/text/validate';
-import { validateConfig } from '../engine/train/config';
+import { renderErrorMessage, validateConfig } from '../engine/config';
 import { TrainingRun } from '../engine/train/run';
-import { oneLine, parseChoice, parseNumber, UsageError } from './args';
+import { oneLine, UsageError } from './args';
+import { configFromFlags, settingOptions, settingsUsage } from './settingsFlags';
 
 
 export const trainUsage = `rnn-lab train FILE [options]
-  Budget (first reached wins; default ${defaultTrainConfig.steps} steps):
-    --steps N  --epochs N  --seconds S
-  Model:      --cell lstm|gru|rnn (lstm)  --layers N (${defaultTrainConfig.layers})  --hidden N (${defaultTrainConfig.hiddenSize})
-              --embedding N (0 = one-hot)  --dropout P (0)
-  Training:   --batch N (${defaultTrainConfig.batchSize})  --seq N (${defaultTrainConfig.seqLength})  --lr X (${defaultTrainConfig.learningRate})
-              --optimizer adam|sgd|momentum|rmsprop|adagrad|adadelta (adam)  --clip X (${defaultTrainConfig.clipNorm}, 0 = off)
-              --val-fraction X (${defaultTrainConfig.valFraction})  --seed N (${defaultTrainConfig.seed})  --max-vocab N (${defaultTrainConfig.maxVocab})
-  Reporting:  --eval-interval N (${defaultTrainConfig.evalInterval})  --sample-length N (${defaultTrainConfig.sampleLength})
-              --temperature T (${defaultTrainConfig.temperature}, 0 = greedy)  --prime TEXT
-  Engine:     --backend auto|wasm|js|reference|tfjs (auto)  --threads N (0 = all cores)
-  Output:     --checkpoint-dir DIR (.rnnlab)  --no-checkpoint  --json (one JSON object per line)`;
+${settingsUsage()}
+  Output:
+    --checkpoint-dir DIR          Where checkpoints go (default .rnnlab)
+    --no-checkpoint               Write no checkpoint
+    --json                        One JSON object per line`;
+
+/** Shorter than trainUsage, for `rnn-lab --help`. */
+export const trainSummary = `rnn-lab train FILE [options]   train on a text file (every option and its default: rnn-lab train --help)`;
 
 const options = {
-  steps: { type: 'string' },
-  epochs: { type: 'string' },
-  seconds: { type: 'string' },
-  cell: { type: 'string' },
-  layers: { type: 'string' },
-  hidden: { type: 'string' },
-  embedding: { type: 'string' },
-  dropout: { type: 'string' },
-  batch: { type: 'string' },
-  seq: { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  clip: { type: 'string' },
-  'val-fraction': { type: 'string' },
-  seed: { type: 'string' },
-  'max-vocab': { type: 'string' },
-  'eval-interval': { type: 'string' },
-  'sample-length': { type: 'string' },
-  temperature: { type: 'string' },
-  prime: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
+  ...settingOptions,
   'checkpoint-dir': { type: 'string' },
   'no-checkpoint': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
-
-export function configFromFlags(v: Values): TrainConfig {
-  const int = (key: keyof Values, flag = key) => parseNumber(v[key] as string | undefined, flag, true);
-  const num = (key: keyof Values, flag = key) => parseNumber(v[key] as string | undefined, flag);
-  const steps = int('steps');
-  const epochs = int('epochs');
-  const seconds = num('seconds');
-  const anyBudget = steps !== undefined || epochs !== undefined || seconds !== undefined;
-  const c: TrainConfig = { ...defaultTrainConfig };
-  // Naming any budget replaces the default step budget.
-  if (anyBudget) {
-    c.steps = steps ?? 0;
-    c.epochs = epochs ?? 0;
-    c.seconds = seconds ?? 0;
-  }
-  c.cell = parseChoice(v.cell, 'cell', cellTypes) ?? c.cell;
-  c.layers = int('layers') ?? c.layers;
-  c.hiddenSize = int('hidden') ?? c.hiddenSize;
-  c.embeddingSize = int('embedding') ?? c.embeddingSize;
-  c.dropout = num('dropout') ?? c.dropout;
-  c.batchSize = int('batch') ?? c.batchSize;
-  c.seqLength = int('seq') ?? c.seqLength;
-  c.learningRate = num('lr') ?? c.learningRate;
-  c.optimizer = parseChoice(v.optimizer, 'optimizer', optimizerNames) ?? c.optimizer;
-  c.clipNorm = num('clip') ?? c.clipNorm;
-  c.valFraction = num('val-fraction') ?? c.valFraction;
-  c.seed = int('seed') ?? c.seed;
-  c.maxVocab = int('max-vocab') ?? c.maxVocab;
-  c.evalInterval = int('eval-interval') ?? c.evalInterval;
-  c.sampleLength = int('sample-length') ?? c.sampleLength;
-  c.temperature = num('temperature') ?? c.temperature;
-  c.prime = v.prime ?? c.prime;
-  c.backend = parseChoice(v.backend, 'backend', backendNames) ?? c.backend;
-  c.threads = int('threads') ?? c.threads;
-  if (c.steps === 0 && c.epochs === 0 && c.seconds === 0) throw new UsageError('give a positive --steps, --epochs or --seconds');
-  return c;
-}
 
 export async function trainCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -111,10 +49,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `train takes one FILE (got ${positionals.length})` : 'train needs a FILE to train on');
   if (values['no-checkpoint'] && values['checkpoint-dir'] !== undefined) throw new UsageError('--checkpoint-dir and --no-checkpoint contradict each other');
   const config = configFromFlags(values);
+  // A bad value is a malformed command line (exit code 2); the message names the flag.
   try {
     validateConfig(config);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(renderErrorMessage(error, 'cli'));
   }
   const file = positionals[0];
   const json = values.json ?? false;

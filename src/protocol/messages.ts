@@ -4,47 +4,13 @@
  * direction, so `send('eval', payload)` is checked at compile time on both ends.
  *
  * This module must stay dependency-free (no `vscode`, no Node APIs): the webview bundles import it.
+ * It imports only the settings table (src/engine/config/settings.ts), which is dependency-free too.
  */
 
-/** The choices of the enumerated settings: the one list the CLI, the settings and validation all check against. */
-export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
-export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
-export const backendNames = ['auto', 'wasm', 'js', 'reference', 'tfjs'] as const;
+import type { TrainConfig } from '../engine/config/settings';
 
-/** Everything a run needs; the CLI, the trainer process and the extension settings all produce this. */
-export interface TrainConfig {
-  cell: (typeof cellTypes)[number];
-  hiddenSize: number;
-  layers: number;
-  /** 0 = one-hot input. */
-  embeddingSize: number;
-  dropout: number;
-  seqLength: number;
-  batchSize: number;
-  learningRate: number;
-  optimizer: (typeof optimizerNames)[number];
-  /** Global-norm gradient clipping; 0 disables. */
-  clipNorm: number;
-  /** Stop after this many optimizer steps (0 = no limit from steps). */
-  steps: number;
-  /** Stop after this many passes over the training text (0 = no limit from epochs). */
-  epochs: number;
-  /** Stop after this many seconds of training (0 = no limit from time). */
-  seconds: number;
-  /** Evaluate (validation loss + a sample) every this many steps, and at the end. */
-  evalInterval: number;
-  sampleLength: number;
-  prime: string;
-  /** 0 = greedy (argmax). */
-  temperature: number;
-  valFraction: number;
-  seed: number;
-  /** Largest vocabulary; rarer characters map to the unknown symbol. */
-  maxVocab: number;
-  backend: (typeof backendNames)[number];
-  /** 0 = all available cores. */
-  threads: number;
-}
+// The settings table (one declaration per setting) lives in the engine; the protocol carries its type.
+export { backendNames, cellTypes, defaultTrainConfig, optimizerNames, type TrainConfig } from '../engine/config/settings';
 
 /** Which compute backend a run uses (the engine's BackendInfo is this type). */
 export interface BackendSummary {
@@ -215,29 +181,3 @@ export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
 export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'pause', 'resume', 'stop', 'sample', 'probs'];
 export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
 export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = ['ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint'];
-
-export const defaultTrainConfig: TrainConfig = {
-  cell: 'lstm',
-  hiddenSize: 128,
-  layers: 1,
-  embeddingSize: 0,
-  dropout: 0,
-  seqLength: 64,
-  batchSize: 32,
-  // Adam at 0.01: 300 steps on ~40 KB of English prose reach under 3 bits/char (at 0.003 they stay above).
-  learningRate: 0.01,
-  optimizer: 'adam',
-  clipNorm: 5,
-  steps: 1000,
-  epochs: 0,
-  seconds: 0,
-  evalInterval: 100,
-  sampleLength: 200,
-  prime: '',
-  temperature: 0.8,
-  valFraction: 0.1,
-  seed: 1,
-  maxVocab: 96,
-  backend: 'auto',
-  threads: 0,
-};

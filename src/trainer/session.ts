@@ -7,6 +7,7 @@
 import type { HostMessage, HostToTrainer, StepMetrics, TrainConfig, TrainerToHost, TrainSource } from '../protocol/messages';
 import type { Backend } from '../engine/backends/types';
 import type { TrainingRunOptions } from '../engine/train/run';
+import { renderErrorMessage } from '../engine/config/render';
 import { LatestValueThrottle } from './throttle';
 
 /** The part of a TrainingRun the trainer drives. */
@@ -109,7 +110,8 @@ export class TrainerSession {
       if (this.engine.isUserInputError(error)) {
         // Nothing was trained or written; this process has no further use.
         this.steps.dispose();
-        this.io.sendAndExit('failed', { message: (error as Error).message }, 0);
+        // The message names settings as the editor does (rnnLab.seqLength), not as the CLI does.
+        this.io.sendAndExit('failed', { message: renderErrorMessage(error, 'editor') }, 0);
       } else {
         this.crash(error);
       }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
-import { configSection, extraSettingKeys, readNodePath, readTrainConfig, settingDefaults, trainSettingRules } from '../../src/extension/config';
+import { configSection, readNodePath, readTrainConfig } from '../../src/extension/config';
+import { contributedConfiguration } from '../../src/engine/config/contributes';
+import { settingKeys } from '../../src/engine/config';
 import { appendEval, appendStep, reduceSnapshot, samplesKept } from '../../src/protocol/snapshot';
 import { RunStore } from '../../src/extension/runStore';
 import { bar, probsMarkdown, visibleSymbol } from '../../src/extension/hoverFormat';
@@ -29,24 +31,10 @@ const started: RunStarted = {
   vocabSize: 10, symbols: [], paramCount: 1234, trainChars: 900, valChars: 100, baselineNats: Math.log(10), totalSteps: 100, stepsPerEpoch: 10,
 };
 
-test('settings in package.json mirror the config module: same keys, types, defaults and bounds', () => {
+test('settings in package.json equal what the settings table derives (npm run sync-settings writes them)', () => {
+  assert.deepEqual(manifest.contributes.configuration, contributedConfiguration());
   const properties = manifest.contributes.configuration.properties as Record<string, Record<string, unknown>>;
-  const expectedKeys = [...Object.keys(trainSettingRules), ...extraSettingKeys].map((k) => `${configSection}.${k}`).sort();
-  assert.deepEqual(Object.keys(properties).sort(), expectedKeys);
-  for (const [key, rule] of Object.entries(trainSettingRules)) {
-    const p = properties[`${configSection}.${key}`];
-    assert.equal(p.default, settingDefaults[key as keyof TrainConfig], `default of ${key}`);
-    assert.ok(typeof p.description === 'string' && p.description.length > 10, `description of ${key}`);
-    if (rule.kind === 'number') {
-      assert.equal(p.type, rule.integer ? 'integer' : 'number', `type of ${key}`);
-      assert.equal(p.minimum, rule.minimum, `minimum of ${key}`);
-      assert.equal(p.maximum, rule.maximum, `maximum of ${key}`);
-    } else if (rule.kind === 'enum') {
-      assert.deepEqual(p.enum, rule.values, `enum of ${key}`);
-    } else {
-      assert.equal(p.type, 'string');
-    }
-  }
+  assert.deepEqual(Object.keys(properties).filter((k) => k !== 'rnnLab.nodePath').sort(), settingKeys.map((k) => `${configSection}.${k}`).sort());
   assert.equal(properties['rnnLab.nodePath'].scope, 'machine');
   assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['rnnLab.nodePath']);
 });
@@ -58,9 +46,9 @@ test('every contributed command id has a title, the category and is one the exte
   assert.ok(manifest.activationEvents.includes('onWebviewPanel:rnnLab.lab'));
 });
 
-test('readTrainConfig: unset settings give the defaults (the shared ones, evaluating more often)', () => {
+test('readTrainConfig: unset settings give the defaults', () => {
   const { config, problems } = readTrainConfig(reader({}));
-  assert.deepEqual(config, { ...defaultTrainConfig, evalInterval: 50 });
+  assert.deepEqual(config, defaultTrainConfig);
   assert.deepEqual(problems, []);
 });
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { renderErrorMessage } from '../../src/engine/config/render';
 import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,7 @@ test('too-short text names how many characters are needed and what to change', (
   const corpus = corpusFromText('short text here', { maxVocab: 96 });
   assert.equal(minimumChars(64), 130);
   assert.throws(() => assertTrainable(corpus, { seqLength: 64, valFraction: 0.1 }), (e: Error) =>
-    e instanceof UserInputError && /15 characters/.test(e.message) && /at least 130/.test(e.message) && /--seq 6 or less/.test(e.message));
+    e instanceof UserInputError && /15 characters/.test(e.message) && /at least 130/.test(e.message) && /--seq 6 or less/.test(renderErrorMessage(e, 'cli')));
   assert.doesNotThrow(() => assertTrainable(corpus, { seqLength: 6, valFraction: 0.1 }));
 });
 

@@ -151,7 +151,7 @@ test('emoji, CRLF and invalid UTF-8 input trains, and samples keep emoji whole',
 });
 
 test('bad settings and too-short text are refused before a run starts', () => {
-  assert.throws(() => newRun({ learningRate: -1 }), (e: Error) => e instanceof UserInputError && /learning rate/.test(e.message));
+  assert.throws(() => newRun({ learningRate: -1 }), (e: Error) => e instanceof UserInputError && /learningRate/.test(e.message));
   assert.throws(() => newRun({ valFraction: 0 }), UserInputError);
   assert.throws(() => newRun({}, {}, corpusFromText('abc abc abc', { maxVocab: 96 })), (e: Error) => e instanceof UserInputError && /too short/.test(e.message));
 });

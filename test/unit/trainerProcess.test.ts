@@ -120,6 +120,13 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     assert.equal(controller.runState().status, 'error', 'its exit is not reported as a crash');
     assert.equal(problems.length, 1);
     assert.equal(existsSync(emptyDir), false, 'nothing written');
+
+    // A setting to blame is named as the editor names it, with a value to try.
+    controller.start({ source: { kind: 'text', text: 'a few words only', name: 'short.txt' }, config: tiny, checkpointDir: emptyDir });
+    await until(() => problems.length > 1, 'the second failure');
+    assert.match(problems[1].message, /short\.txt is too short.*\(rnnLab\.seqLength\).*try rnnLab\.seqLength = 7 or less/);
+    assert.doesNotMatch(problems[1].message, /--seq/);
+    assert.equal(existsSync(emptyDir), false, 'nothing written');
   }));
 
 test('a killed trainer is reported as a crash with its step, and a new run can start', () =>

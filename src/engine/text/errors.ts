@@ -1,14 +1,43 @@
 /**
  * A problem with what the user gave us (a file, a setting, a checkpoint), as opposed to a bug.
  * The message names the problem and what to do about it; callers show it as is, without a stack.
+ *
+ * When a setting is to blame, the error says which (`setting`) and may suggest a value. The message
+ * then writes `{setting}` where the setting's name goes and `{suggestion}` where the suggested value
+ * goes; each surface renders these its own way (the CLI as `--seq` and `--seq 20`, the editor as
+ * `rnnLab.seqLength` and `rnnLab.seqLength = 20`: see config/render.ts). `message` itself is
+ * rendered with the plain config key, for callers that know no surface.
  */
+export interface SettingHint {
+  /** A TrainConfig key (a string here, so this module stays free of the settings table). */
+  key: string;
+  /** A value to try instead, when there is a good one. */
+  suggestion?: string | number | boolean;
+}
+
 export class UserInputError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** The message with `{setting}` and `{suggestion}` placeholders, before any rendering. */
+  readonly template: string;
+
+  constructor(message: string, readonly setting?: SettingHint) {
+    super(fillSettingPlaceholders(message, setting, (key) => key, (key, value) => `${key} = ${value}`));
     this.name = 'UserInputError';
+    this.template = message;
   }
 }
 
 export function isUserInputError(error: unknown): error is UserInputError {
   return error instanceof Error && error.name === 'UserInputError';
+}
+
+export function fillSettingPlaceholders(
+  template: string,
+  setting: SettingHint | undefined,
+  name: (key: string) => string,
+  suggest: (key: string, value: string | number | boolean) => string,
+): string {
+  if (!setting) return template;
+  return template
+    .replaceAll('{setting}', name(setting.key))
+    .replaceAll('{suggestion}', setting.suggestion === undefined ? name(setting.key) : suggest(setting.key, setting.suggestion));
 }

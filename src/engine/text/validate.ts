@@ -15,10 +15,11 @@ export function assertTrainable(corpus: Corpus, config: Pick<TrainConfig, 'seqLe
   const need = minimumChars(config.seqLength);
   if (corpus.charCount < need) {
     const largestSeq = Math.floor(corpus.charCount / 2) - 1;
-    const hint = largestSeq >= 1 ? `use --seq ${largestSeq} or less, or a bigger file` : 'use a bigger file';
+    const fix = largestSeq >= 1 ? 'try {suggestion} or less, or a bigger file' : 'use a bigger file';
     throw new UserInputError(
-      `${corpus.name} is too short: ${corpus.charCount} characters, but sequence length ${config.seqLength} needs at least ${need} ` +
-      `(one training row of ${config.seqLength + 1} plus a validation slice of ${config.seqLength + 1}); ${hint}.`,
+      `${corpus.name} is too short: ${corpus.charCount} characters, but sequence length ${config.seqLength} ({setting}) needs at least ${need} ` +
+      `(one training row of ${config.seqLength + 1} plus a validation slice of ${config.seqLength + 1}); ${fix}.`,
+      { key: 'seqLength', suggestion: largestSeq >= 1 ? largestSeq : undefined },
     );
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The `rnn-lab train` flags of the training settings, derived from the settings table
+ * (src/engine/config/settings.ts): the parseArgs options, turning parsed flags into a TrainConfig,
+ * the reverse (for tests and for printing a command line), and the usage text.
+ */
+import { defaultTrainConfig, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
+import { parseChoice, parseNumber, UsageError } from './args';
+
+type FlagOption = { type: 'string' } | { type: 'boolean' };
+
+/** Boolean settings get `--flag` and `--no-flag`; every other setting `--flag VALUE`. */
+export const settingOptions: Record<string, FlagOption> = Object.fromEntries(settingKeys.flatMap((key): Array<[string, FlagOption]> => {
+  const s = settingOf(key);
+  return s.type === 'boolean'
+    ? [[s.flag, { type: 'boolean' }], [`no-${s.flag}`, { type: 'boolean' }]]
+    : [[s.flag, { type: 'string' }]];
+}));
+
+const budgetKeys = ['steps', 'epochs', 'seconds'] as const;
+
+/**
+ * Applies the flags that were given over `base` (the defaults, or a preset). Naming any budget
+ * (--steps, --epochs, --seconds) replaces the base's budget: the others become 0 (no limit).
+ */
+export function configFromFlags(values: Record<string, string | boolean | undefined>, base: TrainConfig = defaultTrainConfig): TrainConfig {
+  const config: Record<string, unknown> = { ...base };
+  if (budgetKeys.some((k) => values[settingOf(k).flag] !== undefined)) for (const k of budgetKeys) config[k] = 0;
+  for (const key of settingKeys) {
+    const value = flagValue(settingOf(key), values);
+    if (value !== undefined) config[key] = value;
+  }
+  const c = config as unknown as TrainConfig;
+  if (c.steps === 0 && c.epochs === 0 && c.seconds === 0) throw new UsageError('give a positive --steps, --epochs or --seconds');
+  return c;
+}
+
+function flagValue(s: Setting, values: Record<string, string | boolean | undefined>): unknown {
+  if (s.type === 'boolean') {
+    const on = values[s.flag] === true;
+    const off = values[`no-${s.flag}`] === true;
+    if (on && off) throw new UsageError(`--${s.flag} and --no-${s.flag} contradict each other`);
+    return on ? true : off ? false : undefined;
+  }
+  const raw = values[s.flag];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new UsageError(`--${s.flag} needs a value`);
+  switch (s.type) {
+    case 'integer': return parseNumber(raw, s.flag, true);
+    case 'number': return parseNumber(raw, s.flag);
+    case 'choice': return parseChoice(raw, s.flag, s.choices);
+    case 'string': return raw;
+  }
+}
+
+/** The flags that reproduce `config` from the defaults (only the settings that differ). */
+export function flagsFromConfig(config: TrainConfig, base: TrainConfig = defaultTrainConfig): string[] {
+  const args: string[] = [];
+  for (const key of settingKeys) {
+    const value = config[key];
+    if (value === base[key] && !budgetKeys.includes(key as (typeof budgetKeys)[number])) continue;
+    const s = settingOf(key);
+    if (s.type === 'boolean') args.push(value ? `--${s.flag}` : `--no-${s.flag}`);
+    else args.push(`--${s.flag}`, String(value));
+  }
+  return args;
+}
+
+const groupTitles: Record<(typeof settingGroups)[number], string> = {
+  model: 'Model', data: 'Data', optimisation: 'Optimisation', budget: 'Budget (first reached wins)', sampling: 'Sampling', compute: 'Compute',
+};
+
+function flagSyntax(s: Setting): string {
+  if (s.type === 'boolean') return s.default ? `--${s.flag} / --no-${s.flag}` : `--${s.flag}`;
+  if (s.type === 'choice') return `--${s.flag} ${s.choices.join('|')}`;
+  return `--${s.flag} ${s.placeholder ?? 'VALUE'}`;
+}
+
+function shownDefault(key: SettingKey): string {
+  const value = defaultTrainConfig[key];
+  return typeof value === 'string' ? (value === '' ? '""' : value) : String(value);
+}
+
+/** One line per setting, grouped, each with its default: the options part of `rnn-lab train --help`. */
+export function settingsUsage(indent = '  '): string {
+  const width = 30;
+  const lines: string[] = [];
+  for (const group of settingGroups) {
+    const keys = settingKeys.filter((k) => settingOf(k).group === group);
+    if (keys.length === 0) continue;
+    lines.push(`${indent}${groupTitles[group]}:`);
+    for (const key of keys) {
+      const s = settingOf(key);
+      const syntax = flagSyntax(s);
+      const about = `${s.description} (default ${shownDefault(key)})`;
+      // A long flag (many choices) gets its description on the next line.
+      if (syntax.length < width) lines.push(`${indent}  ${syntax.padEnd(width)}${about}`);
+      else lines.push(`${indent}  ${syntax}`, `${indent}  ${''.padEnd(width)}${about}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,65 @@
+/**
+ * Checks a value against its declaration. Two uses: the engine rejects a bad config with an error
+ * naming the setting (validateConfig), and the extension clamps or drops what the user wrote in
+ * settings.json (coerceSetting), so both agree on every limit.
+ */
+import { UserInputError } from '../text/errors';
+import { settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from './settings';
+
+/** What the value must be, in words: "an integer from 1 to 2048". */
+export function describeRule(setting: Setting): string {
+  switch (setting.type) {
+    case 'integer':
+    case 'number': {
+      const kind = setting.type === 'integer' ? 'an integer' : 'a number';
+      return setting.exclusiveMinimum
+        ? `${kind} above ${setting.minimum} and at most ${setting.maximum}`
+        : `${kind} from ${setting.minimum} to ${setting.maximum}`;
+    }
+    case 'boolean': return 'true or false';
+    case 'string': return `text of at most ${setting.maxLength} characters`;
+    case 'choice': return `one of ${setting.choices.join(', ')}`;
+  }
+}
+
+export type Checked = { ok: true; value: unknown } | { ok: false; nearest?: unknown };
+
+/** Whether `value` is valid for `setting`; if not, the nearest valid value when there is one (a clamp, a cut). */
+export function checkValue(setting: Setting, value: unknown): Checked {
+  switch (setting.type) {
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false };
+      let v = setting.type === 'integer' ? Math.round(value) : value;
+      v = Math.min(setting.maximum, Math.max(setting.minimum, v));
+      if (setting.exclusiveMinimum && v <= setting.minimum) return { ok: false };
+      return v === value ? { ok: true, value } : { ok: false, nearest: v };
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? { ok: true, value } : { ok: false };
+    case 'string':
+      if (typeof value !== 'string') return { ok: false };
+      return value.length <= setting.maxLength ? { ok: true, value } : { ok: false, nearest: value.slice(0, setting.maxLength) };
+    case 'choice':
+      return typeof value === 'string' && setting.choices.includes(value) ? { ok: true, value } : { ok: false };
+  }
+}
+
+/** Throws a UserInputError naming the first bad setting, with the nearest valid value as the suggestion. */
+export function validateConfig(config: TrainConfig): void {
+  for (const key of settingKeys) {
+    const setting = settingOf(key);
+    const value = (config as Record<SettingKey, unknown>)[key];
+    const checked = checkValue(setting, value);
+    if (checked.ok) continue;
+    const suggestion = checked.nearest !== undefined && typeof checked.nearest !== 'object' ? checked.nearest as string | number | boolean : undefined;
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new UserInputError(
+      `{setting} must be ${describeRule(setting)} (got ${shown.length > 40 ? shown.slice(0, 40) + '…' : shown})` + (suggestion !== undefined ? '; try {suggestion}.' : '.'),
+      { key, suggestion },
+    );
+  }
+  if (config.steps === 0 && config.epochs === 0 && config.seconds === 0) {
+    throw new UserInputError('steps, epochs and seconds are all 0: the run has no end; give a positive {suggestion}.', { key: 'steps', suggestion: settingOf('steps').default as number });
+  }
+}

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  defaultTrainConfig, renderErrorMessage, settingKeys, settingOf, validateConfig, type Setting, type TrainConfig,
+} from '../../src/engine/config';
+import { UserInputError } from '../../src/engine/text/errors';
+import { assertTrainable } from '../../src/engine/text/validate';
+import { corpusFromText } from '../../src/engine/text/corpus';
+import { readTrainConfig } from '../../src/extension/config';
+import { configFromFlags, flagsFromConfig, settingOptions } from '../../src/cli/settingsFlags';
+import { trainUsage } from '../../src/cli/train';
+import { parseArgs } from 'node:util';
+
+function parseFlags(args: string[]) {
+  return parseArgs({ args, options: settingOptions, strict: true }).values as Record<string, string | boolean | undefined>;
+}
+
+function reader(values: Record<string, unknown>) {
+  return { get: <T>(key: string) => values[key] as T | undefined };
+}
+
+/** A valid value other than the default, for each kind of setting. */
+function otherValue(s: Setting, i: number): unknown {
+  switch (s.type) {
+    case 'integer': return s.default === s.maximum ? s.maximum - 1 : Math.min(s.maximum, s.default + 1 + (i % 3));
+    case 'number': return s.default === s.maximum ? s.maximum / 2 : Math.min(s.maximum, s.default + 0.125);
+    case 'boolean': return !s.default;
+    case 'string': return `text ${i} with spaces`;
+    case 'choice': return s.choices.find((c) => c !== s.default)!;
+  }
+}
+
+test('the defaults pass validation', () => {
+  validateConfig(defaultTrainConfig);
+});
+
+test('every setting round-trips through its CLI flag', () => {
+  const config = Object.fromEntries(settingKeys.map((k, i) => [k, otherValue(settingOf(k), i)])) as TrainConfig;
+  validateConfig(config);
+  const args = flagsFromConfig(config);
+  assert.deepEqual(configFromFlags(parseFlags(args)), config);
+  // And each one alone, over the defaults.
+  for (const key of settingKeys) {
+    const one = { ...defaultTrainConfig, [key]: otherValue(settingOf(key), 0) } as TrainConfig;
+    assert.deepEqual(configFromFlags(parseFlags(flagsFromConfig(one))), one, key);
+  }
+});
+
+test('flags override a base config (a preset); naming one budget replaces the base budget', () => {
+  const base = { ...defaultTrainConfig, hiddenSize: 10, steps: 500, epochs: 3 };
+  const c = configFromFlags(parseFlags(['--hidden', '20', '--seconds', '5']), base);
+  assert.equal(c.hiddenSize, 20);
+  assert.deepEqual([c.steps, c.epochs, c.seconds], [0, 0, 5]);
+  assert.equal(configFromFlags(parseFlags([]), base).hiddenSize, 10);
+});
+
+test('the engine and the editor agree on every limit: what validation rejects, the settings clamp or drop', () => {
+  for (const key of settingKeys) {
+    const s = settingOf(key);
+    if (s.type !== 'integer' && s.type !== 'number') continue;
+    const maxOk = { ...defaultTrainConfig, [key]: s.maximum };
+    if (key !== 'steps' || s.maximum > 0) validateConfig(maxOk);
+    assert.throws(() => validateConfig({ ...defaultTrainConfig, [key]: s.maximum + 1 }), UserInputError, key);
+    const read = readTrainConfig(reader({ [key]: s.maximum + 1 }));
+    assert.equal(read.config[key], s.maximum, key);
+    assert.equal(read.problems.length, 1, key);
+    validateConfig(read.config);
+    const below = s.exclusiveMinimum ? s.minimum : s.minimum - 1;
+    assert.throws(() => validateConfig({ ...defaultTrainConfig, [key]: below }), UserInputError, `${key} below its minimum`);
+    const low = readTrainConfig(reader({ [key]: below }));
+    validateConfig(low.config);
+    // steps at 0 also leaves the run without any budget: a second problem.
+    assert.equal(low.problems.length, key === 'steps' ? 2 : 1, key);
+  }
+});
+
+test('the limits the settings and the engine used to disagree on', () => {
+  assert.throws(() => validateConfig({ ...defaultTrainConfig, valFraction: 0 }), /valFraction/);
+  assert.equal(readTrainConfig(reader({ valFraction: 0 })).config.valFraction, defaultTrainConfig.valFraction);
+  validateConfig({ ...defaultTrainConfig, maxVocab: 65_535 });
+  assert.equal(readTrainConfig(reader({ maxVocab: 65_536 })).config.maxVocab, 65_535);
+  assert.equal(readTrainConfig(reader({ layers: 16 })).config.layers, 8);
+  assert.throws(() => validateConfig({ ...defaultTrainConfig, layers: 16 }));
+  assert.throws(() => validateConfig({ ...defaultTrainConfig, seqLength: 100_000 }));
+});
+
+test('a bad setting is named as each surface names it: --seq on the CLI, rnnLab.seqLength in the editor', () => {
+  let error: unknown;
+  try {
+    validateConfig({ ...defaultTrainConfig, seqLength: 5000 });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof UserInputError);
+  assert.equal(error.setting?.key, 'seqLength');
+  assert.equal(error.setting?.suggestion, 2048);
+  assert.equal(renderErrorMessage(error, 'cli'), '--seq must be an integer from 1 to 2048 (got 5000); try --seq 2048.');
+  assert.equal(renderErrorMessage(error, 'editor'), 'rnnLab.seqLength must be an integer from 1 to 2048 (got 5000); try rnnLab.seqLength = 2048.');
+  assert.doesNotMatch(renderErrorMessage(error, 'editor'), /--/);
+});
+
+test('a text too short for the sequence length suggests a sequence length that fits, per surface', () => {
+  const corpus = corpusFromText('a few words, not many', { maxVocab: 96, name: 'short.txt' });
+  let error: unknown;
+  try {
+    assertTrainable(corpus, { seqLength: 64, valFraction: 0.1 });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof UserInputError);
+  assert.match(renderErrorMessage(error, 'cli'), /short\.txt is too short.*\(--seq\).*try --seq 9 or less, or a bigger file/);
+  assert.match(renderErrorMessage(error, 'editor'), /\(rnnLab\.seqLength\).*try rnnLab\.seqLength = 9 or less/);
+  assertTrainable(corpus, { seqLength: 9, valFraction: 0.1 });
+});
+
+test('rnn-lab train --help lists every setting\'s flag with its default', () => {
+  for (const key of settingKeys) {
+    const s = settingOf(key);
+    const line = trainUsage.split('\n').findIndex((l) => l.includes(`--${s.flag} `) || l.trimEnd().endsWith(`--${s.flag}`));
+    assert.ok(line >= 0, `--${s.flag} in the usage`);
+    const text = trainUsage.split('\n').slice(line, line + 2).join(' ');
+    assert.ok(text.includes(`(default ${s.default === '' ? '""' : s.default})`), `default of --${s.flag}: ${text}`);
+  }
+});
