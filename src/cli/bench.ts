@@ -11,9 +11,10 @@
  * threads of one measurement never affect another.
  */
 import { fork } from 'node:child_process';
-import { createReferenceBackend } from '../engine/backends/reference';
+import { backendEntries, type ComputeBackendName } from '../engine/backends/select';
 import type { Backend, Network, Stepper, TokenBatch } from '../engine/backends/types';
-import { createWasmBackend, wasmUnavailableReason, type KernelsVariant } from '../engine/backends/wasm';
+import type { KernelsVariant } from '../engine/backends/wasm';
+import { computeBackendNames } from '../engine/config/settings';
 import { initParams } from '../engine/model/init';
 import type { ModelSpec } from '../engine/model/spec';
 import { Adam, clipGlobalNorm } from '../engine/optim';
@@ -21,8 +22,9 @@ import { Rng } from '../engine/random';
 import { ContextStateCache, sampleFromLogits } from '../engine/sample';
 import { corpusFromText } from '../engine/text/corpus';
 
-type BackendName = 'wasm' | 'js' | 'reference';
-const BACKENDS: BackendName[] = ['wasm', 'js', 'reference'];
+type BackendName = ComputeBackendName;
+/** The backends of backend selection, in its order. */
+const BACKENDS: BackendName[] = [...computeBackendNames];
 
 interface BenchConfig {
   id: 1 | 2;
@@ -41,12 +43,15 @@ const HOVER_CACHE_STRIDE = 64;
 /** Stop a timed loop after this long even if fewer steps were done (at least one always runs). */
 const TIME_CAP_MS = 15_000;
 
+type Work = { warmup: number; steps: [number, number]; sampleChars: number };
 /** [warm-up, timed] training steps and sampled characters, by backend (slow ones do less). */
-const WORK: Record<BackendName, { warmup: number; steps: [number, number]; sampleChars: number }> = {
-  wasm: { warmup: 3, steps: [20, 8], sampleChars: 3000 },
+const WORK: Partial<Record<BackendName, Work>> = {
   js: { warmup: 1, steps: [3, 2], sampleChars: 400 },
   reference: { warmup: 1, steps: [2, 1], sampleChars: 200 },
 };
+/** Fast backends (wasm, and any compiled one) do the full amount. */
+const FAST_WORK: Work = { warmup: 3, steps: [20, 8], sampleChars: 3000 };
+const workOf = (name: BackendName): Work => WORK[name] ?? FAST_WORK;
 
 export interface BenchResult {
   backend: string;
@@ -78,7 +83,7 @@ interface Options {
   child?: { backend: BackendName; config: BenchConfig };
 }
 
-const USAGE = `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N] [--kernels relaxed|plain]
+const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--threads N] [--steps N] [--kernels relaxed|plain]
   Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
   on config 1 (LSTM 1 x 128) and config 2 (LSTM 2 x 256), batch ${BATCH}, ${SEQ} steps, vocabulary ${VOCAB}.
   --json       one JSON line per backend x config
@@ -107,18 +112,21 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const wasmReason = wasmUnavailableReason(options.kernels);
-  if (wasmReason && options.backends.includes('wasm')) {
+  const unavailable = new Map<BackendName, string>();
+  for (const backend of options.backends) {
+    const reason = await backendEntries[backend].unavailableReason({ threads: options.threads, kernels: options.kernels });
+    if (reason === undefined) continue;
     if (options.explicitBackend) {
-      process.stderr.write(`rnn-lab bench: the wasm backend is unavailable: ${wasmReason}\n`);
+      process.stderr.write(`rnn-lab bench: the ${backend} backend is unavailable: ${reason}\n`);
       return 1;
     }
-    process.stderr.write(`rnn-lab bench: skipping wasm (${wasmReason})\n`);
+    unavailable.set(backend, reason);
+    process.stderr.write(`rnn-lab bench: skipping ${backend} (${reason})\n`);
   }
   const results: BenchResult[] = [];
   for (const config of CONFIGS) {
     for (const backend of options.backends) {
-      if (backend === 'wasm' && wasmReason) continue;
+      if (unavailable.has(backend)) continue;
       // The float64 reference takes minutes on config 2; only when asked for by name.
       if (backend === 'reference' && config.id === 2 && !options.explicitBackend) continue;
       if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id} ...\n`);
@@ -158,7 +166,7 @@ function parseArgs(argv: string[]): Options {
       else if ((BACKENDS as string[]).includes(v)) {
         options.backends = [v as BackendName];
         options.explicitBackend = true;
-      } else throw new Error(`unknown backend "${v}" (wasm, js, reference or all)`);
+      } else throw new Error(`unknown backend "${v}" (${BACKENDS.join(', ')} or all)`);
     } else if (arg === '--threads') options.threads = count(value(i++, arg), arg, 0);
     else if (arg === '--steps') options.steps = count(value(i++, arg), arg, 1);
     else if (arg === '--kernels') {
@@ -189,9 +197,8 @@ function runChild(backend: BackendName, config: BenchConfig, options: Options): 
   });
 }
 
-async function createBackend(name: BackendName, options: Options): Promise<Backend> {
-  if (name === 'wasm') return createWasmBackend(options.threads, { kernels: options.kernels });
-  return createReferenceBackend(name === 'js' ? 'float32' : 'float64');
+function createBackend(name: BackendName, options: Options): Promise<Backend> {
+  return backendEntries[name].create({ threads: options.threads, kernels: options.kernels });
 }
 
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
@@ -200,7 +207,7 @@ async function measure(name: BackendName, config: BenchConfig, options: Options)
   const net = backend.createNetwork(spec);
   initParams(spec, net.params, 1);
   net.paramsChanged();
-  const work = WORK[name];
+  const work = workOf(name);
   const rng = new Rng(2);
 
   const timedSteps = options.steps ?? work.steps[config.id - 1];

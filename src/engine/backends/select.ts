@@ -1,14 +1,65 @@
 /**
- * Picks the backend a run asked for. 'auto' prefers the WebAssembly kernels and falls back to the
- * float32 TypeScript backend, saying why, so a missing or broken wasm build never stops training.
+ * The compute backends, in one list: how to create each, and why one cannot run here. Backend
+ * selection (createBackend) and `rnn-lab bench` both read it; a new backend is a new entry here and
+ * a new name in the settings table (computeBackendNames, fastest first).
+ * 'auto' tries the backends marked `auto` in that order, saying why it skipped one, so a missing or
+ * broken build never stops training.
  */
 import { availableParallelism } from 'node:os';
-import { backendNames, type TrainConfig } from '../../protocol/messages';
+import { backendNames, computeBackendNames, type TrainConfig } from '../config/settings';
 import { UserInputError } from '../text/errors';
 import { createReferenceBackend } from './reference';
 import type { Backend } from './types';
+import type { KernelsVariant } from './wasm';
 
 export type BackendPreference = TrainConfig['backend'];
+export type ComputeBackendName = (typeof computeBackendNames)[number];
+
+export interface BackendOptions {
+  /** 0 = every available core. */
+  threads: number;
+  /** Which build of the WebAssembly kernels (bench compares them); by default the best the runtime has. */
+  kernels?: KernelsVariant;
+}
+
+export interface BackendEntry {
+  /** What a person reads in `rnn-lab bench` and in messages. */
+  label: string;
+  /** Tried by 'auto' (in the order of computeBackendNames). */
+  auto: boolean;
+  /** Why this backend cannot run here, or undefined; cheap, creates nothing. */
+  unavailableReason(options: BackendOptions): Promise<string | undefined>;
+  create(options: BackendOptions): Promise<Backend>;
+}
+
+export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
+  wasm: {
+    label: 'WebAssembly SIMD',
+    auto: true,
+    unavailableReason: async (o) => (await import('./wasm')).wasmUnavailableReason(o.kernels),
+    create: async (o) => (await import('./wasm')).createWasmBackend(resolveThreads(o.threads), { kernels: o.kernels }),
+  },
+  js: {
+    label: 'JavaScript float32',
+    auto: true,
+    unavailableReason: async () => undefined,
+    create: async () => createReferenceBackend('float32'),
+  },
+  reference: {
+    label: 'float64 reference',
+    auto: false,
+    unavailableReason: async () => undefined,
+    create: async () => createReferenceBackend('float64'),
+  },
+  tfjs: {
+    label: 'TensorFlow.js',
+    auto: false,
+    unavailableReason: async () => 'the TensorFlow.js GPU backend is not part of this build',
+    create: async () => {
+      throw new Error('the TensorFlow.js GPU backend is not part of this build');
+    },
+  },
+};
 
 /** 0 means every available core; anything else is clamped to at least 1. */
 export function resolveThreads(threads: number): number {
@@ -16,33 +67,41 @@ export function resolveThreads(threads: number): number {
   return Math.max(1, Math.floor(threads));
 }
 
+function isComputeBackend(name: string): name is ComputeBackendName {
+  return (computeBackendNames as readonly string[]).includes(name);
+}
+
 export async function createBackend(
   preference: BackendPreference,
   threads: number,
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
-  const wasm = async () => (await import('./wasm')).createWasmBackend(resolveThreads(threads));
-  switch (preference) {
-    case 'reference':
-      return createReferenceBackend('float64');
-    case 'js':
-      return createReferenceBackend('float32');
-    case 'wasm':
+  const options: BackendOptions = { threads };
+  if (preference === 'auto') {
+    const candidates = computeBackendNames.filter((name) => backendEntries[name].auto);
+    for (const [i, name] of candidates.entries()) {
+      const entry = backendEntries[name];
+      const last = i === candidates.length - 1;
       try {
-        return await wasm();
+        const reason = await entry.unavailableReason(options);
+        if (reason !== undefined) throw new Error(reason);
+        return await entry.create(options);
       } catch (error) {
-        throw new UserInputError(`the WebAssembly backend is not available: ${(error as Error).message}. Use --backend js or auto.`);
+        if (last) throw error;
+        const next = backendEntries[candidates[i + 1]].label;
+        log('warn', `${entry.label} backend unavailable (${(error as Error).message}); using the ${next} backend, which is slower.`);
       }
-    case 'tfjs':
-      throw new UserInputError('the TensorFlow.js GPU backend is not available in this build; use --backend auto, wasm or js.');
-    case 'auto':
-      try {
-        return await wasm();
-      } catch (error) {
-        log('warn', `WebAssembly backend unavailable (${(error as Error).message}); using the plain TypeScript float32 backend, which is slower.`);
-        return createReferenceBackend('float32');
-      }
-    default:
-      throw new UserInputError(`unknown backend "${preference as string}"; choose one of ${backendNames.join(', ')}.`);
+    }
+  }
+  if (!isComputeBackend(preference)) {
+    throw new UserInputError(`unknown backend "${String(preference)}"; {setting} must be one of ${backendNames.join(', ')}.`, { key: 'backend', suggestion: 'auto' });
+  }
+  const entry = backendEntries[preference];
+  try {
+    const reason = await entry.unavailableReason(options);
+    if (reason !== undefined) throw new Error(reason);
+    return await entry.create(options);
+  } catch (error) {
+    throw new UserInputError(`the ${entry.label} backend is not available: ${(error as Error).message}; try {suggestion}.`, { key: 'backend', suggestion: 'auto' });
   }
 }
