@@ -82,6 +82,32 @@ export const trainSettings = {
     group: 'model', flag: 'dropout', default: 0, minimum: 0, maximum: 0.9, placeholder: 'P',
     description: 'Dropout between layers during training (0 = none).',
   }),
+  hiddenDense: int({
+    group: 'model', flag: 'hidden-dense', default: 0, minimum: 0, maximum: 4096,
+    description: 'Units of a Dense hidden layer between the recurrent layers and the softmax (0 = no such layer).',
+  }),
+  hiddenActivation: choice({
+    group: 'model', flag: 'hidden-activation', default: 'relu', choices: hiddenActivations,
+    description: 'Activation of the Dense hidden layer.',
+  }),
+  init: choice({
+    group: 'model', flag: 'init', default: 'orthogonal', choices: initKinds,
+    description: 'Weight initialisation: Glorot uniform kernels, the same with orthogonal recurrent weights (as Keras), uniform ±1/√n, or gaussian with sd initScale.',
+    choiceDescriptions: [
+      'Glorot (Xavier) uniform kernels.',
+      'Glorot uniform kernels, orthogonal recurrent weights (Keras\' defaults).',
+      'Uniform in ±1/√n.',
+      'Gaussian with standard deviation initScale.',
+    ],
+  }),
+  initScale: real({
+    group: 'model', flag: 'init-scale', default: 0.01, minimum: 0, exclusiveMinimum: true, maximum: 10,
+    description: 'Standard deviation of the gaussian initialisation.',
+  }),
+  forgetBias: real({
+    group: 'model', flag: 'forget-bias', default: 1, minimum: -10, maximum: 10,
+    description: 'Initial bias of the LSTM forget gate.',
+  }),
   // Data
   seqLength: int({
     group: 'data', flag: 'seq', default: 64, minimum: 1, maximum: 2048,
@@ -96,6 +122,39 @@ export const trainSettings = {
     group: 'data', flag: 'max-vocab', default: 96, minimum: 2, maximum: 65_535,
     description: 'Largest vocabulary; rarer symbols map to the unknown symbol.',
   }),
+  tokens: choice({
+    group: 'data', flag: 'tokens', default: 'char', choices: tokenKinds,
+    description: 'What a symbol is: a character, or a word (punctuation marks are words of their own).',
+  }),
+  lowercase: bool({ group: 'data', flag: 'lowercase', default: false, description: 'Lowercase the text before training.' }),
+  vocabOrder: choice({
+    group: 'data', flag: 'vocab-order', default: 'frequency', choices: vocabOrders,
+    description: 'Order of the vocabulary: most frequent first, or by first appearance in the text.',
+  }),
+  mode: choice({
+    group: 'data', flag: 'mode', default: 'stream', choices: dataModes,
+    description: 'How the text becomes training examples.',
+    choiceDescriptions: [
+      'One contiguous text, truncated backpropagation through time.',
+      'One sentence per line, framed by start and end symbols, padded and masked.',
+      'Semi-redundant windows of `window` symbols every `windowStep`, each predicting the next symbol.',
+    ],
+  }),
+  batching: choice({
+    group: 'data', flag: 'batching', default: 'contiguous', choices: batchingKinds,
+    description: 'Stream mode: contiguous streams whose state carries between batches, or random windows.',
+  }),
+  window: int({ group: 'data', flag: 'window', default: 40, minimum: 1, maximum: 2048, description: 'Windows mode: symbols per window (maxlen).' }),
+  windowStep: int({ group: 'data', flag: 'window-step', default: 3, minimum: 1, maximum: 100_000, description: 'Windows mode: symbols between the starts of two windows.' }),
+  maxLines: int({ group: 'data', flag: 'max-lines', default: 0, minimum: 0, maximum: 100_000_000, description: 'Lines mode: use at most this many lines (0 = all).' }),
+  maxLineLength: int({
+    group: 'data', flag: 'max-line-length', default: 0, minimum: 0, maximum: 100_000,
+    description: 'Lines mode: cut longer lines to this many symbols (0 = no cap).',
+  }),
+  bpttTruncate: int({
+    group: 'data', flag: 'bptt-truncate', default: 0, minimum: 0, maximum: 100_000,
+    description: 'Lines mode: backpropagate at most this many steps within a line (0 = the whole line).',
+  }),
   // Optimisation
   learningRate: real({
     group: 'optimisation', flag: 'lr', default: 0.01, minimum: 0, exclusiveMinimum: true, maximum: 1000,
@@ -108,6 +167,19 @@ export const trainSettings = {
   clipNorm: real({
     group: 'optimisation', flag: 'clip', default: 5, minimum: 0, maximum: 1000,
     description: 'Clip the global gradient norm to this value; 0 disables clipping.',
+  }),
+  lrDecay: real({
+    group: 'optimisation', flag: 'lr-decay', default: 1, minimum: 0, exclusiveMinimum: true, maximum: 1,
+    description: 'Multiply the learning rate by this after each epoch (1 = no decay).',
+  }),
+  halveOnRise: bool({
+    group: 'optimisation', flag: 'halve-on-rise', default: false,
+    description: 'Halve the learning rate whenever the validation loss rises.',
+  }),
+  l2: real({ group: 'optimisation', flag: 'l2', default: 0, minimum: 0, maximum: 1, description: 'L2 weight decay (0 = none).' }),
+  clipValue: real({
+    group: 'optimisation', flag: 'clip-value', default: 0, minimum: 0, maximum: 1000,
+    description: 'Clip each gradient component to ±this value; 0 disables.',
   }),
   seed: int({
     group: 'optimisation', flag: 'seed', default: 1, minimum: 0, maximum: 2_147_483_647,
@@ -130,6 +202,10 @@ export const trainSettings = {
     group: 'budget', flag: 'eval-interval', default: 50, minimum: 1, maximum: 1_000_000,
     description: 'Measure validation loss and generate a sample every this many steps (and at the end).',
   }),
+  earlyStop: int({
+    group: 'budget', flag: 'early-stop', default: 5, minimum: 0, maximum: 10_000,
+    description: 'Stop after this many evaluations without a better validation loss (0 = never stop early).',
+  }),
   // Sampling
   sampleLength: int({
     group: 'sampling', flag: 'sample-length', default: 200, minimum: 1, maximum: 100_000,
@@ -142,6 +218,15 @@ export const trainSettings = {
   temperature: real({
     group: 'sampling', flag: 'temperature', default: 0.8, minimum: 0, maximum: 2, placeholder: 'T',
     description: 'Sampling temperature: 0 is greedy (always the most likely token), higher is more adventurous.',
+  }),
+  topK: int({ group: 'sampling', flag: 'top-k', default: 0, minimum: 0, maximum: 65_535, description: 'Sample only from the K most likely tokens (0 = all).' }),
+  stopAtEnd: bool({
+    group: 'sampling', flag: 'stop-at-end', default: true,
+    description: 'Lines mode: a sample ends at the end-of-sentence symbol.',
+  }),
+  stopWord: text({
+    group: 'sampling', flag: 'stop-word', default: '', maxLength: 100,
+    description: 'A sample ends after this token, for example "." (empty = none).',
   }),
   // Compute
   backend: choice({

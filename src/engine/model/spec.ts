@@ -13,11 +13,12 @@
  */
 
 import { cellTypes } from '../../protocol/messages';
+import { hiddenActivations } from '../config/settings';
 
 export type CellType = (typeof cellTypes)[number];
 
-/** Activations of the optional Dense hidden layer between the recurrent stack and the softmax. */
-export const hiddenActivations = ['relu', 'tanh', 'linear'] as const;
+/** Activations of the optional Dense hidden layer between the recurrent stack and the softmax (declared with the settings). */
+export { hiddenActivations };
 export type HiddenActivation = (typeof hiddenActivations)[number];
 
 export interface ModelSpec {
