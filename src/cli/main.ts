@@ -7,6 +7,7 @@ import { isUserInputError } from '../engine/text/errors';
 import { renderErrorMessage } from '../engine/config/render';
 import { UsageError } from './args';
 import { probsCommand, probsUsage, sampleCommand, sampleUsage } from './sample';
+import { seriesCommand, seriesSummary } from './series';
 import { trainCommand, trainSummary } from './train';
 
 const usage = `rnn-lab: train recurrent language models on text
@@ -16,6 +17,8 @@ ${trainSummary}
 ${sampleUsage}
 
 ${probsUsage}
+
+${seriesSummary}
 
 rnn-lab bench [options]   measure training speed of the backends (see rnn-lab bench --help)
 `;
@@ -28,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sample': return await sampleCommand(rest);
       case 'probs': return await probsCommand(rest);
       case 'bench': return await benchCommand(rest);
+      case 'series': return await seriesCommand(rest);
       case undefined:
       case '--help':
       case '-h':

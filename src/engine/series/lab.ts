@@ -1,0 +1,283 @@
+/**
+ * One run of the time-series lab, as the tutorial does it: split the series (first 75% to train,
+ * the rest to validate), train by full-batch gradient descent (or another first-order optimizer),
+ * optionally continue with BFGS / L-BFGS from there, then predict the whole series and let the
+ * network run free after the training part. Reports go to `onReport` as they happen; the CLI, the
+ * Lab panel's child process and the tests all drive this one function.
+ */
+import { createOptimizer } from '../optim/optimizers';
+import { minimize, statusMessages, type QuasiNewtonMethod, type QuasiNewtonStatus } from '../optim/lbfgs';
+import { Rng } from '../random';
+import { UserInputError } from '../text/errors';
+import { freeRun } from './generate';
+import { initSeriesParams, SeriesModel, type Activation, type InitScheme, type SeriesCell } from './model';
+import { penaltyValue, SeriesObjective } from './objective';
+import type { Series } from './read';
+
+export const firstOrderOptimizers = ['gd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as const;
+export type FirstOrderOptimizer = (typeof firstOrderOptimizers)[number];
+export const seriesOptimizers = [...firstOrderOptimizers, 'lbfgs', 'bfgs'] as const;
+export type SeriesOptimizer = (typeof seriesOptimizers)[number];
+export const thenChoices = ['lbfgs', 'bfgs', 'none'] as const;
+export type ThenChoice = (typeof thenChoices)[number];
+
+export interface SeriesLabConfig {
+  cell: SeriesCell;
+  hiddenSize: number;
+  activation: Activation;
+  /** Direct input→output connections. */
+  direct: boolean;
+  init: InitScheme;
+  initScale: number;
+  optimizer: SeriesOptimizer;
+  learningRate: number;
+  /** Gradient-descent epochs: updates 0..epochs, as the tutorial's `for i in range(1001)`. */
+  epochs: number;
+  l2: number;
+  l1: number;
+  /** Standard deviation of gaussian noise added to the weights for each gradient-descent gradient. */
+  weightNoise: number;
+  /** What runs after gradient descent. */
+  then: ThenChoice;
+  /** Quasi-Newton iteration limit and gradient tolerance (largest component). */
+  iterations: number;
+  gtol: number;
+  seed: number;
+  /** Free-running steps after the training series. */
+  generate: number;
+  /** Where free-running starts inside the validation series (0 = right after the training series). */
+  generateFrom: number;
+  /** Report every this many epochs (and quasi-Newton iterations every tenth of it). */
+  reportEvery: number;
+  /** Fraction of the series (its end) held out for validation. */
+  valFraction: number;
+  /** Also run the quasi-Newton method alone from the same initial weights, for comparison. */
+  compare: boolean;
+}
+
+/** The tutorial's settings. */
+export const defaultSeriesConfig: SeriesLabConfig = {
+  cell: 'rnn', hiddenSize: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1,
+  optimizer: 'gd', learningRate: 0.3, epochs: 1000, l2: 1e-4, l1: 0, weightNoise: 0,
+  then: 'lbfgs', iterations: 1000, gtol: 1e-5, seed: 1, generate: 200, generateFrom: 0,
+  reportEvery: 100, valFraction: 0.25, compare: false,
+};
+
+export type Phase = 'gd' | QuasiNewtonMethod;
+
+export interface SeriesReport {
+  phase: Phase;
+  /** Gradient-descent epoch (phase "gd"). */
+  epoch?: number;
+  /** Quasi-Newton iteration (phases "lbfgs", "bfgs"). */
+  iteration?: number;
+  trainMse: number;
+  valMse: number;
+  /** Training MSE plus the weight penalty: what is minimised. */
+  objective: number;
+  functionEvaluations?: number;
+  gradientEvaluations?: number;
+}
+
+export interface QuasiNewtonSummary {
+  method: QuasiNewtonMethod;
+  iterations: number;
+  functionEvaluations: number;
+  gradientEvaluations: number;
+  status: QuasiNewtonStatus;
+  message: string;
+  objective: number;
+  gradNorm: number;
+  trainMse: number;
+  valMse: number;
+  seconds: number;
+}
+
+export interface GradientDescentSummary {
+  optimizer: FirstOrderOptimizer;
+  epochs: number;
+  trainMse: number;
+  valMse: number;
+  objective: number;
+  seconds: number;
+  diverged: boolean;
+}
+
+export interface SeriesLabResult {
+  config: SeriesLabConfig;
+  seriesName: string;
+  columns: number;
+  trainPoints: number;
+  valPoints: number;
+  parameterCount: number;
+  reports: SeriesReport[];
+  gd?: GradientDescentSummary;
+  quasiNewton?: QuasiNewtonSummary;
+  /** The quasi-Newton method alone from the same initial weights (with `compare`). */
+  comparison?: QuasiNewtonSummary;
+  trainMse: number;
+  valMse: number;
+  /** The whole series, and the predictions of a pass over it from the zero state (row t predicts row t+1). */
+  series: Float64Array;
+  predictions: Float64Array;
+  /** Free-running continuation from `start` (a row of the whole series), with the true rows where known. */
+  continuation: { start: number; predicted: Float64Array; truth: Float64Array; mse: number };
+  params: Float64Array;
+}
+
+export interface SeriesLabEvents {
+  onReport?(report: SeriesReport): void;
+  /** Asked between epochs and iterations; true stops the run early (what is done so far is kept). */
+  shouldStop?(): boolean;
+}
+
+/** Checks the numbers a user can set; messages name the CLI flag. */
+export function validateSeriesConfig(c: SeriesLabConfig): void {
+  const fail = (flag: string, what: string, got: unknown) => { throw new UserInputError(`--${flag} must be ${what} (got ${got})`); };
+  const int = (v: number, min: number, max: number, flag: string) => { if (!Number.isInteger(v) || v < min || v > max) fail(flag, `an integer from ${min} to ${max}`, v); };
+  int(c.hiddenSize, 1, 1024, 'hidden');
+  int(c.epochs, 0, 10_000_000, 'epochs');
+  int(c.iterations, 0, 10_000_000, 'iterations');
+  int(c.generate, 0, 100_000, 'generate');
+  int(c.generateFrom, 0, 100_000_000, 'generate-from');
+  int(c.reportEvery, 1, 10_000_000, 'report-every');
+  int(c.seed, 0, 2 ** 31 - 1, 'seed');
+  if (!(c.learningRate > 0 && c.learningRate <= 100)) fail('lr', 'a number in (0, 100]', c.learningRate);
+  if (!(c.l2 >= 0 && c.l2 <= 10)) fail('l2', 'a number from 0 to 10', c.l2);
+  if (!(c.l1 >= 0 && c.l1 <= 10)) fail('l1', 'a number from 0 to 10', c.l1);
+  if (!(c.weightNoise >= 0 && c.weightNoise <= 10)) fail('weight-noise', 'a number from 0 to 10', c.weightNoise);
+  if (!(c.initScale > 0 && c.initScale <= 1000)) fail('init-scale', 'a number in (0, 1000]', c.initScale);
+  if (!(c.gtol > 0)) fail('gtol', 'a positive number', c.gtol);
+  if (!(c.valFraction > 0 && c.valFraction < 1)) fail('val-fraction', 'a number between 0 and 1', c.valFraction);
+}
+
+/** Splits a series into its training part (the start) and validation part (the end). */
+export function splitSeries(series: Series, valFraction: number): { train: Float64Array; val: Float64Array; trainPoints: number } {
+  const D = series.columns;
+  const T = series.values.length / D;
+  const trainPoints = Math.round(T * (1 - valFraction));
+  if (trainPoints < 10 || T - trainPoints < 3) {
+    throw new UserInputError(`${series.name}: ${T} points split ${trainPoints}/${T - trainPoints} leaves too little to train or validate on; use a longer series or another --val-fraction`);
+  }
+  return { train: series.values.slice(0, trainPoints * D), val: series.values.slice(trainPoints * D), trainPoints };
+}
+
+export function runSeriesLab(series: Series, config: SeriesLabConfig, events: SeriesLabEvents = {}): SeriesLabResult {
+  validateSeriesConfig(config);
+  const D = series.columns;
+  const T = series.values.length / D;
+  const { train, val, trainPoints } = splitSeries(series, config.valFraction);
+  const model = new SeriesModel({ cell: config.cell, inputSize: D, hiddenSize: config.hiddenSize, activation: config.activation, direct: config.direct });
+  const objective = new SeriesObjective(model, train, { l2: config.l2, l1: config.l1 });
+  const initial = initSeriesParams(model.spec, config.seed, { scheme: config.init, scale: config.initScale });
+  const reports: SeriesReport[] = [];
+  const report = (r: SeriesReport) => {
+    reports.push(r);
+    events.onReport?.(r);
+  };
+  // Validation runs from the zero state over the validation part alone, as the tutorial's get_cost(data_val).
+  const measure = (p: Float64Array) => {
+    const trainMse = model.mse(p, train);
+    return { trainMse, valMse: model.mse(p, val), objective: trainMse + penaltyValue(p, objective.penalty) };
+  };
+
+  let params: Float64Array = initial.slice();
+  let gd: GradientDescentSummary | undefined;
+  let quasiNewton: QuasiNewtonSummary | undefined;
+  const quasiNewtonMethod: QuasiNewtonMethod | undefined =
+    config.optimizer === 'lbfgs' || config.optimizer === 'bfgs' ? config.optimizer : config.then === 'none' ? undefined : config.then;
+
+  if (config.optimizer !== 'lbfgs' && config.optimizer !== 'bfgs') {
+    gd = gradientDescent(objective, params, config, config.optimizer, measure, report, events);
+  }
+  if (quasiNewtonMethod && !events.shouldStop?.()) {
+    const phase = quasiNewtonPhase(objective, params, quasiNewtonMethod, config, measure, report, events);
+    quasiNewton = phase.summary;
+    params = phase.x;
+  }
+  const comparison = config.compare && quasiNewtonMethod && !events.shouldStop?.()
+    ? quasiNewtonPhase(objective, initial.slice(), quasiNewtonMethod, config, measure, () => {}, events).summary
+    : undefined;
+
+  const final = measure(params);
+  const predictions = model.predict(params, series.values).slice();
+  // Free-running: read the series up to `start`, then continue on the network's own outputs.
+  const start = Math.min(trainPoints + config.generateFrom, T);
+  const predicted = freeRun(model, params, series.values.slice(0, start * D), config.generate);
+  const known = Math.min(config.generate, T - start);
+  const truth = series.values.slice(start * D, (start + known) * D);
+  let se = 0;
+  for (let i = 0; i < truth.length; i++) se += (predicted[i] - truth[i]) ** 2;
+  return {
+    config, seriesName: series.name, columns: D, trainPoints, valPoints: T - trainPoints, parameterCount: model.size,
+    reports, gd, quasiNewton, comparison,
+    trainMse: final.trainMse, valMse: final.valMse,
+    series: series.values, predictions,
+    continuation: { start, predicted, truth, mse: truth.length > 0 ? se / truth.length : NaN },
+    params,
+  };
+}
+
+type Measure = (p: Float64Array) => { trainMse: number; valMse: number; objective: number };
+
+/** Full-batch first-order training, in place on `params`. Epochs 0..E are E+1 updates, as in the tutorial. */
+function gradientDescent(
+  objective: SeriesObjective, params: Float64Array, config: SeriesLabConfig, name: FirstOrderOptimizer,
+  measure: Measure, report: (r: SeriesReport) => void, events: SeriesLabEvents,
+): GradientDescentSummary {
+  const started = performance.now();
+  const optimizer = createOptimizer(name === 'gd' ? 'sgd' : name, config.learningRate, params.length);
+  const grad = new Float64Array(params.length);
+  const noisy = new Float64Array(params.length);
+  const rng = new Rng(config.seed, 303);
+  let epoch = 0;
+  let diverged = false;
+  for (; epoch <= config.epochs; epoch++) {
+    if (config.weightNoise > 0) {
+      // Weight noise: the gradient is taken at perturbed weights and applied to the clean ones.
+      for (let i = 0; i < params.length; i++) noisy[i] = params[i] + config.weightNoise * rng.normal();
+      objective.valueAndGradient(noisy, grad);
+    } else {
+      objective.valueAndGradient(params, grad);
+    }
+    optimizer.step(params, grad);
+    const last = epoch === config.epochs;
+    if (epoch % config.reportEvery === 0 || last) {
+      const m = measure(params);
+      report({ phase: 'gd', epoch, ...m });
+      if (!Number.isFinite(m.objective)) {
+        diverged = true;
+        break;
+      }
+    }
+    if (events.shouldStop?.()) break;
+  }
+  const m = measure(params);
+  return { optimizer: name, epochs: Math.min(epoch, config.epochs), ...m, seconds: (performance.now() - started) / 1000, diverged };
+}
+
+function quasiNewtonPhase(
+  objective: SeriesObjective, params: Float64Array, method: QuasiNewtonMethod, config: SeriesLabConfig,
+  measure: Measure, report: (r: SeriesReport) => void, events: SeriesLabEvents,
+): { x: Float64Array; summary: QuasiNewtonSummary } {
+  const started = performance.now();
+  const every = Math.max(1, Math.round(config.reportEvery / 10));
+  const result = minimize(objective, params, {
+    method,
+    gtol: config.gtol,
+    maxIterations: config.iterations,
+    onIteration: (info) => {
+      if (info.iteration % every === 0) {
+        report({ phase: method, iteration: info.iteration, ...measure(info.x), functionEvaluations: info.functionEvaluations, gradientEvaluations: info.gradientEvaluations });
+      }
+      return !events.shouldStop?.();
+    },
+  });
+  const m = measure(result.x);
+  const summary: QuasiNewtonSummary = {
+    method, iterations: result.iterations, functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
+    status: result.status, message: statusMessages[result.status], objective: result.value, gradNorm: result.gradNorm,
+    trainMse: m.trainMse, valMse: m.valMse, seconds: (performance.now() - started) / 1000,
+  };
+  return { x: result.x, summary };
+}
