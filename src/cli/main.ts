@@ -8,11 +8,13 @@ import { renderErrorMessage } from '../engine/config/render';
 import { UsageError } from './args';
 import { probsCommand, probsUsage, sampleCommand, sampleUsage } from './sample';
 import { seriesCommand, seriesSummary } from './series';
-import { trainCommand, trainSummary } from './train';
+import { presetsCommand, presetsUsage, trainCommand, trainSummary } from './train';
 
 const usage = `rnn-lab: train recurrent language models on text
 
 ${trainSummary}
+
+${presetsUsage}
 
 ${sampleUsage}
 
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'train': return await trainCommand(rest);
+      case 'presets': return presetsCommand(rest);
       case 'sample': return await sampleCommand(rest);
       case 'probs': return await probsCommand(rest);
       case 'bench': return await benchCommand(rest);

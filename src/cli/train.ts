@@ -13,10 +13,16 @@ import { assertTrainable } from '../engine/text/validate';
 import { renderErrorMessage, validateConfig } from '../engine/config';
 import { TrainingRun } from '../engine/train/run';
 import { oneLine, UsageError } from './args';
-import { configFromFlags, settingOptions, settingsUsage } from './settingsFlags';
+import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
+import { findPreset, presetConfig, presets } from '../engine/config/presets';
+import { bundledSample } from './samples';
 
 
 export const trainUsage = `rnn-lab train FILE [options]
+rnn-lab train --preset NAME [FILE] [options]
+  Preset:
+    --preset NAME                 Start from a preset (rnn-lab presets lists them); other options override it.
+                                  Without FILE, a preset trains on its bundled text.
 ${settingsUsage()}
   Output:
     --checkpoint-dir DIR          Where checkpoints go (default .rnnlab)
@@ -28,6 +34,7 @@ export const trainSummary = `rnn-lab train FILE [options]   train on a text file
 
 const options = {
   ...settingOptions,
+  preset: { type: 'string' },
   'checkpoint-dir': { type: 'string' },
   'no-checkpoint': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -46,16 +53,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.stdout.write(trainUsage + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `train takes one FILE (got ${positionals.length})` : 'train needs a FILE to train on');
+  const preset = values.preset === undefined ? undefined : findPreset(values.preset);
+  if (values.preset !== undefined && !preset) {
+    throw new UsageError(`unknown preset "${values.preset}"; choose one of ${presets.map((p) => p.name).join(', ')} (rnn-lab presets describes them)`);
+  }
+  if (positionals.length > 1) throw new UsageError(`train takes one FILE (got ${positionals.length})`);
+  if (positionals.length === 0 && !preset?.corpus) throw new UsageError('train needs a FILE to train on');
   if (values['no-checkpoint'] && values['checkpoint-dir'] !== undefined) throw new UsageError('--checkpoint-dir and --no-checkpoint contradict each other');
-  const config = configFromFlags(values);
+  const config = configFromFlags(values, preset ? presetConfig(preset) : undefined);
   // A bad value is a malformed command line (exit code 2); the message names the flag.
   try {
     validateConfig(config);
   } catch (error) {
     throw new UsageError(renderErrorMessage(error, 'cli'));
   }
-  const file = positionals[0];
+  const file = positionals[0] ?? bundledSample(preset!.corpus!);
   const json = values.json ?? false;
   const checkpointDir = values['no-checkpoint'] ? undefined : resolve(values['checkpoint-dir'] ?? '.rnnlab');
   const corpus = await readCorpusFromFile(file, { maxVocab: config.maxVocab });
@@ -68,6 +80,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   }
   const print = (line: string) => process.stdout.write(line + '\n');
+  const unit = config.tokens === 'word' ? 'bits/word' : 'bits/char';
   const run = new TrainingRun({
     runId: `cli-${process.pid}`,
     sourceName: corpus.name,
@@ -97,7 +110,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
             charsPerSec: e.charsPerSec, elapsedMs: e.elapsedMs, isBest: e.isBest, temperature: e.temperature, prime: e.prime, sample: e.sample,
           }));
         } else {
-          print(`step ${e.step}  loss ${e.trainLoss.toFixed(3)}  val ${e.valBitsPerChar.toFixed(3)} bits/char${e.isBest ? '*' : ' '}  ` +
+          // Training and validation loss in the same unit (bits per symbol); the training loss is the smoothed one.
+          print(`step ${e.step}  train ${(e.trainLoss / Math.LN2).toFixed(3)}  val ${e.valBitsPerChar.toFixed(3)} ${unit}${e.isBest ? '*' : ' '}  ` +
             `${Math.round(e.charsPerSec).toLocaleString('en-US')} chars/s  sample: ${oneLine(e.prime + e.sample, 120)}`);
         }
       },
@@ -120,4 +134,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', stop);
     backend.dispose();
   }
+}
+
+export const presetsUsage = 'rnn-lab presets [--json]   list the presets (rnn-lab train --preset NAME [FILE])';
+
+/** `rnn-lab presets`: each preset's name, what it sets up, its bundled text and the flags it amounts to. */
+export function presetsCommand(argv: string[]): number {
+  const json = argv.includes('--json');
+  const unknown = argv.find((a) => a !== '--json');
+  if (unknown !== undefined) throw new UsageError(`presets takes no argument but --json (got "${unknown}")`);
+  for (const p of presets) {
+    const flags = flagsFromConfig(presetConfig(p));
+    if (json) process.stdout.write(JSON.stringify({ name: p.name, title: p.title, corpus: p.corpus ?? null, config: p.config, flags }) + '\n');
+    else process.stdout.write(`${p.name}\n  ${p.title}\n  text: ${p.corpus ? `samples/${p.corpus}` : 'give a FILE'}\n  flags: ${flags.join(' ')}\n`);
+  }
+  return 0;
 }

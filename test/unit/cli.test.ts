@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { presets } from '../../src/engine/config/presets';
 
 // Runs the built CLI (npm run build puts it in dist/), in a fresh folder so stray output shows.
 const cli = join(__dirname, '../../../dist/cli.js');
@@ -89,7 +90,46 @@ test('plain train output names the backend and corpus first, then one line per e
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^backend reference .*nonsense\.txt: [\d,]+ chars .*vocab \d+, params [\d,]+/);
-  assert.match(lines[1], /^step 2 .*bits\/char.*chars\/s.*sample:/);
+  // Training and validation loss side by side, in the same unit.
+  assert.match(lines[1], /^step 2  train \d+\.\d{3}  val \d+\.\d{3} bits\/char.*chars\/s.*sample:/);
   assert.match(lines[2], /^step 4 /);
   assert.ok(!existsSync(join(work, '.rnnlab')));
+});
+
+test('rnn-lab presets lists every preset with its title, text and flags', () => {
+  const r = rnnLab(['presets', '--json'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const listed = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(listed.map((p) => p.name), presets.map((p) => p.name));
+  for (const p of listed) {
+    assert.ok(p.title.length > 20, p.name);
+    assert.ok(existsSync(join(samples, p.corpus)), `${p.name}: samples/${p.corpus}`);
+    assert.ok(p.flags.length > 0);
+  }
+  const plain = rnnLab(['presets'], work);
+  assert.match(plain.stdout, /captions\n  Captions, as in the Keras lab \(seed 004\)/);
+  assert.equal(rnnLab(['train', '--preset', 'nope'], work).code, 2);
+});
+
+test('--preset applies a preset on its bundled text; explicit flags override it', () => {
+  const r = rnnLab(['train', '--preset', 'captions', '--steps', '2', '--eval-interval', '2', '--hidden', '16', '--sample-length', '10',
+    '--no-checkpoint', '--json'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const started = JSON.parse(r.stdout.split('\n')[0]);
+  const captions = presets.find((p) => p.name === 'captions')!;
+  assert.equal(started.config.hiddenSize, 16, 'the flag wins');
+  assert.equal(started.config.optimizer, captions.config.optimizer);
+  assert.equal(started.config.hiddenDense, captions.config.hiddenDense);
+  assert.equal(started.config.mode, 'lines');
+  assert.deepEqual([started.config.steps, started.config.epochs], [2, 0], 'naming --steps replaces the preset\'s budget');
+});
+
+test('each preset trains for a few steps from the CLI', () => {
+  for (const preset of presets) {
+    const r = rnnLab(['train', '--preset', preset.name, '--steps', '3', '--eval-interval', '3', '--sample-length', '20', '--no-checkpoint', '--json'], work);
+    assert.equal(r.code, 0, `${preset.name}: ${r.stderr}`);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const evals = lines.filter((l) => l.type === 'eval');
+    assert.ok(evals.length >= 1 && Number.isFinite(evals.at(-1).valLoss), preset.name);
+  }
 });

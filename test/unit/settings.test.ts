@@ -10,6 +10,8 @@ import { readTrainConfig } from '../../src/extension/config';
 import { configFromFlags, flagsFromConfig, settingOptions } from '../../src/cli/settingsFlags';
 import { trainUsage } from '../../src/cli/train';
 import { parseArgs } from 'node:util';
+import { DebiasedAverage } from '../../src/engine/train/smoothing';
+import { presetConfig, presets } from '../../src/engine/config/presets';
 
 function parseFlags(args: string[]) {
   return parseArgs({ args, options: settingOptions, strict: true }).values as Record<string, string | boolean | undefined>;
@@ -121,4 +123,26 @@ test('rnn-lab train --help lists every setting\'s flag with its default', () => 
     const text = trainUsage.split('\n').slice(line, line + 2).join(' ');
     assert.ok(text.includes(`(default ${s.default === '' ? '""' : s.default})`), `default of --${s.flag}: ${text}`);
   }
+});
+
+test('the smoothed loss is an average from the first step, not a lagging start value', () => {
+  const average = new DebiasedAverage(0.05);
+  assert.ok(Number.isNaN(average.value));
+  assert.equal(average.add(4), 4);
+  // Two values: weights 0.95 (older) and 1 (newer), so close to their mean, not stuck near the first.
+  assert.ok(Math.abs(average.add(2) - (4 * 0.95 + 2) / 1.95) < 1e-12);
+  for (let i = 0; i < 500; i++) average.add(1);
+  assert.ok(Math.abs(average.value - 1) < 1e-9);
+  // The old start-at-the-first-loss average after the same two values was 0.95 * 4 + 0.05 * 2 = 3.9.
+});
+
+test('every preset is a valid config, named after its source, with a bundled text', () => {
+  const names = new Set<string>();
+  for (const preset of presets) {
+    assert.ok(!names.has(preset.name), preset.name);
+    names.add(preset.name);
+    validateConfig(presetConfig(preset));
+    assert.match(preset.title, /seed 00\d/);
+  }
+  assert.ok(presets.some((p) => p.title.startsWith('Captions, as in the Keras lab (seed 004): lines mode, S/E, LSTM 128 + Dense 128, RMSprop 0.001, batch 128')));
 });

@@ -21,6 +21,7 @@ import type { Corpus } from '../text/corpus';
 import { splitTrainVal, StreamBatcher, validationBatcher, type Split } from '../text/stream';
 import { assertTrainable } from '../text/validate';
 import { checkpointPath, writeCheckpoint, type ValPoint } from './checkpoint';
+import { DebiasedAverage } from './smoothing';
 import { specFromConfig, validateConfig } from './config';
 import { DownsampledHistory } from './history';
 
@@ -76,6 +77,7 @@ export class TrainingRun {
   private step = 0;
   private initialLoss = NaN;
   private smoothLoss = NaN;
+  private readonly lossAverage = new DebiasedAverage(SMOOTHING);
   private bestValLoss = Infinity;
   private bestPath: string | undefined;
   private lastEvalStep = -1;
@@ -262,7 +264,7 @@ export class TrainingRun {
     this.step++;
     this.trainingMs += performance.now() - began;
     this.trainedChars += result.count;
-    this.smoothLoss = Number.isNaN(this.smoothLoss) ? loss : (1 - SMOOTHING) * this.smoothLoss + SMOOTHING * loss;
+    this.smoothLoss = this.lossAverage.add(loss);
     this.trainHistory.add(this.step, loss);
     const elapsedMs = this.elapsedMs();
     this.options.events.step?.({
