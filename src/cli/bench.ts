@@ -20,7 +20,7 @@ import type { ModelSpec } from '../engine/model/spec';
 import { Adam, clipGlobalNorm } from '../engine/optim';
 import { Rng } from '../engine/random';
 import { ContextStateCache, sampleFromLogits } from '../engine/sample';
-import { corpusFromText } from '../engine/text/corpus';
+import { corpusFromText } from '../engine/data/corpus';
 
 type BackendName = ComputeBackendName;
 /** The backends of backend selection, in its order. */
@@ -308,7 +308,7 @@ function timeHover(stepper: Stepper, rng: Rng): { hoverMs: number; hoverColdMs: 
   // VOCAB - 1 distinct letters (the vocabulary adds ⟨unk⟩), so the model's whole vocabulary is used.
   const letters = Array.from({ length: VOCAB - 1 }, (_, k) => String.fromCodePoint(0x100 + k));
   const doc = Array.from({ length: HOVER_CONTEXT + HOVER_CACHE_STRIDE }, () => letters[rng.int(letters.length)]).join('');
-  const vocab = corpusFromText(letters.join(''), { maxVocab: VOCAB }).vocab;
+  const vocab = corpusFromText(letters.join(''), { maxVocab: VOCAB }).tokenizer;
   if (vocab.size !== VOCAB) throw new Error(`hover vocabulary has ${vocab.size} symbols, expected ${VOCAB}`);
 
   new ContextStateCache(stepper, vocab, HOVER_CACHE_STRIDE).distribution(doc.slice(0, 200), 10); // warm-up

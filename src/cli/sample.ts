@@ -51,7 +51,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const checkpoint = await loadCheckpoint(values.checkpoint);
   const net = await networkFor(checkpoint, values.backend);
   const stepper = net.createStepper(1);
-  const text = generate(stepper, checkpoint.vocab, { prime, length, temperature, seed, topK });
+  const text = generate(stepper, checkpoint.tokenizer, { prime, length, temperature, seed, topK });
   if (values.json) process.stdout.write(JSON.stringify({ type: 'sample', prime, temperature, text }) + '\n');
   else process.stdout.write(prime + text + '\n');
   return 0;
@@ -74,7 +74,7 @@ export async function probsCommand(argv: string[]): Promise<number> {
   const top = parseNumber(values.top, 'top', true) ?? 10;
   const checkpoint = await loadCheckpoint(values.checkpoint);
   const net = await networkFor(checkpoint, values.backend);
-  const result = nextSymbolDistribution(net.createStepper(1), checkpoint.vocab, (values.context) ?? '', top);
+  const result = nextSymbolDistribution(net.createStepper(1), checkpoint.tokenizer, (values.context) ?? '', top);
   if (values.json) {
     process.stdout.write(JSON.stringify({ type: 'probs', ...result }) + '\n');
   } else {

@@ -7,10 +7,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunStarted } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
-import { readCorpusFromFile } from '../engine/text/corpus';
+import { readCorpusFromFile } from '../engine/data/corpus';
 import { UserInputError } from '../engine/text/errors';
-import { assertTrainable } from '../engine/text/validate';
+import { assertTrainable } from '../engine/data/validate';
 import { renderErrorMessage, validateConfig } from '../engine/config';
+import { corpusOptions } from '../engine/train/options';
 import { TrainingRun } from '../engine/train/run';
 import { oneLine, UsageError } from './args';
 import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
@@ -70,7 +71,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const file = positionals[0] ?? bundledSample(preset!.corpus!);
   const json = values.json ?? false;
   const checkpointDir = values['no-checkpoint'] ? undefined : resolve(values['checkpoint-dir'] ?? '.rnnlab');
-  const corpus = await readCorpusFromFile(file, { maxVocab: config.maxVocab });
+  const corpus = await readCorpusFromFile(file, corpusOptions(config));
   assertTrainable(corpus, config);
   const backend = await createBackend(config.backend, config.threads, (level, message) => process.stderr.write(`rnn-lab: ${level}: ${message}\n`));
   // Input and backend are good: now the folder may be made. A folder that cannot be is a clear error before any training.

@@ -4,7 +4,7 @@
  * parent: when the channel closes, it exits.
  */
 import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
-import { corpusFromText, createBackend, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
+import { corpusFromText, corpusOptions, createBackend, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
 import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
 
 if (!process.send) {
@@ -28,7 +28,7 @@ const io: TrainerIo = {
 
 const engine: TrainerEngine = {
   readCorpus: async (source, config) => {
-    const options = { maxVocab: config.maxVocab, name: source.name };
+    const options = { ...corpusOptions(config), name: source.name };
     return source.kind === 'file' ? readCorpusFromFile(source.path, options) : corpusFromText(source.text, options);
   },
   createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),

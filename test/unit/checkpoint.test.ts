@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { defaultTrainConfig } from '../../src/protocol/messages';
 import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
-import { Vocabulary } from '../../src/engine/text/vocab';
+import { CharTokenizer as Vocabulary } from '../../src/engine/data/charTokenizer';
 import { checkpointPath, loadCheckpoint, parseCheckpoint, serializeCheckpoint, writeCheckpoint, type CheckpointMeta } from '../../src/engine/train/checkpoint';
 
 const vocab = Vocabulary.fromText('hello world 🌍', 96);
 const spec: ModelSpec = { cell: 'gru', vocabSize: vocab.size, hiddenSize: 4, layers: 2, embeddingSize: 3, dropout: 0.1, hiddenDense: 0, hiddenActivation: 'relu' };
 const meta: CheckpointMeta = {
   sourceName: 'my notes.md', step: 12, bestValLoss: 1.5, createdAt: '2024-01-01T00:00:00.000Z', spec,
-  config: { ...defaultTrainConfig, cell: 'gru' }, vocab, trainHistory: [{ step: 1, loss: 3 }], valHistory: [{ step: 12, valLoss: 1.5 }],
+  config: { ...defaultTrainConfig, cell: 'gru' }, tokenizer: vocab, trainHistory: [{ step: 1, loss: 3 }], valHistory: [{ step: 12, valLoss: 1.5 }],
 };
 const params = Float64Array.from({ length: paramLayout(spec).total }, (_, i) => Math.sin(i) * 0.3);
 
@@ -28,7 +28,7 @@ test('a checkpoint round-trips spec, config, vocabulary, histories and float32 w
   const c = await loadCheckpoint(path);
   assert.deepEqual(c.spec, spec);
   assert.equal(c.config.cell, 'gru');
-  assert.deepEqual(c.vocab.symbols, vocab.symbols);
+  assert.deepEqual(c.tokenizer.symbols, vocab.symbols);
   assert.equal(c.step, 12);
   assert.equal(c.bestValLoss, 1.5);
   assert.deepEqual(c.valHistory, meta.valHistory);

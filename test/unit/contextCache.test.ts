@@ -4,14 +4,14 @@ import { createReferenceBackend } from '../../src/engine/backends/reference';
 import type { Stepper } from '../../src/engine/backends/types';
 import { ContextStateCache } from '../../src/engine/sample/contextCache';
 import { nextSymbolDistribution } from '../../src/engine/sample/generate';
-import { corpusFromText } from '../../src/engine/text/corpus';
+import { corpusFromText } from '../../src/engine/data/corpus';
 import { randomFill } from './helpers/batches';
 
 const text = 'the river runs past the mill and under the bridge, and the garden grows beside it. '.repeat(20);
 
 function model() {
   const corpus = corpusFromText(text, { maxVocab: 96 });
-  const net = createReferenceBackend('float64').createNetwork({ cell: 'gru', vocabSize: corpus.vocab.size, hiddenSize: 12, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'gru', vocabSize: corpus.tokenizer.size, hiddenSize: 12, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
   randomFill(net.params, 0.3, 2); // small weights: a contractive model, so float32 state rounding cannot grow along the text
   return { corpus, net };
 }
@@ -33,26 +33,26 @@ function counting(stepper: Stepper): { stepper: Stepper; fed: () => number } {
 
 test('cached distributions equal feeding the whole context, for any sequence of queries', () => {
   const { corpus, net } = model();
-  const cache = new ContextStateCache(net.createStepper(1), corpus.vocab, 16);
+  const cache = new ContextStateCache(net.createStepper(1), corpus.tokenizer, 16);
   const fresh = net.createStepper(1);
   // Moving forward, backward, across stride boundaries, to a shorter and to a different context.
   for (const end of [300, 301, 317, 320, 290, 64, 65, 640, 639, 1, 0]) {
     const context = text.slice(0, end);
     // The whole distribution, compared symbol by symbol (ranks of near-ties may swap: states are kept as float32).
-    const expected = nextSymbolDistribution(fresh, corpus.vocab, context, corpus.vocab.size);
-    const got = cache.distribution(context, corpus.vocab.size);
+    const expected = nextSymbolDistribution(fresh, corpus.tokenizer, context, corpus.tokenizer.size);
+    const got = cache.distribution(context, corpus.tokenizer.size);
     const gotP = new Map(got.probs.map((p) => [p.symbol, p.p]));
     for (const { symbol, p } of expected.probs) assert.ok(Math.abs(gotP.get(symbol)! - p) < 1e-6, `end ${end}, "${symbol}": ${gotP.get(symbol)} vs ${p}`);
     assert.ok(Math.abs(got.entropyBits - expected.entropyBits) < 1e-6);
   }
   const other = 'a different text entirely, ' + text.slice(0, 200);
-  assert.deepEqual(cache.distribution(other, 3).probs.map((p) => p.symbol), nextSymbolDistribution(fresh, corpus.vocab, other, 3).probs.map((p) => p.symbol));
+  assert.deepEqual(cache.distribution(other, 3).probs.map((p) => p.symbol), nextSymbolDistribution(fresh, corpus.tokenizer, other, 3).probs.map((p) => p.symbol));
 });
 
 test('a query near the previous one feeds fewer than one stride of symbols; invalidate() starts over', () => {
   const { corpus, net } = model();
   const { stepper, fed } = counting(net.createStepper(1));
-  const cache = new ContextStateCache(stepper, corpus.vocab, 64);
+  const cache = new ContextStateCache(stepper, corpus.tokenizer, 64);
   cache.distribution(text.slice(0, 1500), 10);
   assert.equal(fed(), 1500);
   const before = fed();

@@ -4,8 +4,8 @@ import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { Rng } from '../../src/engine/random';
 import { generate, nextSymbolDistribution } from '../../src/engine/sample/generate';
 import { sampleFromLogits, softmax } from '../../src/engine/sample/sampler';
-import { corpusFromText } from '../../src/engine/text/corpus';
-import { UNKNOWN_ID } from '../../src/engine/text/vocab';
+import { corpusFromText } from '../../src/engine/data/corpus';
+import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
 import { randomFill } from './helpers/batches';
 
 const logits = Float32Array.of(5, 1, 2, 0.5, 3);
@@ -31,7 +31,7 @@ test('sampling frequencies follow softmax(logits / T); top-k keeps only the k be
 
 function emojiModel() {
   const corpus = corpusFromText('sun ☀️ and waves 🌊🌊 and a boat ⛵ and fish 🐟 in the sea 🌊 ', { maxVocab: 96 });
-  const net = createReferenceBackend('float64').createNetwork({ cell: 'lstm', vocabSize: corpus.vocab.size, hiddenSize: 8, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'lstm', vocabSize: corpus.tokenizer.size, hiddenSize: 8, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
   randomFill(net.params, 1, 3);
   return { corpus, net };
 }
@@ -39,33 +39,33 @@ function emojiModel() {
 test('generated text is whole symbols (emoji never split), seeded, and never ⟨unk⟩', () => {
   const { corpus, net } = emojiModel();
   const stepper = net.createStepper(1);
-  const a = generate(stepper, corpus.vocab, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 5 });
-  const b = generate(stepper, corpus.vocab, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 5 });
-  const c = generate(stepper, corpus.vocab, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 6 });
+  const a = generate(stepper, corpus.tokenizer, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 5 });
+  const b = generate(stepper, corpus.tokenizer, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 5 });
+  const c = generate(stepper, corpus.tokenizer, { prime: 'waves 🌊', length: 300, temperature: 1.5, seed: 6 });
   assert.equal(a, b);
   assert.notEqual(a, c);
   const symbols = [...a];
   assert.equal(symbols.length, 300);
   assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(a), 'no lone surrogate halves');
-  assert.ok(symbols.every((s) => corpus.vocab.symbols.indexOf(s) > UNKNOWN_ID));
+  assert.ok(symbols.every((s) => corpus.tokenizer.symbols.indexOf(s) > UNKNOWN_ID));
   assert.ok(symbols.some((s) => s.codePointAt(0)! > 0xffff), 'random weights at T=1.5 emit some astral symbols');
-  const greedy = generate(stepper, corpus.vocab, { prime: '', length: 20, temperature: 0, seed: 1 });
-  assert.equal(greedy, generate(stepper, corpus.vocab, { prime: '', length: 20, temperature: 0, seed: 99 }));
+  const greedy = generate(stepper, corpus.tokenizer, { prime: '', length: 20, temperature: 0, seed: 1 });
+  assert.equal(greedy, generate(stepper, corpus.tokenizer, { prime: '', length: 20, temperature: 0, seed: 99 }));
 });
 
 test('next-symbol distribution: sorted top-k, sums to 1 over all symbols, entropy in bits', () => {
   const { corpus, net } = emojiModel();
-  const V = corpus.vocab.size;
-  const all = nextSymbolDistribution(net.createStepper(1), corpus.vocab, 'and a ', V);
+  const V = corpus.tokenizer.size;
+  const all = nextSymbolDistribution(net.createStepper(1), corpus.tokenizer, 'and a ', V);
   assert.equal(all.probs.length, V);
   assert.ok(Math.abs(all.probs.reduce((s, x) => s + x.p, 0) - 1) < 1e-9);
   for (let i = 1; i < V; i++) assert.ok(all.probs[i - 1].p >= all.probs[i].p);
   const entropy = -all.probs.reduce((s, x) => s + (x.p > 0 ? x.p * Math.log2(x.p) : 0), 0);
   assert.ok(Math.abs(entropy - all.entropyBits) < 1e-9);
   assert.ok(all.entropyBits > 0 && all.entropyBits <= Math.log2(V));
-  const top3 = nextSymbolDistribution(net.createStepper(1), corpus.vocab, 'and a ', 3);
+  const top3 = nextSymbolDistribution(net.createStepper(1), corpus.tokenizer, 'and a ', 3);
   assert.deepEqual(top3.probs, all.probs.slice(0, 3));
   // The context matters.
-  const other = nextSymbolDistribution(net.createStepper(1), corpus.vocab, 'fish 🐟', 3);
+  const other = nextSymbolDistribution(net.createStepper(1), corpus.tokenizer, 'fish 🐟', 3);
   assert.notDeepEqual(other.probs, top3.probs);
 });

@@ -4,8 +4,8 @@ import {
   defaultTrainConfig, renderErrorMessage, settingKeys, settingOf, validateConfig, type Setting, type TrainConfig,
 } from '../../src/engine/config';
 import { UserInputError } from '../../src/engine/text/errors';
-import { assertTrainable } from '../../src/engine/text/validate';
-import { corpusFromText } from '../../src/engine/text/corpus';
+import { assertTrainable } from '../../src/engine/data/validate';
+import { corpusFromText } from '../../src/engine/data/corpus';
 import { readTrainConfig } from '../../src/extension/config';
 import { configFromFlags, flagsFromConfig, settingOptions } from '../../src/cli/settingsFlags';
 import { trainUsage } from '../../src/cli/train';
@@ -105,14 +105,14 @@ test('a text too short for the sequence length suggests a sequence length that f
   const corpus = corpusFromText('a few words, not many', { maxVocab: 96, name: 'short.txt' });
   let error: unknown;
   try {
-    assertTrainable(corpus, { seqLength: 64, valFraction: 0.1 });
+    assertTrainable(corpus, { ...defaultTrainConfig, seqLength: 64 });
   } catch (e) {
     error = e;
   }
   assert.ok(error instanceof UserInputError);
   assert.match(renderErrorMessage(error, 'cli'), /short\.txt is too short.*\(--seq\).*try --seq 9 or less, or a bigger file/);
   assert.match(renderErrorMessage(error, 'editor'), /\(rnnLab\.seqLength\).*try rnnLab\.seqLength = 9 or less/);
-  assertTrainable(corpus, { seqLength: 9, valFraction: 0.1 });
+  assertTrainable(corpus, { ...defaultTrainConfig, seqLength: 9 });
 });
 
 test('rnn-lab train --help lists every setting\'s flag with its default', () => {

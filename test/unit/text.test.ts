@@ -4,12 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusFromText, readCorpusFromFile } from '../../src/engine/text/corpus';
+import { corpusFromText, readCorpusFromFile } from '../../src/engine/data/corpus';
 import { UserInputError } from '../../src/engine/text/errors';
 import { binaryReason, LineEndNormaliser, MAX_TEXT_BYTES } from '../../src/engine/text/read';
-import { splitTrainVal, StreamBatcher, validationBatcher, VALIDATION_CHAR_CAP } from '../../src/engine/text/stream';
-import { assertTrainable, minimumChars } from '../../src/engine/text/validate';
-import { codePointLength, UNKNOWN_ID, UNKNOWN_SYMBOL, Vocabulary } from '../../src/engine/text/vocab';
+import { planData, VALIDATION_TOKEN_CAP } from '../../src/engine/data/batcher';
+import { minimumTokens, splitTrainVal, StreamBatcher } from '../../src/engine/data/streamBatcher';
+import { assertTrainable } from '../../src/engine/data/validate';
+import { CharTokenizer as Vocabulary, codePointLength, UNKNOWN_SYMBOL } from '../../src/engine/data/charTokenizer';
+import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
+import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnlab-text-'));
 const file = (name: string, content: string | Uint8Array) => {
@@ -34,9 +37,9 @@ test('emoji and other astral characters are one symbol each', () => {
   const corpus = corpusFromText(text, { maxVocab: 96 });
   assert.equal(corpus.charCount, codePointLength(text));
   assert.equal(corpus.charCount, [...text].length);
-  assert.ok(corpus.vocab.symbols.includes('🌊'));
-  assert.ok(corpus.vocab.symbols.slice(1).every((s) => [...s].length === 1));
-  assert.equal(corpus.vocab.decode(corpus.ids), text);
+  assert.ok(corpus.tokenizer.symbols.includes('🌊'));
+  assert.ok(corpus.tokenizer.symbols.slice(1).every((s) => [...s].length === 1));
+  assert.equal(corpus.tokenizer.decode(corpus.ids), text);
 });
 
 test('ids take one byte per character up to 256 symbols, two bytes beyond', () => {
@@ -45,7 +48,7 @@ test('ids take one byte per character up to 256 symbols, two bytes beyond', () =
   for (let i = 0; i < 300; i++) wide += String.fromCodePoint(0x4e00 + i);
   const c = corpusFromText(wide, { maxVocab: 1000 });
   assert.ok(c.ids instanceof Uint16Array);
-  assert.equal(c.vocab.decode(c.ids), wide);
+  assert.equal(c.tokenizer.decode(c.ids), wide);
 });
 
 test('CRLF becomes LF, also across chunk boundaries; a BOM is dropped', async () => {
@@ -54,15 +57,15 @@ test('CRLF becomes LF, also across chunk boundaries; a BOM is dropped', async ()
   assert.equal(lines.crlfCount, 2);
   const p = file('crlf.txt', '\ufeffone\r\ntwo\r\nthree\n');
   const corpus = await readCorpusFromFile(p, { maxVocab: 96 });
-  assert.equal(corpus.vocab.decode(corpus.ids), 'one\ntwo\nthree\n');
+  assert.equal(corpus.tokenizer.decode(corpus.ids), 'one\ntwo\nthree\n');
   assert.ok(corpus.notes.some((n) => /2 CRLF/.test(n)));
-  assert.ok(!corpus.vocab.symbols.includes('\r'));
+  assert.ok(!corpus.tokenizer.symbols.includes('\r'));
 });
 
 test('invalid UTF-8 bytes are replaced, not fatal, and reported', async () => {
   const bytes = Buffer.concat([Buffer.from('good text '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' more text ✓')]);
   const corpus = await readCorpusFromFile(file('bad-utf8.txt', bytes), { maxVocab: 96 });
-  const text = corpus.vocab.decode(corpus.ids);
+  const text = corpus.tokenizer.decode(corpus.ids);
   assert.ok(text.startsWith('good text '));
   assert.ok(text.endsWith(' more text ✓'));
   assert.ok(text.includes('\uFFFD'));
@@ -82,10 +85,11 @@ test('empty, whitespace-only and binary files are refused with a clear message',
 
 test('too-short text names how many characters are needed and what to change', () => {
   const corpus = corpusFromText('short text here', { maxVocab: 96 });
-  assert.equal(minimumChars(64), 130);
-  assert.throws(() => assertTrainable(corpus, { seqLength: 64, valFraction: 0.1 }), (e: Error) =>
-    e instanceof UserInputError && /15 characters/.test(e.message) && /at least 130/.test(e.message) && /--seq 6 or less/.test(renderErrorMessage(e, 'cli')));
-  assert.doesNotThrow(() => assertTrainable(corpus, { seqLength: 6, valFraction: 0.1 }));
+  assert.equal(minimumTokens(64), 130);
+  assert.throws(() => assertTrainable(corpus, { ...defaultTrainConfig, seqLength: 64 }), (e: UserInputError) =>
+    e instanceof UserInputError && /15 characters/.test(e.message) && /at least 130/.test(e.message) &&
+    e.setting?.key === 'seqLength' && e.setting.suggestion === 6 && /--seq 6 or less/.test(renderErrorMessage(e, 'cli')));
+  assert.doesNotThrow(() => assertTrainable(corpus, { ...defaultTrainConfig, seqLength: 6 }));
 });
 
 test('stream batches: contiguous rows that continue across batches; split keeps validation apart', () => {
@@ -94,21 +98,28 @@ test('stream batches: contiguous rows that continue across batches; split keeps 
   assert.deepEqual(split, { trainStart: 0, trainEnd: 900, valStart: 900, valEnd: 1000 });
   const s = new StreamBatcher(ids, split.trainStart, split.trainEnd, 4, 8);
   assert.equal(s.segmentLength, Math.floor(899 / 4));
-  const b0 = { ...s.batchAt(0), inputs: s.batchAt(0).inputs.slice(), targets: s.batchAt(0).targets.slice() };
-  const b1 = s.batchAt(1);
+  const first = s.batchAt(0, 0);
+  assert.equal(first.carry, false);
+  const b0 = { ...first.batch, inputs: first.batch.inputs.slice(), targets: first.batch.targets.slice() };
+  const next = s.batchAt(0, 1);
+  assert.equal(next.carry, true);
+  const b1 = next.batch;
   for (let b = 0; b < 4; b++) {
     // Targets are inputs shifted by one; the next batch continues the row.
     for (let t = 0; t < 7; t++) assert.equal(b0.targets[b * 8 + t], b0.inputs[b * 8 + t + 1]);
     assert.equal(b1.inputs[b * 8], b0.targets[b * 8 + 7]);
   }
-  const last = s.batchAt(s.batchesPerEpoch - 1);
+  const last = s.batchAt(0, s.batchesPerEpoch - 1).batch;
   assert.ok(Math.max(...last.targets) < 251);
   // Validation never reads training characters, and is capped.
-  const val = validationBatcher(ids, split, 4, 8);
-  assert.ok(val.batchAt(0).inputs.every((x, i) => x === ids[900 + Math.floor(i / 8) * val.segmentLength + (i % 8)]));
-  const big = new Uint8Array(1_000_000);
-  const capped = validationBatcher(big, splitTrainVal(big.length, 0.5, 64), 32, 64);
-  assert.ok(capped.charsPerEpoch <= VALIDATION_CHAR_CAP);
+  const corpus = corpusFromText('abcdefghij'.repeat(100), { maxVocab: 96 });
+  const plan = planData(corpus, { ...defaultTrainConfig, batchSize: 4, seqLength: 8 });
+  assert.equal(plan.trainTokens, 900);
+  const val = plan.val as StreamBatcher;
+  assert.ok(val.batchAt(0, 0).batch.inputs.every((x, i) => x === corpus.ids[900 + Math.floor(i / 8) * val.segmentLength + (i % 8)]));
+  const big = corpusFromText('a b'.repeat(400_000), { maxVocab: 96 });
+  const capped = planData(big, { ...defaultTrainConfig, valFraction: 0.5, seqLength: 64 });
+  assert.ok(capped.val.tokensPerEpoch <= VALIDATION_TOKEN_CAP);
   // A tiny text still gets one row.
   assert.equal(new StreamBatcher(ids, 0, 10, 32, 8).batchSize, 1);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultTrainConfig, type EvalMetrics, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import { corpusFromText, readCorpusFromFile, type Corpus } from '../../src/engine/text/corpus';
+import { corpusFromText, readCorpusFromFile, type Corpus } from '../../src/engine/data/corpus';
 import { UserInputError } from '../../src/engine/text/errors';
 import { loadCheckpoint } from '../../src/engine/train/checkpoint';
 import { TrainingRun, type TrainEvents } from '../../src/engine/train/run';
@@ -114,7 +114,7 @@ test('checkpoints: best and last files that load back to the same weights and sa
     const last = await loadCheckpoint(join(dir, 'nonsense-last.rnnlab.json'));
     assert.equal(last.step, 20);
     assert.deepEqual(Array.from(last.params), Array.from(run.network.params));
-    assert.deepEqual(last.vocab.symbols, corpus.vocab.symbols);
+    assert.deepEqual(last.tokenizer.symbols, corpus.tokenizer.symbols);
     assert.equal(last.valHistory.length, 2);
     assert.equal(last.trainHistory.length, 20);
     // The loaded weights sample exactly like the live run.
@@ -135,8 +135,8 @@ test('emoji, CRLF and invalid UTF-8 input trains, and samples keep emoji whole',
     const bytes = Buffer.concat([Buffer.from(line.repeat(20)), Buffer.from([0xc3, 0x28]), Buffer.from(line.repeat(20))]);
     writeFileSync(join(dir, 'odd.txt'), bytes);
     const corpus = await readCorpusFromFile(join(dir, 'odd.txt'), { maxVocab: 96 });
-    assert.ok(corpus.vocab.symbols.includes('🌊'));
-    assert.ok(!corpus.vocab.symbols.includes('\r'));
+    assert.ok(corpus.tokenizer.symbols.includes('🌊'));
+    assert.ok(!corpus.tokenizer.symbols.includes('\r'));
     const run = newRun({ steps: 30, evalInterval: 30, seqLength: 12, batchSize: 4 }, {}, corpus);
     const finished = await run.run();
     assert.equal(finished.reason, 'completed');

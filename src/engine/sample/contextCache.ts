@@ -10,7 +10,7 @@
  * training step: `invalidate()` then forgets the states.
  */
 import type { Stepper } from '../backends/types';
-import type { Vocabulary } from '../text/vocab';
+import type { Tokenizer } from '../data/tokenizer';
 import { contextIds, distributionFromLogits, type NextSymbolDistribution } from './generate';
 
 export class ContextStateCache {
@@ -20,7 +20,7 @@ export class ContextStateCache {
   private states: Float32Array[] = [];
   private readonly token = new Int32Array(1);
 
-  constructor(private readonly stepper: Stepper, private readonly vocab: Vocabulary, private readonly stride = 64) {
+  constructor(private readonly stepper: Stepper, private readonly tokenizer: Tokenizer, private readonly stride = 64) {
     if (stepper.batchSize !== 1) throw new RangeError('the context cache needs a stepper with batch size 1');
   }
 
@@ -32,7 +32,7 @@ export class ContextStateCache {
 
   distribution(context: string, top: number): NextSymbolDistribution {
     // Read exactly as a context fed from scratch is (the same symbol limit and start symbol).
-    const ids = contextIds(this.vocab, context);
+    const ids = contextIds(this.tokenizer, context);
 
     const shared = commonPrefixLength(this.ids, ids);
     // The last kept state inside the shared prefix that still leaves a symbol to feed (the logits
@@ -54,7 +54,7 @@ export class ContextStateCache {
       logits = this.stepper.step(this.token);
       if ((i + 1) % this.stride === 0) this.states.push(this.stepper.getState());
     }
-    return distributionFromLogits(logits, this.vocab, top);
+    return distributionFromLogits(logits, this.tokenizer, top);
   }
 
   dispose(): void {

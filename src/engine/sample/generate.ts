@@ -1,12 +1,15 @@
 /**
  * Text generation and next-symbol distributions through a Stepper (batch of one stream).
- * The model is primed by feeding the prime text one symbol at a time; generation then feeds back
- * each sampled symbol. Symbols are whole code points, so a sample never splits a character.
- * With no prime the model starts from a newline (or its most frequent symbol): a neutral start.
+ * The model is primed by feeding the prime's tokens one at a time; generation then feeds back
+ * each sampled token. Character symbols are whole code points, so a sample never splits one.
+ * Models trained on lines start each line from a zero state and the start symbol, so they are
+ * primed the same way (start symbol, then the text after the prime's last newline) and each
+ * generated sentence ends at the end symbol. Other models start from a newline (or a common symbol)
+ * when there is no prime.
  */
 import type { Stepper } from '../backends/types';
+import type { Tokenizer } from '../data/tokenizer';
 import { Rng } from '../random';
-import { UNKNOWN_ID, type Vocabulary } from '../text/vocab';
 import { sampleFromLogits, softmax } from './sampler';
 
 /**
@@ -16,23 +19,30 @@ import { sampleFromLogits, softmax } from './sampler';
  */
 export const MAX_CONTEXT_SYMBOLS = 4096;
 
-/** The symbol fed first when there is no context: a newline, or the most frequent symbol. */
-export function startId(vocab: Vocabulary): number {
-  const newline = vocab.idOfCodePoint(10);
-  return newline !== UNKNOWN_ID ? newline : 1;
+/** The symbol fed first when there is no context: the start symbol, else a newline, else the first text symbol. */
+export function startId(tokenizer: Tokenizer): number {
+  if (tokenizer.startId >= 0) return tokenizer.startId;
+  const newline = tokenizer.kind === 'char' ? tokenizer.idOf('\n') : tokenizer.unknownId;
+  return newline !== tokenizer.unknownId ? newline : tokenizer.unknownId + 1;
 }
 
-/** The symbols a context is read as: at most its last MAX_CONTEXT_SYMBOLS, or the start symbol when empty. */
-export function contextIds(vocab: Vocabulary, context: string): Int32Array {
-  const ids = vocab.encode(context);
-  if (ids.length === 0) return Int32Array.of(startId(vocab));
+/** The symbols a context is read as: at most its last MAX_CONTEXT_SYMBOLS (a framed model: its current line after the start symbol). */
+export function contextIds(tokenizer: Tokenizer, context: string): Int32Array {
+  if (tokenizer.startId >= 0) {
+    const line = tokenizer.encode(context.slice(context.lastIndexOf('\n') + 1));
+    const ids = new Int32Array(line.length + 1);
+    ids[0] = tokenizer.startId;
+    ids.set(line, 1);
+    return ids.length > MAX_CONTEXT_SYMBOLS ? Int32Array.of(tokenizer.startId, ...ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS + 1)) : ids;
+  }
+  const ids = tokenizer.encode(context);
+  if (ids.length === 0) return Int32Array.of(startId(tokenizer));
   return ids.length > MAX_CONTEXT_SYMBOLS ? ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS) : ids;
 }
 
-/** Resets the stepper, feeds the context and returns the logits after its last symbol. */
-function feedContext(stepper: Stepper, vocab: Vocabulary, context: string): Float32Array {
+/** Resets the stepper, feeds the ids and returns the logits after the last one. */
+function feed(stepper: Stepper, ids: Int32Array): Float32Array {
   stepper.reset();
-  const ids = contextIds(vocab, context);
   const token = new Int32Array(1);
   let logits: Float32Array = new Float32Array(0);
   for (const id of ids) {
@@ -44,27 +54,65 @@ function feedContext(stepper: Stepper, vocab: Vocabulary, context: string): Floa
 
 export interface GenerateOptions {
   prime: string;
+  /** Most tokens generated in all. */
   length: number;
   temperature: number;
   seed: number;
   topK?: number;
+  /** Framed (lines) models: stop at the end symbol (after `sentences` of them). Default true. */
+  stopAtEnd?: boolean;
+  /** Framed models: sentences to generate (each from the start symbol and a zero state). Default 1. */
+  sentences?: number;
+  /** Framed models: the end symbol is not drawn before a sentence has this many tokens. Default 0. */
+  minSentenceLength?: number;
+  /** Stop after generating this token (a word, or text that the output then ends with); '' = none. */
+  stopWord?: string;
 }
 
-/** Generates `length` symbols after the prime (the prime itself is not included). */
-export function generate(stepper: Stepper, vocab: Vocabulary, options: GenerateOptions): string {
+/**
+ * Generates up to `length` tokens after the prime (the prime itself is not included). Never emits
+ * the unknown symbol (nor the start symbol) while anything else is possible.
+ */
+export function generate(stepper: Stepper, tokenizer: Tokenizer, options: GenerateOptions): string {
   if (stepper.batchSize !== 1) throw new RangeError('generation needs a stepper with batch size 1');
   const rng = new Rng(options.seed, 17);
-  const V = vocab.size;
-  let logits: Float32Array = feedContext(stepper, vocab, options.prime);
+  const V = tokenizer.size;
+  const framed = tokenizer.endId >= 0;
+  const stopAtEnd = framed && (options.stopAtEnd ?? true);
+  const sentences = Math.max(1, options.sentences ?? 1);
+  const minLength = options.minSentenceLength ?? 0;
+  const stopWord = options.stopWord ?? '';
+  const avoid = [tokenizer.unknownId, ...(framed ? [tokenizer.startId] : [])];
+  const avoidEarlyEnd = [...avoid, tokenizer.endId];
+  let logits: Float32Array = feed(stepper, contextIds(tokenizer, options.prime));
   const token = new Int32Array(1);
+  const out: number[] = [];
+  let inSentence = framed ? contextIds(tokenizer, options.prime).length - 1 : 0;
+  let ended = 0;
   let text = '';
   for (let i = 0; i < options.length; i++) {
-    const id = sampleFromLogits(logits, 0, V, { temperature: options.temperature, topK: options.topK, avoid: UNKNOWN_ID }, rng);
-    text += vocab.symbolOf(id);
+    const early = framed && inSentence < minLength;
+    const id = sampleFromLogits(logits, 0, V, { temperature: options.temperature, topK: options.topK, avoid: early ? avoidEarlyEnd : avoid }, rng);
+    out.push(id);
+    if (framed && id === tokenizer.endId) {
+      ended++;
+      if (stopAtEnd && ended >= sentences) break;
+      // The next sentence starts as training lines do: a zero state and the start symbol.
+      inSentence = 0;
+      logits = feed(stepper, Int32Array.of(tokenizer.startId));
+      continue;
+    }
+    inSentence++;
+    if (stopWord) {
+      text = tokenizer.decode(out);
+      if (tokenizer.kind === 'word' ? tokenizer.symbolOf(id) === stopWord : text.endsWith(stopWord)) break;
+    }
     token[0] = id;
     if (i + 1 < options.length) logits = stepper.step(token);
   }
-  return text;
+  // The last end symbol closes the text; it does not add a trailing newline.
+  const ids = framed && out[out.length - 1] === tokenizer.endId ? out.slice(0, -1) : out;
+  return tokenizer.decode(ids);
 }
 
 export interface SymbolProbability {
@@ -79,15 +127,15 @@ export interface NextSymbolDistribution {
 }
 
 /** The `top` most likely next symbols after `context`, at temperature 1. */
-export function nextSymbolDistribution(stepper: Stepper, vocab: Vocabulary, context: string, top: number): NextSymbolDistribution {
-  return distributionFromLogits(feedContext(stepper, vocab, context), vocab, top);
+export function nextSymbolDistribution(stepper: Stepper, tokenizer: Tokenizer, context: string, top: number): NextSymbolDistribution {
+  return distributionFromLogits(feed(stepper, contextIds(tokenizer, context)), tokenizer, top);
 }
 
 /** The `top` most likely symbols of one row of logits, with the entropy of the whole distribution. */
-export function distributionFromLogits(logits: Float32Array, vocab: Vocabulary, top: number): NextSymbolDistribution {
-  const p = softmax(logits, 0, vocab.size, new Float64Array(vocab.size));
+export function distributionFromLogits(logits: Float32Array, tokenizer: Tokenizer, top: number): NextSymbolDistribution {
+  const p = softmax(logits, 0, tokenizer.size, new Float64Array(tokenizer.size));
   let entropy = 0;
   for (let k = 0; k < p.length; k++) if (p[k] > 0) entropy -= p[k] * Math.log2(p[k]);
   const order = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, Math.max(0, top));
-  return { probs: order.map((k) => ({ symbol: vocab.symbolOf(k), p: p[k] })), entropyBits: entropy };
+  return { probs: order.map((k) => ({ symbol: tokenizer.symbolOf(k), p: p[k] })), entropyBits: entropy };
 }

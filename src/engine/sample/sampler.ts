@@ -10,8 +10,8 @@ export interface SampleOptions {
   temperature: number;
   /** Keep only the k most likely symbols (0 = all). */
   topK?: number;
-  /** A symbol never to emit if any other is possible (the unknown symbol). */
-  avoid?: number;
+  /** Symbols never to emit while any other is possible (the unknown and start symbols; an early end). */
+  avoid?: number | readonly number[];
 }
 
 /** Softmax of logits[offset .. offset+V) at temperature 1, into `out`. */
@@ -32,21 +32,25 @@ let scratch = new Float64Array(256);
 
 /** Draws one symbol id from logits[offset .. offset+V). */
 export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: number, options: SampleOptions, rng: Rng): number {
-  // The avoided symbol is excluded unless it is the only one.
-  const avoid = V === 1 ? -1 : options.avoid ?? -1;
+  // Avoided symbols are excluded unless nothing else is left.
+  const list = options.avoid === undefined ? [] : typeof options.avoid === 'number' ? [options.avoid] : options.avoid;
+  const avoided = list.filter((k) => k >= 0 && k < V).length < V ? list : [];
+  const a0 = avoided[0] ?? -1, a1 = avoided[1] ?? -1, a2 = avoided[2] ?? -1;
+  const rest = avoided.slice(3);
+  const isAvoided = (k: number) => k === a0 || k === a1 || k === a2 || (rest.length > 0 && rest.includes(k));
   if (!(options.temperature > 0)) {
     let best = -1;
-    for (let k = 0; k < V; k++) if (k !== avoid && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
+    for (let k = 0; k < V; k++) if (!isAvoided(k) && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
     return best;
   }
   if (scratch.length < V) scratch = new Float64Array(V);
   const weights = scratch;
   let max = -Infinity;
-  for (let k = 0; k < V; k++) if (k !== avoid && logits[offset + k] > max) max = logits[offset + k];
+  for (let k = 0; k < V; k++) if (!isAvoided(k) && logits[offset + k] > max) max = logits[offset + k];
   const invT = 1 / options.temperature;
   let total = 0;
   for (let k = 0; k < V; k++) {
-    const w = k !== avoid ? Math.exp((logits[offset + k] - max) * invT) : 0;
+    const w = !isAvoided(k) ? Math.exp((logits[offset + k] - max) * invT) : 0;
     weights[k] = w;
     total += w;
   }

@@ -2,7 +2,7 @@
  * Checkpoints: one self-contained JSON file with everything needed to sample or resume.
  *
  *   { format: 'rnn-lab-checkpoint', version: 1, createdAt, sourceName, step, bestValLoss,
- *     spec: ModelSpec, config: TrainConfig, vocab: VocabJSON,
+ *     spec: ModelSpec, config: TrainConfig, tokenizer: TokenizerJSON (files before tokenizers: vocab),
  *     params: { dtype: 'float32-le', count, base64 },
  *     history: { train: [{ step, loss }] (downsampled), val: [{ step, valLoss }] } }
  *
@@ -18,7 +18,7 @@ import { defaultTrainConfig, type TrainConfig } from '../../protocol/messages';
 import type { FloatArray } from '../backends/types';
 import { paramLayout, validateSpec, withSpecDefaults, type ModelSpec } from '../model/spec';
 import { UserInputError } from '../text/errors';
-import { Vocabulary, type VocabJSON } from '../text/vocab';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../data/tokenizer';
 
 export const CHECKPOINT_FORMAT = 'rnn-lab-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -41,7 +41,7 @@ export interface Checkpoint {
   createdAt: string;
   spec: ModelSpec;
   config: TrainConfig;
-  vocab: Vocabulary;
+  tokenizer: Tokenizer;
   /** float32 values, canonical layout. */
   params: Float32Array;
   trainHistory: LossPoint[];
@@ -57,7 +57,9 @@ interface CheckpointFile {
   bestValLoss: number | null;
   spec: ModelSpec;
   config: TrainConfig;
-  vocab: VocabJSON;
+  tokenizer?: TokenizerJSON;
+  /** Character vocabularies of files written before tokenizers had kinds. */
+  vocab?: TokenizerJSON;
   params: { dtype: 'float32-le'; count: number; base64: string };
   history: { train: LossPoint[]; val: ValPoint[] };
 }
@@ -99,7 +101,7 @@ export function serializeCheckpoint(c: CheckpointMeta, params: FloatArray): stri
     bestValLoss: Number.isFinite(c.bestValLoss) ? c.bestValLoss : null,
     spec: c.spec,
     config: c.config,
-    vocab: c.vocab.toJSON(),
+    tokenizer: c.tokenizer.toJSON(),
     params: { dtype: 'float32-le', count: params.length, base64: encodeParams(params) },
     history: { train: c.trainHistory, val: c.valHistory },
   };
@@ -141,8 +143,8 @@ export function parseCheckpoint(text: string, path = 'checkpoint'): Checkpoint {
   } catch (error) {
     fail(path, `the model spec is invalid (${(error as Error).message}).`);
   }
-  const vocab = Vocabulary.fromJSON(f.vocab);
-  if (vocab.size !== spec.vocabSize) fail(path, `the vocabulary has ${vocab.size} symbols but the model expects ${spec.vocabSize}.`);
+  const tokenizer = tokenizerFromJSON(f.tokenizer ?? f.vocab);
+  if (tokenizer.size !== spec.vocabSize) fail(path, `the vocabulary has ${tokenizer.size} symbols but the model expects ${spec.vocabSize}.`);
   const total = paramLayout(spec).total;
   const p = f.params;
   if (!p || p.dtype !== 'float32-le' || typeof p.base64 !== 'string' || p.count !== total) fail(path, `the parameters are missing or do not match the model (${total} expected).`);
@@ -158,7 +160,7 @@ export function parseCheckpoint(text: string, path = 'checkpoint'): Checkpoint {
     spec,
     // Older or hand-edited files may lack newer settings: fill them from the defaults.
     config: { ...defaultTrainConfig, ...(f.config ?? {}) },
-    vocab,
+    tokenizer,
     params,
     trainHistory: history.train,
     valHistory: history.val,

@@ -17,9 +17,8 @@ import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { deriveSeed, Rng } from '../random';
 import { ContextStateCache } from '../sample/contextCache';
 import { generate } from '../sample/generate';
-import type { Corpus } from '../text/corpus';
-import { splitTrainVal, StreamBatcher, validationBatcher, type Split } from '../text/stream';
-import { assertTrainable } from '../text/validate';
+import { planData, type DataPlan } from '../data/batcher';
+import type { Corpus } from '../data/corpus';
 import { checkpointPath, writeCheckpoint, type ValPoint } from './checkpoint';
 import { DebiasedAverage } from './smoothing';
 import { specFromConfig, validateConfig } from './config';
@@ -64,9 +63,7 @@ export class TrainingRun {
   readonly totalSteps: number;
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
-  private readonly split: Split;
-  private readonly batcher: StreamBatcher;
-  private readonly valBatcher: StreamBatcher;
+  private readonly data: DataPlan;
   private readonly optimizer: Optimizer;
   private evalNetwork: Network | undefined;
   private contextCache: ContextStateCache | undefined;
@@ -93,13 +90,10 @@ export class TrainingRun {
   constructor(readonly options: TrainingRunOptions) {
     const { config, text } = options;
     validateConfig(config);
-    assertTrainable(text, config);
     this.config = { ...config };
     this.corpus = text;
-    this.spec = specFromConfig(config, text.vocab.size);
-    this.split = splitTrainVal(text.charCount, config.valFraction, config.seqLength);
-    this.batcher = new StreamBatcher(text.ids, this.split.trainStart, this.split.trainEnd, config.batchSize, config.seqLength);
-    this.valBatcher = validationBatcher(text.ids, this.split, config.batchSize, config.seqLength);
+    this.data = planData(text, this.config);
+    this.spec = specFromConfig(this.config, text.tokenizer.size);
     this.network = options.backend.createNetwork(this.spec);
     if (options.initialParams) {
       if (options.initialParams.length !== this.network.params.length) throw new RangeError(`initial parameters have ${options.initialParams.length} values, the model needs ${this.network.params.length}`);
@@ -114,7 +108,7 @@ export class TrainingRun {
   }
 
   get stepsPerEpoch(): number {
-    return this.batcher.batchesPerEpoch;
+    return this.data.train.batchesPerEpoch;
   }
 
 
@@ -127,6 +121,7 @@ export class TrainingRun {
     try {
       events.started?.(this.startedInfo());
       for (const note of this.corpus.notes) events.log?.('info', `${this.corpus.name}: ${note}`);
+      events.log?.('info', `${this.corpus.name}: ${this.data.description}`);
       while (!this.budgetSpent()) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.pauseRequested && !this.stopRequested) await this.waitWhilePaused();
@@ -171,7 +166,9 @@ export class TrainingRun {
   sample(prime: string, length: number, temperature: number, seed = deriveSeed(this.config.seed, 3_000_000 + this.onDemandSamples++)): string {
     const stepper = this.network.createStepper(1);
     try {
-      return generate(stepper, this.corpus.vocab, { prime, length, temperature, seed });
+      return generate(stepper, this.corpus.tokenizer, {
+        prime, length, temperature, seed, topK: this.config.topK, stopAtEnd: this.config.stopAtEnd, stopWord: this.config.stopWord,
+      });
     } finally {
       stepper.dispose();
     }
@@ -182,7 +179,7 @@ export class TrainingRun {
    * the weights change, so nearby queries over the same text are cheap (the hover).
    */
   nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
-    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.corpus.vocab);
+    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.corpus.tokenizer);
     return this.contextCache.distribution(context, top);
   }
 
@@ -195,8 +192,10 @@ export class TrainingRun {
     net.resetState();
     let lossSum = 0;
     let count = 0;
-    for (let i = 0; i < this.valBatcher.batchesPerEpoch; i++) {
-      const r = net.evaluate(this.valBatcher.batchAt(i), { carryState: i > 0 });
+    const val = this.data.val;
+    for (let i = 0; i < val.batchesPerEpoch; i++) {
+      const { batch, carry } = val.batchAt(0, i);
+      const r = net.evaluate(batch, { carryState: carry });
       lossSum += r.lossSum;
       count += r.count;
     }
@@ -210,12 +209,12 @@ export class TrainingRun {
       sourceName: this.options.sourceName,
       config: { ...this.config },
       backend: { ...backend.info },
-      vocabSize: this.corpus.vocab.size,
-      symbols: [...this.corpus.vocab.symbols],
+      vocabSize: this.corpus.tokenizer.size,
+      symbols: [...this.corpus.tokenizer.symbols],
       paramCount: this.network.params.length,
-      trainChars: this.split.trainEnd - this.split.trainStart,
-      valChars: this.split.valEnd - this.split.valStart,
-      baselineNats: Math.log(this.corpus.vocab.size),
+      trainChars: this.data.trainTokens,
+      valChars: this.data.valTokens,
+      baselineNats: Math.log(this.corpus.tokenizer.size),
       totalSteps: this.totalSteps,
       stepsPerEpoch: this.stepsPerEpoch,
     };
@@ -244,9 +243,9 @@ export class TrainingRun {
   private trainStep(): string | undefined {
     const began = performance.now();
     const indexInEpoch = this.step % this.stepsPerEpoch;
-    const batch = this.batcher.batchAt(indexInEpoch);
+    const { batch, carry } = this.data.train.batchAt(Math.floor(this.step / this.stepsPerEpoch), indexInEpoch);
     const result = this.network.forwardBackward(batch, {
-      carryState: indexInEpoch > 0,
+      carryState: carry,
       train: true,
       dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step),
     });
@@ -294,19 +293,23 @@ export class TrainingRun {
   }
 
   private randomPrime(rng: Rng): string {
-    const { ids, vocab } = this.corpus;
-    const span = this.split.trainEnd - RANDOM_PRIME_SYMBOLS;
+    const { ids, tokenizer, lineStarts } = this.corpus;
+    // Framed models (lines mode) start a sentence from the start symbol: no prime.
+    if (lineStarts) return '';
+    const words = tokenizer.kind === 'word';
+    const length = words ? Math.ceil(RANDOM_PRIME_SYMBOLS / 4) : RANDOM_PRIME_SYMBOLS;
+    const span = this.data.trainTokens - length;
     let start = span > 0 ? rng.int(span) : 0;
-    // Start after a space or newline when one is near, so the prime begins with a word.
-    const space = vocab.idOfCodePoint(32);
-    const newline = vocab.idOfCodePoint(10);
-    for (let k = 0; k < RANDOM_PRIME_SYMBOLS && start + 1 < span; k++, start++) {
+    // Characters: start after a space or newline when one is near, so the prime begins with a word.
+    const space = tokenizer.idOf(' ');
+    const newline = tokenizer.idOf('\n');
+    for (let k = 0; !words && k < length && start + 1 < span; k++, start++) {
       if (ids[start] === space || ids[start] === newline) {
         start++;
         break;
       }
     }
-    return vocab.decode(ids.subarray(start, Math.min(start + RANDOM_PRIME_SYMBOLS, this.split.trainEnd)));
+    return tokenizer.decode(ids.subarray(start, Math.min(start + length, this.data.trainTokens)));
   }
 
   private async evaluateAndReport(): Promise<void> {
@@ -358,7 +361,7 @@ export class TrainingRun {
       createdAt: new Date().toISOString(),
       spec: this.spec,
       config: this.config,
-      vocab: this.corpus.vocab,
+      tokenizer: this.corpus.tokenizer,
       trainHistory: this.trainHistory.toArray(),
       valHistory: this.valHistory.slice(),
     }, this.network.params);
