@@ -45,7 +45,7 @@ const builds = [
   { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  ...['lab', 'samples'].map((v) => ({
+  ...['lab', 'samples', 'series'].map((v) => ({
     ...common,
     platform: 'browser',
     format: 'iife',

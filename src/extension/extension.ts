@@ -11,11 +11,15 @@ import { RunController } from './runController';
 import { isTerminal } from '../protocol/snapshot';
 import type { RunState } from './runStore';
 import { SamplesViewProvider } from './samplesView';
+import { SeriesPanel } from './seriesPanel';
+import type { SeriesLabState, SeriesRunRequest } from '../protocol/series';
 import { RunStatusBar } from './statusBar';
 
 /** What `activate()` returns, for tests and other extensions. */
 export interface RnnLabApi {
   getRunState(): RunState;
+  /** The time-series lab's state, while its panel is open. */
+  getSeriesLabState(): SeriesLabState | undefined;
 }
 
 const savedRunKey = 'rnnLab.lastRun';
@@ -48,11 +52,15 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
       },
     }),
     ...registerCommands({ context, controller: runs, log }),
+    // An optional run request (the CLI's settings) starts that run at once.
+    vscode.commands.registerCommand('rnnLab.seriesLab', (request?: SeriesRunRequest) => {
+      SeriesPanel.show(context.extensionUri, request && typeof request === 'object' && !(request instanceof vscode.Uri) ? request : undefined);
+    }),
     trackContextKeys(runs),
     persistHistory(context, runs),
   );
 
-  return { getRunState: () => runs.runState() };
+  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState() };
 }
 
 export async function deactivate(): Promise<void> {
