@@ -277,3 +277,10 @@ test('rnn-lab series: the seed-style text report and clear errors', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line on stderr');
   }
 });
+
+test("the panel's run request becomes the CLI's flags", async () => {
+  const { seriesRequestArgs } = await import('../../src/protocol/series');
+  assert.deepEqual(seriesRequestArgs({ mackeyGlass: 500, weightNoise: 0.01, direct: true, generateFrom: 20, then: 'none', init: undefined }),
+    ['--mackey-glass', '500', '--weight-noise', '0.01', '--direct', '--generate-from', '20', '--then', 'none']);
+  assert.deepEqual(seriesRequestArgs({ file: '/data/a.csv', mackeyGlass: 2000, direct: false, hidden: 8 }), ['/data/a.csv', '--hidden', '8']);
+});
