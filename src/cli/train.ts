@@ -127,7 +127,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const finished = await run.run();
     if (finished.reason === 'diverged') return 1;
     if (!json) {
-      print(`${finished.message} best val ${(finished.bestValLoss / Math.LN2).toFixed(3)} bits/char` +
+      print(`${finished.message} best val ${(finished.bestValLoss / Math.LN2).toFixed(3)} ${unit}` +
         (finished.checkpointPath ? `; checkpoint ${finished.checkpointPath}` : ''));
     }
     return 0;

@@ -26,4 +26,5 @@ export { initParams } from './model/init';
 export { paramLayout, gateCount, stateSizePerLayer, validateSpec, withSpecDefaults, outputInputSize, hiddenActivations, type ModelSpec, type CellType, type HiddenActivation, type ParamLayout } from './model/spec';
 export { createOptimizer, clipGlobalNorm, globalNorm, type Optimizer, type OptimizerName } from './optim';
 export { generate, nextSymbolDistribution, sampleFromLogits, softmax } from './sample';
+export { OpenedModel } from './sample/openedModel';
 export { Rng, deriveSeed } from './random';

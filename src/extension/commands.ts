@@ -11,6 +11,7 @@ import { configSection, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
+import { presetConfig, presets, type Preset } from '../engine/config/presets';
 
 export const commandIds = {
   train: 'rnnLab.train',
@@ -20,6 +21,8 @@ export const commandIds = {
   showLab: 'rnnLab.showLab',
   sample: 'rnnLab.sample',
   openCheckpointFolder: 'rnnLab.openCheckpointFolder',
+  newRun: 'rnnLab.newRun',
+  openModel: 'rnnLab.openModel',
 } as const;
 
 export interface CommandDeps {
@@ -46,21 +49,27 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(commandIds.showLab, () => LabPanel.createOrShow(context.extensionUri, controller, true)),
     register(commandIds.sample, (arg) => sample(deps, (arg ?? {}) as SampleArgs)),
     register(commandIds.openCheckpointFolder, () => openCheckpointFolder(deps)),
+    register(commandIds.newRun, () => newRun(deps)),
+    register(commandIds.openModel, (arg) => openModel(deps, arg instanceof vscode.Uri ? arg : undefined)),
   ];
 }
 
 async function train(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<void> {
-  const { context, controller, log } = deps;
   const chosen = uri ? await sourceFromUri(uri) : await sourceFromActiveEditor();
   if (!chosen) return;
-  if (controller.isRunning) {
-    const stopIt = 'Stop and Start New';
-    const answer = await vscode.window.showWarningMessage('RNN Lab: a training run is in progress. Stop it and start a new one?', { modal: true }, stopIt);
-    if (answer !== stopIt) return;
-  }
+  await startRun(deps, chosen);
+}
+
+/** Starts a run on `chosen` with the settings (and a preset over them, when one was picked). */
+async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset): Promise<void> {
+  const { context, controller, log } = deps;
+  if (!(await mayReplaceRun(controller))) return;
   const settings = vscode.workspace.getConfiguration(configSection, chosen.uri);
-  const { config, problems } = readTrainConfig(settings);
-  for (const problem of problems) log.warn(`Setting ignored: ${problem}`);
+  const resolved = readTrainConfig(settings);
+  for (const problem of resolved.problems) log.warn(`Setting ignored: ${problem}`);
+  // A preset picked by name wins over the settings for what it sets; the settings fill in the rest.
+  const config = preset ? presetConfig(preset, resolved.config) : resolved.config;
+  if (preset) log.info(`Preset ${preset.name}: ${preset.title}`);
   const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   if (execPath) log.info(`Trainer runs with ${execPath} (rnnLab.nodePath)`);
   const checkpointDir = checkpointFolder(context, chosen.uri);
@@ -68,6 +77,64 @@ async function train(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<vo
   controller.start({ source: chosen.source, config, checkpointDir, execPath });
   LabPanel.createOrShow(context.extensionUri, controller);
   showRunProgress(controller, chosen.source.name);
+}
+
+/** True when nothing runs, or the user agreed to stop the run in progress. */
+async function mayReplaceRun(controller: RunController): Promise<boolean> {
+  if (!controller.isRunning) return true;
+  const stopIt = 'Stop and Start New';
+  const answer = await vscode.window.showWarningMessage('RNN Lab: a training run is in progress. Stop it and start a new one?', { modal: true }, stopIt);
+  return answer === stopIt;
+}
+
+/** "New training run…": a preset, then the open file or the preset's bundled text. */
+async function newRun(deps: CommandDeps): Promise<void> {
+  const items = presets.map((preset) => {
+    const [label, ...rest] = preset.title.split(': ');
+    return { label, detail: rest.join(': '), description: preset.name, preset };
+  });
+  const picked = await vscode.window.showQuickPick(items, { title: 'RNN Lab: New training run', placeHolder: 'Choose a set-up', matchOnDetail: true });
+  if (!picked) return;
+  const preset = picked.preset;
+  const editor = vscode.window.activeTextEditor;
+  const bundled = preset.corpus ? vscode.Uri.joinPath(deps.context.extensionUri, 'samples', preset.corpus) : undefined;
+  let chosen: ChosenSource | undefined;
+  if (editor && bundled) {
+    const onFile = { label: `Train on ${displayName(editor.document.uri)}`, description: 'the open file', file: true };
+    const onSample = { label: `Train on ${preset.corpus}`, description: 'the text that comes with this preset', file: false };
+    const where = await vscode.window.showQuickPick([onSample, onFile], { title: `RNN Lab: ${picked.label}: what should the model learn?` });
+    if (!where) return;
+    chosen = where.file ? await sourceFromActiveEditor() : await sourceFromUri(bundled);
+  } else if (bundled) {
+    chosen = await sourceFromUri(bundled);
+  } else {
+    chosen = await sourceFromActiveEditor();
+  }
+  if (!chosen) return;
+  await startRun(deps, chosen, preset);
+}
+
+/** "Open model…": a checkpoint, served without training, for the hover, the Samples view and samples. */
+async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<void> {
+  const { context, controller, log } = deps;
+  const target = uri ?? (await vscode.window.showOpenDialog({
+    title: 'RNN Lab: Open model',
+    openLabel: 'Open model',
+    canSelectMany: false,
+    defaultUri: vscode.Uri.file(checkpointFolder(context, vscode.window.activeTextEditor?.document.uri)),
+    filters: { 'RNN Lab checkpoints': ['json'] },
+  }))?.[0];
+  if (!target) return;
+  if (target.scheme !== 'file') {
+    void vscode.window.showErrorMessage(`RNN Lab: open a checkpoint on disk (${target.toString()} is not a local file).`);
+    return;
+  }
+  if (!(await mayReplaceRun(controller))) return;
+  const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
+  const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
+  log.info(`Opening model ${target.fsPath}`);
+  controller.open(target.fsPath, { execPath, backend: settings.backend });
+  LabPanel.createOrShow(context.extensionUri, controller);
 }
 
 interface ChosenSource {

@@ -2,9 +2,11 @@
  * RNN Lab's extension host side: wires the run controller to the commands, views, status bar,
  * hover and log. It never trains; the trainer runs in its own process (src/trainer).
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../protocol/messages';
 import { registerCommands } from './commands';
+import { configSection, readNodePath, readTrainConfig } from './config';
 import { registerProbabilityHover } from './hover';
 import { LabPanel } from './labPanel';
 import { RunController } from './runController';
@@ -35,7 +37,15 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   controller = runs;
 
   const saved = context.workspaceState.get<RunSnapshot>(savedRunKey);
-  if (saved && Array.isArray(saved.steps) && Array.isArray(saved.evals)) runs.restore(saved);
+  if (saved && Array.isArray(saved.steps) && Array.isArray(saved.evals)) {
+    runs.restore(saved);
+    // The model of the restored run comes back from its checkpoint: the hover and samples work again.
+    const checkpoint = runs.runState().checkpointPath;
+    if (checkpoint && existsSync(checkpoint)) {
+      const settings = vscode.workspace.getConfiguration(configSection);
+      runs.serve(checkpoint, { execPath: readNodePath(settings, vscode.workspace.isTrusted), backend: readTrainConfig(settings).config.backend });
+    }
+  }
 
   context.subscriptions.push(
     log,

@@ -17,6 +17,12 @@ export interface StartRequest {
   execPath?: string;
 }
 
+/** How to launch a trainer that serves a checkpoint (no training). */
+export interface ServeOptions {
+  execPath?: string;
+  backend: TrainConfig['backend'];
+}
+
 export interface RunProblem {
   /** What the user reads. */
   message: string;
@@ -41,6 +47,12 @@ export class RunController {
 
   /** Counts the runs started in this window, so listeners can tell one run from the next. */
   private runs = 0;
+  /** The current trainer has a model to answer with (its run started, or its checkpoint opened). */
+  private modelReady = false;
+  /** Whether the current trainer trains a run or serves a checkpoint. */
+  private clientRole: 'run' | 'model' = 'run';
+  /** How the last trainer was launched, for serving the run's checkpoint after Stop. */
+  private launch: ServeOptions = { backend: 'auto' };
 
   constructor(private readonly trainerPath: string) {}
 
@@ -61,9 +73,9 @@ export class RunController {
     return this.store.status === 'paused';
   }
 
-  /** A trained (or training) model is there to ask for samples and probabilities. */
+  /** A trained (or training, or opened) model is there to ask for samples and probabilities. */
   get hasModel(): boolean {
-    return this.client !== undefined && this.client.alive && this.store.snapshot?.started !== undefined;
+    return this.client !== undefined && this.client.alive && this.modelReady && this.store.snapshot?.started !== undefined;
   }
 
   runState(): RunState {
@@ -78,20 +90,45 @@ export class RunController {
 
   /** Starts a new run in a fresh trainer process; any previous trainer is ended first. */
   start(request: StartRequest): void {
-    this.client?.dispose();
     this.runs++;
-    const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    this.launch = { execPath: request.execPath, backend: request.config.backend };
     this.publish(this.store.begin(`Reading ${request.source.name}…`));
-    const client: TrainerClient = new TrainerClient({
-      trainerPath: this.trainerPath,
-      execPath: request.execPath,
-      onMessage: (message) => { if (client === this.client) this.receive(message); },
-      onExit: (exit) => { if (client === this.client) this.trainerExited(exit); },
-      onStderr: (line) => this.logs.fire({ level: 'warn', message: `trainer: ${line}` }),
-    });
-    this.client = client;
+    const client = this.newClient('run', request.execPath, (message) => this.receive(message));
+    const runId = newRunId();
     this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} starting run ${runId} on ${request.source.name}` });
     client.send('start', { runId, source: request.source, config: request.config, checkpointDir: request.checkpointDir });
+  }
+
+  /**
+   * Opens a checkpoint as the current model (no training): the Lab shows its run, and the hover,
+   * the Samples view and samples use it. Replaces the current run.
+   */
+  open(path: string, options: ServeOptions): void {
+    this.runs++;
+    this.launch = options;
+    this.publish(this.store.begin(`Opening ${path}…`));
+    const client = this.newClient('model', options.execPath, (message) => this.receive(message));
+    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} opening ${path}` });
+    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1 });
+  }
+
+  /**
+   * Serves the checkpoint of the run the Lab shows (after Stop, or after a window reload), so the
+   * hover and samples keep working; the run's history stays as it is.
+   */
+  serve(path: string, options: ServeOptions = this.launch): void {
+    const client = this.newClient('model', options.execPath, (message) => {
+      if (message.type === 'opened') {
+        this.logs.fire({ level: 'info', message: `Serving the model of ${message.payload.path} (step ${message.payload.step})` });
+        this.updates.fire([]);
+      } else if (message.type === 'failed') {
+        this.logs.fire({ level: 'warn', message: `The last checkpoint cannot be served: ${message.payload.message}` });
+      } else if (message.type === 'log') {
+        this.logs.fire(message.payload);
+      }
+    });
+    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} serving ${path}` });
+    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1 });
   }
 
   stop(): boolean {
@@ -128,6 +165,26 @@ export class RunController {
     this.logs.dispose();
   }
 
+  /** A fresh trainer process as the current one; any previous trainer is ended first. */
+  private newClient(role: 'run' | 'model', execPath: string | undefined, onMessage: (message: TrainerMessage) => void): TrainerClient {
+    this.client?.dispose();
+    this.modelReady = false;
+    this.clientRole = role;
+    const client: TrainerClient = new TrainerClient({
+      trainerPath: this.trainerPath,
+      execPath,
+      onMessage: (message) => {
+        if (client !== this.client) return;
+        if (message.type === 'started' || message.type === 'opened') this.modelReady = true;
+        onMessage(message);
+      },
+      onExit: (exit) => { if (client === this.client) this.trainerExited(exit); },
+      onStderr: (line) => this.logs.fire({ level: 'warn', message: `trainer: ${line}` }),
+    });
+    this.client = client;
+    return client;
+  }
+
   private receive(message: TrainerMessage): void {
     if (message.type === 'log') this.logs.fire(message.payload);
     if (message.type === 'failed') {
@@ -146,9 +203,16 @@ export class RunController {
     this.updates.fire(shown);
     const status = shown.find((m) => m.type === 'status');
     if (status?.type === 'status') this.problems.fire({ message: status.payload.message });
+    // A stopped run's trainer has ended on purpose; its checkpoint keeps the model available.
+    const checkpoint = this.store.runState().checkpointPath;
+    if (this.clientRole === 'run' && this.store.status === 'stopped' && checkpoint && !exit.error) this.serve(checkpoint);
   }
 
   private publish(messages: ToWebviewMessage[]): void {
     if (messages.length > 0) this.updates.fire(messages);
   }
+}
+
+function newRunId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }

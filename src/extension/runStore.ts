@@ -3,7 +3,7 @@
  * messages into webview messages and applies them with the protocol's reducer (src/protocol/snapshot.ts).
  */
 import type {
-  CheckpointSaved, FreshSample, RunFinished, RunSnapshot, RunStatus, ToWebviewMessage, TrainerMessage,
+  CheckpointSaved, EvalMetrics, FreshSample, ModelOpened, RunFinished, RunSnapshot, RunStatus, StepMetrics, ToWebviewMessage, TrainerMessage,
 } from '../protocol/messages';
 import { isActive, isTerminal, reduceSnapshot } from '../protocol/snapshot';
 
@@ -111,6 +111,13 @@ export class RunStore {
       }
       case 'failed':
         return this.emit([{ type: 'status', payload: { status: 'error', message: message.payload.message } }]);
+      case 'opened': {
+        const opened = message.payload;
+        this.evalCount = opened.valHistory.length;
+        this.finishedStep = opened.step;
+        this.checkpointPath = opened.path;
+        return this.emit([{ type: 'snapshot', payload: snapshotOfOpenedModel(opened) }]);
+      }
       case 'log':
       case 'sampleResult':
       case 'probsResult':
@@ -159,4 +166,33 @@ export class RunStore {
     for (const m of messages) this.current = reduceSnapshot(this.current, m);
     return messages;
   }
+}
+
+/** What the Lab shows for a model opened from a checkpoint: its run's description and loss histories. */
+export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
+  const name = opened.path.split(/[\\/]/).pop() ?? opened.path;
+  const best = opened.bestValLoss;
+  const steps: StepMetrics[] = opened.trainHistory.map(({ step, loss }) => ({
+    step, epoch: 0, loss, smoothLoss: loss, gradNorm: 0, charsPerSec: 0, elapsedMs: 0, etaMs: -1,
+  }));
+  let lowest = Infinity;
+  const evals: EvalMetrics[] = opened.valHistory.map(({ step, valLoss }) => {
+    const isBest = valLoss < lowest;
+    if (isBest) lowest = valLoss;
+    const train = [...opened.trainHistory].reverse().find((p) => p.step <= step);
+    return {
+      step, epoch: 0, valLoss, valBitsPerChar: valLoss / Math.LN2, trainLoss: train?.loss ?? valLoss, sample: '', prime: '',
+      temperature: opened.started.config.temperature, charsPerSec: 0, elapsedMs: 0, isBest,
+    };
+  });
+  const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/symbol`;
+  return {
+    status: 'completed',
+    statusMessage: `Opened model ${name} (trained on ${opened.started.sourceName}, step ${opened.step}${bestText})`,
+    started: opened.started,
+    steps,
+    evals,
+    lastStep: steps.at(-1),
+    checkpoint: { path: opened.path, step: opened.step, valLoss: best ?? NaN, reason: 'final' },
+  };
 }

@@ -100,6 +100,8 @@ export interface TrainerToHost {
   failed: { message: string; detail?: string };
   log: { level: 'info' | 'warn' | 'error'; message: string };
   sampleResult: { requestId: number; text: string };
+  /** A checkpoint was opened (answer to `open`): the model now answers samples and probabilities. */
+  opened: ModelOpened;
   probsResult: { requestId: number; probs: Array<{ symbol: string; p: number }>; entropyBits: number };
 }
 
@@ -107,9 +109,23 @@ export type TrainSource =
   | { kind: 'file'; path: string; name: string }
   | { kind: 'text'; text: string; name: string };
 
+/** A model served from a checkpoint, without training. */
+export interface ModelOpened {
+  path: string;
+  /** The run the checkpoint came from, described as its `started` message would (no text sizes). */
+  started: RunStarted;
+  step: number;
+  /** Nats per symbol; NaN (sent as null) when the run never evaluated. */
+  bestValLoss: number | null;
+  trainHistory: Array<{ step: number; loss: number }>;
+  valHistory: Array<{ step: number; valLoss: number }>;
+}
+
 /** Extension host -> trainer process. */
 export interface HostToTrainer {
   start: { runId: string; source: TrainSource; config: TrainConfig; checkpointDir: string };
+  /** Serve the model of a checkpoint (no training): samples and probabilities, until the process ends. */
+  open: { runId: string; path: string; backend: TrainConfig['backend']; threads: number };
   pause: Record<string, never>;
   resume: Record<string, never>;
   stop: Record<string, never>;
@@ -176,8 +192,8 @@ export function isMessageOf<M>(value: unknown, types: ReadonlyArray<keyof M>): v
 }
 
 export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
-  'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'probsResult',
+  'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'opened', 'probsResult',
 ];
-export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'pause', 'resume', 'stop', 'sample', 'probs'];
+export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'open', 'pause', 'resume', 'stop', 'sample', 'probs'];
 export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
 export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = ['ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint'];

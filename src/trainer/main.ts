@@ -4,7 +4,7 @@
  * parent: when the channel closes, it exits.
  */
 import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
-import { corpusFromText, corpusOptions, createBackend, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
+import { corpusFromText, corpusOptions, createBackend, OpenedModel, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
 import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
 
 if (!process.send) {
@@ -33,6 +33,18 @@ const engine: TrainerEngine = {
   },
   createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),
   createRun: (options) => new TrainingRun(options),
+  openModel: async ({ runId, path, backend: preference, threads }) => {
+    const backend = await createBackend(preference, threads, (level, message) => io.send('log', { level, message }));
+    const model = await OpenedModel.open(path, backend);
+    const c = model.checkpoint;
+    return {
+      model,
+      opened: {
+        path, started: model.describe(runId, backend), step: c.step, bestValLoss: Number.isFinite(c.bestValLoss) ? c.bestValLoss : null,
+        trainHistory: c.trainHistory, valHistory: c.valHistory,
+      },
+    };
+  },
   isUserInputError: (error) => error instanceof UserInputError,
 };
 

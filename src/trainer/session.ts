@@ -10,20 +10,26 @@ import type { TrainingRunOptions } from '../engine/train/run';
 import { renderErrorMessage } from '../engine/config/render';
 import { LatestValueThrottle } from './throttle';
 
+/** A model that answers samples and the hover: a run's, or one opened from a checkpoint. */
+export interface ModelHandle {
+  sample(prime: string, length: number, temperature: number): string;
+  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+}
+
 /** The part of a TrainingRun the trainer drives. */
-export interface RunHandle {
+export interface RunHandle extends ModelHandle {
   run(): Promise<TrainerToHost['finished']>;
   pause(): void;
   resume(): void;
   stop(): void;
-  sample(prime: string, length: number, temperature: number): string;
-  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number };
 }
 
 export interface TrainerEngine {
   readCorpus(source: TrainSource, config: TrainConfig): Promise<TrainingRunOptions['text']>;
   createBackend(config: TrainConfig): Promise<Backend>;
   createRun(options: TrainingRunOptions): RunHandle;
+  /** Loads a checkpoint to serve (no training); the description is the `opened` message. */
+  openModel(request: HostToTrainer['open']): Promise<{ model: ModelHandle; opened: TrainerToHost['opened'] }>;
   /** True for problems with the user's input (empty or binary file, text too short), which get a plain message. */
   isUserInputError(error: unknown): boolean;
 }
@@ -39,7 +45,9 @@ const maxStepMessagesPerSecond = 20;
 
 export class TrainerSession {
   private run: RunHandle | undefined;
-  /** One run per process: set by the first `start`, never cleared. */
+  /** A model opened from a checkpoint (`open`), when this process serves one instead of training. */
+  private model: ModelHandle | undefined;
+  /** One run or opened model per process: set by the first `start` or `open`, never cleared. */
   private started = false;
   private stopRequested = false;
   private readonly steps: LatestValueThrottle<StepMetrics>;
@@ -52,6 +60,9 @@ export class TrainerSession {
     switch (message.type) {
       case 'start':
         void this.start(message.payload);
+        return;
+      case 'open':
+        void this.open(message.payload);
         return;
       // The run reports `paused` once its loop has actually stopped between steps, and `resumed`.
       case 'pause':
@@ -118,10 +129,33 @@ export class TrainerSession {
     }
   }
 
+  private async open(request: HostToTrainer['open']): Promise<void> {
+    if (this.started) {
+      this.io.send('log', { level: 'error', message: 'This trainer process already has a model; open ignored.' });
+      return;
+    }
+    this.started = true;
+    try {
+      const { model, opened } = await this.engine.openModel(request);
+      this.model = model;
+      this.io.send('opened', opened);
+    } catch (error) {
+      if (this.engine.isUserInputError(error)) {
+        this.io.sendAndExit('failed', { message: renderErrorMessage(error, 'editor') }, 0);
+      } else {
+        this.crash(error);
+      }
+    }
+  }
+
+  private get answering(): ModelHandle | undefined {
+    return this.run ?? this.model;
+  }
+
   private sample({ requestId, prime, length, temperature }: HostToTrainer['sample']): void {
     let text = '';
     try {
-      if (this.run) text = this.run.sample(prime, length, temperature);
+      if (this.answering) text = this.answering.sample(prime, length, temperature);
     } catch (error) {
       this.io.send('log', { level: 'error', message: `Sampling failed: ${(error as Error).message}` });
     }
@@ -131,7 +165,7 @@ export class TrainerSession {
   private probs({ requestId, context, top }: HostToTrainer['probs']): void {
     let answer: { probs: Array<{ symbol: string; p: number }>; entropyBits: number } = { probs: [], entropyBits: 0 };
     try {
-      if (this.run) answer = this.run.nextSymbolProbs(context, top);
+      if (this.answering) answer = this.answering.nextSymbolProbs(context, top);
     } catch (error) {
       this.io.send('log', { level: 'error', message: `Next-character probabilities failed: ${(error as Error).message}` });
     }

@@ -81,6 +81,13 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
     readCorpus: async () => { if (options.failWith) throw options.failWith; return {} as TrainingRunOptions['text']; },
     createBackend: async () => ({ info: { name: 'fake', description: 'fake', threads: 1 } }) as never,
     createRun: (runOptions) => new ScriptedRun(runOptions, options.totalSteps ?? 30),
+    openModel: async (request) => {
+      if (options.failWith) throw options.failWith;
+      return {
+        model: { sample: (prime: string, length: number) => prime + 'o'.repeat(length), nextSymbolProbs: () => ({ probs: [{ symbol: 'o', p: 1 }], entropyBits: 0 }) },
+        opened: { path: request.path, started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [] },
+      };
+    },
     isUserInputError: (error) => error instanceof InputProblem,
   };
   const session = new TrainerSession(engine, {
@@ -146,4 +153,19 @@ test('session: bad input gives a plain failed message and a clean exit; other er
   assert.match(failed.message, /boom/);
   assert.match(failed.detail ?? '', /TypeError: boom/);
   assert.deepEqual(broken.exits, [1]);
+});
+
+test('session: open serves a checkpoint\'s model for samples and probabilities, and a second open or start is refused', async () => {
+  const h = harness();
+  h.session.handle({ type: 'open', payload: { runId: 'r', path: '/tmp/m.rnnlab.json', backend: 'js', threads: 1 } });
+  await until(() => h.ofType('opened').length === 1);
+  assert.equal(h.ofType('opened')[0].payload.step, 7);
+  h.session.handle({ type: 'sample', payload: { requestId: 3, prime: 'f', length: 2, temperature: 1 } });
+  assert.deepEqual(h.ofType('sampleResult')[0].payload, { requestId: 3, text: 'foo' });
+  h.session.handle({ type: 'probs', payload: { requestId: 4, context: 'x', top: 5 } });
+  assert.deepEqual(h.ofType('probsResult')[0].payload.probs, [{ symbol: 'o', p: 1 }]);
+  h.start();
+  await until(() => h.ofType('log').length === 1);
+  assert.equal(h.ofType('started').length, 0);
+  assert.deepEqual(h.exits, []);
 });

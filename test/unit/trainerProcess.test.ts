@@ -107,9 +107,43 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     await until(() => controller.runState().status === 'stopped', 'stop');
     await until(() => !processExists(pid), 'the stopped trainer to exit');
     assert.equal(controller.runState().status, 'stopped', 'a stop is not a crash');
-    assert.equal(controller.hasModel, false);
-    assert.ok(controller.runState().checkpointPath, 'the stopped run left a checkpoint');
+    const checkpoint = controller.runState().checkpointPath;
+    assert.ok(checkpoint, 'the stopped run left a checkpoint');
+    // The stopped run's model is served from its checkpoint, so the hover and samples keep working.
+    await until(() => controller.hasModel, 'the stopped run\'s model to be served');
+    const probs = await controller.probs('the cat ', 3, 5_000);
+    assert.equal(probs?.probs.length, 3);
+    assert.equal(controller.runState().status, 'stopped', 'serving the model leaves the run as it was');
     assert.equal(problems.length, 0, JSON.stringify(problems));
+
+    // After a window reload the extension restores the run's history and serves its checkpoint.
+    const reloaded = new RunController(trainerPath);
+    try {
+      reloaded.restore(controller.snapshot!);
+      reloaded.serve(checkpoint, { backend: 'js' });
+      await until(() => reloaded.hasModel, 'the reloaded window\'s model');
+      assert.equal(reloaded.runState().status, 'stopped');
+      assert.equal((await reloaded.probs('the dog ', 2, 5_000))?.probs.length, 2);
+    } finally {
+      reloaded.dispose();
+    }
+
+    // Open model: a fresh controller opens the checkpoint without training.
+    const opener = new RunController(trainerPath);
+    try {
+      opener.open(checkpoint, { backend: 'js' });
+      await until(() => opener.hasModel, 'the opened model');
+      assert.equal(opener.runState().status, 'completed');
+      assert.equal(opener.snapshot?.started?.sourceName, 'cats.txt');
+      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model cats-(best|last)\.rnnlab\.json \(trained on cats\.txt, step \d+/);
+      assert.ok((opener.snapshot?.evals.length ?? 0) >= 1, 'the checkpoint\'s validation history is shown');
+      assert.equal([...(await opener.sample('the ', 12, 0.5)) ?? ''].length, 12);
+      opener.open(join(dir, 'missing.rnnlab.json'), { backend: 'js' });
+      await until(() => opener.runState().status === 'error', 'a missing checkpoint to fail');
+      assert.equal(opener.hasModel, false);
+    } finally {
+      opener.dispose();
+    }
 
     const emptyDir = join(dir, 'empty-run');
     controller.start({ source: { kind: 'text', text: '  \n\t \n', name: 'blank.txt' }, config: tiny, checkpointDir: emptyDir });

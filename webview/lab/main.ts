@@ -9,7 +9,7 @@ import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages'
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
-import { formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
+import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
 import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 
@@ -37,7 +37,7 @@ function stat(label: string): { node: HTMLElement; value: HTMLElement } {
 }
 const stats = {
   step: stat('Step'), epoch: stat('Epoch'), elapsed: stat('Elapsed'), eta: stat('ETA'), speed: stat('Speed'),
-  params: stat('Parameters'), vocab: stat('Vocabulary'), backend: stat('Backend'), train: stat('Train loss'),
+  data: stat('Data'), model: stat('Model'), params: stat('Parameters'), vocab: stat('Vocabulary'), backend: stat('Backend'), train: stat('Train loss'),
   val: stat('Validation'), points: stat('Validation points'), baseline: stat('Random guess'),
 };
 
@@ -121,8 +121,8 @@ function render(): void {
   toggle(stopButton, active);
   toggle(pauseButton, s.status === 'running' || s.status === 'paused');
   setText(pauseButton, s.status === 'paused' ? 'Resume' : 'Pause');
-  // Only a live trainer can sample: one that trains, is paused, or completed (stopping ends the process).
-  toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed'));
+  // A live trainer samples: one that trains, is paused, or completed; a stopped run's model is served from its checkpoint.
+  toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed' || s.status === 'stopped'));
   if (s.freshSample !== renderedFreshSample) {
     renderedFreshSample = s.freshSample;
     const f = s.freshSample;
@@ -139,6 +139,8 @@ function render(): void {
   setText(stats.elapsed.value, last ? formatDuration(last.elapsedMs) : '–');
   setText(stats.eta.value, last && active ? formatDuration(last.etaMs) : '–');
   setText(stats.speed.value, last ? `${formatCompact(last.charsPerSec)} chars/s` : '–');
+  setText(stats.data.value, started ? describeData(started.config) : '–');
+  setText(stats.model.value, started ? describeModel(started.config) : '–');
   setText(stats.params.value, started ? formatInt(started.paramCount) : '–');
   setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
   setText(stats.backend.value, started ? started.backend.description : '–');

@@ -34,3 +34,27 @@ export const ln2 = Math.LN2;
 export function natsToBits(nats: number): number {
   return nats / ln2;
 }
+
+/** The parts of a run's config that say what kind of lab it is. */
+export interface RunSetup {
+  mode?: string;
+  tokens?: string;
+  cell: string;
+  layers: number;
+  hiddenSize: number;
+  embeddingSize: number;
+  hiddenDense?: number;
+}
+
+/** "lines mode, word tokens". Configs from before data modes existed read as char stream. */
+export function describeData(c: Pick<RunSetup, 'mode' | 'tokens'>): string {
+  return `${c.mode ?? 'stream'} mode, ${c.tokens ?? 'char'} tokens`;
+}
+
+/** "LSTM 2 × 128 + Dense 128, embedding 10". */
+export function describeModel(c: RunSetup): string {
+  const layers = c.layers > 1 ? `${c.layers} × ${c.hiddenSize}` : String(c.hiddenSize);
+  const dense = c.hiddenDense ? ` + Dense ${c.hiddenDense}` : '';
+  const embedding = c.embeddingSize > 0 ? `, embedding ${c.embeddingSize}` : ', one-hot input';
+  return `${c.cell.toUpperCase()} ${layers}${dense}${embedding}`;
+}

@@ -1,0 +1,62 @@
+/**
+ * A model opened from a checkpoint, without training: what the hover, the Samples view and
+ * on-demand samples need (samples and next-symbol distributions), on any backend.
+ */
+import type { RunStarted } from '../../protocol/messages';
+import type { Backend, Network } from '../backends/types';
+import { deriveSeed } from '../random';
+import { loadCheckpoint, type Checkpoint } from '../train/checkpoint';
+import { ContextStateCache } from './contextCache';
+import { generate } from './generate';
+
+export class OpenedModel {
+  private contextCache: ContextStateCache | undefined;
+  private samples = 0;
+
+  private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network) {}
+
+  static async open(path: string, backend: Backend): Promise<OpenedModel> {
+    const checkpoint = await loadCheckpoint(path);
+    const network = backend.createNetwork(checkpoint.spec);
+    network.params.set(checkpoint.params);
+    network.paramsChanged();
+    return new OpenedModel(path, checkpoint, network);
+  }
+
+  /** The run this model came from, as a run's `started` message describes it. */
+  describe(runId: string, backend: Backend): RunStarted {
+    const c = this.checkpoint;
+    return {
+      runId,
+      sourceName: c.sourceName,
+      config: c.config,
+      backend: backend.info,
+      vocabSize: c.tokenizer.size,
+      symbols: [...c.tokenizer.symbols],
+      paramCount: this.network.params.length,
+      trainChars: 0,
+      valChars: 0,
+      baselineNats: Math.log(c.tokenizer.size),
+      totalSteps: c.step,
+      stepsPerEpoch: 0,
+    };
+  }
+
+  sample(prime: string, length: number, temperature: number): string {
+    const stepper = this.network.createStepper(1);
+    try {
+      const { config } = this.checkpoint;
+      return generate(stepper, this.checkpoint.tokenizer, {
+        prime, length, temperature, seed: deriveSeed(config.seed, 5_000_000 + this.samples++),
+        topK: config.topK, stopAtEnd: config.stopAtEnd, stopWord: config.stopWord,
+      });
+    } finally {
+      stepper.dispose();
+    }
+  }
+
+  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
+    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.checkpoint.tokenizer);
+    return this.contextCache.distribution(context, top);
+  }
+}

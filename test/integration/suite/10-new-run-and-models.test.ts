@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { corpusFileName } from '../workspace';
+import {
+  activateExtension, canSeeWebviews, corpusUri, elementTexts, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, type RnnLabApi,
+} from './harness';
+
+/** The next-character hover's Markdown at a place in the corpus, or undefined when RNN Lab gives none. */
+async function hoverMarkdown(): Promise<string | undefined> {
+  const uri = corpusUri();
+  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(3, 20));
+  return hovers.flatMap((hover) => hover.contents)
+    .map((content) => (typeof content === 'string' ? content : content.value))
+    .find((value) => value.includes('next character'));
+}
+
+describe('new training run and opened models', () => {
+  let api: RnnLabApi;
+  let checkpoint: string | undefined;
+
+  before(async () => {
+    api = await activateExtension();
+  });
+
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await stopAnyRun(api);
+  });
+
+  it('"New training run…" trains the captions preset on its bundled text, and its loss falls', async () => {
+    await stopAnyRun(api);
+    // No open editor: the preset trains on the text that comes with it.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const starting = vscode.commands.executeCommand('rnnLab.newRun');
+    if (canSeeWebviews) {
+      let seen: string[] = [];
+      await waitFor('the QuickPick to offer the presets', async () => {
+        seen = await elementTexts('.quick-input-list .monaco-list-row.focused');
+        return seen.some((text) => text.includes('Captions, as in the Keras lab (seed 004)'));
+      }, { timeoutMs: 15_000, describe: () => seen });
+    } else {
+      await sleep(1000);
+    }
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await starting;
+
+    await waitFor('the first evaluation', () => api.getRunState().evalCount >= 1, { timeoutMs: 60_000, describe: () => api.getRunState() });
+    const first = api.getRunState();
+    assert.equal(first.sourceName, 'captions.txt');
+    await waitFor('two more evaluations', () => api.getRunState().evalCount >= 3, { timeoutMs: 90_000, describe: () => api.getRunState() });
+    const later = api.getRunState();
+    console.log(`      captions preset: val ${first.lastValBitsPerChar?.toFixed(3)} → ${later.lastValBitsPerChar?.toFixed(3)} bits/char by step ${later.step}`);
+    assert.ok(later.lastValBitsPerChar! < first.lastValBitsPerChar!, 'the validation loss falls');
+    if (canSeeWebviews) {
+      await waitForLabPanel('the Lab panel to show the preset\'s data mode, tokens and model',
+        (view) => /Data:\s*lines mode, char tokens/.test(view.text) && /Model:\s*LSTM 128 \+ Dense 128/.test(view.text));
+    }
+
+    const pid = api.getRunState().trainerPid!;
+    await vscode.commands.executeCommand('rnnLab.stop');
+    await waitFor('the run to stop', () => api.getRunState().status === 'stopped' && !processExists(pid), { timeoutMs: 15_000, describe: () => api.getRunState() });
+    checkpoint = api.getRunState().checkpointPath;
+    assert.ok(checkpoint, 'the stopped run left a checkpoint');
+    // After Stop the model is served from that checkpoint: the hover still answers.
+    const markdown = await waitFor('the hover after Stop', hoverMarkdown, { timeoutMs: 15_000 });
+    assert.match(markdown, /%/);
+  });
+
+  it('"Open model…" serves a checkpoint: the Lab shows its run and the hover answers', async () => {
+    assert.ok(checkpoint, 'the previous test left a checkpoint');
+    await vscode.commands.executeCommand('rnnLab.openModel', vscode.Uri.file(checkpoint));
+    await waitFor('the model to open', () => api.getRunState().status === 'completed' && api.getRunState().sourceName === 'captions.txt', {
+      timeoutMs: 15_000, describe: () => api.getRunState(),
+    });
+    // The Lab first: the hover below opens the corpus in the Lab's editor group.
+    if (canSeeWebviews) {
+      await waitForLabPanel('the Lab panel to show the opened model', (view) => /Opened model captions-(best|last)\.rnnlab\.json/.test(view.text) && /Model:\s*LSTM 128/.test(view.text), 15_000);
+    }
+    const markdown = await waitFor('the hover on the opened model', hoverMarkdown, { timeoutMs: 15_000 });
+    assert.match(markdown, /%/);
+    assert.notEqual(corpusFileName, 'captions.txt');
+  });
+});
