@@ -4,6 +4,7 @@
  * the reverse (for tests and for printing a command line), and the usage text.
  */
 import { defaultTrainConfig, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
+import { budgetKeys, flagsOf } from '../engine/config/flags';
 import { parseChoice, parseNumber, UsageError } from './args';
 
 type FlagOption = { type: 'string' } | { type: 'boolean' };
@@ -16,7 +17,6 @@ export const settingOptions: Record<string, FlagOption> = Object.fromEntries(set
     : [[s.flag, { type: 'string' }]];
 }));
 
-const budgetKeys = ['steps', 'epochs', 'seconds'] as const;
 
 /**
  * Applies the flags that were given over `base` (the defaults, or a preset). Naming any budget
@@ -52,18 +52,8 @@ function flagValue(s: Setting, values: Record<string, string | boolean | undefin
   }
 }
 
-/** The flags that reproduce `config` from the defaults (only the settings that differ). */
-export function flagsFromConfig(config: TrainConfig, base: TrainConfig = defaultTrainConfig): string[] {
-  const args: string[] = [];
-  for (const key of settingKeys) {
-    const value = config[key];
-    if (value === base[key] && !budgetKeys.includes(key as (typeof budgetKeys)[number])) continue;
-    const s = settingOf(key);
-    if (s.type === 'boolean') args.push(value ? `--${s.flag}` : `--no-${s.flag}`);
-    else args.push(`--${s.flag}`, String(value));
-  }
-  return args;
-}
+/** The flags that reproduce `config` from the defaults (only the settings that differ, and the budget). */
+export const flagsFromConfig = flagsOf;
 
 const groupTitles: Record<(typeof settingGroups)[number], string> = {
   model: 'Model', data: 'Data', optimisation: 'Optimisation', budget: 'Budget (first reached wins)', sampling: 'Sampling', compute: 'Compute',

@@ -16,6 +16,7 @@ import { TrainingRun } from '../engine/train/run';
 import { oneLine, UsageError } from './args';
 import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
 import { findPreset, presetConfig, presets } from '../engine/config/presets';
+import { shellJoin } from '../engine/config/flags';
 import { bundledSample } from './samples';
 
 
@@ -147,7 +148,7 @@ export function presetsCommand(argv: string[]): number {
   for (const p of presets) {
     const flags = flagsFromConfig(presetConfig(p));
     if (json) process.stdout.write(JSON.stringify({ name: p.name, title: p.title, corpus: p.corpus ?? null, config: p.config, flags }) + '\n');
-    else process.stdout.write(`${p.name}\n  ${p.title}\n  text: ${p.corpus ? `samples/${p.corpus}` : 'give a FILE'}\n  flags: ${flags.join(' ')}\n`);
+    else process.stdout.write(`${p.name}\n  ${p.title}\n  text: ${p.corpus ? `samples/${p.corpus}` : 'give a FILE'}\n  flags: ${shellJoin(flags)}\n`);
   }
   return 0;
 }

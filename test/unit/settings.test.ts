@@ -10,6 +10,9 @@ import { readTrainConfig } from '../../src/extension/config';
 import { configFromFlags, flagsFromConfig, settingOptions } from '../../src/cli/settingsFlags';
 import { trainUsage } from '../../src/cli/train';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { presetsMarkdown, replaceBetweenMarkers, settingsMarkdown } from '../../src/engine/config/docs';
 import { DebiasedAverage } from '../../src/engine/train/smoothing';
 import { presetConfig, presets } from '../../src/engine/config/presets';
 
@@ -145,4 +148,11 @@ test('every preset is a valid config, named after its source, with a bundled tex
     assert.match(preset.title, /seed 00\d/);
   }
   assert.ok(presets.some((p) => p.title.startsWith('Captions, as in the Keras lab (seed 004): lines mode, S/E, LSTM 128 + Dense 128, RMSprop 0.001, batch 128')));
+});
+
+test('README\'s settings and presets tables are the ones the declarations derive (npm run sync-settings)', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const expected = replaceBetweenMarkers(replaceBetweenMarkers(readme, 'settings', settingsMarkdown()), 'presets', presetsMarkdown());
+  assert.equal(readme, expected);
+  for (const key of settingKeys) assert.ok(readme.includes(`| \`${key}\` | \`--${settingOf(key).flag}\``), key);
 });

@@ -1,0 +1,23 @@
+/** The CLI flags that reproduce a config from the defaults, derived from the settings table. */
+import { defaultTrainConfig, settingKeys, settingOf, type TrainConfig } from './settings';
+
+/** The budget settings: naming any one on the command line replaces the others (see cli/settingsFlags.ts). */
+export const budgetKeys = ['steps', 'epochs', 'seconds'] as const;
+
+/** Only the settings that differ from `base`, plus the whole budget. */
+export function flagsOf(config: TrainConfig, base: TrainConfig = defaultTrainConfig): string[] {
+  const args: string[] = [];
+  for (const key of settingKeys) {
+    const value = config[key];
+    if (value === base[key] && !(budgetKeys as readonly string[]).includes(key)) continue;
+    const s = settingOf(key);
+    if (s.type === 'boolean') args.push(value ? `--${s.flag}` : `--no-${s.flag}`);
+    else args.push(`--${s.flag}`, String(value));
+  }
+  return args;
+}
+
+/** Arguments as a shell would need them typed: those with spaces or quotes in double quotes. */
+export function shellJoin(args: readonly string[]): string {
+  return args.map((a) => (a === '' || /[\s"'$`\\]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
