@@ -14,7 +14,8 @@ export interface KernelExports {
   job_struct_bytes(): number;
   step_struct_bytes(): number;
   job_work_floats(job: Ptr, withDropout: number): number;
-  job_run(job: Ptr): number;
+  /** Thread `thread` of the job's team: every thread 0 .. job.threads - 1 must call it. */
+  job_run(job: Ptr, thread: number): number;
   step_work_floats(net: Ptr, batch: number): number;
   step_run(step: Ptr): void;
   add_into(dst: Ptr, src: Ptr, n: number): void;
@@ -34,14 +35,19 @@ export const NetField = {
 } as const;
 export const NET_BYTES = 4 * (14 + 3 * MAX_LAYERS);
 
-/** Job: one thread's share of a pass. Index 0-1 is the double `loss_sum`. */
+/** Job: one pass, run by a team of threads. Index 0-1 is the double `loss_sum`. */
 export const JobField = {
-  net: 2, grads: 3, work: 4, workFloats: 5, batch: 6, steps: 7, row0: 8, rows: 9,
-  inputs: 10, targets: 11, mask: 12, state: 13, carry: 14, backward: 15, dropoutOn: 16,
-  seed: 17, dropout: 18, gradScale: 19, status: 20,
+  net: 2, grads: 3, work: 4, workFloats: 5, batch: 6, steps: 7, threads: 8,
+  inputs: 9, targets: 10, mask: 11, state: 12, carry: 13, backward: 14, dropoutOn: 15,
+  seed: 16, dropout: 17, gradScale: 18, status: 19, sync: 20,
 } as const;
-/** The kernels' private fields follow: 6 x MAX_LAYERS layer buffers, 12 shared buffers, 2 id arrays, zrows, 2 Dense buffers. */
-export const JOB_BYTES = 4 * (21 + 6 * MAX_LAYERS + 12 + 2 + 1 + 2);
+/** The team's barrier words (after JobField.sync): set ABORT to release every waiting thread. */
+export const SyncWord = { generation: 1, abort: 3 } as const;
+/**
+ * 4 sync words, then the kernels' private fields: 6 x MAX_LAYERS layer buffers, 11 shared buffers,
+ * row losses, 2 id arrays, zrows, 2 Dense buffers; the size rounded up to 8 bytes (the struct holds a double).
+ */
+export const JOB_BYTES = 8 * Math.ceil((4 * (24 + 6 * MAX_LAYERS + 11 + 1 + 2 + 1 + 2)) / 8);
 
 /** StepJob: one stepper call. */
 export const StepField = { net: 0, batch: 1, tokens: 2, state: 3, logits: 4, work: 5 } as const;

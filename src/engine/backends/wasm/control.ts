@@ -1,24 +1,22 @@
 /**
  * Shared control blocks (int32 in the wasm memory) between the main thread and the workers.
  *
- * A pass is a list of jobs (row chunks of the batch). The main thread writes the list into the
- * queue block, resets NEXT, bumps each worker's SEQ and notifies; then every thread, main
- * included, takes jobs with Atomics.add(NEXT, 1) until none are left, running each in its own
- * workspace. A worker then sets DONE = SEQ and notifies. One round trip per pass, never per
- * time step; idle threads sleep in Atomics.wait (no spinning), and a thread slowed down by
- * another process simply takes fewer jobs.
+ * A pass is one job run by a team: the main thread (thread 0) and workers 1 .. n-1. The main
+ * thread writes the job, stores its pointer in each worker's JOB, bumps SEQ and notifies; every
+ * thread then calls job_run(job, thread), whose phases meet at barriers inside the kernels
+ * (spin briefly, then memory.atomic.wait). A worker then sets STATUS, DONE = SEQ and notifies.
+ * Between passes, workers sleep in Atomics.wait.
  */
-export const Queue = { next: 0, count: 1, jobs: 2 } as const;
-export const QUEUE_INTS = 3;
-export const Control = { seq: 0, done: 1, work: 2, workFloats: 3, status: 4, stop: 5 } as const;
-export const CONTROL_INTS = 6;
+export const Control = { seq: 0, done: 1, job: 2, status: 3, stop: 4 } as const;
+export const CONTROL_INTS = 5;
 /** STATUS when the kernels trapped on the worker. */
 export const STATUS_TRAPPED = -1;
 
 export interface WorkerData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  queue: number;
   control: number;
+  /** This worker's index in the team (the main thread is 0). */
+  thread: number;
   stackTop: number;
 }

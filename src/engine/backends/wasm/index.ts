@@ -1,17 +1,17 @@
 /**
  * The default backend: fused RNN / GRU / LSTM kernels written in C, compiled to WebAssembly with
  * SIMD128 (kernels/*.c, built into dist/kernels.wasm, and with relaxed SIMD into
- * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by splitting each batch
- * across worker threads over one shared memory. No native addon.
+ * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by a team of worker
+ * threads over one shared memory that splits every time step's products. No native addon.
  */
 import * as os from 'node:os';
 import type { ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
-import { MAX_CHUNKS, WasmNetwork, type WasmRuntime } from './network';
+import { WasmNetwork, type WasmRuntime } from './network';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
-export { WasmNetwork, splitRows } from './network';
+export { WasmNetwork } from './network';
 export type { KernelsVariant } from './runtime';
 
 /**
@@ -25,21 +25,31 @@ export function wasmUnavailableReason(kernels: KernelsVariant = 'plain'): string
 export interface WasmBackendOptions {
   /** Which build of the kernels; by default the relaxed-SIMD one where the runtime has it. */
   kernels?: KernelsVariant;
+  /**
+   * Run more threads than this machine has cores (the results are the same, only slower: the
+   * team meets at a barrier every time step). For tests of thread-count invariance.
+   */
+  oversubscribe?: boolean;
 }
 
-/** `threads` = 0 uses every available core; 1 runs without worker threads. */
+/**
+ * `threads` = 0 uses every available core; 1 runs without worker threads. More threads than cores
+ * are capped at the core count (the description says so): a thread that has to wait for a core
+ * would hold up the whole team at every time step.
+ */
 export async function createWasmBackend(threads: number, options: WasmBackendOptions = {}): Promise<Backend> {
   const { module, variant } = loadKernels(options.kernels);
-  // A pass has at most MAX_CHUNKS chunks of rows, so more threads than that would only sit idle.
-  const count = Math.min(MAX_CHUNKS, threads > 0 ? Math.floor(threads) : os.availableParallelism());
+  const cores = os.availableParallelism();
+  const asked = threads > 0 ? Math.floor(threads) : cores;
+  const count = options.oversubscribe ? asked : Math.min(asked, cores);
   const memory = createSharedMemory();
   const kernels = instantiate(module, memory);
   const heap = new WasmHeap(memory, kernels.__heap_base.value as number);
   const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1) : undefined;
-  const runtime: WasmRuntime = { kernels, heap, pool, threads: count, workspaces: [] };
+  const runtime: WasmRuntime = { kernels, heap, pool, threads: count, workspace: { ptr: 0, floats: 0 } };
   const networks = new Set<WasmNetwork>();
   return {
-    info: { name: 'wasm', description: describe(variant, count), threads: count },
+    info: { name: 'wasm', description: describe(variant, count, asked > count ? cores : undefined), threads: count },
     createNetwork(spec: ModelSpec): Network {
       const net = new WasmNetwork(runtime, spec);
       networks.add(net);
@@ -48,13 +58,15 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
     dispose() {
       for (const net of networks) net.dispose();
       networks.clear();
-      for (const w of runtime.workspaces) heap.free(w.ptr);
-      runtime.workspaces.length = 0;
+      heap.free(runtime.workspace.ptr);
+      runtime.workspace = { ptr: 0, floats: 0 };
       pool?.dispose();
     },
   };
 }
 
-function describe(variant: KernelsVariant, threads: number): string {
-  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
+/** `cappedAt`: the core count a larger thread count was capped at. */
+function describe(variant: KernelsVariant, threads: number, cappedAt?: number): string {
+  const note = cappedAt ? ` (capped: this machine has ${cappedAt} core${cappedAt === 1 ? '' : 's'})` : '';
+  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
 }

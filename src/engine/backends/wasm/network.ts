@@ -1,9 +1,9 @@
 /**
- * A Network whose parameters, gradients and activations live in the kernels' memory. A pass cuts
- * the batch into contiguous row chunks (see `splitRows`; the cut depends on the batch size only);
- * each chunk runs the whole recurrence over its rows (kernels/net.c) on whichever thread takes it,
- * writing its own gradients, which are then summed in chunk order. So the result does not depend
- * on the thread count or on which thread ran what: 1 and N threads give identical numbers.
+ * A Network whose parameters, gradients and activations live in the kernels' memory. A pass is one
+ * job over the whole batch, run by every thread of the backend together (kernels/net.c splits
+ * each phase into tiles of the output and synchronises once per time step). No tile boundary
+ * changes how any number is computed, and sums over the batch are never split, so 1 and N threads
+ * give identical numbers.
  *
  * Dropout masks (training only) come from a counter-based hash of
  * (dropoutSeed, site = index of the layer whose output is dropped, batch row, step, unit):
@@ -15,7 +15,7 @@ import type { LossResult, Network, PassOptions, Stepper, TokenBatch } from '../t
 import { CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
 import type { WasmHeap } from './runtime';
 import { WasmStepper } from './stepper';
-import type { ThreadPool, Workspace } from './threads';
+import type { ThreadPool } from './threads';
 
 export interface WasmRuntime {
   kernels: KernelExports;
@@ -24,16 +24,10 @@ export interface WasmRuntime {
   pool?: ThreadPool;
   threads: number;
   /**
-   * One scratch workspace per thread, shared by every network of the backend: passes run one at a
+   * The scratch workspace of a pass, shared by every network of the backend: passes run one at a
    * time, so a second network (validation) needs no scratch memory of its own.
    */
-  workspaces: Workspace[];
-}
-
-/** One chunk of rows: its Job struct and gradients (chunk 0 writes the network's own; 0 until a backward pass needs them). */
-interface Chunk {
-  job: Ptr;
-  grads: Ptr;
+  workspace: { ptr: Ptr; floats: number };
 }
 
 export class WasmNetwork implements Network {
@@ -43,7 +37,7 @@ export class WasmNetwork implements Network {
   readonly netPtr: Ptr;
   readonly paramsPtr: Ptr;
   readonly gradsPtr: Ptr;
-  private readonly chunks: Chunk[] = [];
+  private readonly job: Ptr;
   private batchIo = { inputs: 0, targets: 0, mask: 0, capacity: 0 };
   private carried = { ptr: 0, batchSize: -1 };
   private readonly owned = new Set<{ dispose(): void }>();
@@ -59,6 +53,7 @@ export class WasmNetwork implements Network {
     this.params = heap.f32(this.paramsPtr, P);
     this.grads = heap.f32(this.gradsPtr, P);
     this.netPtr = heap.alloc(NET_BYTES);
+    this.job = heap.allocFloats(JOB_BYTES / 4);
     this.writeNetStruct();
   }
 
@@ -90,8 +85,7 @@ export class WasmNetwork implements Network {
     this.disposed = true;
     for (const o of [...this.owned]) o.dispose();
     const { heap } = this.rt;
-    for (const c of this.chunks) [c.job, c.grads].forEach((p) => heap.free(p));
-    [this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr].forEach((p) => heap.free(p));
+    [this.job, this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr].forEach((p) => heap.free(p));
   }
 
   private checkAlive(): void {
@@ -131,52 +125,32 @@ export class WasmNetwork implements Network {
     const carry = this.prepareCarriedState(B, options.carryState);
     const dropoutOn = backward && (options.train ?? true) && this.spec.dropout > 0;
 
-    const jobs = splitRows(B).map(([row0, rows], i) => {
-      const chunk = this.chunk(i, backward);
-      const ints = heap.i32(chunk.job, JOB_BYTES / 4);
-      const floats = heap.f32(chunk.job, JOB_BYTES / 4);
-      ints[JobField.net] = this.netPtr;
-      ints[JobField.grads] = i === 0 ? this.gradsPtr : chunk.grads;
-      ints[JobField.batch] = B;
-      ints[JobField.steps] = T;
-      ints[JobField.row0] = row0;
-      ints[JobField.rows] = rows;
-      ints[JobField.inputs] = this.batchIo.inputs;
-      ints[JobField.targets] = this.batchIo.targets;
-      ints[JobField.mask] = batch.mask ? this.batchIo.mask : 0;
-      ints[JobField.state] = this.carried.ptr;
-      ints[JobField.carry] = carry ? 1 : 0;
-      ints[JobField.backward] = backward ? 1 : 0;
-      ints[JobField.dropoutOn] = dropoutOn ? 1 : 0;
-      ints[JobField.seed] = (options.dropoutSeed ?? 0) >>> 0;
-      floats[JobField.dropout] = this.spec.dropout;
-      floats[JobField.gradScale] = count > 0 ? 1 / count : 0;
-      ints[JobField.status] = 0;
-      return chunk.job;
-    });
-    // Chunk 0 is the largest; every thread's workspace must hold it.
-    const workFloats = kernels.job_work_floats(jobs[0], dropoutOn ? 1 : 0);
-    const threads = Math.min(this.rt.threads, jobs.length);
-    for (let t = 0; t < threads; t++) this.ensureWorkspace(t, workFloats);
+    const ints = heap.i32(this.job, JOB_BYTES / 4);
+    const floats = heap.f32(this.job, JOB_BYTES / 4);
+    ints[JobField.net] = this.netPtr;
+    ints[JobField.grads] = this.gradsPtr;
+    ints[JobField.batch] = B;
+    ints[JobField.steps] = T;
+    ints[JobField.threads] = this.rt.threads;
+    ints[JobField.inputs] = this.batchIo.inputs;
+    ints[JobField.targets] = this.batchIo.targets;
+    ints[JobField.mask] = batch.mask ? this.batchIo.mask : 0;
+    ints[JobField.state] = this.carried.ptr;
+    ints[JobField.carry] = carry ? 1 : 0;
+    ints[JobField.backward] = backward ? 1 : 0;
+    ints[JobField.dropoutOn] = dropoutOn ? 1 : 0;
+    ints[JobField.seed] = (options.dropoutSeed ?? 0) >>> 0;
+    floats[JobField.dropout] = this.spec.dropout;
+    floats[JobField.gradScale] = count > 0 ? 1 / count : 0;
+    ints[JobField.status] = 0;
+    const ws = this.ensureWorkspace(kernels.job_work_floats(this.job, dropoutOn ? 1 : 0));
+    ints[JobField.work] = ws.ptr;
+    ints[JobField.workFloats] = ws.floats;
 
-    if (this.rt.pool && threads > 1) {
-      this.rt.pool.run(jobs, this.rt.workspaces.slice(0, threads));
-    } else {
-      const ws = this.rt.workspaces[0];
-      for (const job of jobs) {
-        const ints = heap.i32(job, JOB_BYTES / 4);
-        ints[JobField.work] = ws.ptr;
-        ints[JobField.workFloats] = ws.floats;
-        kernels.job_run(job);
-      }
-    }
+    if (this.rt.pool) this.rt.pool.run(this.job);
+    else kernels.job_run(this.job, 0);
 
-    let lossSum = 0;
-    for (const job of jobs) lossSum += heap.f64(job, 1)[0];
-    if (backward) {
-      // Fixed order: chunk 0's gradients (already in place) + chunk 1's + ...
-      for (let i = 1; i < jobs.length; i++) kernels.add_into(this.gradsPtr, this.chunks[i].grads, this.layout.total);
-    }
+    const lossSum = heap.f64(this.job, 1)[0];
     this.carried.batchSize = B;
     return { lossSum, count };
   }
@@ -221,37 +195,12 @@ export class WasmNetwork implements Network {
     return false;
   }
 
-  private chunk(i: number, backward: boolean): Chunk {
-    const { heap } = this.rt;
-    while (this.chunks.length <= i) this.chunks.push({ job: heap.alloc(JOB_BYTES), grads: 0 });
-    const chunk = this.chunks[i];
-    // Forward-only networks (validation) never hold per-chunk gradients.
-    if (backward && i > 0 && chunk.grads === 0) chunk.grads = heap.allocFloats(this.layout.total);
-    return chunk;
-  }
-
-  private ensureWorkspace(thread: number, floats: number): void {
-    const { workspaces } = this.rt;
-    while (workspaces.length <= thread) workspaces.push({ ptr: 0, floats: 0 });
-    const ws = workspaces[thread];
-    if (ws.floats >= floats) return;
+  private ensureWorkspace(floats: number): { ptr: Ptr; floats: number } {
+    const ws = this.rt.workspace;
+    if (ws.floats >= floats) return ws;
     this.rt.heap.free(ws.ptr);
     ws.ptr = this.rt.heap.alloc(4 * floats);
     ws.floats = floats;
+    return ws;
   }
-}
-
-/** Rows per chunk: at least MIN_CHUNK_ROWS, and at most MAX_CHUNKS chunks (each keeps its own gradients). */
-const MIN_CHUNK_ROWS = 16;
-export const MAX_CHUNKS = 8;
-
-/**
- * Contiguous row ranges [row0, rows] of a batch. Chunks of 16 rows are as fast per row as whole
- * batches (the per-step matrices stay in cache) and let threads share work evenly.
- */
-export function splitRows(batchSize: number): Array<[number, number]> {
-  const size = Math.max(MIN_CHUNK_ROWS, 4 * Math.ceil(batchSize / MAX_CHUNKS / 4));
-  const ranges: Array<[number, number]> = [];
-  for (let row0 = 0; row0 < batchSize; row0 += size) ranges.push([row0, Math.min(size, batchSize - row0)]);
-  return ranges;
 }

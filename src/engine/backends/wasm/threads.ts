@@ -1,12 +1,12 @@
 /**
- * Worker threads over the shared memory. `run` queues a pass's jobs, wakes the workers, takes
- * jobs on the calling thread too, and blocks in `Atomics.wait` until every worker is done: one
- * synchronisation per pass. With one thread there are no workers at all.
+ * Worker threads over the shared memory. `run` hands a pass's job to the workers, runs thread 0
+ * of it on the calling thread, and then waits in `Atomics.wait` until every worker is done. Inside
+ * the pass the team synchronises in the kernels (one barrier per time step), never through
+ * JavaScript. With one thread there are no workers at all.
  */
 import { Worker } from 'node:worker_threads';
-import type { KernelExports, Ptr } from './abi';
-import { CONTROL_INTS, Control, QUEUE_INTS, Queue, STATUS_TRAPPED, type WorkerData } from './control';
-import { drainQueue } from './jobs';
+import { JobField, SyncWord, type KernelExports, type Ptr } from './abi';
+import { CONTROL_INTS, Control, STATUS_TRAPPED, type WorkerData } from './control';
 import { findBundledFile, WORKER_FILE, WORKER_STACK_BYTES, type WasmHeap } from './runtime';
 
 interface PoolWorker {
@@ -15,34 +15,23 @@ interface PoolWorker {
   lastMessage?: string;
 }
 
-/** Where one thread's jobs run: a workspace big enough for any job of the pass. */
-export interface Workspace {
-  ptr: Ptr;
-  floats: number;
-}
-
 export class ThreadPool {
-  private listPtr = 0;
-  private listCapacity = 0;
-
   private constructor(
     private readonly kernels: KernelExports,
     private readonly heap: WasmHeap,
-    private readonly queuePtr: Ptr,
     private readonly workers: PoolWorker[],
   ) {}
 
-  /** Starts `count` workers (resolves once each has instantiated the kernels). */
+  /** Starts `count` workers, threads 1 .. count of every team (resolves once each has instantiated the kernels). */
   static async create(kernels: KernelExports, module: WebAssembly.Module, heap: WasmHeap, count: number): Promise<ThreadPool> {
     const file = findBundledFile(WORKER_FILE);
     if (!file) throw new Error(`${WORKER_FILE} was not found beside ${__dirname}; run "npm run build"`);
-    const queuePtr = heap.allocFloats(QUEUE_INTS);
     const workers: PoolWorker[] = [];
     try {
       for (let i = 0; i < count; i++) {
         const controlPtr = heap.allocFloats(CONTROL_INTS);
         const stack = heap.alloc(WORKER_STACK_BYTES);
-        const data: WorkerData = { module, memory: heap.memory, queue: queuePtr, control: controlPtr, stackTop: stack + WORKER_STACK_BYTES };
+        const data: WorkerData = { module, memory: heap.memory, control: controlPtr, thread: i + 1, stackTop: stack + WORKER_STACK_BYTES };
         const worker = new Worker(file, { workerData: data });
         const entry: PoolWorker = { worker, control: heap.i32(controlPtr, CONTROL_INTS) };
         workers.push(entry);
@@ -61,42 +50,32 @@ export class ThreadPool {
       for (const w of workers) void w.worker.terminate();
       throw err;
     }
-    return new ThreadPool(kernels, heap, queuePtr, workers);
+    return new ThreadPool(kernels, heap, workers);
   }
 
   get size(): number {
     return this.workers.length + 1;
   }
 
-  /** Runs every job once, on up to `workspaces.length` threads (workspaces[0] is the caller's). */
-  run(jobs: Ptr[], workspaces: Workspace[]): void {
-    const { heap } = this;
-    if (this.listCapacity < jobs.length) {
-      heap.free(this.listPtr);
-      this.listPtr = heap.alloc(4 * jobs.length);
-      this.listCapacity = jobs.length;
-    }
-    heap.i32(this.listPtr, jobs.length).set(jobs);
-    const queue = heap.i32(this.queuePtr, QUEUE_INTS);
-    Atomics.store(queue, Queue.jobs, this.listPtr);
-    Atomics.store(queue, Queue.count, jobs.length);
-    Atomics.store(queue, Queue.next, 0);
-
-    const active = this.workers.slice(0, Math.min(jobs.length, workspaces.length) - 1);
-    active.forEach((w, i) => {
-      Atomics.store(w.control, Control.work, workspaces[i + 1].ptr);
-      Atomics.store(w.control, Control.workFloats, workspaces[i + 1].floats);
+  /** Runs `job` (whose `threads` field is this pool's size) on every thread of the pool. */
+  run(job: Ptr): void {
+    const jobInts = this.heap.i32(job, JobField.sync + 4);
+    Atomics.store(jobInts, JobField.sync + SyncWord.abort, 0);
+    for (const w of this.workers) {
+      Atomics.store(w.control, Control.job, job);
       Atomics.add(w.control, Control.seq, 1);
       Atomics.notify(w.control, Control.seq);
-    });
+    }
     let failure: unknown;
     try {
-      drainQueue(this.kernels, heap.memory, this.queuePtr, workspaces[0].ptr, workspaces[0].floats);
+      this.kernels.job_run(job, 0);
     } catch (err) {
       failure = err;
+      Atomics.store(jobInts, JobField.sync + SyncWord.abort, 1);
+      Atomics.notify(jobInts, JobField.sync + SyncWord.generation);
     }
     // Always wait for the workers, so no pass overlaps the next one.
-    for (const w of active) {
+    for (const w of this.workers) {
       const seq = Atomics.load(w.control, Control.seq);
       for (let done = Atomics.load(w.control, Control.done); done !== seq; done = Atomics.load(w.control, Control.done)) {
         Atomics.wait(w.control, Control.done, done);

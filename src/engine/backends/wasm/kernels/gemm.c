@@ -3,8 +3,6 @@
 // stepper uses, and the small vector helpers the driver needs.
 #include "kernels.h"
 
-#define MR 4
-#define NR 8
 #define KC 256
 #define MC 128
 #define NC 1024
@@ -156,6 +154,42 @@ void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const fl
       int mc = imin(MC, M - ic);
       pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
       block_multiply(mc, N, kc, pa, pb_full + pc * NR, K, C + ic * ldc, ldc, acc);
+    }
+  }
+}
+
+// The recurrent matrix U (K x G*H, gate q's units in columns q*H .. q*H + H - 1) packed gate by
+// gate: panel (q, p) holds units p*NR .. p*NR + NR - 1 of gate q over all K, so a thread's units
+// [u0, u1) of every gate are G runs of whole panels. Packs panels p0 .. p1 - 1 (of G * ceil(H / NR)).
+int packed_gates_floats(int K, int H, int G) { return G * ((H + NR - 1) / NR) * NR * K; }
+
+void pack_gate_panels(const float *U, int K, int H, int G, float *pu, int p0, int p1) {
+  int per_gate = (H + NR - 1) / NR;
+  for (int p = p0; p < p1; p++) {
+    int q = p / per_gate, u = (p % per_gate) * NR;
+    pack_b(0, U + q * H + u, G * H, K, imin(NR, H - u), pu + p * K * NR, K);
+  }
+}
+
+// Panels p0 .. p1 - 1 of pack_b_full(1, B, ldb, K, N, pb): B^T, for a split of the packing among threads.
+void pack_bt_panels(const float *B, int ldb, int K, int N, float *pb, int p0, int p1) {
+  for (int p = p0; p < p1; p++) pack_b(1, B + p * NR * ldb, ldb, K, imin(NR, N - p * NR), pb + p * K * NR, K);
+}
+
+// C[:, units u0 .. u1 - 1 of every gate] (+)= A . U, with U packed by pack_gate_panels and u0 a
+// multiple of NR: one thread's columns of the step's h.U. A is packed once for all G gates.
+void gates_product(int M, int K, const float *A, int lda, const float *pu, int H, int G, int u0, int u1, float *C,
+                   int ldc, int beta, float *pa) {
+  int per_gate = (H + NR - 1) / NR;
+  for (int pc = 0; pc < K; pc += KC) {
+    int kc = imin(KC, K - pc);
+    int acc = pc > 0 || beta;
+    for (int ic = 0; ic < M; ic += MC) {
+      int mc = imin(MC, M - ic);
+      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa);
+      for (int q = 0; q < G; q++)
+        block_multiply(mc, u1 - u0, kc, pa, pu + ((q * per_gate + u0 / NR) * K + pc) * NR, K, C + ic * ldc + q * H + u0,
+                       ldc, acc);
     }
   }
 }

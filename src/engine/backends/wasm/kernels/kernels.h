@@ -19,24 +19,31 @@ typedef struct {
   int dense, dense_act, dense_kernel_off, dense_bias_off; // Dense hidden layer (dense = 0: none), dense.c
 } Net;
 
-// One thread's share of a training or evaluation pass: rows [row0, row0 + rows) of the batch.
+// One training or evaluation pass over the whole batch, run by a team of `threads` threads that
+// all call job_run(job, thread) over one shared memory. Each phase of the pass is split among
+// them (products by output tiles, element-wise work by rows or units) with a barrier between
+// phases; no split changes what any output element is computed from or in which order, so the
+// results do not depend on the thread count.
 typedef struct {
-  double loss_sum; // out: sum of mask * -ln p(target) over this share
+  double loss_sum; // out: sum of mask * -ln p(target)
   const Net *net;
-  float *grads; // this share's gradients (canonical layout), overwritten
+  float *grads; // the gradients (canonical layout), overwritten
   float *work;
   int work_floats;
-  int batch, steps, row0, rows;
-  const int *inputs, *targets; // whole batch, batch-major
-  const float *mask;           // whole batch, batch-major; null = every position counts
-  float *state;                // carried state of the whole batch: [batch][layers][state size]
+  int batch, steps, threads;
+  const int *inputs, *targets; // batch-major
+  const float *mask;           // batch-major; null = every position counts
+  float *state;                // carried state: [batch][layers][state size]
   int carry, backward, dropout_on;
   unsigned seed;
   float dropout, grad_scale;
   int status; // out: 0 = ok
-  // Filled by the kernels: the workspace carved into buffers (time-major rows r = t * rows + b).
+  // The team's barrier: arrivals, generation, sleeping waiters, abort (set when a thread failed).
+  int sync[4];
+  // Filled by the kernels: the workspace carved into buffers (time-major rows r = t * batch + b).
   float *g[MAX_LAYERS], *hs[MAX_LAYERS], *cs[MAX_LAYERS], *tc[MAX_LAYERS], *rh[MAX_LAYERS], *drop[MAX_LAYERS];
-  float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *pa, *pb, *upack, *mask_tm;
+  float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *upack, *mask_tm, *packs;
+  double *row_loss;
   int *in_tm, *out_tm;
   int zrows;
   float *dense_y, *dense_dy; // Dense hidden layer outputs and their gradients [rows of the pass, dense]
@@ -52,7 +59,10 @@ typedef struct {
   float *work;
 } StepJob;
 
-// gemm.c
+// gemm.c: register blocks of MR x NR outputs; a split of an output on multiples of them leaves
+// every element's arithmetic unchanged.
+#define MR 4
+#define NR 8
 void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
            int beta, float *pa, float *pb);
 int packed_b_floats(int K, int N);
@@ -60,6 +70,11 @@ void pack_b_full(int tB, const float *B, int ldb, int K, int N, float *pb);
 void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const float *pb_full, float *C, int ldc,
                   int beta, float *pa);
 int pack_a_floats(void);
+int packed_gates_floats(int K, int H, int G);
+void pack_gate_panels(const float *U, int K, int H, int G, float *pu, int p0, int p1);
+void pack_bt_panels(const float *B, int ldb, int K, int N, float *pb, int p0, int p1);
+void gates_product(int M, int K, const float *A, int lda, const float *pu, int H, int G, int u0, int u1, float *C,
+                   int ldc, int beta, float *pa);
 int pack_b_floats(void);
 void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
 void fill(float *p, float v, int n);
@@ -73,15 +88,16 @@ void dense_backward(const Net *net, const float *x, const float *y, float *dy, i
                     float *pa, float *pb);
 
 // cells.c
+// Each works on units [u0, u1) of `rows` rows (H units per row); u0 a multiple of 4.
 void lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc, float *h,
-                  int ldh, int rows, int H);
+                  int ldh, int rows, int H, int u0, int u1);
 void lstm_backward(const float *g, const float *c_prev, const float *tc, const float *dh, float *dc, float *dg,
-                   int rows, int H);
+                   int rows, int H, int u0, int u1);
 void gru_forward(float *g, const float *rg, const float *b_in, const float *b_rec, const float *h_prev, int ldhp,
-                 float *h, int ldh, float *rh, int rows, int H);
+                 float *h, int ldh, float *rh, int rows, int H, int u0, int u1);
 void gru_backward(const float *g, const float *rh, const float *h_prev, const float *dh, float *dg, float *dr,
-                  float *dh_prev, int rows, int H);
-void rnn_forward(const float *g, const float *bias, float *h, int ldh, int rows, int H);
-void rnn_backward(const float *h, const float *dh, float *dg, int rows, int H);
+                  float *dh_prev, int rows, int H, int u0, int u1);
+void rnn_forward(const float *g, const float *bias, float *h, int ldh, int rows, int H, int u0, int u1);
+void rnn_backward(const float *h, const float *dh, float *dg, int rows, int H, int u0, int u1);
 
 #endif

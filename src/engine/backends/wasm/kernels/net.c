@@ -1,7 +1,14 @@
 // The cuDNN-style driver: for each layer, one big matmul for the input projections of all time
 // steps, then one h.U matmul per step (U packed once per pass), the cell's element-wise step, and
-// in backward the per-step dG.U^T with the weight gradients as big matmuls at the end. Each
-// thread runs this over its own rows of the batch (see Job); the caller sums the gradients.
+// in backward the per-step dG.U^T with the weight gradients as big matmuls at the end.
+//
+// A pass is run by a team of threads (see Job): every thread calls job_run with its index and
+// takes its part of each phase. A time step's product and cell update are split into tiles of
+// (batch rows x hidden units, all gates of those units), so each thread updates the same tile of
+// h (forward) or of dh (backward) at every step and the team meets at one barrier per step. The
+// big matmuls are split into output tiles, element-wise work by rows or columns. Splits fall on
+// the matmul's register blocks (MR x NR), so every output element is computed the same way
+// whatever the number of threads, and sums over the batch (gradients, loss) are never split.
 #include "kernels.h"
 
 typedef unsigned int u32;
@@ -13,6 +20,86 @@ static inline int round4(int n) { return (n + 3) & ~3; }
 int net_struct_bytes(void) { return sizeof(Net); }
 int job_struct_bytes(void) { return sizeof(Job); }
 int step_struct_bytes(void) { return sizeof(StepJob); }
+
+// ---- the team: one thread's view of a pass ----
+typedef struct {
+  Job *job;
+  int id, n;      // this thread's index, the team's size
+  float *pa, *pb; // this thread's packing buffers
+} Team;
+
+// Sense-by-generation barrier over job->sync. Arriving threads spin briefly (a step's work is tens
+// to hundreds of microseconds, so the others are usually close), then sleep in memory.atomic.wait;
+// the last to arrive bumps the generation and wakes sleepers only if there are any.
+#define SPIN 2000
+enum { ARRIVED = 0, GENERATION = 1, SLEEPERS = 2, ABORT = 3 };
+static void barrier(const Team *t) {
+  if (t->n == 1) return;
+  int *s = t->job->sync;
+  int gen = __atomic_load_n(&s[GENERATION], __ATOMIC_SEQ_CST);
+  if (__atomic_fetch_add(&s[ARRIVED], 1, __ATOMIC_SEQ_CST) == t->n - 1) {
+    __atomic_store_n(&s[ARRIVED], 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s[GENERATION], gen + 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s[SLEEPERS], __ATOMIC_SEQ_CST)) __builtin_wasm_memory_atomic_notify(&s[GENERATION], 0x7fffffff);
+    return;
+  }
+  for (int i = 0; i < SPIN; i++)
+    if (__atomic_load_n(&s[GENERATION], __ATOMIC_SEQ_CST) != gen || __atomic_load_n(&s[ABORT], __ATOMIC_SEQ_CST)) return;
+  __atomic_fetch_add(&s[SLEEPERS], 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&s[GENERATION], __ATOMIC_SEQ_CST) == gen && !__atomic_load_n(&s[ABORT], __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_wait32(&s[GENERATION], gen, -1);
+  __atomic_fetch_sub(&s[SLEEPERS], 1, __ATOMIC_SEQ_CST);
+}
+
+// This thread's share [*a, *b) of [0, n), cut on multiples of `grain`.
+static void share(const Team *t, int n, int grain, int *a, int *b) {
+  int units = (n + grain - 1) / grain;
+  *a = imin(n, (int)((long long)units * t->id / t->n) * grain);
+  *b = imin(n, (int)((long long)units * (t->id + 1) / t->n) * grain);
+}
+
+// A tile of an M x N output: rows [m0, m1), columns [n0, n1).
+typedef struct { int m0, m1, n0, n1; } Tile;
+
+// This thread's tile of an M x N output split into a grid of pr x pc tiles, rows on multiples of
+// MR, columns on multiples of `ngrain`. The grid minimises a thread's products plus the packing
+// each tile repeats (A rows once, `weight` x its columns once); ties favour column splits, whose
+// threads read less of the right-hand matrix. Threads outside the grid get an empty tile.
+static Tile tile_of(const Team *t, int M, int N, int ngrain, int weight) {
+  int mq = (M + MR - 1) / MR, nq = (N + ngrain - 1) / ngrain, pr = 1, pc = 1;
+  long long best = -1;
+  for (int c = imin(t->n, nq); c >= 1; c--) {
+    int r = imin(t->n / c, mq);
+    long long mc = (long long)((mq + r - 1) / r) * MR, nc = (long long)((nq + c - 1) / c) * ngrain * weight;
+    long long cost = mc * nc + 8 * (mc + nc);
+    if (best < 0 || cost < best) { best = cost; pr = r; pc = c; }
+  }
+  Tile tile = {0, 0, 0, 0};
+  int i = t->id / pc, j = t->id % pc;
+  if (i >= pr) return tile;
+  tile.m0 = imin(M, (int)((long long)mq * i / pr) * MR);
+  tile.m1 = imin(M, (int)((long long)mq * (i + 1) / pr) * MR);
+  tile.n0 = imin(N, (int)((long long)nq * j / pc) * ngrain);
+  tile.n1 = imin(N, (int)((long long)nq * (j + 1) / pc) * ngrain);
+  return tile;
+}
+static inline int empty(Tile t) { return t.m0 >= t.m1 || t.n0 >= t.n1; }
+
+// C (+)= op(A) . op(B) (M x N, inner K), this thread's output tile.
+static void team_sgemm(const Team *t, int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
+                       int ldb, float *C, int ldc, int beta) {
+  Tile r = tile_of(t, M, N, NR, 1);
+  if (empty(r)) return;
+  sgemm(tA, tB, r.m1 - r.m0, r.n1 - r.n0, K, tA ? A + r.m0 : A + r.m0 * lda, lda, tB ? B + r.n0 * ldb : B + r.n0, ldb,
+        C + r.m0 * ldc + r.n0, ldc, beta, t->pa, t->pb);
+}
+
+// db[0:N] += column sums of D (rows x N, stride ld), this thread's columns.
+static void team_colsum_add(const Team *t, float *db, const float *D, int rows, int N, int ld) {
+  int a, b;
+  share(t, N, 4, &a, &b);
+  if (a < b) colsum_add(db + a, D + a, rows, b - a, ld);
+}
 
 // ---- natural log in double precision (no libm): x = m * 2^e, ln m by the atanh series ----
 static double ln(double x) {
@@ -33,7 +120,7 @@ static double ln(double x) {
 }
 
 // ---- dropout masks: a counter-based hash, so a mask depends only on (seed, site, row, step, unit)
-// and not on how the batch is split across threads. Site l = the output of layer l. ----
+// and not on how the work is split across threads. Site l = the output of layer l. ----
 static inline u32 mix32(u32 x) {
   x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
   return x;
@@ -48,33 +135,37 @@ u32 dropout_hash(u32 seed, u32 site, u32 row, u32 step, u32 unit) {
   return mix32(mix32(mix32(mix32(mix32(seed) ^ site) ^ row) ^ step) ^ unit);
 }
 
-// dst = src * mask, mask = 0 (dropped: hash < p * 2^32) or 1 / (1 - p), over time-major rows.
-static void apply_dropout(const Job *job, int site, const float *src, float *dst, int H) {
+// dst = src * mask, mask = 0 (dropped: hash < p * 2^32) or 1 / (1 - p), over this thread's share
+// of the time-major rows.
+static void apply_dropout(const Team *t, int site, const float *src, float *dst, int H) {
+  const Job *job = t->job;
   double p = job->dropout;
   v128_t threshold = wasm_i32x4_splat((int)(u32)(p * 4294967296.0));
   f4 keep_scale = SPLAT((float)(1.0 / (1.0 - p)));
   u32 site_key = mix32(mix32(job->seed) ^ (u32)site);
-  for (int t = 0; t < job->steps; t++)
-    for (int b = 0; b < job->rows; b++) {
-      u32 key = mix32(mix32(site_key ^ (u32)(job->row0 + b)) ^ (u32)t);
-      int r = (t * job->rows + b) * H;
-      for (int j = 0; j < H; j += 4) {
-        int n = lanes(j, H);
-        v128_t u = vmix32(wasm_v128_xor(wasm_i32x4_splat((int)key), wasm_i32x4_make(j, j + 1, j + 2, j + 3)));
-        v128_t kept = wasm_u32x4_ge(u, threshold);
-        storen(dst + r + j, loadn(src + r + j, n) * (f4)wasm_v128_and(kept, (v128_t)keep_scale), n);
-      }
+  int r0, r1;
+  share(t, job->steps * job->batch, 1, &r0, &r1);
+  for (int row = r0; row < r1; row++) {
+    int step = row / job->batch, b = row % job->batch;
+    u32 key = mix32(mix32(site_key ^ (u32)b) ^ (u32)step);
+    int r = row * H;
+    for (int j = 0; j < H; j += 4) {
+      int n = lanes(j, H);
+      v128_t u = vmix32(wasm_v128_xor(wasm_i32x4_splat((int)key), wasm_i32x4_make(j, j + 1, j + 2, j + 3)));
+      v128_t kept = wasm_u32x4_ge(u, threshold);
+      storen(dst + r + j, loadn(src + r + j, n) * (f4)wasm_v128_and(kept, (v128_t)keep_scale), n);
     }
+  }
 }
 
-// ---- softmax cross-entropy over rows of logits (bias added here); returns sum of w * -ln p.
+// ---- softmax cross-entropy over rows of logits (bias added here); loss[r] = w * -ln p(target).
 // With `grad`, Z is replaced by dL/dz = (softmax - onehot) * w * scale, w = mask (1 when absent).
-static double softmax_xent(float *Z, int rows, int V, const float *bias, const int *targets, const float *mask,
-                           float scale, int grad) {
-  double loss = 0;
+static void softmax_xent(float *Z, int rows, int V, const float *bias, const int *targets, const float *mask,
+                         float scale, int grad, double *loss) {
   for (int r = 0; r < rows; r++) {
     float *z = Z + r * V;
     float w = mask ? mask[r] : 1.f;
+    loss[r] = 0;
     if (w == 0.f) {
       if (grad) fill(z, 0.f, V);
       continue;
@@ -101,7 +192,7 @@ static double softmax_xent(float *Z, int rows, int V, const float *bias, const i
       sv += e;
     }
     float s = hsum(sv);
-    loss += w * (ln(s) - (double)(zt - m));
+    loss[r] = w * (ln(s) - (double)(zt - m));
     if (grad) {
       f4 inv = SPLAT(w * scale / s);
       for (int k = 0; k < V; k += 4) {
@@ -111,21 +202,18 @@ static double softmax_xent(float *Z, int rows, int V, const float *bias, const i
       z[t] -= w * scale;
     }
   }
-  return loss;
 }
 
 static void gather_rows(float *dst, const float *table, const int *ids, int rows, int N) {
   for (int r = 0; r < rows; r++) copy(dst + r * N, table + ids[r] * N, N);
 }
-static void scatter_add_rows(float *table, const int *ids, const float *src, int rows, int N) {
-  for (int r = 0; r < rows; r++) add_into(table + ids[r] * N, src + r * N, N);
-}
 
 // ---- workspace: every buffer a pass needs, carved from one block (job->work == 0: size only) ----
 #define TAKE(n) (cursor += round4(n), cursor - round4(n))
+static int pack_floats(void) { return pack_a_floats() + pack_b_floats(); }
 static int carve(Job *job, int with_dropout) {
   const Net *net = job->net;
-  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->rows, T = job->steps, TR = T * R;
+  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R;
   int V = net->vocab, E = net->embed, wide = imax(H, E);
   float *base = job->work, *cursor = base;
   for (int l = 0; l < net->layers; l++) {
@@ -146,12 +234,12 @@ static int carve(Job *job, int with_dropout) {
   // Output logits in chunks of rows, so memory stays small for large vocabularies.
   job->zrows = imax(1, imin(TR, (1 << 18) / V));
   job->z = TAKE(job->zrows * V);
-  job->pa = TAKE(pack_a_floats());
-  job->pb = TAKE(pack_b_floats());
-  job->upack = TAKE(imax(packed_b_floats(H, GH), packed_b_floats(GH, H)));
+  job->upack = TAKE(imax(packed_gates_floats(H, H, G), packed_b_floats(GH, H)));
+  job->row_loss = (double *)TAKE(2 * TR);
   job->in_tm = (int *)TAKE(TR);
   job->out_tm = (int *)TAKE(TR);
   job->mask_tm = TAKE(TR);
+  job->packs = TAKE(job->threads * pack_floats());
   job->dense_y = net->dense ? TAKE(TR * net->dense) : 0;
   job->dense_dy = net->dense ? TAKE(TR * net->dense) : 0;
   return (int)(cursor - base);
@@ -165,157 +253,227 @@ int job_work_floats(Job *job, int with_dropout) {
   return n;
 }
 
+// The tile of a time step this thread owns: rows of the batch x hidden units (all gates of them).
+static Tile step_tile(const Team *t) {
+  const Net *net = t->job->net;
+  return tile_of(t, t->job->batch, net->hidden, NR, gates(net->cell));
+}
+
 // ---- one layer forward over all steps ----
-static void layer_forward(Job *job, int l) {
+static void layer_forward(const Team *t, int l) {
+  Job *job = t->job;
   const Net *net = job->net;
   const float *P = net->params;
-  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->rows, T = job->steps, TR = T * R, RH = R * H;
-  int S = state_floats(net), L = net->layers;
+  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
+  int S = state_floats(net), L = net->layers, E = net->embed;
   const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l], *bias = P + net->bias_off[l];
   float *g = job->g[l], *hs = job->hs[l], *cs = job->cs[l];
+  int r0, r1;
+  share(t, TR, 1, &r0, &r1);
 
   // Input projections of every step: one-hot input is a row gather, never a dense matmul.
-  if (l == 0 && net->embed == 0) {
-    gather_rows(g, W, job->in_tm, TR, GH);
+  if (l == 0 && E == 0) {
+    gather_rows(g + r0 * GH, W, job->in_tm + r0, r1 - r0, GH);
   } else if (l == 0) {
-    gather_rows(job->xemb, P + net->emb_off, job->in_tm, TR, net->embed);
-    sgemm(0, 0, TR, GH, net->embed, job->xemb, net->embed, W, GH, g, GH, 0, job->pa, job->pb);
+    gather_rows(job->xemb + r0 * E, P + net->emb_off, job->in_tm + r0, r1 - r0, E);
+    barrier(t);
+    team_sgemm(t, 0, 0, TR, GH, E, job->xemb, E, W, GH, g, GH, 0);
   } else {
     const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + RH;
-    sgemm(0, 0, TR, GH, H, x, H, W, GH, g, GH, 0, job->pa, job->pb);
+    team_sgemm(t, 0, 0, TR, GH, H, x, H, W, GH, g, GH, 0);
   }
 
   // Initial state: carried over from the previous pass, or zeros.
-  for (int b = 0; b < R; b++) {
-    const float *s = job->state + ((job->row0 + b) * L + l) * S;
+  int b0, b1;
+  share(t, R, 1, &b0, &b1);
+  for (int b = b0; b < b1; b++) {
+    const float *s = job->state + (b * L + l) * S;
     if (job->carry) copy(hs + b * H, s, H); else fill(hs + b * H, 0.f, H);
     if (cs) { if (job->carry) copy(cs + b * H, s + H, H); else fill(cs + b * H, 0.f, H); }
   }
+  int p0, p1;
+  share(t, G * ((H + NR - 1) / NR), 1, &p0, &p1);
+  pack_gate_panels(U, H, H, G, job->upack, p0, p1);
+  barrier(t);
 
-  pack_b_full(0, U, GH, H, GH, job->upack);
-  for (int t = 0; t < T; t++) {
-    float *gt = g + t * R * GH, *h_prev = hs + t * RH, *h = hs + (t + 1) * RH;
-    if (net->cell == CELL_LSTM) {
-      sgemm_packed(0, R, GH, H, h_prev, H, job->upack, gt, GH, 1, job->pa);
-      lstm_forward(gt, bias, cs + t * RH, H, cs + (t + 1) * RH, H, job->tc[l] + t * RH, h, H, R, H);
-    } else if (net->cell == CELL_GRU) {
-      sgemm_packed(0, R, GH, H, h_prev, H, job->upack, job->rg, GH, 0, job->pa);
-      gru_forward(gt, job->rg, bias, bias + GH, h_prev, H, h, H, job->rh[l] + t * RH, R, H);
-    } else {
-      sgemm_packed(0, R, GH, H, h_prev, H, job->upack, gt, GH, 1, job->pa);
-      rnn_forward(gt, bias, h, H, R, H);
+  Tile k = step_tile(t);
+  int rows = k.m1 - k.m0;
+  for (int s = 0; s < T; s++) {
+    if (!empty(k)) {
+      float *gt = g + (s * R + k.m0) * GH, *h_prev = hs + s * RH + k.m0 * H, *h = hs + (s + 1) * RH + k.m0 * H;
+      if (net->cell == CELL_LSTM) {
+        gates_product(rows, H, h_prev, H, job->upack, H, G, k.n0, k.n1, gt, GH, 1, t->pa);
+        float *c = cs + (s + 1) * RH + k.m0 * H;
+        lstm_forward(gt, bias, c - RH, H, c, H, job->tc[l] + s * RH + k.m0 * H, h, H, rows, H, k.n0, k.n1);
+      } else if (net->cell == CELL_GRU) {
+        float *rg = job->rg + k.m0 * GH;
+        gates_product(rows, H, h_prev, H, job->upack, H, G, k.n0, k.n1, rg, GH, 0, t->pa);
+        gru_forward(gt, rg, bias, bias + GH, h_prev, H, h, H, job->rh[l] + s * RH + k.m0 * H, rows, H, k.n0, k.n1);
+      } else {
+        gates_product(rows, H, h_prev, H, job->upack, H, G, k.n0, k.n1, gt, GH, 1, t->pa);
+        rnn_forward(gt, bias, h, H, rows, H, k.n0, k.n1);
+      }
     }
+    barrier(t);
   }
 
-  for (int b = 0; b < R; b++) {
-    float *s = job->state + ((job->row0 + b) * L + l) * S;
+  for (int b = b0; b < b1; b++) {
+    float *s = job->state + (b * L + l) * S;
     copy(s, hs + T * RH + b * H, H);
     if (cs) copy(s + H, cs + T * RH + b * H, H);
   }
-  if (job->drop[l]) apply_dropout(job, l, hs + RH, job->drop[l], H);
+  if (job->drop[l]) apply_dropout(t, l, hs + RH, job->drop[l], H);
+  barrier(t);
 }
 
 // ---- one layer backward: dh holds dL/d(output of layer l) for every step (consumed);
 // writes dL/d(input of layer l) into dx (layers above 0 and the embedding). ----
-static void layer_backward(Job *job, int l, float *dh, float *dx) {
+static void layer_backward(const Team *t, int l, float *dh, float *dx) {
+  Job *job = t->job;
   const Net *net = job->net;
   const float *P = net->params;
   float *D = job->grads;
-  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->rows, T = job->steps, TR = T * R, RH = R * H;
+  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
   const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l];
-  float *g = job->g[l], *hs = job->hs[l], *dg = job->dg;
+  float *hs = job->hs[l], *dg = job->dg;
   float *drec = net->cell == CELL_GRU ? job->dr : dg; // what multiplies U in the recurrence
 
-  if (job->drop[l]) apply_dropout(job, l, dh, dh, H);
-  fill(job->dc, 0.f, RH);
-  pack_b_full(1, U, GH, GH, H, job->upack); // U^T
-  for (int t = T - 1; t >= 0; t--) {
-    float *dht = dh + t * RH, *dgt = dg + t * R * GH, *gt = g + t * R * GH;
-    float *dh_prev = t > 0 ? dh + (t - 1) * RH : 0;
-    if (net->cell == CELL_LSTM)
-      lstm_backward(gt, job->cs[l] + t * RH, job->tc[l] + t * RH, dht, job->dc, dgt, R, H);
-    else if (net->cell == CELL_GRU)
-      gru_backward(gt, job->rh[l] + t * RH, hs + t * RH, dht, dgt, job->dr + t * R * GH, dh_prev, R, H);
-    else
-      rnn_backward(hs + (t + 1) * RH, dht, dgt, R, H);
-    if (dh_prev) sgemm_packed(0, R, H, GH, drec + t * R * GH, GH, job->upack, dh_prev, H, 1, job->pa);
+  if (job->drop[l]) apply_dropout(t, l, dh, dh, H);
+  int p0, p1;
+  share(t, (H + NR - 1) / NR, 1, &p0, &p1);
+  pack_bt_panels(U, GH, GH, H, job->upack, p0, p1); // U^T
+  Tile k = step_tile(t);
+  int rows = k.m1 - k.m0;
+  for (int b = k.m0; b < k.m1; b++) fill(job->dc + b * H + k.n0, 0.f, k.n1 - k.n0);
+  barrier(t);
+
+  for (int s = T - 1; s >= 0; s--) {
+    int o = s * RH + k.m0 * H, og = (s * R + k.m0) * GH;
+    float *dht = dh + o, *dgt = dg + og, *gt = job->g[l] + og, *dc = job->dc + k.m0 * H;
+    float *dh_prev = s > 0 ? dht - RH : 0;
+    if (!empty(k)) {
+      if (net->cell == CELL_LSTM)
+        lstm_backward(gt, job->cs[l] + o, job->tc[l] + o, dht, dc, dgt, rows, H, k.n0, k.n1);
+      else if (net->cell == CELL_GRU)
+        gru_backward(gt, job->rh[l] + o, hs + o, dht, dgt, job->dr + og, dh_prev, rows, H, k.n0, k.n1);
+      else
+        rnn_backward(hs + RH + o, dht, dgt, rows, H, k.n0, k.n1);
+    }
+    // The product needs every gate of this thread's rows: the other threads' units too.
+    barrier(t);
+    if (dh_prev && !empty(k))
+      sgemm_packed(0, rows, k.n1 - k.n0, GH, drec + og, GH, job->upack + k.n0 * GH, dh_prev + k.n0, H, 1, t->pa);
   }
+  barrier(t);
 
   // Weight gradients of all steps at once.
-  sgemm(1, 0, H, GH, TR, hs, H, drec, GH, D + net->rec_off[l], GH, 1, job->pa, job->pb);
+  team_sgemm(t, 1, 0, H, GH, TR, hs, H, drec, GH, D + net->rec_off[l], GH, 1);
   float *db = D + net->bias_off[l];
-  if (net->cell == CELL_GRU) colsum_add(db + GH, job->dr, TR, GH, GH);
+  if (net->cell == CELL_GRU) team_colsum_add(t, db + GH, job->dr, TR, GH, GH);
   if (l == 0 && net->embed == 0) {
     // One-hot input: the kernel's gradient is a scatter of the rows of dg, and the bias sums the
     // same rows; one pass over dg (TR x GH, far larger than the cache) serves both.
-    for (int r = 0; r < TR; r++) {
-      add_into(D + net->kernel_off[l] + job->in_tm[r] * GH, dg + r * GH, GH);
-      add_into(db, dg + r * GH, GH);
-    }
+    int a, b;
+    share(t, GH, 4, &a, &b);
+    if (a < b)
+      for (int r = 0; r < TR; r++) {
+        add_into(D + net->kernel_off[l] + job->in_tm[r] * GH + a, dg + r * GH + a, b - a);
+        add_into(db + a, dg + r * GH + a, b - a);
+      }
+    barrier(t);
     return;
   }
-  colsum_add(db, dg, TR, GH, GH);
+  team_colsum_add(t, db, dg, TR, GH, GH);
   if (l == 0) {
     int E = net->embed;
-    sgemm(1, 0, E, GH, TR, job->xemb, E, dg, GH, D + net->kernel_off[l], GH, 1, job->pa, job->pb);
-    sgemm(0, 1, TR, E, GH, dg, GH, W, GH, dx, E, 0, job->pa, job->pb);
-    scatter_add_rows(D + net->emb_off, job->in_tm, dx, TR, E);
+    team_sgemm(t, 1, 0, E, GH, TR, job->xemb, E, dg, GH, D + net->kernel_off[l], GH, 1);
+    team_sgemm(t, 0, 1, TR, E, GH, dg, GH, W, GH, dx, E, 0);
+    barrier(t);
+    // Embedding gradient: a scatter of the rows of dx, each thread its columns.
+    int a, b;
+    share(t, E, 4, &a, &b);
+    if (a < b)
+      for (int r = 0; r < TR; r++) add_into(D + net->emb_off + job->in_tm[r] * E + a, dx + r * E + a, b - a);
   } else {
     const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + RH;
-    sgemm(1, 0, H, GH, TR, x, H, dg, GH, D + net->kernel_off[l], GH, 1, job->pa, job->pb);
-    sgemm(0, 1, TR, H, GH, dg, GH, W, GH, dx, H, 0, job->pa, job->pb);
+    team_sgemm(t, 1, 0, H, GH, TR, x, H, dg, GH, D + net->kernel_off[l], GH, 1);
+    team_sgemm(t, 0, 1, TR, H, GH, dg, GH, W, GH, dx, H, 0);
   }
+  barrier(t);
 }
 
-// Forward (and backward when job->backward) over this job's rows. Returns job->status.
-int job_run(Job *job) {
+// This thread's part of the pass: forward (and backward when job->backward). Thread 0 sets the
+// pass up and sums the loss; every thread of the team must call it. Returns job->status.
+int job_run(Job *job, int thread) {
+  Team team = {job, thread, job->threads, 0, 0};
+  const Team *t = &team;
   const Net *net = job->net;
   const float *P = net->params;
-  int L = net->layers, H = net->hidden, V = net->vocab, R = job->rows, T = job->steps, TR = T * R;
-  carve(job, job->dropout_on);
-  job->loss_sum = 0;
-  job->status = 0;
+  int L = net->layers, H = net->hidden, V = net->vocab, R = job->batch, T = job->steps, TR = T * R;
+  if (thread == 0) {
+    carve(job, job->dropout_on);
+    job->loss_sum = 0;
+    job->status = 0;
+    // Batch-major ids and mask -> time-major rows.
+    for (int s = 0; s < T; s++)
+      for (int b = 0; b < R; b++) {
+        int src = b * T + s;
+        job->in_tm[s * R + b] = job->inputs[src];
+        job->out_tm[s * R + b] = job->targets[src];
+        job->mask_tm[s * R + b] = job->mask ? job->mask[src] : 1.f;
+      }
+  }
+  barrier(t);
+  team.pa = job->packs + thread * pack_floats();
+  team.pb = team.pa + pack_a_floats();
+  if (job->backward) {
+    int a, b;
+    share(t, net->param_count, 4, &a, &b);
+    fill(job->grads + a, 0.f, b - a);
+  }
 
-  // Batch-major ids and mask -> time-major rows of this share.
-  for (int t = 0; t < T; t++)
-    for (int b = 0; b < R; b++) {
-      int src = (job->row0 + b) * T + t;
-      job->in_tm[t * R + b] = job->inputs[src];
-      job->out_tm[t * R + b] = job->targets[src];
-      job->mask_tm[t * R + b] = job->mask ? job->mask[src] : 1.f;
-    }
-  if (job->backward) fill(job->grads, 0.f, net->param_count);
-
-  for (int l = 0; l < L; l++) layer_forward(job, l);
+  for (int l = 0; l < L; l++) layer_forward(t, l);
 
   const float *top = job->drop[L - 1] ? job->drop[L - 1] : job->hs[L - 1] + R * H;
   // The output layer reads the Dense hidden layer (K = its units) when there is one, else the top.
   const float *out_in = top;
   int K = H;
   if (net->dense) {
-    dense_forward(net, top, H, TR, job->dense_y, job->pa, job->pb);
+    // On one thread: its matmuls choose matrix-vector products for few rows, so a split of the
+    // rows could change how a row is computed.
+    if (thread == 0) dense_forward(net, top, H, TR, job->dense_y, t->pa, t->pb);
+    barrier(t);
     out_in = job->dense_y;
     K = net->dense;
   }
   const float *Wy = P + net->out_kernel_off, *by = P + net->out_bias_off;
-  float *dout = net->dense ? job->dense_dy : job->dha;
+  float *dout = net->dense ? job->dense_dy : job->dha, *D = job->grads;
   for (int r0 = 0; r0 < TR; r0 += job->zrows) {
     int n = imin(job->zrows, TR - r0);
-    sgemm(0, 0, n, V, K, out_in + r0 * K, K, Wy, V, job->z, V, 0, job->pa, job->pb);
-    job->loss_sum += softmax_xent(job->z, n, V, by, job->out_tm + r0, job->mask_tm + r0, job->grad_scale,
-                                  job->backward);
+    team_sgemm(t, 0, 0, n, V, K, out_in + r0 * K, K, Wy, V, job->z, V, 0);
+    barrier(t);
+    int a, b;
+    share(t, n, 1, &a, &b);
+    softmax_xent(job->z + a * V, b - a, V, by, job->out_tm + r0 + a, job->mask_tm + r0 + a, job->grad_scale,
+                 job->backward, job->row_loss + r0 + a);
+    barrier(t);
     if (!job->backward) continue;
-    float *D = job->grads;
-    sgemm(1, 0, K, V, n, out_in + r0 * K, K, job->z, V, D + net->out_kernel_off, V, 1, job->pa, job->pb);
-    colsum_add(D + net->out_bias_off, job->z, n, V, V);
-    sgemm(0, 1, n, K, V, job->z, V, Wy, V, dout + r0 * K, K, 0, job->pa, job->pb);
+    team_sgemm(t, 1, 0, K, V, n, out_in + r0 * K, K, job->z, V, D + net->out_kernel_off, V, 1);
+    team_colsum_add(t, D + net->out_bias_off, job->z, n, V, V);
+    team_sgemm(t, 0, 1, n, K, V, job->z, V, Wy, V, dout + r0 * K, K, 0);
+    barrier(t);
   }
+  if (thread == 0)
+    for (int r = 0; r < TR; r++) job->loss_sum += job->row_loss[r];
   if (!job->backward) return 0;
-  if (net->dense) dense_backward(net, top, job->dense_y, job->dense_dy, TR, job->grads, job->dha, job->pa, job->pb);
+  if (net->dense) {
+    if (thread == 0) dense_backward(net, top, job->dense_y, job->dense_dy, TR, job->grads, job->dha, t->pa, t->pb);
+    barrier(t);
+  }
 
   float *dh = job->dha, *dx = job->dhb;
   for (int l = L - 1; l >= 0; l--) {
-    layer_backward(job, l, dh, dx);
+    layer_backward(t, l, dh, dx);
     float *tmp = dh; dh = dx; dx = tmp;
   }
   return 0;
@@ -361,13 +519,13 @@ void step_run(StepJob *job) {
     }
     if (net->cell == CELL_LSTM) {
       matmul_rows(h, ld, n, H, U, GH, g, 1, pa, pb);
-      lstm_forward(g, bias, h + H, ld, h + H, ld, 0, h, ld, n, H);
+      lstm_forward(g, bias, h + H, ld, h + H, ld, 0, h, ld, n, H, 0, H);
     } else if (net->cell == CELL_GRU) {
       matmul_rows(h, ld, n, H, U, GH, rg, 0, pa, pb);
-      gru_forward(g, rg, bias, bias + GH, h, ld, h, ld, 0, n, H);
+      gru_forward(g, rg, bias, bias + GH, h, ld, h, ld, 0, n, H, 0, H);
     } else {
       matmul_rows(h, ld, n, H, U, GH, g, 1, pa, pb);
-      rnn_forward(g, bias, h, ld, n, H);
+      rnn_forward(g, bias, h, ld, n, H, 0, H);
     }
   }
   const float *top = job->state + (net->layers - 1) * S;
