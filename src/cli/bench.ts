@@ -1,9 +1,11 @@
 /**
- * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--threads N] [--steps N] [--kernels relaxed|plain]`
+ * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain]`
  *
- * Speed of each backend on two char-LSTM configurations (batch 64, 100 steps, vocabulary 64,
- * one-hot input, Adam with global-norm clipping 5, as the PyTorch peer script does):
- *   config 1: 1 layer x 128;  config 2: 2 layers x 256 (the float64 reference only when asked).
+ * Speed of each backend on three char-LSTM configurations (100 steps, vocabulary 64, one-hot
+ * input, Adam with global-norm clipping 5, as the PyTorch peer script does):
+ *   config 1: 1 layer x 128, batch 64;  config 2: 2 layers x 256, batch 64;
+ *   config 3: 2 layers x 512, batch 128 (the slow TypeScript backends only when named).
+ * `--threads 1,2,4` measures the threaded backends (wasm) at each thread count, a line each.
  * Measures training chars/s, batch-1 sampling chars/s (step + softmax + draw), the hover's
  * next-character distribution after 2,000 characters (cold, and from a state cached at most 63
  * characters earlier, as when states are kept every 64 characters along a document), and the
@@ -27,15 +29,18 @@ type BackendName = ComputeBackendName;
 const BACKENDS: BackendName[] = [...computeBackendNames];
 
 interface BenchConfig {
-  id: 1 | 2;
+  id: 1 | 2 | 3;
   layers: number;
   hidden: number;
+  batch: number;
 }
 const CONFIGS: BenchConfig[] = [
-  { id: 1, layers: 1, hidden: 128 },
-  { id: 2, layers: 2, hidden: 256 },
+  { id: 1, layers: 1, hidden: 128, batch: 64 },
+  { id: 2, layers: 2, hidden: 256, batch: 64 },
+  { id: 3, layers: 2, hidden: 512, batch: 128 },
 ];
-const BATCH = 64;
+/** Backends whose speed depends on a thread count (swept by --threads N,M,...). */
+const THREADED: readonly BackendName[] = ['wasm'];
 const SEQ = 100;
 const VOCAB = 64;
 const HOVER_CONTEXT = 2000;
@@ -43,14 +48,14 @@ const HOVER_CACHE_STRIDE = 64;
 /** Stop a timed loop after this long even if fewer steps were done (at least one always runs). */
 const TIME_CAP_MS = 15_000;
 
-type Work = { warmup: number; steps: [number, number]; sampleChars: number };
-/** [warm-up, timed] training steps and sampled characters, by backend (slow ones do less). */
+type Work = { warmup: number; steps: [number, number, number]; sampleChars: number };
+/** Warm-up and timed training steps (by config) and sampled characters, by backend (slow ones do less). */
 const WORK: Partial<Record<BackendName, Work>> = {
-  js: { warmup: 1, steps: [3, 2], sampleChars: 400 },
-  reference: { warmup: 1, steps: [2, 1], sampleChars: 200 },
+  js: { warmup: 1, steps: [3, 2, 1], sampleChars: 400 },
+  reference: { warmup: 1, steps: [2, 1, 1], sampleChars: 200 },
 };
 /** Fast backends (wasm, and any compiled one) do the full amount. */
-const FAST_WORK: Work = { warmup: 3, steps: [20, 8], sampleChars: 3000 };
+const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5], sampleChars: 3000 };
 const workOf = (name: BackendName): Work => WORK[name] ?? FAST_WORK;
 
 export interface BenchResult {
@@ -77,18 +82,24 @@ interface Options {
   json: boolean;
   backends: BackendName[];
   explicitBackend: boolean;
-  threads: number;
+  configs: BenchConfig[];
+  /** Thread counts of the threaded backends, one measurement each (0 = all cores). */
+  threads: number[];
   steps?: number;
   kernels?: KernelsVariant;
   child?: { backend: BackendName; config: BenchConfig };
 }
 
-const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--threads N] [--steps N] [--kernels relaxed|plain]
+const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain]
   Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
-  on config 1 (LSTM 1 x 128) and config 2 (LSTM 2 x 256), batch ${BATCH}, ${SEQ} steps, vocabulary ${VOCAB}.
-  --json       one JSON line per backend x config
+  on config 1 (LSTM 1 x 128, batch 64), config 2 (LSTM 2 x 256, batch 64) and config 3 (LSTM 2 x 512,
+  batch 128), ${SEQ} steps, vocabulary ${VOCAB}.
+  --json       one JSON line per backend x config x thread count
+  --config     which configs, e.g. 1,3 (default all; the js and reference backends run config 3 only
+               when named)
   --backend    which backend(s) (default all; the float64 reference runs config 2 only when named)
-  --threads    threads of the wasm backend (default 0 = all cores)
+  --threads    threads of the wasm backend, or a list to sweep, e.g. 1,2,4 (default 0 = all cores;
+               more than the cores are capped, and the description says so)
   --steps      timed training steps (default depends on the backend's speed)
   --kernels    which build of the wasm kernels (default: relaxed SIMD where the runtime has it)
 `;
@@ -114,7 +125,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const unavailable = new Map<BackendName, string>();
   for (const backend of options.backends) {
-    const reason = await backendEntries[backend].unavailableReason({ threads: options.threads, kernels: options.kernels });
+    const reason = await backendEntries[backend].unavailableReason({ threads: options.threads[0], kernels: options.kernels });
     if (reason === undefined) continue;
     if (options.explicitBackend) {
       process.stderr.write(`rnn-lab bench: the ${backend} backend is unavailable: ${reason}\n`);
@@ -124,21 +135,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stderr.write(`rnn-lab bench: skipping ${backend} (${reason})\n`);
   }
   const results: BenchResult[] = [];
-  for (const config of CONFIGS) {
+  for (const config of options.configs) {
     for (const backend of options.backends) {
       if (unavailable.has(backend)) continue;
-      // The float64 reference takes minutes on config 2; only when asked for by name.
-      if (backend === 'reference' && config.id === 2 && !options.explicitBackend) continue;
-      if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id} ...\n`);
-      let result: BenchResult;
-      try {
-        result = await runChild(backend, config, options);
-      } catch (err) {
-        process.stderr.write(`rnn-lab bench: ${(err as Error).message}\n`);
-        return 1;
+      // The TypeScript backends take minutes on the larger configs; only when asked for by name.
+      const slow = backend in WORK;
+      if (slow && !options.explicitBackend && (config.id === 3 || (backend === 'reference' && config.id === 2))) continue;
+      const threaded = THREADED.includes(backend);
+      for (const threads of threaded ? options.threads : [1]) {
+        if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id}${threaded ? `, threads ${threads || 'all'}` : ''} ...\n`);
+        let result: BenchResult;
+        try {
+          result = await runChild(backend, config, threads, options);
+        } catch (err) {
+          process.stderr.write(`rnn-lab bench: ${(err as Error).message}\n`);
+          return 1;
+        }
+        results.push(result);
+        if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       }
-      results.push(result);
-      if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     }
   }
   if (!options.json) process.stdout.write(formatTable(results));
@@ -146,7 +161,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { json: false, backends: [...BACKENDS], explicitBackend: false, threads: 0 };
+  const options: Options = { json: false, backends: [...BACKENDS], explicitBackend: false, configs: [...CONFIGS], threads: [0] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -167,7 +182,15 @@ function parseArgs(argv: string[]): Options {
         options.backends = [v as BackendName];
         options.explicitBackend = true;
       } else throw new Error(`unknown backend "${v}" (${BACKENDS.join(', ')} or all)`);
-    } else if (arg === '--threads') options.threads = count(value(i++, arg), arg, 0);
+    } else if (arg === '--threads') {
+      options.threads = value(i++, arg).split(',').map((v) => count(v, arg, 0));
+    } else if (arg === '--config') {
+      options.configs = value(i++, arg).split(',').map((v) => {
+        const config = CONFIGS.find((c) => String(c.id) === v);
+        if (!config) throw new Error(`--config must list config numbers (${CONFIGS.map((c) => c.id).join(', ')}), got "${v}"`);
+        return config;
+      });
+    }
     else if (arg === '--steps') options.steps = count(value(i++, arg), arg, 1);
     else if (arg === '--kernels') {
       const v = value(i++, arg);
@@ -184,8 +207,8 @@ function parseArgs(argv: string[]): Options {
 }
 
 /** Runs one measurement in a fresh Node process (this same script) and returns its result. */
-function runChild(backend: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
-  const args = ['bench', '--child', `${backend}:${config.id}`, '--threads', String(options.threads)];
+function runChild(backend: BackendName, config: BenchConfig, threads: number, options: Options): Promise<BenchResult> {
+  const args = ['bench', '--child', `${backend}:${config.id}`, '--threads', String(threads)];
   if (options.steps !== undefined) args.push('--steps', String(options.steps));
   if (options.kernels !== undefined) args.push('--kernels', options.kernels);
   return new Promise((resolve, reject) => {
@@ -198,7 +221,7 @@ function runChild(backend: BackendName, config: BenchConfig, options: Options): 
 }
 
 function createBackend(name: BackendName, options: Options): Promise<Backend> {
-  return backendEntries[name].create({ threads: options.threads, kernels: options.kernels });
+  return backendEntries[name].create({ threads: options.threads[0], kernels: options.kernels });
 }
 
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
@@ -211,7 +234,7 @@ async function measure(name: BackendName, config: BenchConfig, options: Options)
   const rng = new Rng(2);
 
   const timedSteps = options.steps ?? work.steps[config.id - 1];
-  const training = timeTraining(net, rng, work.warmup, timedSteps);
+  const training = timeTraining(net, rng, config.batch, work.warmup, timedSteps);
   const stepper = net.createStepper(1);
   const sampleCharsPerS = timeSampling(stepper, rng, work.sampleChars);
   const { hoverMs, hoverColdMs } = timeHover(stepper, rng);
@@ -226,11 +249,11 @@ async function measure(name: BackendName, config: BenchConfig, options: Options)
     threads: backend.info.threads,
     layers: config.layers,
     hidden: config.hidden,
-    batch: BATCH,
+    batch: config.batch,
     seq: SEQ,
     vocab: VOCAB,
     steps: training.steps,
-    trainCharsPerS: round((BATCH * SEQ) / training.medianSeconds),
+    trainCharsPerS: round((config.batch * SEQ) / training.medianSeconds),
     sampleCharsPerS: round(sampleCharsPerS),
     hoverMs: round(hoverMs, 2),
     hoverColdMs: round(hoverColdMs, 2),
@@ -238,25 +261,25 @@ async function measure(name: BackendName, config: BenchConfig, options: Options)
   };
 }
 
-function randomBatch(rng: Rng): TokenBatch {
+function randomBatch(rng: Rng, batchSize: number): TokenBatch {
   // Stream mode: targets are the inputs shifted by one.
-  const ids = Int32Array.from({ length: BATCH * (SEQ + 1) }, () => rng.int(VOCAB));
-  const inputs = new Int32Array(BATCH * SEQ);
-  const targets = new Int32Array(BATCH * SEQ);
-  for (let b = 0; b < BATCH; b++) {
+  const ids = Int32Array.from({ length: batchSize * (SEQ + 1) }, () => rng.int(VOCAB));
+  const inputs = new Int32Array(batchSize * SEQ);
+  const targets = new Int32Array(batchSize * SEQ);
+  for (let b = 0; b < batchSize; b++) {
     inputs.set(ids.subarray(b * (SEQ + 1), b * (SEQ + 1) + SEQ), b * SEQ);
     targets.set(ids.subarray(b * (SEQ + 1) + 1, (b + 1) * (SEQ + 1)), b * SEQ);
   }
-  return { batchSize: BATCH, steps: SEQ, inputs, targets };
+  return { batchSize, steps: SEQ, inputs, targets };
 }
 
 /**
  * One training step as the training loop does it: forward + backward, clip, Adam. Speed is taken
  * from the median step time, so a burst of load from another process does not skew it.
  */
-function timeTraining(net: Network, rng: Rng, warmup: number, steps: number): { steps: number; medianSeconds: number } {
+function timeTraining(net: Network, rng: Rng, batchSize: number, warmup: number, steps: number): { steps: number; medianSeconds: number } {
   const adam = new Adam(2e-3, net.params.length);
-  const batches = [randomBatch(rng), randomBatch(rng)];
+  const batches = [randomBatch(rng, batchSize), randomBatch(rng, batchSize)];
   const step = (i: number) => {
     net.forwardBackward(batches[i % 2], { carryState: true, train: true, dropoutSeed: i });
     clipGlobalNorm(net.grads, 5);
@@ -333,7 +356,7 @@ function formatTable(results: BenchResult[]): string {
   const header = ['backend', 'config', 'train chars/s', 'sample chars/s', 'hover ms (cached / cold)', 'peak RSS MiB'];
   const rows = results.map((r) => [
     r.description,
-    `${r.config}: ${r.layers} x ${r.hidden}`,
+    `${r.config}: ${r.layers} x ${r.hidden}, batch ${r.batch}`,
     r.trainCharsPerS.toLocaleString('en-US'),
     r.sampleCharsPerS.toLocaleString('en-US'),
     `${r.hoverMs.toFixed(2)} / ${r.hoverColdMs.toFixed(1)}`,
@@ -341,6 +364,6 @@ function formatTable(results: BenchResult[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const intro = `batch ${BATCH}, seq ${SEQ}, vocab ${VOCAB}, LSTM, Adam; hover = next-char distribution after ${HOVER_CONTEXT} chars\n`;
+  const intro = `seq ${SEQ}, vocab ${VOCAB}, LSTM, Adam; hover = next-char distribution after ${HOVER_CONTEXT} chars\n`;
   return `${intro}${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`;
 }
