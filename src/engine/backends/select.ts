@@ -11,6 +11,7 @@ import { UserInputError } from '../text/errors';
 import { createReferenceBackend } from './reference';
 import type { Backend } from './types';
 import type { KernelsVariant } from './wasm';
+import { referenceOnly, type ModelSpec } from '../model/spec';
 
 export type BackendPreference = TrainConfig['backend'];
 export type ComputeBackendName = (typeof computeBackendNames)[number];
@@ -69,6 +70,23 @@ export function resolveThreads(threads: number): number {
 
 function isComputeBackend(name: string): name is ComputeBackendName {
   return (computeBackendNames as readonly string[]).includes(name);
+}
+
+/**
+ * A backend that can run `spec`: the preferred one, or the plain TypeScript backend for a model
+ * only it computes (say, hard_sigmoid gates read from a Keras 1 file), saying so.
+ */
+export async function createBackendFor(
+  spec: ModelSpec,
+  preference: BackendPreference,
+  threads: number,
+  log: (level: 'info' | 'warn', message: string) => void = () => {},
+): Promise<Backend> {
+  const only = referenceOnly(spec);
+  if (!only) return createBackend(preference, threads, log);
+  if (preference === 'wasm' || preference === 'tfjs') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
+  if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);
+  return createReferenceBackend(preference === 'reference' ? 'float64' : 'float32');
 }
 
 export async function createBackend(

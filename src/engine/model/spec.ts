@@ -35,6 +35,18 @@ export interface ModelSpec {
   hiddenDense: number;
   /** Activation of the Dense hidden layer (ignored when `hiddenDense` is 0). */
   hiddenActivation: HiddenActivation;
+  /**
+   * Gate activation of LSTM and GRU cells. Absent = the logistic sigmoid. 'hard_sigmoid' is
+   * clip(0.2x + 0.5, 0, 1), the default of Keras 1 and multi-backend Keras 2, for models read from
+   * their files; only the reference backend computes it (see `referenceOnly`).
+   */
+  recurrentActivation?: 'sigmoid' | 'hard_sigmoid';
+}
+
+/** Why only the reference backend can run this spec, or undefined when every backend can. */
+export function referenceOnly(spec: ModelSpec): string | undefined {
+  if (spec.cell !== 'rnn' && spec.recurrentActivation === 'hard_sigmoid') return 'hard_sigmoid gates (a Keras 1 / Keras 2 model)';
+  return undefined;
 }
 
 /**
@@ -109,6 +121,9 @@ export function validateSpec(spec: ModelSpec): void {
   int(spec.embeddingSize, 0, 'embeddingSize');
   int(spec.hiddenDense, 0, 'hiddenDense');
   if (!(hiddenActivations as readonly string[]).includes(spec.hiddenActivation)) throw new RangeError(`unknown hidden activation "${spec.hiddenActivation}"`);
+  if (spec.recurrentActivation !== undefined && spec.recurrentActivation !== 'sigmoid' && spec.recurrentActivation !== 'hard_sigmoid') {
+    throw new RangeError(`unknown recurrent activation "${String(spec.recurrentActivation)}"`);
+  }
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new RangeError(`dropout must be in [0, 1) (got ${spec.dropout})`);
 }
 

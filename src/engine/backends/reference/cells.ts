@@ -3,13 +3,19 @@
  * Before `forwardStep`, `lb.xw` holds x·W + input bias for every step and `lb.h[0]` (and `lb.c[0]`)
  * the initial state. Conventions (Keras-compatible, see model/spec.ts):
  *   RNN   h = tanh(x·W + h₋·U + b)
+ *   σ is the logistic sigmoid, or Keras' hard_sigmoid when the spec asks for it (models read from Keras files)
  *   LSTM  [i f g o] = [σ σ tanh σ](x·W + h₋·U + b);  c = f⊙c₋ + i⊙g;  h = o⊙tanh(c)
  *   GRU   "reset_after": [xz xr xh] = x·W + b_in, [hz hr hh] = h₋·U + b_rec,
  *         z = σ(xz+hz), r = σ(xr+hr), ĥ = tanh(xh + r⊙hh), h = z⊙h₋ + (1-z)⊙ĥ
  */
 import type { FloatArray } from '../types';
 import type { Geometry } from './geometry';
-import { matMulAdd, matMulTransBAdd, sigmoid } from './linalg';
+import { hardSigmoid, matMulAdd, matMulTransBAdd, sigmoid } from './linalg';
+
+/** d gate / d pre-activation from the gate's value: σ' = y(1-y); hard_sigmoid' = 0.2 inside its ramp, 0 outside. */
+function gateSlope(hard: boolean, y: number): number {
+  return hard ? (y > 0 && y < 1 ? 0.2 : 0) : y * (1 - y);
+}
 import type { LayerBuffers } from './workspace';
 
 export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: FloatArray, B: number, t: number): void {
@@ -21,16 +27,17 @@ export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: Fl
   matMulAdd(B, H, GH, lb.h, t * B * H, params, lg.recurrentKernel, rec, 0);
   const hPrev = t * B * H;
   const hNext = (t + 1) * B * H;
+  const gate = g.spec.recurrentActivation === 'hard_sigmoid' ? hardSigmoid : sigmoid;
   for (let b = 0; b < B; b++) {
     const row = (t * B + b) * GH;
     const r0 = b * GH;
     const u = b * H;
     for (let j = 0; j < H; j++) {
       if (g.cell === 'lstm') {
-        const i = sigmoid(lb.xw[row + j] + rec[r0 + j]);
-        const f = sigmoid(lb.xw[row + H + j] + rec[r0 + H + j]);
+        const i = gate(lb.xw[row + j] + rec[r0 + j]);
+        const f = gate(lb.xw[row + H + j] + rec[r0 + H + j]);
         const gg = Math.tanh(lb.xw[row + 2 * H + j] + rec[r0 + 2 * H + j]);
-        const o = sigmoid(lb.xw[row + 3 * H + j] + rec[r0 + 3 * H + j]);
+        const o = gate(lb.xw[row + 3 * H + j] + rec[r0 + 3 * H + j]);
         const c = f * lb.c[hPrev + u + j] + i * gg;
         const tc = Math.tanh(c);
         lb.c[hNext + u + j] = c;
@@ -42,8 +49,8 @@ export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: Fl
         lb.aux[(t * B + b) * H + j] = tc;
       } else if (g.cell === 'gru') {
         const recBias = lg.bias + GH;
-        const z = sigmoid(lb.xw[row + j] + rec[r0 + j] + params[recBias + j]);
-        const r = sigmoid(lb.xw[row + H + j] + rec[r0 + H + j] + params[recBias + H + j]);
+        const z = gate(lb.xw[row + j] + rec[r0 + j] + params[recBias + j]);
+        const r = gate(lb.xw[row + H + j] + rec[r0 + H + j] + params[recBias + H + j]);
         const hh = rec[r0 + 2 * H + j] + params[recBias + 2 * H + j];
         const cand = Math.tanh(lb.xw[row + 2 * H + j] + r * hh);
         lb.h[hNext + u + j] = z * lb.h[hPrev + u + j] + (1 - z) * cand;
@@ -69,6 +76,7 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
   const hPrev = t * B * H;
   const hNext = (t + 1) * B * H;
   const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
+  const hard = g.spec.recurrentActivation === 'hard_sigmoid';
   for (let b = 0; b < B; b++) {
     const row = (t * B + b) * GH;
     const u = b * H;
@@ -82,10 +90,10 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
         const o = lb.gates[row + 3 * H + j];
         const tc = lb.aux[out + j];
         const dc = lb.dcNext[u + j] + dh * o * (1 - tc * tc);
-        lb.dPre[row + j] = dc * gg * i * (1 - i);
-        lb.dPre[row + H + j] = dc * lb.c[hPrev + u + j] * f * (1 - f);
+        lb.dPre[row + j] = dc * gg * gateSlope(hard, i);
+        lb.dPre[row + H + j] = dc * lb.c[hPrev + u + j] * gateSlope(hard, f);
         lb.dPre[row + 2 * H + j] = dc * i * (1 - gg * gg);
-        lb.dPre[row + 3 * H + j] = dh * tc * o * (1 - o);
+        lb.dPre[row + 3 * H + j] = dh * tc * gateSlope(hard, o);
         lb.dcNext[u + j] = dc * f;
         lb.dhNext[u + j] = 0;
       } else if (g.cell === 'gru') {
@@ -94,8 +102,8 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
         const cand = lb.gates[row + 2 * H + j];
         const hh = lb.aux[out + j];
         const dCandPre = dh * (1 - z) * (1 - cand * cand);
-        const dz = dh * (lb.h[hPrev + u + j] - cand) * z * (1 - z);
-        const dr = dCandPre * hh * r * (1 - r);
+        const dz = dh * (lb.h[hPrev + u + j] - cand) * gateSlope(hard, z);
+        const dr = dCandPre * hh * gateSlope(hard, r);
         lb.dPre[row + j] = dz;
         lb.dPre[row + H + j] = dr;
         lb.dPre[row + 2 * H + j] = dCandPre;

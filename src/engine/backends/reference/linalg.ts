@@ -101,3 +101,9 @@ export function addColumnSums(m: number, n: number, A: FloatArray, a0: number, C
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
+
+/** Keras' hard_sigmoid (Keras 1 and 2): clip(0.2x + 0.5, 0, 1). */
+export function hardSigmoid(x: number): number {
+  const y = 0.2 * x + 0.5;
+  return y <= 0 ? 0 : y >= 1 ? 1 : y;
+}

@@ -5,7 +5,8 @@
  * threads over one shared memory that splits every time step's products. No native addon.
  */
 import * as os from 'node:os';
-import type { ModelSpec } from '../../model/spec';
+import { referenceOnly, type ModelSpec } from '../../model/spec';
+import { UserInputError } from '../../text/errors';
 import type { Backend, Network } from '../types';
 import { WasmNetwork, type WasmRuntime } from './network';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
@@ -51,6 +52,8 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
   return {
     info: { name: 'wasm', description: describe(variant, count, asked > count ? cores : undefined), threads: count },
     createNetwork(spec: ModelSpec): Network {
+      const only = referenceOnly(spec);
+      if (only) throw new UserInputError(`the WebAssembly backend cannot run ${only}; try {suggestion}.`, { key: 'backend', suggestion: 'js' });
       const net = new WasmNetwork(runtime, spec);
       networks.add(net);
       return net;

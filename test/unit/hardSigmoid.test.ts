@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
+import { createBackendFor } from '../../src/engine/backends/select';
+import type { CellType, ModelSpec } from '../../src/engine/model/spec';
+import { gradCheck } from './helpers/gradcheck';
+import { randomBatch, randomFill } from './helpers/batches';
+
+// Keras 1 and multi-backend Keras 2 gate with hard_sigmoid; models read from their files keep it.
+for (const cell of ['gru', 'lstm'] as CellType[]) {
+  test(`hard_sigmoid gates: gradients match finite differences (${cell}, 2 layers, Dense hidden layer)`, () => {
+    const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: 3, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 4, hiddenActivation: 'tanh', recurrentActivation: 'hard_sigmoid' };
+    const net = createReferenceBackend('float64').createNetwork(spec) as ReferenceNetwork;
+    randomFill(net.params, 0.5, 7);
+    const batch = randomBatch(2, 4, 5, 2, true);
+    const result = gradCheck(net, batch, { carryState: false });
+    assert.ok(result.checked > net.params.length / 2, `only ${result.checked} gradients checked`);
+    assert.ok(result.maxRelativeError <= 1e-4, `max relative error ${result.maxRelativeError} at param ${result.worstParam}`);
+    // It is a different function from the sigmoid network on the same weights.
+    const sig = createReferenceBackend('float64').createNetwork({ ...spec, recurrentActivation: undefined });
+    sig.params.set(net.params);
+    assert.notEqual(sig.evaluate(batch, { carryState: false }).lossSum, net.evaluate(batch, { carryState: false }).lossSum);
+  });
+}
+
+test('a hard_sigmoid model runs on the TypeScript backend under auto, and the wasm backend refuses it', async () => {
+  const spec: ModelSpec = { cell: 'lstm', vocabSize: 5, hiddenSize: 3, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', recurrentActivation: 'hard_sigmoid' };
+  const messages: string[] = [];
+  const backend = await createBackendFor(spec, 'auto', 1, (_level, message) => messages.push(message));
+  assert.equal(backend.info.name, 'js');
+  assert.match(messages.join('\n'), /hard_sigmoid/);
+  await assert.rejects(createBackendFor(spec, 'wasm', 1), /wasm backend cannot run this model \(hard_sigmoid.*try backend = js/);
+});
