@@ -38,7 +38,11 @@ const common = {
   absWorkingDir: root,
 };
 
-const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', '@tensorflow/*'] };
+// ESM dependencies bundled into CommonJS (h5wasm) read `import.meta.url`: give them the bundle's own URL.
+const node = {
+  ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', '@tensorflow/*'],
+  define: { 'import.meta.url': 'importMetaUrl' }, inject: [join(root, 'scripts/import-meta-url.js')],
+};
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
