@@ -185,6 +185,10 @@ export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
       temperature: opened.started.config.temperature, charsPerSec: 0, elapsedMs: 0, isBest,
     };
   });
+  // The sample drawn at opening goes with the last evaluation (or stands alone), so the views show it.
+  const last = evals.at(-1);
+  const { sample } = opened;
+  if (last) evals[evals.length - 1] = { ...last, sample: sample.text, prime: sample.prime, temperature: sample.temperature };
   const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/symbol`;
   return {
     status: 'completed',
@@ -194,5 +198,6 @@ export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
     evals,
     lastStep: steps.at(-1),
     checkpoint: { path: opened.path, step: opened.step, valLoss: best ?? NaN, reason: 'final' },
+    ...(last ? {} : { freshSample: { text: sample.text, prime: sample.prime, temperature: sample.temperature } }),
   };
 }

@@ -119,6 +119,8 @@ export interface ModelOpened {
   bestValLoss: number | null;
   trainHistory: Array<{ step: number; loss: number }>;
   valHistory: Array<{ step: number; valLoss: number }>;
+  /** A sample drawn at opening with the run's own sampling settings, so the views have one to show. */
+  sample: { text: string; prime: string; temperature: number };
 }
 
 /** Extension host -> trainer process. */

@@ -42,6 +42,7 @@ const engine: TrainerEngine = {
       opened: {
         path, started: model.describe(runId, backend), step: c.step, bestValLoss: Number.isFinite(c.bestValLoss) ? c.bestValLoss : null,
         trainHistory: c.trainHistory, valHistory: c.valHistory,
+        sample: { text: model.sample(c.config.prime, c.config.sampleLength, c.config.temperature), prime: c.config.prime, temperature: c.config.temperature },
       },
     };
   },

@@ -85,7 +85,7 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
       if (options.failWith) throw options.failWith;
       return {
         model: { sample: (prime: string, length: number) => prime + 'o'.repeat(length), nextSymbolProbs: () => ({ probs: [{ symbol: 'o', p: 1 }], entropyBits: 0 }) },
-        opened: { path: request.path, started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [] },
+        opened: { path: request.path, started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [], sample: { text: 'oo', prime: '', temperature: 1 } },
       };
     },
     isUserInputError: (error) => error instanceof InputProblem,

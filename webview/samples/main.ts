@@ -2,7 +2,7 @@
 import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { el, setText } from '../shared/dom';
-import { sampleList } from '../shared/sampleCards';
+import { sampleList, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 
 let snapshot: RunSnapshot | null = loadState()?.snapshot ?? null;
@@ -13,6 +13,7 @@ document.getElementById('app')!.append(header, body);
 
 let renderedEvalCount = -1;
 let renderedStarted: unknown;
+let renderedFresh: unknown;
 
 function render(): void {
   const s = snapshot;
@@ -24,15 +25,21 @@ function render(): void {
   }
   const source = s.started ? `${s.started.sourceName} · ` : '';
   setText(header, `${source}Status: ${s.status} · ${s.evals.length} evaluation${s.evals.length === 1 ? '' : 's'}`);
-  if (s.evals.length === renderedEvalCount && s.started === renderedStarted) return;
+  if (s.evals.length === renderedEvalCount && s.started === renderedStarted && s.freshSample === renderedFresh) return;
   renderedEvalCount = s.evals.length;
   renderedStarted = s.started;
-  body.replaceChildren(s.evals.length > 0 ? sampleList(s.evals) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
+  renderedFresh = s.freshSample;
+  const list = sampleList(s.evals);
+  // An on-demand sample (the Sample command, or the one drawn when a model is opened) comes first.
+  const fresh = s.freshSample?.text
+    ? [el('div', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, `fresh sample · ${s.freshSample.temperature === 0 ? 'greedy (T 0)' : `T ${s.freshSample.temperature}`}`), sampleText(s.freshSample.text, s.freshSample.prime))]
+    : [];
+  body.replaceChildren(...fresh, list.childElementCount > 0 || fresh.length > 0 ? list : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
 }
 
 onHostMessage((message: ToWebviewMessage) => {
-  // Training steps and on-demand samples change nothing shown here (the host sends a whole snapshot on `ready`).
-  if (message.type === 'sampleResult' || message.type === 'step') return;
+  // Training steps change nothing shown here (the host sends a whole snapshot on `ready`).
+  if (message.type === 'step') return;
   snapshot = reduceSnapshot(snapshot, message);
   saveState({ snapshot });
   render();

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { corpusFileName } from '../workspace';
 import {
-  activateExtension, canSeeWebviews, corpusUri, elementTexts, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, type RnnLabApi,
+  activateExtension, canSeeWebviews, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, type RnnLabApi,
 } from './harness';
 
 /** The next-character hover's Markdown at a place in the corpus, or undefined when RNN Lab gives none. */
@@ -79,6 +79,19 @@ describe('new training run and opened models', () => {
     }
     const markdown = await waitFor('the hover on the opened model', hoverMarkdown, { timeoutMs: 15_000 });
     assert.match(markdown, /%/);
+    if (canSeeWebviews) {
+      // The Samples view lists the opened model's run, with the sample drawn when it opened.
+      await vscode.commands.executeCommand('workbench.view.extension.rnnLab');
+      try {
+        let seen: string[] = [];
+        await waitFor('the Samples view to show the opened model', async () => {
+          seen = (await frames()).filter((f) => !f.main).map((f) => f.text);
+          return seen.find((t) => /captions\.txt · Status: completed · \d+ evaluations?/.test(t) && /step [\d,]+ · val \d+\.\d+ bits\/char/.test(t));
+        }, { timeoutMs: 30_000, describe: () => seen });
+      } finally {
+        await vscode.commands.executeCommand('workbench.view.explorer');
+      }
+    }
     assert.notEqual(corpusFileName, 'captions.txt');
   });
 });
