@@ -27,4 +27,4 @@ let readme = readFileSync(readmePath, 'utf8');
 readme = derived.replaceBetweenMarkers(readme, 'settings', derived.settingsMarkdown());
 readme = derived.replaceBetweenMarkers(readme, 'presets', derived.presetsMarkdown());
 writeFileSync(readmePath, readme);
-console.log(`package.json: ${Object.keys(manifest.contributes.configuration.properties).length} settings; README.md: settings and presets tables`);
+console.log(`package.json: ${manifest.contributes.configuration.reduce((n, c) => n + Object.keys(c.properties).length, 0)} settings; README.md: settings and presets tables`);

@@ -3,7 +3,7 @@
  * (src/engine/config/settings.ts): the parseArgs options, turning parsed flags into a TrainConfig,
  * the reverse (for tests and for printing a command line), and the usage text.
  */
-import { defaultTrainConfig, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
+import { defaultTrainConfig, settingGroupTitles, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
 import { budgetKeys, flagsOf } from '../engine/config/flags';
 import { parseChoice, parseNumber, UsageError } from './args';
 
@@ -55,10 +55,6 @@ function flagValue(s: Setting, values: Record<string, string | boolean | undefin
 /** The flags that reproduce `config` from the defaults (only the settings that differ, and the budget). */
 export const flagsFromConfig = flagsOf;
 
-const groupTitles: Record<(typeof settingGroups)[number], string> = {
-  model: 'Model', data: 'Data', optimisation: 'Optimisation', budget: 'Budget (first reached wins)', sampling: 'Sampling', compute: 'Compute',
-};
-
 function flagSyntax(s: Setting): string {
   if (s.type === 'boolean') return s.default ? `--${s.flag} / --no-${s.flag}` : `--${s.flag}`;
   if (s.type === 'choice') return `--${s.flag} ${s.choices.join('|')}`;
@@ -77,7 +73,7 @@ export function settingsUsage(indent = '  '): string {
   for (const group of settingGroups) {
     const keys = settingKeys.filter((k) => settingOf(k).group === group);
     if (keys.length === 0) continue;
-    lines.push(`${indent}${groupTitles[group]}:`);
+    lines.push(`${indent}${settingGroupTitles[group]}${group === 'budget' ? ' (first reached wins)' : ''}:`);
     for (const key of keys) {
       const s = settingOf(key);
       const syntax = flagSyntax(s);

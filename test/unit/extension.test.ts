@@ -33,7 +33,7 @@ const started: RunStarted = {
 
 test('settings in package.json equal what the settings table derives (npm run sync-settings writes them)', () => {
   assert.deepEqual(manifest.contributes.configuration, contributedConfiguration());
-  const properties = manifest.contributes.configuration.properties as Record<string, Record<string, unknown>>;
+  const properties = Object.assign({}, ...manifest.contributes.configuration.map((c: { properties: object }) => c.properties)) as Record<string, Record<string, unknown>>;
   assert.deepEqual(Object.keys(properties).filter((k) => k !== 'rnnLab.nodePath').sort(), settingKeys.map((k) => `${configSection}.${k}`).sort());
   assert.equal(properties['rnnLab.nodePath'].scope, 'machine');
   assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['rnnLab.nodePath']);

@@ -2,7 +2,7 @@
  * package.json's `contributes.configuration`, derived from the settings table. A unit test keeps
  * package.json equal to this; `npm run sync-settings` writes it.
  */
-import { editorSettings, settingKeys, settingOf, settingsSection, type Setting } from './settings';
+import { editorSettings, settingGroupTitles, settingGroups, settingKeys, settingOf, settingsSection, type Setting } from './settings';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -28,11 +28,20 @@ function schemaOf(setting: Setting): JsonSchema {
   }
 }
 
-export function contributedConfiguration(): { title: string; properties: Record<string, JsonSchema> } {
-  const properties: Record<string, JsonSchema> = {};
-  for (const key of settingKeys) properties[`${settingsSection}.${key}`] = schemaOf(settingOf(key));
-  for (const [key, s] of Object.entries(editorSettings)) {
-    properties[`${settingsSection}.${key}`] = { type: s.type, default: s.default, scope: s.scope, description: s.description };
-  }
-  return { title: 'RNN Lab', properties };
+/**
+ * One section per group ("RNN Lab: Model", "RNN Lab: Data", …), each setting in the table's
+ * order (`order`), so the settings editor shows them as the table and `--help` do.
+ */
+export function contributedConfiguration(): Array<{ title: string; order: number; properties: Record<string, JsonSchema> }> {
+  return settingGroups.map((group, index) => {
+    const properties: Record<string, JsonSchema> = {};
+    settingKeys.filter((key) => settingOf(key).group === group).forEach((key, order) => {
+      properties[`${settingsSection}.${key}`] = { ...schemaOf(settingOf(key)), order };
+    });
+    for (const [key, s] of Object.entries(editorSettings)) {
+      if (s.group !== group) continue;
+      properties[`${settingsSection}.${key}`] = { type: s.type, default: s.default, scope: s.scope, description: s.description, order: Object.keys(properties).length };
+    }
+    return { title: `RNN Lab: ${settingGroupTitles[group]}`, order: index, properties };
+  });
 }

@@ -4,11 +4,7 @@
  */
 import { flagsOf, shellJoin } from './flags';
 import { presetConfig, presets } from './presets';
-import { settingGroups, settingKeys, settingOf, type Setting } from './settings';
-
-const groupTitles: Record<(typeof settingGroups)[number], string> = {
-  model: 'Model', data: 'Data', optimisation: 'Optimisation', budget: 'Budget', sampling: 'Sampling', compute: 'Compute',
-};
+import { settingGroupTitles, settingGroups, settingKeys, settingOf, type Setting } from './settings';
 
 function range(s: Setting): string {
   switch (s.type) {
@@ -32,7 +28,7 @@ export function settingsMarkdown(): string {
   for (const group of settingGroups) {
     const keys = settingKeys.filter((k) => settingOf(k).group === group);
     if (keys.length === 0) continue;
-    lines.push(`| **${groupTitles[group]}** | | | | |`);
+    lines.push(`| **${settingGroupTitles[group]}** | | | | |`);
     for (const key of keys) {
       const s = settingOf(key);
       const flag = s.type === 'boolean' && s.default ? `\`--${s.flag}\`, \`--no-${s.flag}\`` : `\`--${s.flag}\``;

@@ -9,6 +9,9 @@
 
 export const settingGroups = ['model', 'data', 'optimisation', 'budget', 'sampling', 'compute'] as const;
 export type SettingGroup = (typeof settingGroups)[number];
+export const settingGroupTitles: Record<SettingGroup, string> = {
+  model: 'Model', data: 'Data', optimisation: 'Optimisation', budget: 'Budget', sampling: 'Sampling', compute: 'Compute',
+};
 
 /** The choices of the enumerated settings. */
 export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
