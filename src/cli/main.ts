@@ -6,6 +6,8 @@ import { benchCommand } from './bench';
 import { isUserInputError } from '../engine/text/errors';
 import { renderErrorMessage } from '../engine/config/render';
 import { UsageError } from './args';
+import { decodeCommand, decodeUsage } from './decode';
+import { exportCommand, exportUsage } from './export';
 import { probsCommand, probsUsage, sampleCommand, sampleUsage } from './sample';
 import { seriesCommand, seriesSummary } from './series';
 import { presetsCommand, presetsUsage, trainCommand, trainSummary } from './train';
@@ -20,6 +22,10 @@ ${sampleUsage}
 
 ${probsUsage}
 
+${decodeUsage}
+
+${exportUsage}
+
 ${seriesSummary}
 
 rnn-lab bench [options]   measure training speed of the backends (see rnn-lab bench --help)
@@ -33,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'presets': return presetsCommand(rest);
       case 'sample': return await sampleCommand(rest);
       case 'probs': return await probsCommand(rest);
+      case 'decode': return await decodeCommand(rest);
+      case 'export': return await exportCommand(rest);
       case 'bench': return await benchCommand(rest);
       case 'series': return await seriesCommand(rest);
       case undefined:

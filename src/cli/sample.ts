@@ -1,15 +1,12 @@
-/** `rnn-lab sample` and `rnn-lab probs`: use a saved checkpoint. */
+/** `rnn-lab sample` and `rnn-lab probs`: use a saved model (a checkpoint or Keras weights). */
 import { parseArgs } from 'node:util';
-import { createBackend } from '../engine/backends/select';
-import type { Network } from '../engine/backends/types';
-import { generate, nextSymbolDistribution } from '../engine/sample/generate';
-import { loadCheckpoint, type Checkpoint } from '../engine/train/checkpoint';
-import { parseChoice, parseNumber, UsageError } from './args';
-import { backendNames } from '../protocol/messages';
+import { nextSymbolsAfter } from '../engine/labs/nextSymbols';
+import { generate } from '../engine/sample/generate';
+import { parseNumber, UsageError } from './args';
+import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
 
-export const sampleUsage = `rnn-lab sample --checkpoint FILE [--prime TEXT] [--length N (500)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--seed N] [--json]`;
-export const probsUsage = `rnn-lab probs --checkpoint FILE --context TEXT [--top K (10)] [--json]`;
-
+export const sampleUsage = `rnn-lab sample ${modelUsage} [--prime TEXT] [--length N (500)] [--sentences N (lines models: N sentences, each ending at the end symbol)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--seed N] [--json]`;
+export const probsUsage = `rnn-lab probs ${modelUsage} --prefix TEXT [--top K (10)] [--start (read the start symbol first)] [--json]`;
 
 /** Runs a parser, turning its complaints into usage errors. */
 function asUsage<T>(parse: () => T): T {
@@ -20,40 +17,38 @@ function asUsage<T>(parse: () => T): T {
   }
 }
 
-async function networkFor(checkpoint: Checkpoint, backendFlag: string | undefined): Promise<Network> {
-  const backend = await createBackend(parseChoice(backendFlag, 'backend', backendNames) ?? 'auto', 1);
-  const net = backend.createNetwork(checkpoint.spec);
-  net.params.set(checkpoint.params);
-  net.paramsChanged();
-  return net;
-}
-
 export async function sampleCommand(argv: string[]): Promise<number> {
   const { values } = asUsage(() => parseArgs({
     args: argv,
     strict: true,
     options: {
-      checkpoint: { type: 'string' }, prime: { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' },
-      'top-k': { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      ...modelOptions, prime: { type: 'string' }, length: { type: 'string' }, sentences: { type: 'string' }, temperature: { type: 'string' },
+      'top-k': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   }));
   if (values.help) {
     process.stdout.write(sampleUsage + '\n');
     return 0;
   }
-  if (!values.checkpoint) throw new UsageError('sample needs --checkpoint FILE');
-  const length = parseNumber(values.length, 'length', true) ?? 500;
+  const sentences = parseNumber(values.sentences, 'sentences', true);
+  const length = parseNumber(values.length, 'length', true) ?? (sentences ? 1000 * sentences : 500);
   const temperature = parseNumber(values.temperature, 'temperature') ?? 0.8;
   const topK = parseNumber(values['top-k'], 'top-k', true) ?? 0;
   const seed = parseNumber(values.seed, 'seed', true) ?? 1;
   if (length < 0 || temperature < 0 || topK < 0) throw new UsageError('--length, --temperature and --top-k must not be negative');
+  if (sentences !== undefined && sentences < 1) throw new UsageError('--sentences must be at least 1');
   const prime = (values.prime) ?? '';
-  const checkpoint = await loadCheckpoint(values.checkpoint);
-  const net = await networkFor(checkpoint, values.backend);
+  const model = await loadModelFromFlags('sample', values);
+  if (sentences !== undefined && model.tokenizer.endId < 0) throw new UsageError(`--sentences needs a model with an end symbol (trained in lines mode); ${model.path} has none`);
+  const net = await networkFor(model, values.backend);
   const stepper = net.createStepper(1);
-  const text = generate(stepper, checkpoint.tokenizer, { prime, length, temperature, seed, topK });
-  if (values.json) process.stdout.write(JSON.stringify({ type: 'sample', prime, temperature, text }) + '\n');
-  else process.stdout.write(prime + text + '\n');
+  const text = generate(stepper, model.tokenizer, { prime, length, temperature, seed, topK, ...(sentences ? { sentences, stopAtEnd: true } : {}) });
+  if (values.json) {
+    const lines = sentences ? { sentences: text.split('\n').filter((s, i, all) => i < all.length - 1 || s !== '') } : {};
+    process.stdout.write(JSON.stringify({ type: 'sample', prime, temperature, text, ...lines }) + '\n');
+  } else {
+    process.stdout.write(sentences ? text.replace(/\n?$/, '\n') : prime + text + '\n');
+  }
   return 0;
 }
 
@@ -62,7 +57,7 @@ export async function probsCommand(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     options: {
-      checkpoint: { type: 'string' }, context: { type: 'string' }, top: { type: 'string' }, backend: { type: 'string' },
+      ...modelOptions, prefix: { type: 'string' }, context: { type: 'string' }, top: { type: 'string' }, start: { type: 'boolean' },
       json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -70,15 +65,19 @@ export async function probsCommand(argv: string[]): Promise<number> {
     process.stdout.write(probsUsage + '\n');
     return 0;
   }
-  if (!values.checkpoint) throw new UsageError('probs needs --checkpoint FILE');
+  // --context is the older name of --prefix.
+  const prefix = values.prefix ?? values.context ?? '';
   const top = parseNumber(values.top, 'top', true) ?? 10;
-  const checkpoint = await loadCheckpoint(values.checkpoint);
-  const net = await networkFor(checkpoint, values.backend);
-  const result = nextSymbolDistribution(net.createStepper(1), checkpoint.tokenizer, (values.context) ?? '', top);
+  if (top < 1) throw new UsageError('--top must be at least 1');
+  if (prefix === '' && !values.start) throw new UsageError('probs needs --prefix TEXT or --start (or both): an empty prefix gives the model nothing to read');
+  const model = await loadModelFromFlags('probs', values);
+  if (values.start && model.tokenizer.startId < 0) throw new UsageError(`--start needs a model with a start symbol (trained in lines mode); ${model.path} has none`);
+  const net = await networkFor(model, values.backend);
+  const result = nextSymbolsAfter(net.createStepper(1), model.tokenizer, prefix, { start: values.start ?? false, top });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ type: 'probs', ...result }) + '\n');
+    process.stdout.write(JSON.stringify({ prefix, top: result.top, entropyBits: result.entropyBits }) + '\n');
   } else {
-    for (const { symbol, p } of result.probs) process.stdout.write(`${JSON.stringify(symbol).padEnd(8)} ${(100 * p).toFixed(2)}%\n`);
+    for (const { symbol, p } of result.top) process.stdout.write(`${JSON.stringify(symbol).padEnd(8)} ${(100 * p).toFixed(2)}%\n`);
     process.stdout.write(`entropy ${result.entropyBits.toFixed(3)} bits\n`);
   }
   return 0;

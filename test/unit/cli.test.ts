@@ -77,10 +77,12 @@ test('train --json prints evaluation lines, the last one final; sample and probs
   assert.equal([...sample.text].length, 40);
   assert.equal(rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work).stdout, s.stdout);
 
-  const p = rnnLab(['probs', '--checkpoint', checkpoint, '--context', 'a dog ', '--top', '3', '--json'], work);
+  const p = rnnLab(['probs', '--checkpoint', checkpoint, '--prefix', 'a dog ', '--top', '3', '--json'], work);
   assert.equal(p.code, 0, p.stderr);
   const probs = JSON.parse(p.stdout);
-  assert.equal(probs.probs.length, 3);
+  assert.equal(probs.prefix, 'a dog ');
+  assert.equal(probs.top.length, 3);
+  assert.ok(probs.top[0].p >= probs.top[1].p && probs.top[1].p >= probs.top[2].p);
   assert.ok(probs.entropyBits > 0);
 });
 

@@ -72,9 +72,10 @@ async function probsFromCli(context: string): Promise<{ probs: Array<{ symbol: s
   const last = join(workspaceDir(), '.rnnlab', `${corpusFileName.replace(/\.txt$/, '')}-last.rnnlab.json`);
   assert.ok(existsSync(last), `the run left its final checkpoint ${last}`);
   const { stdout } = await promisify(execFile)(process.execPath,
-    [join(extensionPath, 'dist/cli.js'), 'probs', '--checkpoint', last, '--context', context, '--top', '10', '--json'],
+    [join(extensionPath, 'dist/cli.js'), 'probs', '--checkpoint', last, '--prefix', context, '--top', '10', '--json'],
     { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-  return JSON.parse(stdout) as { probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+  const { top, entropyBits } = JSON.parse(stdout) as { top: Array<{ symbol: string; p: number }>; entropyBits: number };
+  return { probs: top, entropyBits };
 }
 
 describe('after a completed run', () => {

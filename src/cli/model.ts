@@ -1,0 +1,65 @@
+/**
+ * Where `sample`, `probs`, `decode` and `export` get their model: `--checkpoint FILE` or
+ * `--keras-weights FILE` (with `--vocab FILE` or `--vocab-text FILE` when the file carries no
+ * vocabulary), read through the one loadWeights call, and the network that runs it.
+ */
+import { createBackendFor } from '../engine/backends/select';
+import type { Network } from '../engine/backends/types';
+import { hiddenActivations } from '../engine/model/spec';
+import { loadWeights, type LoadedModel } from '../engine/model/io/load';
+import { backendNames } from '../protocol/messages';
+import { parseChoice, UsageError } from './args';
+
+/** parseArgs options shared by every command that reads a model. */
+export const modelOptions = {
+  checkpoint: { type: 'string' },
+  'keras-weights': { type: 'string' },
+  vocab: { type: 'string' },
+  'vocab-text': { type: 'string' },
+  'hidden-activation': { type: 'string' },
+  'gru-reset-after': { type: 'boolean' },
+  'recurrent-activation': { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+export const modelUsage = '(--checkpoint FILE | --keras-weights FILE.h5 [--vocab FILE.json | --vocab-text TEXT_FILE] [--hidden-activation relu|tanh|linear] [--recurrent-activation sigmoid|hard_sigmoid] [--gru-reset-after])';
+
+export interface ModelFlags {
+  checkpoint?: string;
+  'keras-weights'?: string;
+  vocab?: string;
+  'vocab-text'?: string;
+  'hidden-activation'?: string;
+  'gru-reset-after'?: boolean;
+  'recurrent-activation'?: string;
+  backend?: string;
+}
+
+/** Reads the model the flags name; what the loader had to assume goes to stderr as notes. */
+export async function loadModelFromFlags(command: string, flags: ModelFlags): Promise<LoadedModel> {
+  const checkpoint = flags.checkpoint;
+  const keras = flags['keras-weights'];
+  if (checkpoint && keras) throw new UsageError(`${command} takes --checkpoint or --keras-weights, not both`);
+  if (!checkpoint && !keras) throw new UsageError(`${command} needs --checkpoint FILE or --keras-weights FILE.h5`);
+  if (flags.vocab && flags['vocab-text']) throw new UsageError('give --vocab or --vocab-text, not both');
+  const model = await loadWeights((checkpoint ?? keras)!, {
+    vocab: flags.vocab,
+    vocabText: flags['vocab-text'],
+    hiddenActivation: parseChoice(flags['hidden-activation'], 'hidden-activation', hiddenActivations),
+    recurrentActivation: parseChoice(flags['recurrent-activation'], 'recurrent-activation', ['sigmoid', 'hard_sigmoid'] as const),
+    gruResetAfter: flags['gru-reset-after'],
+  });
+  for (const note of model.notes) process.stderr.write(`rnn-lab: note: ${note}\n`);
+  return model;
+}
+
+export async function networkFor(model: LoadedModel, backendFlag: string | undefined): Promise<Network> {
+  const log = (level: 'info' | 'warn', message: string) => {
+    if (level === 'warn') process.stderr.write(`rnn-lab: warn: ${message}\n`);
+  };
+  const backend = await createBackendFor(model.spec, parseChoice(backendFlag, 'backend', backendNames) ?? 'auto', 1, log);
+  const net = backend.createNetwork(model.spec);
+  net.params.set(model.params);
+  net.paramsChanged();
+  return net;
+}
