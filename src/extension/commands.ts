@@ -11,6 +11,7 @@ import { configSection, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
+import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
 import { presetConfig, presets, type Preset } from '../engine/config/presets';
 
 export const commandIds = {
@@ -50,7 +51,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(commandIds.sample, (arg) => sample(deps, (arg ?? {}) as SampleArgs)),
     register(commandIds.openCheckpointFolder, () => openCheckpointFolder(deps)),
     register(commandIds.newRun, () => newRun(deps)),
-    register(commandIds.openModel, (arg) => openModel(deps, arg instanceof vscode.Uri ? arg : undefined)),
+    register(commandIds.openModel, (arg, vocabulary) => openModel(deps, arg instanceof vscode.Uri ? arg : undefined, vocabularyArg(vocabulary))),
   ];
 }
 
@@ -114,26 +115,41 @@ async function newRun(deps: CommandDeps): Promise<void> {
   await startRun(deps, chosen, preset);
 }
 
-/** "Open model…": a checkpoint, served without training, for the hover, the Samples view and samples. */
-async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<void> {
+/** The optional second argument of rnnLab.openModel: `{ vocab }` or `{ vocabText }`, file paths. */
+function vocabularyArg(arg: unknown): VocabularyChoice {
+  const a = (arg ?? {}) as Record<string, unknown>;
+  return { vocab: typeof a.vocab === 'string' ? a.vocab : undefined, vocabText: typeof a.vocabText === 'string' ? a.vocabText : undefined };
+}
+
+/**
+ * "Open model…": a checkpoint or Keras weights (.h5), served without training, for the hover, the
+ * Samples view and samples. A Keras file without a vocabulary beside it asks for one.
+ */
+async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: VocabularyChoice): Promise<void> {
   const { context, controller, log } = deps;
   const target = uri ?? (await vscode.window.showOpenDialog({
     title: 'RNN Lab: Open model',
     openLabel: 'Open model',
     canSelectMany: false,
     defaultUri: vscode.Uri.file(checkpointFolder(context, vscode.window.activeTextEditor?.document.uri)),
-    filters: { 'RNN Lab checkpoints': ['json'] },
+    filters: { 'Models': ['json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['json'], 'Keras weights': ['h5', 'hdf5'] },
   }))?.[0];
   if (!target) return;
   if (target.scheme !== 'file') {
     void vscode.window.showErrorMessage(`RNN Lab: open a checkpoint on disk (${target.toString()} is not a local file).`);
     return;
   }
+  let vocabulary: VocabularyChoice = {};
+  if (isKerasWeightsPath(target.fsPath)) {
+    const chosen = await chooseVocabulary(context, target.fsPath, given);
+    if (!chosen) return;
+    vocabulary = chosen;
+  }
   if (!(await mayReplaceRun(controller))) return;
   const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
   const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   log.info(`Opening model ${target.fsPath}`);
-  controller.open(target.fsPath, { execPath, backend: settings.backend });
+  controller.open(target.fsPath, { execPath, backend: settings.backend, ...vocabulary });
   LabPanel.createOrShow(context.extensionUri, controller);
 }
 

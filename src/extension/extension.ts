@@ -9,6 +9,7 @@ import { registerCommands } from './commands';
 import { configSection, readNodePath, readTrainConfig } from './config';
 import { registerProbabilityHover } from './hover';
 import { LabPanel } from './labPanel';
+import { rememberedVocabulary } from './modelVocabulary';
 import { RunController } from './runController';
 import { isTerminal } from '../protocol/snapshot';
 import type { RunState } from './runStore';
@@ -43,7 +44,11 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     const checkpoint = runs.runState().checkpointPath;
     if (checkpoint && existsSync(checkpoint)) {
       const settings = vscode.workspace.getConfiguration(configSection);
-      runs.serve(checkpoint, { execPath: readNodePath(settings, vscode.workspace.isTrusted), backend: readTrainConfig(settings).config.backend });
+      runs.serve(checkpoint, {
+        execPath: readNodePath(settings, vscode.workspace.isTrusted), backend: readTrainConfig(settings).config.backend,
+        // A Keras model comes back with the vocabulary it was opened with.
+        ...rememberedVocabulary(context, checkpoint),
+      });
     }
   }
 

@@ -17,10 +17,13 @@ export interface StartRequest {
   execPath?: string;
 }
 
-/** How to launch a trainer that serves a checkpoint (no training). */
+/** How to launch a trainer that serves a checkpoint or Keras weights (no training). */
 export interface ServeOptions {
   execPath?: string;
   backend: TrainConfig['backend'];
+  /** The vocabulary of a Keras weights file that carries none: a JSON list, or the training text. */
+  vocab?: string;
+  vocabText?: string;
 }
 
 export interface RunProblem {
@@ -109,7 +112,7 @@ export class RunController {
     this.publish(this.store.begin(`Opening ${path}…`));
     const client = this.newClient('model', options.execPath, (message) => this.receive(message));
     this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} opening ${path}` });
-    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1 });
+    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1, vocab: options.vocab, vocabText: options.vocabText });
   }
 
   /**
@@ -128,7 +131,7 @@ export class RunController {
       }
     });
     this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} serving ${path}` });
-    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1 });
+    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1, vocab: options.vocab, vocabText: options.vocabText });
   }
 
   stop(): boolean {

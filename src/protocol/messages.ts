@@ -127,7 +127,8 @@ export interface ModelOpened {
 export interface HostToTrainer {
   start: { runId: string; source: TrainSource; config: TrainConfig; checkpointDir: string };
   /** Serve the model of a checkpoint (no training): samples and probabilities, until the process ends. */
-  open: { runId: string; path: string; backend: TrainConfig['backend']; threads: number };
+  /** `vocab` / `vocabText`: the vocabulary of a Keras weights file that carries none (a JSON list, or the training text). */
+  open: { runId: string; path: string; backend: TrainConfig['backend']; threads: number; vocab?: string; vocabText?: string };
   pause: Record<string, never>;
   resume: Record<string, never>;
   stop: Record<string, never>;

@@ -5,6 +5,8 @@
  */
 import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
 import { corpusFromText, corpusOptions, createBackend, OpenedModel, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
+import { createBackendFor } from '../engine/backends/select';
+import { loadWeights } from '../engine/model/io/load';
 import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
 
 if (!process.send) {
@@ -33,9 +35,12 @@ const engine: TrainerEngine = {
   },
   createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),
   createRun: (options) => new TrainingRun(options),
-  openModel: async ({ runId, path, backend: preference, threads }) => {
-    const backend = await createBackend(preference, threads, (level, message) => io.send('log', { level, message }));
-    const model = await OpenedModel.open(path, backend);
+  openModel: async ({ runId, path, backend: preference, threads, vocab, vocabText }) => {
+    // A checkpoint or Keras weights; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
+    const loaded = await loadWeights(path, { vocab, vocabText });
+    for (const note of loaded.notes) io.send('log', { level: 'warn', message: `${path}: ${note}` });
+    const backend = await createBackendFor(loaded.spec, preference, threads, (level, message) => io.send('log', { level, message }));
+    const model = OpenedModel.fromLoaded(loaded, backend);
     const c = model.checkpoint;
     return {
       model,

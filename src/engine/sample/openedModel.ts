@@ -1,11 +1,12 @@
 /**
- * A model opened from a checkpoint, without training: what the hover, the Samples view and
- * on-demand samples need (samples and next-symbol distributions), on any backend.
+ * A model opened from a checkpoint or a Keras weights file, without training: what the hover, the
+ * Samples view and on-demand samples need (samples and next-symbol distributions), on any backend.
  */
 import type { RunStarted } from '../../protocol/messages';
 import type { Backend, Network } from '../backends/types';
 import { deriveSeed } from '../random';
-import { loadCheckpoint, type Checkpoint } from '../train/checkpoint';
+import { asCheckpoint, type LoadedModel } from '../model/io/load';
+import type { Checkpoint } from '../train/checkpoint';
 import { ContextStateCache } from './contextCache';
 import { generate } from './generate';
 
@@ -15,12 +16,13 @@ export class OpenedModel {
 
   private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network) {}
 
-  static async open(path: string, backend: Backend): Promise<OpenedModel> {
-    const checkpoint = await loadCheckpoint(path);
+  /** `loaded` comes from loadWeights; `backend` must run its spec (see createBackendFor). */
+  static fromLoaded(loaded: LoadedModel, backend: Backend): OpenedModel {
+    const checkpoint = asCheckpoint(loaded);
     const network = backend.createNetwork(checkpoint.spec);
-    network.params.set(checkpoint.params);
+    network.params.set(loaded.params);
     network.paramsChanged();
-    return new OpenedModel(path, checkpoint, network);
+    return new OpenedModel(loaded.path, checkpoint, network);
   }
 
   /** The run this model came from, as a run's `started` message describes it. */

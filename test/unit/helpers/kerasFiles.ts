@@ -74,14 +74,14 @@ function affine(x: number[], W: number[][], b: number[]): number[] {
   return out;
 }
 
-/** Probabilities of the next symbol after each of `ids`, from a zero state. */
+/** Probabilities of the next symbol after each of `ids`, from a zero state (id -1: a zero input vector). */
 export function kerasForward(net: KerasNet, ids: number[]): number[][] {
   const gate = net.gateActivation === 'hard_sigmoid' ? hardSigmoid : sigmoid;
   const hs = net.rec.map(() => new Array(net.H).fill(0));
   const cs = net.rec.map(() => new Array(net.H).fill(0));
   const out: number[][] = [];
   for (const id of ids) {
-    let x = net.emb ? net.emb[id].slice() : Array.from({ length: net.V }, (_, k) => (k === id ? 1 : 0));
+    let x = id < 0 ? new Array(net.emb ? net.E : net.V).fill(0) : net.emb ? net.emb[id].slice() : Array.from({ length: net.V }, (_, k) => (k === id ? 1 : 0));
     net.rec.forEach((p, l) => {
       const h = hs[l];
       if (net.cell === 'lstm') {

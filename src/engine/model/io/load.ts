@@ -18,6 +18,7 @@ import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../d
 import type { Tokenizer } from '../../data/tokenizer';
 import { UserInputError } from '../../text/errors';
 import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint';
+import { defaultTrainConfig } from '../../config/settings';
 import { paramLayout, type HiddenActivation, type ModelSpec } from '../spec';
 import { looksLikeHdf5, readHdf5 } from './hdf5';
 import { kerasModelFromTree, type GateActivation, type KerasLayoutName } from './keras';
@@ -161,6 +162,33 @@ export function renumber(spec: ModelSpec, params: FloatArray, vocab: KerasVocabu
     }
   }
   return { spec: ourSpec, params: out, tokenizer };
+}
+
+/**
+ * The model as a checkpoint, for every consumer that takes one (an opened model, the Lab): a Keras
+ * model gets the default settings with its own architecture, no history, and step 0.
+ */
+export function asCheckpoint(model: LoadedModel): Checkpoint {
+  if (model.checkpoint) return model.checkpoint;
+  const { spec } = model;
+  const framed = model.tokenizer.startId >= 0;
+  return {
+    sourceName: basename(model.path),
+    step: 0,
+    bestValLoss: Infinity,
+    createdAt: '',
+    spec,
+    config: {
+      ...defaultTrainConfig,
+      cell: spec.cell, hiddenSize: spec.hiddenSize, layers: spec.layers, embeddingSize: spec.embeddingSize, dropout: 0,
+      hiddenDense: spec.hiddenDense, hiddenActivation: spec.hiddenActivation, tokens: 'char', mode: framed ? 'lines' : 'stream',
+      maxVocab: Math.max(defaultTrainConfig.maxVocab, model.tokenizer.size),
+    },
+    tokenizer: model.tokenizer,
+    params: Float32Array.from(model.params),
+    trainHistory: [],
+    valHistory: [],
+  };
 }
 
 async function readJson(path: string): Promise<unknown> {

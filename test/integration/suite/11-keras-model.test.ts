@@ -1,0 +1,71 @@
+import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { visibleSymbol } from '../../../src/extension/hoverFormat';
+import { kerasForward, randomNet, writeKerasFile } from '../../unit/helpers/kerasFiles';
+import { activateExtension, corpusUri, stopAnyRun, waitFor, workspaceDir, type RnnLabApi } from './harness';
+
+// Seed 004's char2id in id order (S and E last), and its model: LSTM 128, Dense 128 (relu), Dense V.
+const seedSymbols = [...'a veryclndwotmpbhifksugzqjx254390617SE'];
+
+/** The hover's rows as [symbol, percent] at a place in the corpus. */
+async function hoverRows(position: vscode.Position): Promise<Array<[string, number]> | undefined> {
+  const uri = corpusUri();
+  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
+  const markdown = hovers.flatMap((hover) => hover.contents)
+    .map((content) => (typeof content === 'string' ? content : content.value))
+    .find((value) => value.includes('next character'));
+  if (!markdown) return undefined;
+  return markdown.split('\n').filter((line) => /^\| \d+ \|/.test(line)).map((line) => {
+    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    return [cells[1].replace(/\\(.)/g, '$1'), Number(cells[2].replace('%', ''))];
+  });
+}
+
+describe('Keras weights opened as a model', () => {
+  let api: RnnLabApi;
+
+  before(async () => {
+    api = await activateExtension();
+  });
+
+  after(async () => {
+    await stopAnyRun(api);
+  });
+
+  for (const layout of ['tfkeras2-full', 'keras1.0'] as const) {
+    it(`"Open model…" serves a ${layout === 'keras1.0' ? 'Keras 1.x' : 'tf.keras 2'} file of the seed 004 model: the hover shows its probabilities`, async () => {
+      await stopAnyRun(api);
+      const gateActivation = layout === 'keras1.0' ? 'hard_sigmoid' : 'sigmoid';
+      const net = randomNet({ cell: 'lstm', V: 38, E: 0, H: 128, layers: 1, D: 128, hiddenActivation: 'relu', gateActivation }, 31, 0.3);
+      const name = `seed004-${layout}.h5`;
+      const file = join(workspaceDir(), name);
+      await writeKerasFile(file, net, layout, { timeDistributed: true });
+      const vocab = join(workspaceDir(), 'char2id.json');
+      writeFileSync(vocab, JSON.stringify(seedSymbols));
+      // tf.keras 2: the vocabulary beside the file, as `rnn-lab export` leaves it; Keras 1: named explicitly.
+      if (layout === 'tfkeras2-full') writeFileSync(join(workspaceDir(), `seed004-${layout}.vocab.json`), JSON.stringify(seedSymbols));
+      await vscode.commands.executeCommand('rnnLab.openModel', vscode.Uri.file(file), layout === 'keras1.0' ? { vocab } : undefined);
+      await waitFor('the Keras model to open', () => api.getRunState().status === 'completed' && api.getRunState().sourceName === name, {
+        timeoutMs: 30_000, describe: () => api.getRunState(),
+      });
+
+      // A lines model reads the current line after its start symbol; characters outside its vocabulary read as nothing.
+      const position = new vscode.Position(3, 20);
+      const line = (await vscode.workspace.openTextDocument(corpusUri())).lineAt(3).text.slice(0, 20);
+      const probs = kerasForward(net, [36, ...[...line].map((c) => seedSymbols.slice(0, 36).indexOf(c))]).at(-1)!;
+      const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
+      const rows = await waitFor('the hover on the Keras model', () => hoverRows(position), { timeoutMs: 15_000 });
+      assert.ok(rows.length >= 3, JSON.stringify(rows));
+      rows.slice(0, 3).forEach(([symbol, percent], i) => {
+        const k = order[i];
+        const expected = k === 37 ? '⟨/s⟩' : visibleSymbol(seedSymbols[k]);
+        assert.equal(symbol, expected, `row ${i + 1}: ${JSON.stringify(rows)}`);
+        assert.ok(Math.abs(percent - 100 * probs[k]) <= 0.051, `row ${i + 1}: ${percent}% where Keras computes ${(100 * probs[k]).toFixed(3)}%`);
+      });
+      console.log(`      ${name}: hover ${rows.slice(0, 3).map(([s, p]) => `${s} ${p}%`).join(', ')}`);
+    });
+  }
+});
