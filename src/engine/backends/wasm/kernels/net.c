@@ -61,29 +61,42 @@ static void share(const Team *t, int n, int grain, int *a, int *b) {
 // A tile of an M x N output: rows [m0, m1), columns [n0, n1).
 typedef struct { int m0, m1, n0, n1; } Tile;
 
-// This thread's tile of an M x N output split into a grid of pr x pc tiles, rows on multiples of
-// MR, columns on multiples of `ngrain`. The grid minimises a thread's products plus the packing
-// each tile repeats (A rows once, `weight` x its columns once); ties favour column splits, whose
-// threads read less of the right-hand matrix. Threads outside the grid get an empty tile.
-static Tile tile_of(const Team *t, int M, int N, int ngrain, int weight) {
-  int mq = (M + MR - 1) / MR, nq = (N + ngrain - 1) / ngrain, pr = 1, pc = 1;
+// An M x N output cut into a grid of pr x pc tiles (at most one per thread), rows on multiples of
+// MR, columns on multiples of `ngrain`.
+typedef struct { int M, N, ngrain, mq, nq, pr, pc; } Grid;
+
+// The grid minimises a thread's products plus the packing each tile repeats (A rows once,
+// `weight` x its columns once); ties favour column splits, whose threads read less of the
+// right-hand matrix.
+static Grid grid_of(const Team *t, int M, int N, int ngrain, int weight) {
+  Grid g = {M, N, ngrain, (M + MR - 1) / MR, (N + ngrain - 1) / ngrain, 1, 1};
   long long best = -1;
-  for (int c = imin(t->n, nq); c >= 1; c--) {
-    int r = imin(t->n / c, mq);
-    long long mc = (long long)((mq + r - 1) / r) * MR, nc = (long long)((nq + c - 1) / c) * ngrain * weight;
+  for (int c = imin(t->n, g.nq); c >= 1; c--) {
+    int r = imin(t->n / c, g.mq);
+    long long mc = (long long)((g.mq + r - 1) / r) * MR, nc = (long long)((g.nq + c - 1) / c) * ngrain * weight;
     long long cost = mc * nc + 8 * (mc + nc);
-    if (best < 0 || cost < best) { best = cost; pr = r; pc = c; }
+    if (best < 0 || cost < best) { best = cost; g.pr = r; g.pc = c; }
   }
+  return g;
+}
+
+// Tile `index` of the grid (row-major; empty past the last).
+static Tile tile_at(Grid g, int index) {
   Tile tile = {0, 0, 0, 0};
-  int i = t->id / pc, j = t->id % pc;
-  if (i >= pr) return tile;
-  tile.m0 = imin(M, (int)((long long)mq * i / pr) * MR);
-  tile.m1 = imin(M, (int)((long long)mq * (i + 1) / pr) * MR);
-  tile.n0 = imin(N, (int)((long long)nq * j / pc) * ngrain);
-  tile.n1 = imin(N, (int)((long long)nq * (j + 1) / pc) * ngrain);
+  int i = index / g.pc, j = index % g.pc;
+  if (i >= g.pr) return tile;
+  tile.m0 = imin(g.M, (int)((long long)g.mq * i / g.pr) * MR);
+  tile.m1 = imin(g.M, (int)((long long)g.mq * (i + 1) / g.pr) * MR);
+  tile.n0 = imin(g.N, (int)((long long)g.nq * j / g.pc) * g.ngrain);
+  tile.n1 = imin(g.N, (int)((long long)g.nq * (j + 1) / g.pc) * g.ngrain);
   return tile;
 }
 static inline int empty(Tile t) { return t.m0 >= t.m1 || t.n0 >= t.n1; }
+
+// This thread's tile of an M x N output (empty for threads outside the grid).
+static Tile tile_of(const Team *t, int M, int N, int ngrain, int weight) {
+  return tile_at(grid_of(t, M, N, ngrain, weight), t->id);
+}
 
 // C (+)= op(A) . op(B) (M x N, inner K), this thread's output tile.
 static void team_sgemm(const Team *t, int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
@@ -253,10 +266,48 @@ int job_work_floats(Job *job, int with_dropout) {
   return n;
 }
 
-// The tile of a time step this thread owns: rows of the batch x hidden units (all gates of them).
-static Tile step_tile(const Team *t) {
+// ---- the time steps of a layer: units of work (step, tile), a tile being rows of the batch x
+// hidden units (all gates of those units). A thread claims the next unit from a shared counter and
+// may start it once every unit of the previous step is done; so a thread that the system
+// preempts holds up the others for one tile at most, and the rest of its share is taken by the
+// threads that are running. ----
+enum { NEXT = 0, DONE = 1, DONE_SLEEPERS = 2 };
+
+static Grid step_grid(const Team *t) {
   const Net *net = t->job->net;
-  return tile_of(t, t->job->batch, net->hidden, NR, gates(net->cell));
+  return grid_of(t, t->job->batch, net->hidden, NR, gates(net->cell));
+}
+
+// Thread 0, before the barrier that precedes a layer's steps.
+static void reset_steps(const Team *t) {
+  if (t->id == 0) {
+    __atomic_store_n(&t->job->steps_sync[NEXT], 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->job->steps_sync[DONE], 0, __ATOMIC_SEQ_CST);
+  }
+}
+
+// The next unit of work, or -1 when all are claimed.
+static int claim_unit(const Team *t, int units) {
+  int u = __atomic_fetch_add(&t->job->steps_sync[NEXT], 1, __ATOMIC_SEQ_CST);
+  return u < units ? u : -1;
+}
+
+// Waits until `target` units are done (spin briefly, then sleep), or the pass was aborted.
+static void wait_done(const Team *t, int target) {
+  int *q = t->job->steps_sync, *abort = &t->job->sync[ABORT];
+  for (int i = 0; i < SPIN; i++)
+    if (__atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST) >= target || __atomic_load_n(abort, __ATOMIC_SEQ_CST)) return;
+  __atomic_fetch_add(&q[DONE_SLEEPERS], 1, __ATOMIC_SEQ_CST);
+  for (int d = __atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST); d < target && !__atomic_load_n(abort, __ATOMIC_SEQ_CST);
+       d = __atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_wait32(&q[DONE], d, -1);
+  __atomic_fetch_sub(&q[DONE_SLEEPERS], 1, __ATOMIC_SEQ_CST);
+}
+
+static void unit_done(const Team *t) {
+  int *q = t->job->steps_sync;
+  __atomic_fetch_add(&q[DONE], 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&q[DONE_SLEEPERS], __ATOMIC_SEQ_CST)) __builtin_wasm_memory_atomic_notify(&q[DONE], 0x7fffffff);
 }
 
 // ---- one layer forward over all steps ----
@@ -294,12 +345,17 @@ static void layer_forward(const Team *t, int l) {
   int p0, p1;
   share(t, G * ((H + NR - 1) / NR), 1, &p0, &p1);
   pack_gate_panels(U, H, H, G, job->upack, p0, p1);
+  reset_steps(t);
   barrier(t);
 
-  Tile k = step_tile(t);
-  int rows = k.m1 - k.m0;
-  for (int s = 0; s < T; s++) {
-    if (!empty(k)) {
+  Grid grid = step_grid(t);
+  int tiles = grid.pr * grid.pc;
+  for (int unit = claim_unit(t, T * tiles); unit >= 0; unit = claim_unit(t, T * tiles)) {
+    int s = unit / tiles;
+    Tile k = tile_at(grid, unit % tiles);
+    int rows = k.m1 - k.m0;
+    wait_done(t, s * tiles); // the whole of h_{s-1}
+    {
       float *gt = g + (s * R + k.m0) * GH, *h_prev = hs + s * RH + k.m0 * H, *h = hs + (s + 1) * RH + k.m0 * H;
       if (net->cell == CELL_LSTM) {
         gates_product(rows, H, h_prev, H, job->upack, H, G, k.n0, k.n1, gt, GH, 1, t->pa);
@@ -314,8 +370,9 @@ static void layer_forward(const Team *t, int l) {
         rnn_forward(gt, bias, h, H, rows, H, k.n0, k.n1);
       }
     }
-    barrier(t);
+    unit_done(t);
   }
+  wait_done(t, T * tiles);
 
   for (int b = b0; b < b1; b++) {
     float *s = job->state + (b * L + l) * S;
@@ -342,28 +399,35 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
   int p0, p1;
   share(t, (H + NR - 1) / NR, 1, &p0, &p1);
   pack_bt_panels(U, GH, GH, H, job->upack, p0, p1); // U^T
-  Tile k = step_tile(t);
-  int rows = k.m1 - k.m0;
-  for (int b = k.m0; b < k.m1; b++) fill(job->dc + b * H + k.n0, 0.f, k.n1 - k.n0);
+  int b0, b1;
+  share(t, R, 1, &b0, &b1);
+  fill(job->dc + b0 * H, 0.f, (b1 - b0) * H);
+  reset_steps(t);
   barrier(t);
 
-  for (int s = T - 1; s >= 0; s--) {
+  // Unit (step s, tile): first the tile's part of dh_s from step s + 1 (dh_s += dG_{s+1} . U^T,
+  // which needs every gate of its rows: all of the previous step's tiles), then the cell's
+  // backward step on the tile.
+  Grid grid = step_grid(t);
+  int tiles = grid.pr * grid.pc;
+  for (int unit = claim_unit(t, T * tiles); unit >= 0; unit = claim_unit(t, T * tiles)) {
+    int s = T - 1 - unit / tiles;
+    Tile k = tile_at(grid, unit % tiles);
+    int rows = k.m1 - k.m0;
+    wait_done(t, (unit / tiles) * tiles);
     int o = s * RH + k.m0 * H, og = (s * R + k.m0) * GH;
     float *dht = dh + o, *dgt = dg + og, *gt = job->g[l] + og, *dc = job->dc + k.m0 * H;
-    float *dh_prev = s > 0 ? dht - RH : 0;
-    if (!empty(k)) {
-      if (net->cell == CELL_LSTM)
-        lstm_backward(gt, job->cs[l] + o, job->tc[l] + o, dht, dc, dgt, rows, H, k.n0, k.n1);
-      else if (net->cell == CELL_GRU)
-        gru_backward(gt, job->rh[l] + o, hs + o, dht, dgt, job->dr + og, dh_prev, rows, H, k.n0, k.n1);
-      else
-        rnn_backward(hs + RH + o, dht, dgt, rows, H, k.n0, k.n1);
-    }
-    // The product needs every gate of this thread's rows: the other threads' units too.
-    barrier(t);
-    if (dh_prev && !empty(k))
-      sgemm_packed(0, rows, k.n1 - k.n0, GH, drec + og, GH, job->upack + k.n0 * GH, dh_prev + k.n0, H, 1, t->pa);
+    if (s < T - 1)
+      sgemm_packed(0, rows, k.n1 - k.n0, GH, drec + og + R * GH, GH, job->upack + k.n0 * GH, dht + k.n0, H, 1, t->pa);
+    if (net->cell == CELL_LSTM)
+      lstm_backward(gt, job->cs[l] + o, job->tc[l] + o, dht, dc, dgt, rows, H, k.n0, k.n1);
+    else if (net->cell == CELL_GRU)
+      gru_backward(gt, job->rh[l] + o, hs + o, dht, dgt, job->dr + og, s > 0 ? dht - RH : 0, rows, H, k.n0, k.n1);
+    else
+      rnn_backward(hs + RH + o, dht, dgt, rows, H, k.n0, k.n1);
+    unit_done(t);
   }
+  wait_done(t, T * tiles);
   barrier(t);
 
   // Weight gradients of all steps at once.
