@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserInputError } from '../engine/text/errors';
 import {
-  defaultSeriesConfig, runSeriesLab, seriesOptimizers, splitSeries, thenChoices, validateSeriesConfig,
+  defaultSeriesConfig, runSeriesLab, SERIES_DIVERGENCE_FACTOR, seriesOptimizers, splitSeries, thenChoices, validateSeriesConfig,
   type QuasiNewtonSummary, type SeriesLabConfig, type SeriesLabResult, type SeriesReport,
 } from '../engine/series/lab';
 import { mackeyGlass } from '../engine/series/mackeyGlass';
@@ -195,9 +195,13 @@ export async function seriesCommand(argv: string[]): Promise<number> {
   const config = seriesConfigFromFlags(v);
   const series = await loadSeries(positionals[0], v);
   const scaling = v.standardize ? standardize(series, config.valFraction) : undefined;
+  const largest = series.values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
   const plotPath = v.plot === undefined ? undefined : resolve(v.plot);
   const json = v.json ?? false;
-  const print = (line: string) => process.stdout.write(line + '\n');
+  // A reader that goes away (`| head`) ends the run quietly instead of with an EPIPE trace.
+  let readerGone = false;
+  process.stdout.on('error', () => { readerGone = true; });
+  const print = (line: string) => { if (!readerGone) process.stdout.write(line + '\n'); };
 
   let stopRequested = false;
   const stop = () => { stopRequested = true; };
@@ -211,9 +215,10 @@ export async function seriesCommand(argv: string[]): Promise<number> {
         `${scaling ? ` (standardized: ${scaling})` : ''}; ${config.cell} ${config.hiddenSize} ${config.activation}${config.direct ? ' + direct' : ''}; ` +
         `${config.optimizer}${config.optimizer === 'lbfgs' || config.optimizer === 'bfgs' ? '' : ` lr ${config.learningRate}, epochs 0..${config.epochs}`}` +
         `${config.then !== 'none' && config.optimizer !== 'lbfgs' && config.optimizer !== 'bfgs' ? ` then ${config.then}` : ''}; l2 ${config.l2}${config.l1 ? `, l1 ${config.l1}` : ''}`);
+      if (!scaling && largest > 10) print(`Note: values reach ${largest.toPrecision(3)}; the tutorial's settings expect values of order 1 (--standardize rescales each column).`);
     }
     let announced = false;
-    result = runSeriesLab(series, config, {
+    result = await runSeriesLab(series, config, {
       onReport: (r) => {
         if (json) return print(JSON.stringify(r));
         if (r.phase !== 'gd' && !announced) {
@@ -222,7 +227,7 @@ export async function seriesCommand(argv: string[]): Promise<number> {
         }
         print(reportLine(r));
       },
-      shouldStop: () => stopRequested,
+      shouldStop: () => stopRequested || readerGone,
     });
   } finally {
     process.removeListener('SIGINT', stop);
@@ -238,7 +243,7 @@ export async function seriesCommand(argv: string[]): Promise<number> {
     if (result.comparison && result.gd) print(JSON.stringify({ phase: 'compare', gd: result.gd, [result.comparison.method]: result.comparison }));
     print(JSON.stringify(finalJson(result, plotPath)));
   } else {
-    if (result.gd?.diverged) print(`Gradient descent diverged (the MSE is not finite): try a smaller --lr${series.name.startsWith('mackey') ? '' : ' or --standardize'}.`);
+    if (result.gd?.diverged) print(`Gradient descent diverged (the objective grew ${SERIES_DIVERGENCE_FACTOR}-fold or is not finite): try a smaller --lr${v.standardize ? '' : ' or --standardize'}.`);
     if (result.quasiNewton) for (const line of quasiNewtonSummaryLines(result.quasiNewton)) print(line);
     if (result.comparison && result.gd) {
       const c = result.comparison;

@@ -211,9 +211,9 @@ test('a ten-million-line file is refused after a bounded read', async () => {
 
 // ---- the lab run and the CLI ----
 
-test('a short lab run: GD lowers the MSE, L-BFGS lowers it further, the continuation has the asked length', () => {
+test('a short lab run: GD lowers the MSE, L-BFGS lowers it further, the continuation has the asked length', async () => {
   const values = mackeyGlass(300, { seed: 2 });
-  const r = runSeriesLab({ name: 'mg', values, columns: 1, columnNames: ['x'] },
+  const r = await runSeriesLab({ name: 'mg', values, columns: 1, columnNames: ['x'] },
     { ...defaultSeriesConfig, hiddenSize: 6, epochs: 60, reportEvery: 20, iterations: 40, generate: 30, compare: true });
   const gd = r.reports.filter((x) => x.phase === 'gd');
   assert.deepEqual(gd.map((x) => x.epoch), [0, 20, 40, 60]);
@@ -283,4 +283,29 @@ test("the panel's run request becomes the CLI's flags", async () => {
   assert.deepEqual(seriesRequestArgs({ mackeyGlass: 500, weightNoise: 0.01, direct: true, generateFrom: 20, then: 'none', init: undefined }),
     ['--mackey-glass', '500', '--weight-noise', '0.01', '--direct', '--generate-from', '20', '--then', 'none']);
   assert.deepEqual(seriesRequestArgs({ file: '/data/a.csv', mackeyGlass: 2000, direct: false, hidden: 8 }), ['/data/a.csv', '--hidden', '8']);
+});
+
+test('rnn-lab series stops early on SIGTERM with what it has, and reports divergence', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [cli, 'series', '--mackey-glass', '300', '--epochs', '10000000', '--json'], { cwd: work });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (out === '' && chunk.includes('"epoch"')) child.kill('SIGTERM');
+    out += chunk;
+  });
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  assert.equal(code, 0, 'a stopped run still ends normally');
+  const final = JSON.parse(out.trim().split('\n').at(-1)!);
+  assert.equal(final.phase, 'final');
+  assert.ok(final.gd.epochs < 10_000_000, `stopped at epoch ${final.gd.epochs}`);
+
+  const csv = join(work, 'big.csv');
+  writeFileSync(csv, 'a\n' + Array.from({ length: 200 }, (_, i) => 1000 + 900 * Math.sin(i / 5)).join('\n'));
+  const r = rnnLab([csv, '--epochs', '100']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /values reach 1\.90e\+3/);
+  assert.match(r.stdout, /Gradient descent diverged .*--standardize/);
+  assert.doesNotMatch(r.stdout, /L-BFGS/, 'no quasi-Newton phase after a divergence');
+  const scaled = rnnLab([csv, '--epochs', '100', '--standardize', '--iterations', '5']);
+  assert.equal(scaled.code, 0, scaled.stderr);
 });

@@ -27,7 +27,7 @@ export interface QuasiNewtonOptions {
   c2?: number;
   /** Dense BFGS stores n² numbers; above this many variables use L-BFGS. */
   maxDenseSize?: number;
-  /** Called after each iteration; returning false stops the run (reported as stopped). */
+  /** Called after each iteration by `minimize`; returning false stops the run (reported as stopped). */
   onIteration?: (info: IterationInfo) => boolean | void;
 }
 
@@ -74,7 +74,22 @@ const maxAbs = (a: Float64Array) => {
   return m;
 };
 
+/** Runs to the end in one call. */
 export function minimize(fn: DifferentiableFunction, x0: Float64Array, options: QuasiNewtonOptions): QuasiNewtonResult {
+  const iterations = quasiNewtonIterations(fn, x0, options);
+  let stop = false;
+  for (;;) {
+    const next = iterations.next(stop);
+    if (next.done) return next.value;
+    stop = options.onIteration?.(next.value) === false;
+  }
+}
+
+/**
+ * The same minimisation one iteration at a time, so a caller can yield to its event loop between
+ * iterations (a stop request is then heard): yields after each iteration; `next(true)` stops it.
+ */
+export function* quasiNewtonIterations(fn: DifferentiableFunction, x0: Float64Array, options: QuasiNewtonOptions): Generator<IterationInfo, QuasiNewtonResult, boolean | undefined> {
   const n = x0.length;
   const gtol = options.gtol ?? 1e-5;
   const maxIterations = options.maxIterations ?? 200 * n;
@@ -143,8 +158,8 @@ export function minimize(fn: DifferentiableFunction, x0: Float64Array, options: 
       break;
     }
     inverse.update(s, y);
-    const keepGoing = options.onIteration?.({ iteration: iterations, value: f, gradNorm: maxAbs(g), functionEvaluations: evaluations, gradientEvaluations: evaluations, x });
-    if (keepGoing === false) {
+    const stop = yield { iteration: iterations, value: f, gradNorm: maxAbs(g), functionEvaluations: evaluations, gradientEvaluations: evaluations, x };
+    if (stop) {
       status = 'stopped';
       break;
     }

@@ -6,7 +6,7 @@
  * Lab panel's child process and the tests all drive this one function.
  */
 import { createOptimizer } from '../optim/optimizers';
-import { minimize, statusMessages, type QuasiNewtonMethod, type QuasiNewtonStatus } from '../optim/lbfgs';
+import { quasiNewtonIterations, statusMessages, type QuasiNewtonMethod, type QuasiNewtonStatus } from '../optim/lbfgs';
 import { Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import { freeRun } from './generate';
@@ -131,6 +131,21 @@ export interface SeriesLabEvents {
   shouldStop?(): boolean;
 }
 
+/** How long the computation runs before it lets the event loop in (signals, messages, output). */
+const YIELD_EVERY_MS = 50;
+
+/** Resolves on the next turn of the event loop when YIELD_EVERY_MS have passed since the last one. */
+function makeYielder(): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    if (performance.now() - last < YIELD_EVERY_MS) return undefined;
+    return new Promise<void>((resolve) => setImmediate(() => { last = performance.now(); resolve(); }));
+  };
+}
+
+/** Gradient descent stops as diverged when the objective grows past this multiple of its first value. */
+export const SERIES_DIVERGENCE_FACTOR = 1000;
+
 /** Checks the numbers a user can set; messages name the CLI flag. */
 export function validateSeriesConfig(c: SeriesLabConfig): void {
   const fail = (flag: string, what: string, got: unknown) => { throw new UserInputError(`--${flag} must be ${what} (got ${got})`); };
@@ -162,7 +177,7 @@ export function splitSeries(series: Series, valFraction: number): { train: Float
   return { train: series.values.slice(0, trainPoints * D), val: series.values.slice(trainPoints * D), trainPoints };
 }
 
-export function runSeriesLab(series: Series, config: SeriesLabConfig, events: SeriesLabEvents = {}): SeriesLabResult {
+export async function runSeriesLab(series: Series, config: SeriesLabConfig, events: SeriesLabEvents = {}): Promise<SeriesLabResult> {
   validateSeriesConfig(config);
   const D = series.columns;
   const T = series.values.length / D;
@@ -188,15 +203,16 @@ export function runSeriesLab(series: Series, config: SeriesLabConfig, events: Se
     config.optimizer === 'lbfgs' || config.optimizer === 'bfgs' ? config.optimizer : config.then === 'none' ? undefined : config.then;
 
   if (config.optimizer !== 'lbfgs' && config.optimizer !== 'bfgs') {
-    gd = gradientDescent(objective, params, config, config.optimizer, measure, report, events);
+    gd = await gradientDescent(objective, params, config, config.optimizer, measure, report, events);
   }
-  if (quasiNewtonMethod && !events.shouldStop?.()) {
-    const phase = quasiNewtonPhase(objective, params, quasiNewtonMethod, config, measure, report, events);
+  // A diverged start gives a quasi-Newton method nothing sensible to continue from.
+  if (quasiNewtonMethod && !gd?.diverged && !events.shouldStop?.()) {
+    const phase = await quasiNewtonPhase(objective, params, quasiNewtonMethod, config, measure, report, events);
     quasiNewton = phase.summary;
     params = phase.x;
   }
   const comparison = config.compare && quasiNewtonMethod && !events.shouldStop?.()
-    ? quasiNewtonPhase(objective, initial.slice(), quasiNewtonMethod, config, measure, () => {}, events).summary
+    ? (await quasiNewtonPhase(objective, initial.slice(), quasiNewtonMethod, config, measure, () => {}, events)).summary
     : undefined;
 
   const final = measure(params);
@@ -221,10 +237,11 @@ export function runSeriesLab(series: Series, config: SeriesLabConfig, events: Se
 type Measure = (p: Float64Array) => { trainMse: number; valMse: number; objective: number };
 
 /** Full-batch first-order training, in place on `params`. Epochs 0..E are E+1 updates, as in the tutorial. */
-function gradientDescent(
+async function gradientDescent(
   objective: SeriesObjective, params: Float64Array, config: SeriesLabConfig, name: FirstOrderOptimizer,
   measure: Measure, report: (r: SeriesReport) => void, events: SeriesLabEvents,
-): GradientDescentSummary {
+): Promise<GradientDescentSummary> {
+  const pause = makeYielder();
   const started = performance.now();
   const optimizer = createOptimizer(name === 'gd' ? 'sgd' : name, config.learningRate, params.length);
   const grad = new Float64Array(params.length);
@@ -232,47 +249,48 @@ function gradientDescent(
   const rng = new Rng(config.seed, 303);
   let epoch = 0;
   let diverged = false;
+  let first = NaN;
   for (; epoch <= config.epochs; epoch++) {
+    let value: number;
     if (config.weightNoise > 0) {
       // Weight noise: the gradient is taken at perturbed weights and applied to the clean ones.
       for (let i = 0; i < params.length; i++) noisy[i] = params[i] + config.weightNoise * rng.normal();
-      objective.valueAndGradient(noisy, grad);
+      value = objective.valueAndGradient(noisy, grad);
     } else {
-      objective.valueAndGradient(params, grad);
+      value = objective.valueAndGradient(params, grad);
     }
+    if (epoch === 0) first = value;
     optimizer.step(params, grad);
     const last = epoch === config.epochs;
-    if (epoch % config.reportEvery === 0 || last) {
-      const m = measure(params);
-      report({ phase: 'gd', epoch, ...m });
-      if (!Number.isFinite(m.objective)) {
-        diverged = true;
-        break;
-      }
-    }
+    diverged = !Number.isFinite(value) || value > SERIES_DIVERGENCE_FACTOR * first;
+    if (epoch % config.reportEvery === 0 || last || diverged) report({ phase: 'gd', epoch, ...measure(params) });
+    if (diverged) break;
+    await pause();
     if (events.shouldStop?.()) break;
   }
   const m = measure(params);
   return { optimizer: name, epochs: Math.min(epoch, config.epochs), ...m, seconds: (performance.now() - started) / 1000, diverged };
 }
 
-function quasiNewtonPhase(
+async function quasiNewtonPhase(
   objective: SeriesObjective, params: Float64Array, method: QuasiNewtonMethod, config: SeriesLabConfig,
   measure: Measure, report: (r: SeriesReport) => void, events: SeriesLabEvents,
-): { x: Float64Array; summary: QuasiNewtonSummary } {
+): Promise<{ x: Float64Array; summary: QuasiNewtonSummary }> {
   const started = performance.now();
+  const pause = makeYielder();
   const every = Math.max(1, Math.round(config.reportEvery / 10));
-  const result = minimize(objective, params, {
-    method,
-    gtol: config.gtol,
-    maxIterations: config.iterations,
-    onIteration: (info) => {
-      if (info.iteration % every === 0) {
-        report({ phase: method, iteration: info.iteration, ...measure(info.x), functionEvaluations: info.functionEvaluations, gradientEvaluations: info.gradientEvaluations });
-      }
-      return !events.shouldStop?.();
-    },
-  });
+  const iterations = quasiNewtonIterations(objective, params, { method, gtol: config.gtol, maxIterations: config.iterations });
+  let stop = false;
+  let next;
+  while (!(next = iterations.next(stop)).done) {
+    const info = next.value;
+    if (info.iteration % every === 0) {
+      report({ phase: method, iteration: info.iteration, ...measure(info.x), functionEvaluations: info.functionEvaluations, gradientEvaluations: info.gradientEvaluations });
+    }
+    await pause();
+    stop = events.shouldStop?.() ?? false;
+  }
+  const result = next.value;
   const m = measure(result.x);
   const summary: QuasiNewtonSummary = {
     method, iterations: result.iterations, functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
