@@ -17,12 +17,12 @@ export const modelOptions = {
   vocab: { type: 'string' },
   'vocab-text': { type: 'string' },
   'hidden-activation': { type: 'string' },
-  'gru-reset-after': { type: 'boolean' },
+  'gru-reset-after': { type: 'string' },
   'recurrent-activation': { type: 'string' },
   backend: { type: 'string' },
 } as const;
 
-export const modelUsage = '(--checkpoint FILE | --keras-weights FILE.h5 [--vocab FILE.json | --vocab-text TEXT_FILE] [--hidden-activation relu|tanh|linear] [--recurrent-activation sigmoid|hard_sigmoid] [--gru-reset-after])';
+export const modelUsage = '(--checkpoint FILE | --keras-weights FILE.h5 [--vocab FILE.json | --vocab-text TEXT_FILE] [--hidden-activation relu|tanh|linear] [--recurrent-activation sigmoid|hard_sigmoid] [--gru-reset-after true|false])';
 
 export interface ModelFlags {
   checkpoint?: string;
@@ -30,7 +30,7 @@ export interface ModelFlags {
   vocab?: string;
   'vocab-text'?: string;
   'hidden-activation'?: string;
-  'gru-reset-after'?: boolean;
+  'gru-reset-after'?: string;
   'recurrent-activation'?: string;
   backend?: string;
 }
@@ -47,7 +47,7 @@ export async function loadModelFromFlags(command: string, flags: ModelFlags): Pr
     vocabText: flags['vocab-text'],
     hiddenActivation: parseChoice(flags['hidden-activation'], 'hidden-activation', hiddenActivations),
     recurrentActivation: parseChoice(flags['recurrent-activation'], 'recurrent-activation', ['sigmoid', 'hard_sigmoid'] as const),
-    gruResetAfter: flags['gru-reset-after'],
+    gruResetAfter: flags['gru-reset-after'] === undefined ? undefined : parseChoice(flags['gru-reset-after'], 'gru-reset-after', ['true', 'false'] as const) === 'true',
   });
   for (const note of model.notes) process.stderr.write(`rnn-lab: note: ${note}\n`);
   return model;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import { readHdf5, writeHdf5 } from '../../src/engine/model/io/hdf5';
+import { nodeAt, readHdf5, writeHdf5 } from '../../src/engine/model/io/hdf5';
 import { kerasTreeFromModel } from '../../src/engine/model/io/keras';
 import { loadWeights, seed004Symbols, type LoadedModel } from '../../src/engine/model/io/load';
 import { softmax } from '../../src/engine/sample/sampler';
@@ -57,19 +57,22 @@ async function roundTrip(net: KerasNet, layout: Layout, options: { timeDistribut
   return loadWeights(path, { vocab: vocabPath, ...load });
 }
 
-const cases: Array<{ cell: KerasNet['cell']; layouts: Layout[] }> = [
+const cases: Array<{ cell: KerasNet['cell']; resetAfter?: boolean; layouts: Layout[] }> = [
   { cell: 'lstm', layouts: ['tfkeras2', 'tfkeras2-full', 'keras1.0', 'keras1.1', 'keras3'] },
   { cell: 'gru', layouts: ['tfkeras2', 'tfkeras2-full', 'keras3'] },
+  // Keras 1's GRU and Keras 2's reset_after=False: the reset gate before the recurrent product.
+  { cell: 'gru', resetAfter: false, layouts: ['tfkeras2', 'tfkeras2-full', 'keras1.0', 'keras1.1', 'keras3'] },
   { cell: 'rnn', layouts: ['tfkeras2', 'tfkeras2-full', 'keras1.0', 'keras1.1', 'keras3'] },
 ];
 
-for (const { cell, layouts } of cases) {
+for (const { cell, resetAfter, layouts } of cases) {
   for (const layout of layouts) {
-    test(`${cell} in the ${layout} layout: forward probabilities match an independent computation to 1e-6`, async () => {
+    const name = `${cell}${resetAfter === false ? ' (reset_after=False)' : ''}`;
+    test(`${name} in the ${layout} layout: forward probabilities match an independent computation to 1e-6`, async () => {
       // Two layers, an embedding (one-hot for Keras 1) and a hidden Dense layer where the file can say its activation.
       const keras1 = layout.startsWith('keras1');
       const gateActivation = keras1 ? 'hard_sigmoid' : 'sigmoid';
-      const net = randomNet({ cell, V, E: keras1 ? 0 : 3, H: 5, layers: 2, D: 4, hiddenActivation: 'tanh', gateActivation }, 11 + fileCount);
+      const net = randomNet({ cell, V, E: keras1 ? 0 : 3, H: 5, layers: 2, D: 4, hiddenActivation: 'tanh', gateActivation, resetAfter }, 11 + fileCount);
       const model = await roundTrip(net, layout, {}, { hiddenActivation: 'tanh' });
       assert.equal(model.kind, 'keras');
       assert.equal(model.spec.cell, cell);
@@ -77,7 +80,8 @@ for (const { cell, layouts } of cases) {
       assert.equal(model.spec.hiddenDense, 4);
       assert.equal(model.spec.hiddenActivation, 'tanh');
       assert.equal(model.spec.recurrentActivation ?? 'sigmoid', cell === 'rnn' ? 'sigmoid' : gateActivation);
-      assertClose(ourForward(model, ids), kerasForward(net, ids), 1e-6, `${cell} ${layout}`);
+      assert.equal(model.spec.gruResetAfter ?? true, resetAfter ?? true);
+      assertClose(ourForward(model, ids), kerasForward(net, ids), 1e-6, `${name} ${layout}`);
     });
   }
 }
@@ -181,10 +185,20 @@ test('mismatches name the layer, the dataset and both shapes; unsupported layers
   await assert.rejects(loadWeights(text), /not a usable RNN Lab checkpoint/);
 });
 
-test("a reset_after=False GRU is refused with a message that says why", async () => {
-  const net = randomNet({ cell: 'gru', V, E: 0, H: 4, layers: 1, D: 0, hiddenActivation: 'relu', gateActivation: 'hard_sigmoid' }, 6);
-  await assert.rejects(roundTrip(net, 'keras1.0'), /GRU layer gru_2 is a reset_after=False GRU/);
-  await assert.rejects(roundTrip(net, 'keras1.1'), /reset_after=False/);
+test('a reset_after=False GRU exports as one [3H] bias and reads back as the same cell; --gru-reset-after must agree with the file', async () => {
+  const net = randomNet({ cell: 'gru', V, E: 0, H: 4, layers: 1, D: 0, hiddenActivation: 'relu', gateActivation: 'hard_sigmoid', resetAfter: false }, 6);
+  const model = await roundTrip(net, 'keras1.1');
+  const out = join(dir, 'reset-before.h5');
+  await writeHdf5(out, kerasTreeFromModel(model.spec, model.params, model.tokenizer.symbols));
+  const tree = await readHdf5(out);
+  const bias = nodeAt(tree, 'gru/gru/gru_cell/bias:0');
+  assert.ok(bias?.kind === 'dataset');
+  assert.deepEqual(bias.shape, [12]);
+  const back = await loadWeights(out);
+  assert.equal(back.spec.gruResetAfter, false);
+  assert.equal(back.spec.recurrentActivation, 'hard_sigmoid');
+  assertClose(ourForward(back, ids), kerasForward(net, ids), 1e-6, 'reset_after=False exported');
+  await assert.rejects(roundTrip(net, 'keras1.1', {}, { gruResetAfter: true }), /--gru-reset-after true disagrees with layer gru_2, whose weights say reset_after=false/);
 });
 
 test("the seed 004 vocabulary: characters by first appearance, then S and E", async () => {

@@ -41,11 +41,19 @@ export interface ModelSpec {
    * their files; only the reference backend computes it (see `referenceOnly`).
    */
   recurrentActivation?: 'sigmoid' | 'hard_sigmoid';
+  /**
+   * GRU only. Absent or true: the reset gate multiplies the recurrent product (h·U_h + b), Keras'
+   * reset_after=True and cuDNN's GRU. false: it multiplies the state before the product,
+   * tanh(x·W_h + (r⊙h)·U_h + b), the GRU of Keras 1 and of Keras 2 with reset_after=False; only the
+   * reference backend computes it (see `referenceOnly`). The bias layout [2, 3H] is the same.
+   */
+  gruResetAfter?: boolean;
 }
 
 /** Why only the reference backend can run this spec, or undefined when every backend can. */
 export function referenceOnly(spec: ModelSpec): string | undefined {
   if (spec.cell !== 'rnn' && spec.recurrentActivation === 'hard_sigmoid') return 'hard_sigmoid gates (a Keras 1 / Keras 2 model)';
+  if (spec.cell === 'gru' && spec.gruResetAfter === false) return 'a reset_after=False GRU (a Keras 1 / Keras 2 model)';
   return undefined;
 }
 
@@ -121,6 +129,7 @@ export function validateSpec(spec: ModelSpec): void {
   int(spec.embeddingSize, 0, 'embeddingSize');
   int(spec.hiddenDense, 0, 'hiddenDense');
   if (!(hiddenActivations as readonly string[]).includes(spec.hiddenActivation)) throw new RangeError(`unknown hidden activation "${spec.hiddenActivation}"`);
+  if (spec.gruResetAfter !== undefined && typeof spec.gruResetAfter !== 'boolean') throw new RangeError(`gruResetAfter must be true or false (got ${String(spec.gruResetAfter)})`);
   if (spec.recurrentActivation !== undefined && spec.recurrentActivation !== 'sigmoid' && spec.recurrentActivation !== 'hard_sigmoid') {
     throw new RangeError(`unknown recurrent activation "${String(spec.recurrentActivation)}"`);
   }

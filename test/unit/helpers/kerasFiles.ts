@@ -17,6 +17,8 @@ export interface KerasNet {
   D: number;
   hiddenActivation: 'relu' | 'tanh' | 'linear';
   gateActivation: 'sigmoid' | 'hard_sigmoid';
+  /** GRU: Keras' reset_after (default true); false is Keras 1's GRU, with a single [3H] bias. */
+  resetAfter?: boolean;
   /** Per layer, per gate (Keras names: i f c o / z r h / '' for SimpleRNN): W [in][H], U [H][H], b [H]; GRU also rb [H]. */
   rec: Array<Record<string, { W: number[][]; U: number[][]; b: number[]; rb: number[] }>>;
   emb?: number[][];
@@ -47,7 +49,8 @@ export function randomNet(shape: Omit<KerasNet, 'rec' | 'emb' | 'dense' | 'out'>
   for (let l = 0; l < shape.layers; l++) {
     const inSize = l > 0 ? shape.H : shape.E > 0 ? shape.E : shape.V;
     const gates: KerasNet['rec'][number] = {};
-    for (const g of gateOrder[shape.cell]) gates[g] = { W: m(inSize, shape.H), U: m(shape.H, shape.H), b: v(shape.H), rb: shape.cell === 'gru' ? v(shape.H) : new Array(shape.H).fill(0) };
+    const recurrentBias = shape.cell === 'gru' && shape.resetAfter !== false;
+    for (const g of gateOrder[shape.cell]) gates[g] = { W: m(inSize, shape.H), U: m(shape.H, shape.H), b: v(shape.H), rb: recurrentBias ? v(shape.H) : new Array(shape.H).fill(0) };
     rec.push(gates);
   }
   return {
@@ -89,6 +92,13 @@ export function kerasForward(net: KerasNet, ids: number[]): number[][] {
         const i = pre('i').map(gate), f = pre('f').map(gate), c = pre('c').map(Math.tanh), o = pre('o').map(gate);
         cs[l] = cs[l].map((cPrev, j) => f[j] * cPrev + i[j] * c[j]);
         hs[l] = cs[l].map((cj, j) => o[j] * Math.tanh(cj));
+      } else if (net.cell === 'gru' && net.resetAfter === false) {
+        // reset_after=False (Keras 1): r multiplies the state before U_h.
+        const z = affine(h, p.z.U, affine(x, p.z.W, p.z.b)).map(gate);
+        const r = affine(h, p.r.U, affine(x, p.r.W, p.r.b)).map(gate);
+        const rh = h.map((hj, j) => r[j] * hj);
+        const cand = affine(rh, p.h.U, affine(x, p.h.W, p.h.b)).map(Math.tanh);
+        hs[l] = h.map((hj, j) => z[j] * hj + (1 - z[j]) * cand[j]);
       } else if (net.cell === 'gru') {
         // reset_after=True: r multiplies (h·U_h + recurrent bias).
         const z = affine(h, p.z.U, p.z.rb).map((v, j) => gate(v + affine(x, p.z.W, p.z.b)[j]));
@@ -185,7 +195,7 @@ export async function writeKerasFile(path: string, net: KerasNet, layout: Layout
     } else {
       const name = l === 0 ? net.cell === 'rnn' ? 'simple_rnn' : net.cell : `${net.cell === 'rnn' ? 'simple_rnn' : net.cell}_${l}`;
       const cellName = `${net.cell === 'rnn' ? 'simple_rnn' : net.cell}_cell${l === 0 ? '' : `_${l}`}`;
-      const bias = net.cell === 'gru' ? ds([order.flatMap(biasOf), order.flatMap((g) => p[g].rb)]) : ds(order.flatMap(biasOf));
+      const bias = net.cell === 'gru' && net.resetAfter !== false ? ds([order.flatMap(biasOf), order.flatMap((g) => p[g].rb)]) : ds(order.flatMap(biasOf));
       layers.push({
         name,
         weights: [
@@ -196,7 +206,7 @@ export async function writeKerasFile(path: string, net: KerasNet, layout: Layout
       });
       const config: Record<string, unknown> = { name, units: net.H, activation: 'tanh', return_sequences: true };
       if (net.cell !== 'rnn') config.recurrent_activation = net.gateActivation;
-      if (net.cell === 'gru') config.reset_after = true;
+      if (net.cell === 'gru') config.reset_after = net.resetAfter !== false;
       configs.push({ class_name: kerasCls[net.cell], config });
     }
   });
@@ -233,7 +243,7 @@ async function writeKeras3(path: string, net: KerasNet): Promise<void> {
   const order = gateOrder[net.cell];
   net.rec.forEach((p, l) => {
     const base = net.cell === 'rnn' ? 'simple_rnn' : net.cell;
-    const bias = net.cell === 'gru' ? ds([order.flatMap((g) => p[g].b), order.flatMap((g) => p[g].rb)]) : ds(order.flatMap((g) => p[g].b));
+    const bias = net.cell === 'gru' && net.resetAfter !== false ? ds([order.flatMap((g) => p[g].b), order.flatMap((g) => p[g].rb)]) : ds(order.flatMap((g) => p[g].b));
     const cell: H5WriteGroup = { kind: 'group', children: [['vars', vars([ds(packed(order.map((g) => p[g].W))), ds(packed(order.map((g) => p[g].U))), bias])]] };
     layers.push([l === 0 ? base : `${base}_${l}`, { kind: 'group', children: [['cell', cell], ['vars', vars([])]] }]);
   });

@@ -7,6 +7,7 @@
  *   LSTM  [i f g o] = [σ σ tanh σ](x·W + h₋·U + b);  c = f⊙c₋ + i⊙g;  h = o⊙tanh(c)
  *   GRU   "reset_after": [xz xr xh] = x·W + b_in, [hz hr hh] = h₋·U + b_rec,
  *         z = σ(xz+hz), r = σ(xr+hr), ĥ = tanh(xh + r⊙hh), h = z⊙h₋ + (1-z)⊙ĥ
+ *         (spec.gruResetAfter = false, "reset before": ĥ = tanh(xh + (r⊙h₋)·U_h + b_rec_h), Keras 1's GRU)
  */
 import type { FloatArray } from '../types';
 import type { Geometry } from './geometry';
@@ -28,6 +29,10 @@ export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: Fl
   const hPrev = t * B * H;
   const hNext = (t + 1) * B * H;
   const gate = g.spec.recurrentActivation === 'hard_sigmoid' ? hardSigmoid : sigmoid;
+  if (g.cell === 'gru' && g.spec.gruResetAfter === false) {
+    gruResetBeforeForward(g, lg.recurrentKernel, lg.bias + GH, lb, params, B, t, gate);
+    return;
+  }
   for (let b = 0; b < B; b++) {
     const row = (t * B + b) * GH;
     const r0 = b * GH;
@@ -77,7 +82,9 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
   const hNext = (t + 1) * B * H;
   const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
   const hard = g.spec.recurrentActivation === 'hard_sigmoid';
-  for (let b = 0; b < B; b++) {
+  if (g.cell === 'gru' && g.spec.gruResetAfter === false) {
+    gruResetBeforeBackward(g, g.layers[l].recurrentKernel, lb, params, B, t, hard);
+  } else for (let b = 0; b < B; b++) {
     const row = (t * B + b) * GH;
     const u = b * H;
     const out = (t * B + b) * H;
@@ -120,4 +127,74 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
     }
   }
   if (t > 0) matMulTransBAdd(B, GH, H, dRec, t * B * GH, params, g.layers[l].recurrentKernel, lb.dhNext, 0);
+}
+
+/**
+ * The "reset before" GRU step (Keras 1; Keras 2 with reset_after=False): z and r from the plain
+ * products as usual, then ĥ from (r⊙h₋)·U_h. Keeps r⊙h₋ in `aux` for the backward pass.
+ */
+function gruResetBeforeForward(g: Geometry, U: number, recBias: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, gate: (x: number) => number): void {
+  const { H } = g;
+  const GH = 3 * H;
+  const hPrev = t * B * H;
+  const hNext = (t + 1) * B * H;
+  for (let b = 0; b < B; b++) {
+    const row = (t * B + b) * GH;
+    const r0 = b * GH;
+    const u = b * H;
+    const rh = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      lb.gates[row + j] = gate(lb.xw[row + j] + lb.rec[r0 + j] + params[recBias + j]);
+      const r = gate(lb.xw[row + H + j] + lb.rec[r0 + H + j] + params[recBias + H + j]);
+      lb.gates[row + H + j] = r;
+      lb.aux[rh + j] = r * lb.h[hPrev + u + j];
+    }
+    for (let j = 0; j < H; j++) {
+      let pre = lb.xw[row + 2 * H + j] + params[recBias + 2 * H + j];
+      for (let i = 0; i < H; i++) pre += lb.aux[rh + i] * params[U + i * GH + 2 * H + j];
+      const cand = Math.tanh(pre);
+      const z = lb.gates[row + j];
+      lb.gates[row + 2 * H + j] = cand;
+      lb.h[hNext + u + j] = z * lb.h[hPrev + u + j] + (1 - z) * cand;
+    }
+  }
+}
+
+/**
+ * Backward through a "reset before" GRU step. The caller's generic products treat every column of
+ * U as if its input were h₋: the h₋ gradient here is set so that, after it adds dRec·Uᵀ, it holds
+ * z⊙dh + r⊙(dĥ·U_hᵀ) + [dz dr]·U_zrᵀ; the U_h gradient is corrected in passes.ts.
+ */
+function gruResetBeforeBackward(g: Geometry, U: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, hard: boolean): void {
+  const { H } = g;
+  const GH = 3 * H;
+  const hPrev = t * B * H;
+  for (let b = 0; b < B; b++) {
+    const row = (t * B + b) * GH;
+    const u = b * H;
+    const out = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      const dh = lb.dOut[out + j] + lb.dhNext[u + j];
+      const z = lb.gates[row + j];
+      const cand = lb.gates[row + 2 * H + j];
+      const dCandPre = dh * (1 - z) * (1 - cand * cand);
+      const dz = dh * (lb.h[hPrev + u + j] - cand) * gateSlope(hard, z);
+      lb.dPre[row + j] = dz;
+      lb.dPre[row + 2 * H + j] = dCandPre;
+      lb.dPreRec[row + j] = dz;
+      lb.dPreRec[row + 2 * H + j] = dCandPre;
+      lb.dhNext[u + j] = dh * z;
+    }
+    for (let i = 0; i < H; i++) {
+      // d(r⊙h₋)_i = Σ_j dĥpre_j U_h[i, j]
+      let dRh = 0;
+      for (let j = 0; j < H; j++) dRh += lb.dPreRec[row + 2 * H + j] * params[U + i * GH + 2 * H + j];
+      const r = lb.gates[row + H + i];
+      const dr = dRh * lb.h[hPrev + u + i] * gateSlope(hard, r);
+      lb.dPre[row + H + i] = dr;
+      lb.dPreRec[row + H + i] = dr;
+      // The generic dRec·Uᵀ adds dRh in full; the state only receives r⊙dRh of it.
+      lb.dhNext[u + i] += dRh * (r - 1);
+    }
+  }
 }

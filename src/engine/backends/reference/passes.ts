@@ -155,6 +155,17 @@ export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: 
     // Weight gradients as whole-sequence products: dU = Σ_t h_{t-1}ᵀ · dPreRec_t, dW = Σ_t x_tᵀ · dPre_t.
     const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
     matMulTransAAdd(N, H, GH, lb.h, 0, dRec, 0, grads, lg.recurrentKernel);
+    if (g.cell === 'gru' && g.spec.gruResetAfter === false) {
+      // "Reset before" GRU: U_h reads r⊙h₋ (kept in aux), not h₋: dU_h += Σ (r⊙h₋ - h₋)ᵀ · dĥpre.
+      for (let r = 0; r < N; r++) {
+        for (let i = 0; i < H; i++) {
+          const delta = lb.aux[r * H + i] - lb.h[r * H + i];
+          if (delta === 0) continue;
+          const to = lg.recurrentKernel + i * GH + 2 * H;
+          for (let j = 0; j < H; j++) grads[to + j] += delta * dRec[r * GH + 2 * H + j];
+        }
+      }
+    }
     addColumnSums(N, GH, lb.dPre, 0, grads, lg.bias);
     if (g.cell === 'gru') addColumnSums(N, GH, lb.dPreRec, 0, grads, lg.bias + GH);
     if (l === 0 && g.embedding < 0) {

@@ -337,7 +337,7 @@ function readRecurrent(path: string, layer: FileLayer, options: KerasReadOptions
         resetAfter = fromConfig ?? options.gruResetAfter;
         if (resetAfter === undefined) {
           resetAfter = true;
-          notes.push(`GRU layer ${layer.name} has no bias, so its shapes do not say whether reset_after is set; assumed reset_after=True (use --gru-reset-after false otherwise).`);
+          notes.push(`GRU layer ${layer.name} has no bias, so its shapes do not say whether reset_after is set; assumed reset_after=True (use --gru-reset-after true|false).`);
         }
       }
       if (fromConfig !== undefined && fromConfig !== resetAfter) fail(path, `layer ${layer.name}: model_config says reset_after=${fromConfig} but dataset ${b!.name} has shape ${shapeText(b!.shape)}.`);
@@ -470,17 +470,14 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
     else fail(path, `the output layer ${output.layer.name} uses activation "${output.activation}"; RNN Lab's output is a softmax over the vocabulary.`);
   }
 
-  // GRU variant: Keras' reset_after=False applies the reset gate before the recurrent product.
+  // GRU variant: Keras' reset_after=False (and Keras 1's GRU) applies the reset gate before the recurrent product.
+  let gruResetAfter: boolean | undefined;
   if (cell === 'gru') {
-    const variants = new Set(recurrent.map((r) => r.resetAfter));
-    if (options.gruResetAfter !== undefined && recurrent.some((r) => r.resetAfter !== undefined && r.resetAfter !== options.gruResetAfter)) {
-      const r = recurrent.find((x) => x.resetAfter !== options.gruResetAfter)!;
-      fail(path, `--gru-reset-after ${options.gruResetAfter} disagrees with layer ${r.layer.name}, whose weights say reset_after=${r.resetAfter}.`);
-    }
-    if (variants.has(false)) {
-      const r = recurrent.find((x) => x.resetAfter === false)!;
-      fail(path, `GRU layer ${r.layer.name} is a reset_after=False GRU (Keras 1, or Keras 2 with reset_after=False): its reset gate acts before the recurrent product, a different cell from RNN Lab's GRU (reset_after=True), which RNN Lab cannot run yet.`);
-    }
+    const conflict = options.gruResetAfter !== undefined ? recurrent.find((r) => r.resetAfter !== undefined && r.resetAfter !== options.gruResetAfter) : undefined;
+    if (conflict) fail(path, `--gru-reset-after ${options.gruResetAfter} disagrees with layer ${conflict.layer.name}, whose weights say reset_after=${conflict.resetAfter}.`);
+    const variants = new Set(recurrent.map((r) => r.resetAfter ?? true));
+    if (variants.size > 1) fail(path, `the GRU layers mix reset_after=True and reset_after=False (${recurrent.map((r) => `${r.layer.name}: ${r.resetAfter ?? true}`).join(', ')}); RNN Lab uses one for the whole stack.`);
+    gruResetAfter = [...variants][0];
   }
 
   // Gate activation: Keras 1 and multi-backend Keras 2 default to hard_sigmoid, tf.keras and Keras 3 to sigmoid.
@@ -525,6 +522,7 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
     hiddenDense: hidden ? hidden.units : 0,
     hiddenActivation,
     ...(recurrentActivation === 'hard_sigmoid' ? { recurrentActivation } : {}),
+    ...(gruResetAfter === false ? { gruResetAfter } : {}),
   };
   validateSpec(spec);
   const pl = paramLayout(spec);
@@ -613,9 +611,17 @@ export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, v
       units: spec.hiddenSize, activation: 'tanh', use_bias: true, dropout: 0, recurrent_dropout: 0,
     };
     if (spec.cell !== 'rnn') config.recurrent_activation = spec.recurrentActivation ?? 'sigmoid';
-    if (spec.cell === 'gru') config.reset_after = true;
+    const resetBefore = spec.cell === 'gru' && spec.gruResetAfter === false;
+    if (spec.cell === 'gru') config.reset_after = !resetBefore;
     layerConfigs.push({ class_name: names.cls, config });
-    const bias = slice(`l${l}.bias`);
+    let bias = slice(`l${l}.bias`);
+    if (resetBefore) {
+      // Keras' reset_after=False GRU has one bias [3H]; both of ours sit outside the reset gate, so it is their sum.
+      const GH = 3 * spec.hiddenSize;
+      const sum = new Float32Array(GH);
+      for (let j = 0; j < GH; j++) sum[j] = bias.values[j] + bias.values[GH + j];
+      bias = { values: sum, shape: [GH] };
+    }
     addLayer(layerName, [
       [`${layerName}/${cellName}/kernel:0`, slice(`l${l}.kernel`)],
       [`${layerName}/${cellName}/recurrent_kernel:0`, slice(`l${l}.recurrent_kernel`)],
