@@ -5,12 +5,15 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunStarted } from '../protocol/messages';
+import type { RunStarted, TrainConfig } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
 import { readCorpusFromFile } from '../engine/data/corpus';
 import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/data/validate';
-import { renderErrorMessage, validateConfig } from '../engine/config';
+import { renderErrorMessage, settingOf, validateConfig } from '../engine/config';
+import type { Corpus } from '../engine/data/corpus';
+import { loadCheckpoint, type Checkpoint } from '../engine/model/io/checkpoint';
+import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { corpusOptions } from '../engine/train/options';
 import { TrainingRun } from '../engine/train/run';
 import { oneLine, UsageError } from './args';
@@ -26,6 +29,10 @@ rnn-lab train --preset NAME [FILE] [options]
     --preset NAME                 Start from a preset (rnn-lab presets lists them); other options override it.
                                   Without FILE, a preset trains on its bundled text.
 ${settingsUsage()}
+  Checkpoints:
+    --resume CKPT                 Continue the run of a checkpoint where it stopped, on the same text (FILE, or
+                                  the file it records), with its settings; --steps / --epochs count the total
+    --init-from CKPT              Start a new run from a checkpoint's weights (its model and vocabulary settings)
   Output:
     --checkpoint-dir DIR          Where checkpoints go (default .rnnlab)
     --no-checkpoint               Write no checkpoint
@@ -37,6 +44,8 @@ export const trainSummary = `rnn-lab train FILE [options]   train on a text file
 const options = {
   ...settingOptions,
   preset: { type: 'string' },
+  resume: { type: 'string' },
+  'init-from': { type: 'string' },
   'checkpoint-dir': { type: 'string' },
   'no-checkpoint': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -55,24 +64,63 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.stdout.write(trainUsage + '\n');
     return 0;
   }
+  if (values.resume !== undefined && (values['init-from'] !== undefined || values.preset !== undefined)) {
+    throw new UsageError('--resume continues a run with its own settings: it cannot be combined with --init-from or --preset');
+  }
   const preset = values.preset === undefined ? undefined : findPreset(values.preset);
   if (values.preset !== undefined && !preset) {
     throw new UsageError(`unknown preset "${values.preset}"; choose one of ${presets.map((p) => p.name).join(', ')} (rnn-lab presets describes them)`);
   }
   if (positionals.length > 1) throw new UsageError(`train takes one FILE (got ${positionals.length})`);
-  if (positionals.length === 0 && !preset?.corpus) throw new UsageError('train needs a FILE to train on');
+  if (positionals.length === 0 && !preset?.corpus && values.resume === undefined) throw new UsageError('train needs a FILE to train on');
   if (values['no-checkpoint'] && values['checkpoint-dir'] !== undefined) throw new UsageError('--checkpoint-dir and --no-checkpoint contradict each other');
-  const config = configFromFlags(values, preset ? presetConfig(preset) : undefined);
-  // A bad value is a malformed command line (exit code 2); the message names the flag.
-  try {
-    validateConfig(config);
-  } catch (error) {
-    throw new UsageError(renderErrorMessage(error, 'cli'));
-  }
-  const file = positionals[0] ?? bundledSample(preset!.corpus!);
   const json = values.json ?? false;
   const checkpointDir = values['no-checkpoint'] ? undefined : resolve(values['checkpoint-dir'] ?? '.rnnlab');
-  const corpus = await readCorpusFromFile(file, corpusOptions(config));
+
+  let config: TrainConfig;
+  let corpus: Corpus;
+  let file: string;
+  let resumeFrom: Checkpoint | undefined;
+  let initialParams: ArrayLike<number> | undefined;
+  if (values.resume !== undefined) {
+    // Only the budget, reporting and compute may change; the rest is the checkpoint's run.
+    const allowed = new Set<string>(resumeSettings.map((k) => settingOf(k).flag));
+    const changed = Object.keys(values).filter((flag) => flag in settingOptions && !allowed.has(flag.replace(/^no-/, '')));
+    if (changed.length) {
+      throw new UsageError(`--resume continues a run with its own settings; --${changed[0]} cannot change them (only ${[...allowed].map((f) => `--${f}`).join(', ')} can)`);
+    }
+    const checkpoint = await loadCheckpoint(values.resume);
+    const given = configFromFlags(values, checkpoint.config);
+    const overrides = Object.fromEntries(resumeSettings.map((k) => [k, given[k]]));
+    const plan = await prepareResume(values.resume, overrides, positionals[0] === undefined ? undefined : resolve(positionals[0]));
+    ({ config, corpus } = plan);
+    file = plan.sourcePath;
+    resumeFrom = plan.checkpoint;
+    try {
+      validateConfig(config);
+    } catch (error) {
+      throw new UsageError(renderErrorMessage(error, 'cli'));
+    }
+    if (config.steps > 0 && config.steps <= plan.checkpoint.step && config.epochs === 0 && config.seconds === 0) {
+      throw new UsageError(`${values.resume} is at step ${plan.checkpoint.step} already: --steps counts the run's total, so give more than ${plan.checkpoint.step}`);
+    }
+  } else {
+    config = configFromFlags(values, preset ? presetConfig(preset) : undefined);
+    // A bad value is a malformed command line (exit code 2); the message names the flag.
+    try {
+      validateConfig(config);
+    } catch (error) {
+      throw new UsageError(renderErrorMessage(error, 'cli'));
+    }
+    file = positionals[0] ?? bundledSample(preset!.corpus!);
+    if (values['init-from'] !== undefined) {
+      const plan = await prepareInitFrom(values['init-from'], config, file);
+      ({ config, corpus } = plan);
+      initialParams = plan.checkpoint.bestParams ?? plan.checkpoint.params;
+    } else {
+      corpus = await readCorpusFromFile(file, corpusOptions(config));
+    }
+  }
   assertTrainable(corpus, config);
   const backend = await createBackend(config.backend, config.threads, (level, message) => process.stderr.write(`rnn-lab: ${level}: ${message}\n`));
   // Input and backend are good: now the folder may be made. A folder that cannot be is a clear error before any training.
@@ -82,39 +130,55 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   }
   const print = (line: string) => process.stdout.write(line + '\n');
+  let baselineNats = NaN;
   const unit = config.tokens === 'word' ? 'bits/word' : 'bits/char';
   const run = new TrainingRun({
     runId: `cli-${process.pid}`,
     sourceName: corpus.name,
+    sourcePath: resolve(file),
     text: corpus,
     config,
     backend,
     checkpointDir,
+    resumeFrom,
+    initialParams,
     events: {
       started: (info: RunStarted) => {
+        baselineNats = info.baselineNats;
         if (json) {
           print(JSON.stringify({
             type: 'started', backend: info.backend.name, backendDescription: info.backend.description, threads: info.backend.threads,
             corpusChars: corpus.charCount, trainChars: info.trainChars, valChars: info.valChars, vocabSize: info.vocabSize,
             params: info.paramCount, baselineBitsPerChar: info.baselineNats / Math.LN2, totalSteps: info.totalSteps,
-            stepsPerEpoch: info.stepsPerEpoch, checkpointDir: checkpointDir ?? null, config: info.config,
+            stepsPerEpoch: info.stepsPerEpoch, startStep: info.startStep ?? 0, data: info.dataDescription, checkpointDir: checkpointDir ?? null, config: info.config,
           }));
         } else {
           print(`backend ${info.backend.description} (threads ${info.backend.threads}); ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
             `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val), vocab ${info.vocabSize}, ` +
-            `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} bits/char`);
+            `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
+            (info.startStep ? `; resuming at step ${info.startStep}` : ''));
         }
       },
       eval: (e) => {
         if (json) {
           print(JSON.stringify({
-            type: 'eval', step: e.step, epoch: e.epoch, loss: e.trainLoss, valLoss: e.valLoss, valBitsPerChar: e.valBitsPerChar,
+            type: 'eval', step: e.step, epoch: e.epoch, loss: Number.isFinite(e.trainLoss) ? e.trainLoss : null, valLoss: e.valLoss, valBitsPerChar: e.valBitsPerChar,
+            valBitsPerToken: e.valBitsPerToken, valPerplexity: e.valPerplexity,
+            ...(e.valLossPerSentence !== undefined ? { valLossPerSentence: e.valLossPerSentence } : {}),
+            bestValLoss: e.bestValLoss, bestStep: e.bestStep, learningRate: e.learningRate,
+            ...(e.step === 0 ? { baselineLoss: baselineNats } : {}),
             charsPerSec: e.charsPerSec, elapsedMs: e.elapsedMs, isBest: e.isBest, temperature: e.temperature, prime: e.prime, sample: e.sample,
           }));
+        } else if (e.step === 0) {
+          // Before any update: the loss of the initial weights beside that of a uniform guess, ln V (seed 003).
+          print(`step 0  val ${e.valBitsPerChar.toFixed(3)} ${unit} (${e.valLoss.toFixed(3)} nats) before training; uniform guess ln V = ${baselineNats.toFixed(3)} nats` +
+            (e.valLossPerSentence !== undefined ? `; ${e.valLossPerSentence.toFixed(2)} nats per sentence` : ''));
         } else {
           // Training and validation loss in the same unit (bits per symbol); the training loss is the smoothed one.
-          print(`step ${e.step}  train ${(e.trainLoss / Math.LN2).toFixed(3)}  val ${e.valBitsPerChar.toFixed(3)} ${unit}${e.isBest ? '*' : ' '}  ` +
-            `${Math.round(e.charsPerSec).toLocaleString('en-US')} chars/s  sample: ${oneLine(e.prime + e.sample, 120)}`);
+          const best = !e.isBest && e.bestValLoss !== undefined ? ` (best ${(e.bestValLoss / Math.LN2).toFixed(3)} at step ${e.bestStep})` : '';
+          const perSentence = e.valLossPerSentence !== undefined ? `  ${e.valLossPerSentence.toFixed(2)} nats/sentence` : '';
+          print(`step ${e.step}  train ${(e.trainLoss / Math.LN2).toFixed(3)}  val ${e.valBitsPerChar.toFixed(3)} ${unit}${e.isBest ? '*' : ' '}${best}${perSentence}  ` +
+            `${Math.round(e.charsPerSec).toLocaleString('en-US')} ${unit === 'bits/word' ? 'words' : 'chars'}/s  sample: ${oneLine(e.prime + e.sample, 120)}`);
         }
       },
       log: (level, message) => {
@@ -128,8 +192,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const finished = await run.run();
     if (finished.reason === 'diverged') return 1;
     if (!json) {
-      print(`${finished.message} best val ${(finished.bestValLoss / Math.LN2).toFixed(3)} ${unit}` +
-        (finished.checkpointPath ? `; checkpoint ${finished.checkpointPath}` : ''));
+      print(finished.message + (finished.checkpointPath ? ` Checkpoint: ${finished.checkpointPath}` : ''));
     }
     return 0;
   } finally {

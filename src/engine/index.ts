@@ -3,11 +3,13 @@
  * Pure TypeScript over Node; no `vscode` import anywhere below this folder.
  */
 export { TrainingRun, DIVERGENCE_FACTOR, type TrainEvents, type TrainingRunOptions } from './train/run';
+export { prepareResume, prepareInitFrom, resumeSettings, modelSettings, type RunFromCheckpoint, type ResumeOverrides } from './train/resume';
+export { SampleService, type SampleRequest } from './train/samples';
 export { validateConfig, specFromConfig } from './train/config';
 export {
-  loadCheckpoint, parseCheckpoint, writeCheckpoint, serializeCheckpoint, checkpointPath, checkpointStem,
+  loadCheckpoint, parseCheckpoint, usableParams, textFingerprint, writeCheckpoint, serializeCheckpoint, checkpointPath, checkpointStem,
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_SUFFIX, type Checkpoint, type CheckpointMeta,
-} from './train/checkpoint';
+} from './model/io/checkpoint';
 export { createBackend, resolveThreads, type BackendPreference } from './backends/select';
 export { createReferenceBackend, ReferenceNetwork, type ReferenceFloat } from './backends/reference';
 export type { Backend, BackendInfo, Network, Stepper, TokenBatch, PassOptions, LossResult, FloatArray } from './backends/types';

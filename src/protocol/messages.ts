@@ -37,6 +37,10 @@ export interface RunStarted {
   /** Planned number of steps when known (steps or epochs), else 0. */
   totalSteps: number;
   stepsPerEpoch: number;
+  /** The step a resumed run continues from (0 for a new run). */
+  startStep?: number;
+  /** How the text was split and batched, in words. */
+  dataDescription?: string;
 }
 
 export interface StepMetrics {
@@ -67,6 +71,16 @@ export interface EvalMetrics {
   charsPerSec: number;
   elapsedMs: number;
   isBest: boolean;
+  /** Validation loss per token in bits (bits/char for characters, bits/word for words) and its perplexity. */
+  valBitsPerToken?: number;
+  valPerplexity?: number;
+  /** Lines mode: validation cross-entropy per sentence, nats. */
+  valLossPerSentence?: number;
+  /** The best validation loss so far (nats) and the step that reached it (the weights samples and the hover use). */
+  bestValLoss?: number;
+  bestStep?: number;
+  /** The learning rate in use (after decay and halving). */
+  learningRate?: number;
 }
 
 export interface CheckpointSaved {
@@ -83,6 +97,10 @@ export interface RunFinished {
   message: string;
   step: number;
   bestValLoss: number;
+  /** The step of the best validation loss (-1 when there was no evaluation). */
+  bestStep?: number;
+  /** Early stopping ended the run (validation stopped improving). */
+  stoppedEarly?: boolean;
   checkpointPath?: string;
 }
 

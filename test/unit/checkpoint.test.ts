@@ -7,7 +7,7 @@ import { defaultTrainConfig } from '../../src/protocol/messages';
 import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
 import { CharTokenizer as Vocabulary } from '../../src/engine/data/charTokenizer';
-import { checkpointPath, loadCheckpoint, parseCheckpoint, serializeCheckpoint, writeCheckpoint, type CheckpointMeta } from '../../src/engine/train/checkpoint';
+import { checkpointPath, loadCheckpoint, parseCheckpoint, serializeCheckpoint, writeCheckpoint, type CheckpointMeta } from '../../src/engine/model/io/checkpoint';
 
 const vocab = Vocabulary.fromText('hello world 🌍', 96);
 const spec: ModelSpec = { cell: 'gru', vocabSize: vocab.size, hiddenSize: 4, layers: 2, embeddingSize: 3, dropout: 0.1, hiddenDense: 0, hiddenActivation: 'relu' };
@@ -32,7 +32,12 @@ test('a checkpoint round-trips spec, config, vocabulary, histories and float32 w
   assert.equal(c.step, 12);
   assert.equal(c.bestValLoss, 1.5);
   assert.deepEqual(c.valHistory, meta.valHistory);
-  assert.deepEqual(Array.from(c.params), Array.from(Float32Array.from(params)));
+  // float64 weights (the reference backend's) are kept exactly; float32 ones as float32.
+  assert.ok(c.params instanceof Float64Array);
+  assert.deepEqual(Array.from(c.params), Array.from(params));
+  const single = parseCheckpoint(serializeCheckpoint(meta, Float32Array.from(params)));
+  assert.ok(single.params instanceof Float32Array);
+  assert.deepEqual(Array.from(single.params), Array.from(Float32Array.from(params)));
 });
 
 test('corrupt, truncated and foreign files are refused with a UserInputError', async () => {
@@ -42,13 +47,13 @@ test('corrupt, truncated and foreign files are refused with a UserInputError', a
   bad('', /truncated|not JSON/);
   bad('{"name":"some other tool"}', /wrong format/);
   const j = JSON.parse(good);
-  bad(JSON.stringify({ ...j, version: 99 }), /version 99/);
+  bad(JSON.stringify({ ...j, version: 99 }), /version 99, written by a newer RNN Lab/);
   bad(JSON.stringify({ ...j, spec: { ...j.spec, hiddenSize: -1 } }), /spec is invalid/);
   bad(JSON.stringify({ ...j, spec: { ...j.spec, vocabSize: 3 } }), /vocabulary has/);
   bad(JSON.stringify({ ...j, params: { ...j.params, base64: j.params.base64.slice(0, 40) } }), /truncated/);
   bad(JSON.stringify({ ...j, params: { ...j.params, count: 5 } }), /do not match/);
   const nan = Buffer.from(j.params.base64, 'base64');
-  nan.writeFloatLE(NaN, 8);
+  nan.writeDoubleLE(NaN, 8);
   bad(JSON.stringify({ ...j, params: { ...j.params, base64: nan.toString('base64') } }), /NaN/);
   const path = join(dir, 'cut.rnnlab.json');
   writeFileSync(path, good.slice(0, 100));

@@ -60,11 +60,14 @@ test('train --json prints evaluation lines, the last one final; sample and probs
   assert.equal(lines[0].type, 'started');
   assert.equal(lines[0].backend, 'js');
   const evals = lines.filter((l) => l.type === 'eval');
-  assert.deepEqual(evals.map((e) => e.step), [5, 10, 12]);
+  assert.deepEqual(evals.map((e) => e.step), [0, 5, 10, 12]);
+  // Step 0: before any update, beside ln V.
+  assert.ok(Math.abs(evals[0].valLoss - evals[0].baselineLoss) < 0.2, `${evals[0].valLoss} vs ${evals[0].baselineLoss}`);
   const last = lines[lines.length - 1];
   assert.equal(last.type, 'eval');
   assert.equal(last.step, 12);
-  for (const key of ['step', 'loss', 'valLoss', 'valBitsPerChar', 'charsPerSec', 'sample']) assert.ok(key in last, key);
+  for (const key of ['step', 'loss', 'valLoss', 'valBitsPerChar', 'valBitsPerToken', 'valPerplexity', 'bestValLoss', 'bestStep', 'charsPerSec', 'sample']) assert.ok(key in last, key);
+  assert.ok(Math.abs(last.valPerplexity - Math.exp(last.valLoss)) < 1e-9);
   assert.ok(Math.abs(last.valBitsPerChar - last.valLoss / Math.LN2) < 1e-9);
   const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
   assert.ok(existsSync(checkpoint));
@@ -93,8 +96,9 @@ test('plain train output names the backend and corpus first, then one line per e
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^backend reference .*nonsense\.txt: [\d,]+ chars .*vocab \d+, params [\d,]+/);
   // Training and validation loss side by side, in the same unit.
-  assert.match(lines[1], /^step 2  train \d+\.\d{3}  val \d+\.\d{3} bits\/char.*chars\/s.*sample:/);
-  assert.match(lines[2], /^step 4 /);
+  assert.match(lines[1], /^step 0  val \d+\.\d{3} bits\/char \(\d+\.\d{3} nats\) before training; uniform guess ln V = \d+\.\d{3} nats/);
+  assert.match(lines[2], /^step 2  train \d+\.\d{3}  val \d+\.\d{3} bits\/char.*chars\/s.*sample:/);
+  assert.match(lines[3], /^step 4 /);
   assert.ok(!existsSync(join(work, '.rnnlab')));
 });
 

@@ -9,7 +9,7 @@ import { randomBatch, randomFill } from './helpers/batches';
 
 const spec: ModelSpec = { cell: 'lstm', vocabSize: 7, hiddenSize: 5, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
 
-test('initialisation is seeded, bounded by 1/sqrt(H), with LSTM forget bias 1', () => {
+test('initialisation is seeded; LSTM forget bias as set, other biases 0', () => {
   const layout = paramLayout(spec);
   const a = new Float64Array(layout.total);
   const b = new Float64Array(layout.total);
@@ -19,17 +19,49 @@ test('initialisation is seeded, bounded by 1/sqrt(H), with LSTM forget bias 1', 
   initParams(spec, c, 2);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
-  const bound = 1 / Math.sqrt(spec.hiddenSize);
-  const kernel = layout.byName.get('l1.recurrent_kernel')!;
-  for (let i = kernel.offset; i < kernel.offset + kernel.size; i++) assert.ok(Math.abs(a[i]) <= bound);
   const bias = layout.byName.get('l0.bias')!;
   const H = spec.hiddenSize;
   for (let j = 0; j < 4 * H; j++) assert.equal(a[bias.offset + j], j >= H && j < 2 * H ? 1 : 0);
+  initParams(spec, a, 1, { forgetBias: 2.5 });
+  for (let j = 0; j < 4 * H; j++) assert.equal(a[bias.offset + j], j >= H && j < 2 * H ? 2.5 : 0);
   const gru = { ...spec, cell: 'gru' as const, embeddingSize: 3 };
   const g = new Float64Array(paramLayout(gru).total);
   initParams(gru, g, 1);
   const gruBias = paramLayout(gru).byName.get('l0.bias')!;
   assert.ok(g.subarray(gruBias.offset, gruBias.offset + gruBias.size).every((v) => v === 0));
+});
+
+test('initialisation schemes: glorot and uniform bounds, orthogonal recurrent rows, gaussian sd', () => {
+  const s: ModelSpec = { ...spec, hiddenSize: 16, vocabSize: 30, hiddenDense: 8 };
+  const layout = paramLayout(s);
+  const p = new Float64Array(layout.total);
+  const values = (name: string) => { const slot = layout.byName.get(name)!; return { slot, v: p.subarray(slot.offset, slot.offset + slot.size) }; };
+  initParams(s, p, 3, { kind: 'glorot' });
+  for (const name of ['l0.kernel', 'l1.recurrent_kernel', 'dense.kernel', 'output.kernel']) {
+    const { slot, v } = values(name);
+    const limit = Math.sqrt(6 / (slot.shape[0] + slot.shape[1]));
+    assert.ok(v.every((x) => Math.abs(x) <= limit), name);
+    assert.ok(Math.max(...v.map(Math.abs)) > 0.8 * limit, `${name} fills its range`);
+  }
+  initParams(s, p, 3, { kind: 'orthogonal' });
+  const { v: U } = values('l1.recurrent_kernel');
+  const cols = 4 * 16;
+  for (let i = 0; i < 16; i++) {
+    for (let j = 0; j <= i; j++) {
+      let dot = 0;
+      for (let k = 0; k < cols; k++) dot += U[i * cols + k] * U[j * cols + k];
+      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < 1e-9, `rows ${i}, ${j}: ${dot}`);
+    }
+  }
+  initParams(s, p, 3, { kind: 'uniform' });
+  const { v: W0 } = values('l0.kernel');
+  assert.ok(W0.every((x) => Math.abs(x) <= 1 / Math.sqrt(30)));
+  const { v: U1 } = values('l1.recurrent_kernel');
+  assert.ok(U1.every((x) => Math.abs(x) <= 1 / Math.sqrt(16)));
+  initParams(s, p, 3, { kind: 'gaussian', scale: 0.005 });
+  const { v: all } = values('l1.kernel');
+  const sd = Math.sqrt(all.reduce((acc, x) => acc + x * x, 0) / all.length);
+  assert.ok(Math.abs(sd - 0.005) < 0.0005, `sd ${sd}`);
 });
 
 test('float32 backend agrees with float64 on the same weights', () => {

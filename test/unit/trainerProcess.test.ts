@@ -69,7 +69,9 @@ test('a forked trainer trains, evaluates, checkpoints, finishes, then answers sa
     assert.ok(started.vocabSize > 10 && started.paramCount > 0 && started.backend.description.length > 0);
     assert.ok(Math.abs(started.baselineNats - Math.log(started.vocabSize)) < 1e-9);
     assert.equal(of('step').at(-1)!.payload.step, 30, 'the last step reaches the host');
-    assert.equal(of('eval').length, 3);
+    // Step 0 (before any update) and the three evaluations of the run.
+    assert.equal(of('eval').length, 4);
+    assert.equal(of('eval')[0].payload.step, 0);
     const finished = of('finished')[0].payload;
     assert.equal(finished.reason, 'completed');
     assert.equal(finished.step, 30);

@@ -41,6 +41,11 @@ export interface LossResult {
   count: number;
 }
 
+export interface CarriedStateCopy {
+  batchSize: number;
+  values: Float32Array | Float64Array;
+}
+
 /** Stateful single-step evaluation for sampling and the hover; batch of independent streams. */
 export interface Stepper {
   readonly batchSize: number;
@@ -69,6 +74,12 @@ export interface Network {
   evaluate(batch: TokenBatch, options: PassOptions): LossResult;
   /** Forgets the carried state (next pass starts from zeros). */
   resetState(): void;
+  /**
+   * A copy of the state carried into the next pass (stream mode), for a checkpoint that resumes
+   * mid-epoch: per row, per layer, `stateSizePerLayer` floats (LSTM: h then c); undefined when none.
+   */
+  getCarriedState?(): CarriedStateCopy | undefined;
+  setCarriedState?(state: CarriedStateCopy | undefined): void;
   createStepper(batchSize: number): Stepper;
   dispose(): void;
 }

@@ -64,6 +64,11 @@ export interface VocabularyOptions {
   lowercase?: boolean;
 }
 
+/** Our vocabularies: ⟨unk⟩ at 0, and ⟨s⟩, ⟨/s⟩ at 1, 2 when framed. */
+function standardSpecials(framed: boolean): SpecialIds {
+  return framed ? { unknown: UNKNOWN_ID, start: START_ID, end: END_ID } : { unknown: UNKNOWN_ID, start: -1, end: -1 };
+}
+
 /** Ids taken by special symbols: unknown, and start + end when framed. */
 export function specialCount(framed: boolean): number {
   return framed ? 3 : 1;
@@ -81,23 +86,38 @@ export function assertVocabularyCap(maxVocab: number, framed: boolean): void {
   }
 }
 
+/** Ids of the reserved symbols; -1 where a vocabulary has none (a model trained elsewhere may lack ⟨unk⟩). */
+export interface SpecialIds {
+  unknown: number;
+  start: number;
+  end: number;
+}
+
 export class CharTokenizer implements Tokenizer {
   readonly kind = 'char' as const;
-  readonly unknownId = UNKNOWN_ID;
+  readonly unknownId: number;
   readonly startId: number;
   readonly endId: number;
   private readonly bmpIds: Int32Array;
   private readonly astralIds = new Map<number, number>();
 
-  private constructor(readonly symbols: readonly string[], readonly framed: boolean, readonly lowercase: boolean) {
-    this.startId = framed ? START_ID : -1;
-    this.endId = framed ? END_ID : -1;
-    this.bmpIds = new Int32Array(0x10000).fill(UNKNOWN_ID);
-    for (let id = specialCount(framed); id < symbols.length; id++) {
+  /** `symbols` are display names by id: the reserved ids show ⟨unk⟩, ⟨s⟩, ⟨/s⟩, every other id one character. */
+  private constructor(readonly symbols: readonly string[], readonly specials: SpecialIds, readonly lowercase: boolean) {
+    this.unknownId = specials.unknown;
+    this.startId = specials.start;
+    this.endId = specials.end;
+    const reserved = new Set([specials.unknown, specials.start, specials.end]);
+    this.bmpIds = new Int32Array(0x10000).fill(specials.unknown);
+    for (let id = 0; id < symbols.length; id++) {
+      if (reserved.has(id)) continue; // Reserved symbols are never read from text.
       const cp = symbols[id].codePointAt(0)!;
       if (cp > 0xffff) this.astralIds.set(cp, id);
       else this.bmpIds[cp] = id;
     }
+  }
+
+  get framed(): boolean {
+    return this.startId >= 0 && this.endId >= 0;
   }
 
   /** At most `maxVocab` ids: the special symbols, then the most frequent (or first seen) characters. */
@@ -109,8 +129,8 @@ export class CharTokenizer implements Tokenizer {
       .sort(order === 'first' ? (a, b) => counter.firstSeen(a[0]) - counter.firstSeen(b[0]) : (a, b) => b[1] - a[1] || a[0] - b[0])
       .slice(0, maxVocab - specialCount(framed))
       .map(([cp]) => String.fromCodePoint(cp));
-    const specials = framed ? [UNKNOWN_SYMBOL, START_SYMBOL, END_SYMBOL] : [UNKNOWN_SYMBOL];
-    return new CharTokenizer([...specials, ...kept], framed, options.lowercase ?? false);
+    const names = framed ? [UNKNOWN_SYMBOL, START_SYMBOL, END_SYMBOL] : [UNKNOWN_SYMBOL];
+    return new CharTokenizer([...names, ...kept], standardSpecials(framed), options.lowercase ?? false);
   }
 
   static fromText(text: string, maxVocab: number, options: VocabularyOptions = {}): CharTokenizer {
@@ -119,27 +139,38 @@ export class CharTokenizer implements Tokenizer {
     return CharTokenizer.fromCounts(counter, maxVocab, options);
   }
 
+  /**
+   * A vocabulary in a given id order (a model trained elsewhere): one character per id, except the
+   * reserved ids, which are shown as ⟨unk⟩ / ⟨s⟩ / ⟨/s⟩. Without an unknown id, a character
+   * outside the vocabulary encodes as -1.
+   */
+  static fromSymbols(symbols: readonly string[], specials: Partial<SpecialIds>, what = 'the vocabulary', lowercase = false): CharTokenizer {
+    const ids: SpecialIds = { unknown: specials.unknown ?? -1, start: specials.start ?? -1, end: specials.end ?? -1 };
+    const names: Array<[number, string]> = [[ids.unknown, UNKNOWN_SYMBOL], [ids.start, START_SYMBOL], [ids.end, END_SYMBOL]];
+    const shown = [...symbols];
+    for (const [id, name] of names) if (id >= 0) shown[id] = name;
+    const seen = new Set<string>();
+    shown.forEach((s, id) => {
+      if (names.some(([r]) => r === id)) return;
+      if (typeof s !== 'string' || [...s].length !== 1) throw new UserInputError(`${what} has a symbol at id ${id} that is not one character (${JSON.stringify(s)}).`);
+      if (seen.has(s)) throw new UserInputError(`${what} lists ${JSON.stringify(s)} twice (again at id ${id}).`);
+      seen.add(s);
+    });
+    if (shown.length < 2) throw new UserInputError(`${what} has fewer than two symbols.`);
+    return new CharTokenizer(shown, ids, lowercase);
+  }
+
   static fromJSON(json: unknown): CharTokenizer {
     const j = json as Partial<TokenizerJSON> | null;
-    const framed = j?.framed === true;
-    const specials = framed ? [UNKNOWN_SYMBOL, START_SYMBOL, END_SYMBOL] : [UNKNOWN_SYMBOL];
-    if (!j || (j.format !== TOKENIZER_FORMAT && j.format !== OLD_VOCAB_FORMAT) || !Array.isArray(j.symbols) ||
-        j.symbols.length <= specials.length || specials.some((s, i) => j.symbols![i] !== s)) {
+    if (!j || (j.format !== TOKENIZER_FORMAT && j.format !== OLD_VOCAB_FORMAT) || !Array.isArray(j.symbols)) {
       throw new UserInputError('the vocabulary in this checkpoint is missing or malformed.');
     }
-    const seen = new Set<string>();
-    for (let id = specials.length; id < j.symbols.length; id++) {
-      const s = j.symbols[id];
-      if (typeof s !== 'string' || s.length === 0 || [...s].length !== 1 || seen.has(s)) {
-        throw new UserInputError(`the vocabulary in this checkpoint has a bad symbol at id ${id}.`);
-      }
-      seen.add(s);
-    }
-    return new CharTokenizer(j.symbols, framed, j.lowercase === true);
+    const specials = j.specials ?? standardSpecials(j.framed === true);
+    return CharTokenizer.fromSymbols(j.symbols as string[], specials, 'the vocabulary in this checkpoint', j.lowercase === true);
   }
 
   toJSON(): TokenizerJSON {
-    return { format: TOKENIZER_FORMAT, kind: 'char', symbols: [...this.symbols], framed: this.framed, lowercase: this.lowercase };
+    return { format: TOKENIZER_FORMAT, kind: 'char', symbols: [...this.symbols], specials: { ...this.specials }, lowercase: this.lowercase };
   }
 
   get size(): number {
@@ -147,13 +178,13 @@ export class CharTokenizer implements Tokenizer {
   }
 
   idOfCodePoint(cp: number): number {
-    return cp > 0xffff ? this.astralIds.get(cp) ?? UNKNOWN_ID : this.bmpIds[cp];
+    return cp > 0xffff ? this.astralIds.get(cp) ?? this.unknownId : this.bmpIds[cp];
   }
 
   idOf(token: string): number {
     const t = this.lowercase ? token.toLowerCase() : token;
     const cp = t.codePointAt(0);
-    return cp === undefined || [...t].length !== 1 ? UNKNOWN_ID : this.idOfCodePoint(cp);
+    return cp === undefined || [...t].length !== 1 ? this.unknownId : this.idOfCodePoint(cp);
   }
 
   /** Allocates the id array for `length` symbols: one byte each when the vocabulary allows. */

@@ -37,6 +37,8 @@ export interface CorpusOptions {
   maxLines?: number;
   /** Lines mode: skip lines of more tokens than this (0 = no cap). */
   maxLineLength?: number;
+  /** Encode with this tokenizer (a checkpoint's) instead of building a vocabulary from the text. */
+  tokenizer?: Tokenizer;
 }
 
 /** Word and lines corpora hold the text in memory while they are built. */
@@ -70,7 +72,7 @@ function assertHasText(text: string | SymbolCounter, name: string): void {
 
 export async function readCorpusFromFile(path: string, options: CorpusOptions): Promise<Corpus> {
   const name = options.name ?? basename(path);
-  if ((options.tokens ?? 'char') !== 'char' || options.mode === 'lines') {
+  if ((options.tokens ?? 'char') !== 'char' || options.mode === 'lines' || (options.tokenizer && options.tokenizer.kind !== 'char')) {
     let text = '';
     let crlf = 0;
     const report = await readTextChunks(path, (chunk) => {
@@ -88,7 +90,7 @@ export async function readCorpusFromFile(path: string, options: CorpusOptions): 
   const lower = options.lowercase ?? false;
   const first = await readTextChunks(path, (chunk) => counter.add(lower ? chunk.toLowerCase() : chunk));
   assertHasText(counter, name);
-  const tokenizer = CharTokenizer.fromCounts(counter, options.maxVocab, vocabularyOptions(options));
+  const tokenizer = (options.tokenizer as CharTokenizer | undefined) ?? CharTokenizer.fromCounts(counter, options.maxVocab, vocabularyOptions(options));
   const ids = tokenizer.allocateIds(counter.total);
   let offset = 0;
   await readTextChunks(path, (chunk) => {
@@ -107,19 +109,19 @@ export function corpusFromText(rawText: string, options: CorpusOptions): Corpus 
   const crlfNotes = normalised.crlfNormalised > 0 ? [`normalised ${normalised.crlfNormalised} CRLF line ends to LF`] : [];
   const charCount = codePointLength(normalised.text);
   if (options.mode === 'lines') return linesCorpus(text, charCount, name, options, crlfNotes);
-  if ((options.tokens ?? 'char') === 'word') {
+  if ((options.tokenizer?.kind ?? options.tokens ?? 'char') === 'word') {
     const counter = new WordCounter(options.lowercase ?? false);
-    counter.add(text);
-    const tokenizer = wordTokenizer(counter, options, 0, name);
+    if (!options.tokenizer) counter.add(text);
+    const tokenizer = options.tokenizer ?? wordTokenizer(counter, options, 0, name);
     const encoded = tokenizer.encode(text);
     const ids = allocateIds(tokenizer.size, encoded.length);
     ids.set(encoded);
-    const wordReport = tokenizer.report!;
-    return { tokenizer, ids, name, charCount, notes: [...crlfNotes, formatWordReport(wordReport)], wordReport };
+    const wordReport = (tokenizer as WordTokenizer).report;
+    return { tokenizer, ids, name, charCount, notes: [...crlfNotes, ...(wordReport ? [formatWordReport(wordReport)] : [])], wordReport };
   }
   const counter = new SymbolCounter();
   counter.add(text);
-  const tokenizer = CharTokenizer.fromCounts(counter, options.maxVocab, vocabularyOptions(options));
+  const tokenizer = (options.tokenizer as CharTokenizer | undefined) ?? CharTokenizer.fromCounts(counter, options.maxVocab, vocabularyOptions(options));
   const ids = tokenizer.allocateIds(counter.total);
   tokenizer.encodeInto(text, ids, 0);
   return { tokenizer, ids, name, charCount, notes: [...crlfNotes, ...charNotes(0, 0, counter, tokenizer)] };
@@ -147,7 +149,7 @@ export function splitUnits(text: string): { units: string[]; by: 'line' | 'sente
 }
 
 function linesCorpus(text: string, charCount: number, name: string, options: CorpusOptions, notes: string[]): Corpus {
-  const word = (options.tokens ?? 'char') === 'word';
+  const word = (options.tokenizer?.kind ?? options.tokens ?? 'char') === 'word';
   const { units, by } = splitUnits(text);
   const tokenLength = (u: string) => (word ? splitWords(u).length : codePointLength(u));
   const cap = options.maxLineLength ?? 0;
@@ -182,7 +184,9 @@ function linesCorpus(text: string, charCount: number, name: string, options: Cor
   notes.unshift(`lines mode: ${kept.length} ${unit}s (${by === 'line' ? 'one per line' : 'the text has no line structure, so one per sentence'})`);
   let tokenizer: Tokenizer;
   let wordReport: WordReport | undefined;
-  if (word) {
+  if (options.tokenizer) {
+    tokenizer = options.tokenizer;
+  } else if (word) {
     const counter = new WordCounter(options.lowercase ?? false);
     for (const u of kept) counter.add(u);
     const t = wordTokenizer(counter, options, kept.length, name);

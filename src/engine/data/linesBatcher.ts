@@ -117,6 +117,12 @@ export class LinesBatcher implements Batcher {
 export function linesPlan(corpus: Corpus, config: TrainConfig): DataPlan {
   const starts = corpus.lineStarts;
   if (!starts) throw new Error('lines mode needs a corpus read in lines mode');
+  if (corpus.tokenizer.startId < 0 || corpus.tokenizer.endId < 0) {
+    throw new UserInputError(
+      'this vocabulary has no start and end symbols (it was built for stream or windows mode), and lines mode ({setting}) frames every line with them; try {suggestion}.',
+      { key: 'mode', suggestion: 'stream' },
+    );
+  }
   const L = starts.length - 1;
   if (L < 2) {
     throw new UserInputError(

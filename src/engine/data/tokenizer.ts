@@ -46,7 +46,10 @@ export interface TokenizerJSON {
   kind?: TokenKind;
   /** Display names of every id, as `Tokenizer.symbols`. */
   symbols: string[];
+  /** Word vocabularies: start/end symbols at ids 1 and 2. */
   framed?: boolean;
+  /** Character vocabularies: ids of the reserved symbols (-1 = none). */
+  specials?: { unknown: number; start: number; end: number };
   lowercase?: boolean;
 }
 

@@ -19,3 +19,20 @@ export function clipGlobalNorm(grads: FloatArray, maxNorm: number): number {
   }
   return norm;
 }
+
+/** Clamps every gradient to [-maxValue, maxValue] (0 = no clipping); returns how many were clamped. */
+export function clipByValue(grads: FloatArray, maxValue: number): number {
+  if (!(maxValue > 0)) return 0;
+  let clamped = 0;
+  for (let i = 0; i < grads.length; i++) {
+    const g = grads[i];
+    if (g > maxValue) {
+      grads[i] = maxValue;
+      clamped++;
+    } else if (g < -maxValue) {
+      grads[i] = -maxValue;
+      clamped++;
+    }
+  }
+  return clamped;
+}

@@ -1,2 +1,2 @@
-export { createOptimizer, Sgd, Momentum, RmsProp, Adam, Adagrad, Adadelta, type Optimizer, type OptimizerName } from './optimizers';
-export { clipGlobalNorm, globalNorm } from './clip';
+export { createOptimizer, Sgd, Momentum, RmsProp, Adam, Adagrad, Adadelta, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers';
+export { clipGlobalNorm, clipByValue, globalNorm } from './clip';

@@ -6,7 +6,7 @@ import type { RunStarted } from '../../protocol/messages';
 import type { Backend, Network } from '../backends/types';
 import { deriveSeed } from '../random';
 import { asCheckpoint, type LoadedModel } from '../model/io/load';
-import type { Checkpoint } from '../train/checkpoint';
+import type { Checkpoint } from '../model/io/checkpoint';
 import { ContextStateCache } from './contextCache';
 import { generate } from './generate';
 

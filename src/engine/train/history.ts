@@ -2,7 +2,7 @@
  * A loss history that stays small however long the run: once it holds `2 * cap` points it keeps
  * every other one and from then on records every second step (then fourth, ...).
  */
-import type { LossPoint } from './checkpoint';
+import type { LossPoint } from '../model/io/checkpoint';
 
 export class DownsampledHistory {
   private points: LossPoint[] = [];

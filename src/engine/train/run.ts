@@ -1,28 +1,42 @@
 /**
  * One training run: text in, events out. Used by the trainer process and the CLI alike.
  *
- * Each step: the next stream batch (state carried from the previous batch within an epoch),
- * forward + backward, global-norm clipping, one optimizer update, a `step` event. Every
- * `evalInterval` steps and at the end: validation cross-entropy (with its own network so the
- * training state is untouched), a sample, an `eval` event, and a checkpoint at each new best.
- * The loop awaits a macrotask between steps so pause / resume / stop (and any IPC message)
- * are handled between steps. Same seed + config + backend = the same losses.
+ * Before any update the run evaluates once (step 0, beside the loss of a uniform guess, ln V).
+ * Each step: the data plan's next batch (and whether the state carries over from the previous
+ * one), forward + backward, weight decay and clipping, one optimizer update at the scheduled
+ * learning rate, a `step` event. Every `evalInterval` steps and at the end: validation, a sample,
+ * an `eval` event, the best weights kept (and checkpointed), and early stopping when validation
+ * stopped improving. When the run ends, its network holds the best weights, so the hover and
+ * samples use them. The loop awaits a macrotask between steps so pause / resume / stop (and any
+ * IPC message) are handled between steps. Same seed + config + backend = the same losses, and a
+ * run resumed from its checkpoint continues with the losses it would have had.
+ *
+ * The pieces live beside this file: evaluation.ts, bestWeights.ts, schedule.ts, regularisation.ts,
+ * divergence.ts, progress.ts, samples.ts, checkpointing.ts.
  */
 import type { CheckpointSaved, EvalMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig } from '../../protocol/messages';
 import type { Backend, Network } from '../backends/types';
-import { initParams } from '../model/init';
-import type { ModelSpec } from '../model/spec';
-import { clipGlobalNorm } from '../optim/clip';
-import { createOptimizer, type Optimizer } from '../optim/optimizers';
-import { deriveSeed, Rng } from '../random';
-import { ContextStateCache } from '../sample/contextCache';
-import { generate } from '../sample/generate';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
-import { checkpointPath, writeCheckpoint, type ValPoint } from './checkpoint';
-import { DebiasedAverage } from './smoothing';
+import { initOptionsFromConfig, initParams } from '../model/init';
+import { textFingerprint, type Checkpoint, type TrainingState, type ValPoint } from '../model/io/checkpoint';
+import type { ModelSpec } from '../model/spec';
+import { createOptimizer, type Optimizer } from '../optim/optimizers';
+import { deriveSeed, Rng } from '../random';
+import { UserInputError } from '../text/errors';
+import { BestWeights } from './bestWeights';
+import { Checkpointer } from './checkpointing';
 import { specFromConfig, validateConfig } from './config';
+import { DivergenceGuard } from './divergence';
+import { Evaluator } from './evaluation';
 import { DownsampledHistory } from './history';
+import { RunClock } from './progress';
+import { GradientProcessing } from './regularisation';
+import { SampleService } from './samples';
+import { LearningRateSchedule } from './schedule';
+import { DebiasedAverage } from './smoothing';
+
+export { DIVERGENCE_FACTOR } from './divergence';
 
 export interface TrainEvents {
   started?(info: RunStarted): void;
@@ -38,19 +52,25 @@ export interface TrainEvents {
 export interface TrainingRunOptions {
   runId: string;
   sourceName: string;
-  /** The training text, already decoded (see text/read.ts for files). */
+  /** The file the text came from, recorded in checkpoints so a resume can read it again. */
+  sourcePath?: string;
+  /** The training text, already tokenized (see data/corpus.ts). */
   text: Corpus;
   config: TrainConfig;
   backend: Backend;
   /** Where checkpoints go; undefined = do not write checkpoints. */
   checkpointDir?: string;
   events: TrainEvents;
-  /** Start from these weights (canonical layout, e.g. a checkpoint's) instead of a fresh initialisation. */
+  /** Start from these weights (canonical layout, e.g. a checkpoint's: `--init-from`) instead of a fresh initialisation. */
   initialParams?: ArrayLike<number>;
+  /**
+   * Continue this checkpoint's run (`--resume`): its weights, optimizer, schedule, histories and
+   * best weights; `config` (the checkpoint's, with a new budget) counts steps and epochs in total.
+   * The text must be the one it trained on, read with its tokenizer.
+   */
+  resumeFrom?: Checkpoint;
 }
 
-/** The loss guard: a loss above this multiple of the first step's loss means the run diverged. */
-export const DIVERGENCE_FACTOR = 3;
 /** Weight of the newest loss in the smoothed loss. */
 const SMOOTHING = 0.05;
 /** Length of the random prime taken from the training text when the config has none. */
@@ -59,50 +79,58 @@ const RANDOM_PRIME_SYMBOLS = 24;
 export class TrainingRun {
   readonly spec: ModelSpec;
   readonly network: Network;
-  /** Planned number of steps from the steps / epochs budget, or 0 when only time (or nothing) limits the run. */
+  /** Planned number of steps from the steps / epochs budget (in total, counting a resumed run's earlier steps), or 0 when only time limits the run. */
   readonly totalSteps: number;
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
   private readonly data: DataPlan;
   private readonly optimizer: Optimizer;
-  private evalNetwork: Network | undefined;
-  private contextCache: ContextStateCache | undefined;
-  private onDemandSamples = 0;
+  private readonly schedule: LearningRateSchedule;
+  private readonly gradients: GradientProcessing;
+  private readonly evaluator: Evaluator;
+  private readonly best: BestWeights;
+  private readonly guard = new DivergenceGuard();
+  private readonly clock = new RunClock();
+  private readonly samples: SampleService;
+  private readonly checkpoints: Checkpointer;
+  private readonly lossAverage = new DebiasedAverage(SMOOTHING);
   private readonly trainHistory = new DownsampledHistory();
   private readonly valHistory: ValPoint[] = [];
 
   private step = 0;
-  private initialLoss = NaN;
-  private smoothLoss = NaN;
-  private readonly lossAverage = new DebiasedAverage(SMOOTHING);
-  private bestValLoss = Infinity;
-  private bestPath: string | undefined;
+  private readonly startStep: number;
+  private lastValLoss = NaN;
   private lastEvalStep = -1;
-  private trainingMs = 0;
-  private trainedChars = 0;
-  private pausedMs = 0;
-  private startTime = 0;
   private running = false;
   private pauseRequested = false;
   private stopRequested = false;
   private wake: (() => void) | undefined;
 
   constructor(readonly options: TrainingRunOptions) {
-    const { config, text } = options;
+    const { config, text, resumeFrom } = options;
     validateConfig(config);
     this.config = { ...config };
     this.corpus = text;
     this.data = planData(text, this.config);
     this.spec = specFromConfig(this.config, text.tokenizer.size);
     this.network = options.backend.createNetwork(this.spec);
-    if (options.initialParams) {
+    this.optimizer = createOptimizer(config.optimizer, config.learningRate, this.network.params.length);
+    this.schedule = new LearningRateSchedule(config.learningRate, config.lrDecay, config.halveOnRise);
+    this.gradients = new GradientProcessing(this.network.layout, config.l2, config.clipValue, config.clipNorm);
+    this.evaluator = new Evaluator(options.backend, this.spec, this.data.val, this.data.valSentences);
+    this.best = new BestWeights(config.earlyStop);
+    this.samples = new SampleService(this.network, text.tokenizer, this.config);
+    this.checkpoints = new Checkpointer(options.checkpointDir, options.sourceName, options.events);
+    if (resumeFrom) {
+      this.restore(resumeFrom);
+    } else if (options.initialParams) {
       if (options.initialParams.length !== this.network.params.length) throw new RangeError(`initial parameters have ${options.initialParams.length} values, the model needs ${this.network.params.length}`);
       this.network.params.set(options.initialParams);
     } else {
-      initParams(this.spec, this.network.params, config.seed);
+      initParams(this.spec, this.network.params, config.seed, initOptionsFromConfig(config));
     }
     this.network.paramsChanged();
-    this.optimizer = createOptimizer(config.optimizer, config.learningRate, this.network.params.length);
+    this.startStep = this.step;
     const limits = [config.steps, config.epochs * this.stepsPerEpoch].filter((n) => n > 0);
     this.totalSteps = limits.length ? Math.min(...limits) : 0;
   }
@@ -111,34 +139,45 @@ export class TrainingRun {
     return this.data.train.batchesPerEpoch;
   }
 
-
-  /** Runs until the configured budget is spent or `stop()` is called; yields to the event loop between steps. */
+  /** Runs until the budget is spent, validation stops improving, or `stop()` is called; yields to the event loop between steps. */
   async run(): Promise<RunFinished> {
     if (this.running) throw new Error('this run is already running');
     this.running = true;
-    this.startTime = Date.now();
+    this.clock.start();
     const events = this.options.events;
     try {
       events.started?.(this.startedInfo());
       for (const note of this.corpus.notes) events.log?.('info', `${this.corpus.name}: ${note}`);
       events.log?.('info', `${this.corpus.name}: ${this.data.description}`);
+      // Step 0: the loss before any update, to compare with ln V.
+      if (this.step === 0) await this.evaluateAndReport();
+      let stoppedEarly = false;
       while (!this.budgetSpent()) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.pauseRequested && !this.stopRequested) await this.waitWhilePaused();
         if (this.stopRequested) break;
         const diverged = this.trainStep();
         if (diverged) return await this.finishDiverged(diverged);
-        if (this.step % this.config.evalInterval === 0) await this.evaluateAndReport();
+        if (this.step % this.config.evalInterval === 0) {
+          await this.evaluateAndReport();
+          if (this.best.shouldStop) {
+            stoppedEarly = true;
+            break;
+          }
+        }
       }
-      if (this.step > 0 && this.lastEvalStep !== this.step) await this.evaluateAndReport();
-      const last = await this.saveCheckpoint('final');
+      if (this.step > this.startStep && this.lastEvalStep !== this.step) await this.evaluateAndReport();
+      // The final checkpoint continues from here; then the network keeps the best weights for the hover and samples.
+      const last = this.step > this.startStep ? await this.checkpoints.save('final', this.checkpointMeta(), this.network.params, this.lastValLoss) : undefined;
+      this.useBestWeights();
       const reason = this.stopRequested ? 'stopped' : 'completed';
+      const bestNote = this.best.step >= 0 ? ` Best validation ${this.formatLoss(this.best.valLoss)} at step ${this.best.step}; samples and the hover use those weights.` : '';
+      const message = stoppedEarly
+        ? `Stopped early at step ${this.step}: validation did not improve for ${this.config.earlyStop} evaluations.${bestNote}`
+        : (reason === 'stopped' ? `Stopped at step ${this.step}.` : `Finished ${this.step} steps.`) + bestNote;
       return {
-        reason,
-        message: reason === 'stopped' ? `Stopped at step ${this.step}.` : `Finished ${this.step} steps.`,
-        step: this.step,
-        bestValLoss: this.bestValLoss,
-        checkpointPath: this.bestPath ?? last,
+        reason, message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, stoppedEarly,
+        checkpointPath: this.checkpoints.bestPath ?? last,
       };
     } finally {
       this.running = false;
@@ -159,47 +198,19 @@ export class TrainingRun {
     this.wake?.();
   }
 
-  /**
-   * Samples with the current weights (a separate stepper: does not disturb training). Each
-   * on-demand sample gets its own seed, so asking again gives a new sample, reproducibly.
-   */
-  sample(prime: string, length: number, temperature: number, seed = deriveSeed(this.config.seed, 3_000_000 + this.onDemandSamples++)): string {
-    const stepper = this.network.createStepper(1);
-    try {
-      return generate(stepper, this.corpus.tokenizer, {
-        prime, length, temperature, seed, topK: this.config.topK, stopAtEnd: this.config.stopAtEnd, stopWord: this.config.stopWord,
-      });
-    } finally {
-      stepper.dispose();
-    }
+  /** A sample with the network's current weights (its own stepper: training is not disturbed); a new draw each call. */
+  sample(prime: string, length: number, temperature: number, seed?: number): string {
+    return this.samples.sample(prime, length, temperature, seed);
   }
 
-  /**
-   * Next-symbol distribution after `context`, top-k. States along the last context are kept until
-   * the weights change, so nearby queries over the same text are cheap (the hover).
-   */
+  /** Next-symbol distribution after `context`, top-k (states along the last context are cached until the weights change). */
   nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
-    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.corpus.tokenizer);
-    return this.contextCache.distribution(context, top);
+    return this.samples.nextSymbolProbs(context, top);
   }
 
-  /** Validation cross-entropy in nats/char with the current weights. */
+  /** Validation cross-entropy in nats per token with the current weights. */
   validationLoss(): number {
-    let net = this.evalNetwork;
-    if (!net) net = this.evalNetwork = this.options.backend.createNetwork(this.spec);
-    net.params.set(this.network.params);
-    net.paramsChanged();
-    net.resetState();
-    let lossSum = 0;
-    let count = 0;
-    const val = this.data.val;
-    for (let i = 0; i < val.batchesPerEpoch; i++) {
-      const { batch, carry } = val.batchAt(0, i);
-      const r = net.evaluate(batch, { carryState: carry });
-      lossSum += r.lossSum;
-      count += r.count;
-    }
-    return lossSum / count;
+    return this.evaluator.evaluate(this.network.params).valLoss;
   }
 
   private startedInfo(): RunStarted {
@@ -217,17 +228,15 @@ export class TrainingRun {
       baselineNats: Math.log(this.corpus.tokenizer.size),
       totalSteps: this.totalSteps,
       stepsPerEpoch: this.stepsPerEpoch,
+      startStep: this.startStep,
+      dataDescription: this.data.description,
     };
-  }
-
-  private elapsedMs(): number {
-    return Date.now() - this.startTime - this.pausedMs;
   }
 
   private budgetSpent(): boolean {
     const total = this.totalSteps;
     if (total > 0 && this.step >= total) return true;
-    return this.config.seconds > 0 && this.elapsedMs() >= this.config.seconds * 1000;
+    return this.config.seconds > 0 && this.clock.elapsedMs() >= this.config.seconds * 1000;
   }
 
   private async waitWhilePaused(): Promise<void> {
@@ -235,61 +244,41 @@ export class TrainingRun {
     this.options.events.paused?.(this.step);
     while (this.pauseRequested && !this.stopRequested) await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
-    this.pausedMs += Date.now() - since;
+    this.clock.addPause(Date.now() - since);
     if (!this.stopRequested) this.options.events.resumed?.(this.step);
   }
 
   /** One optimizer step; returns a message when the loss guard trips. */
   private trainStep(): string | undefined {
     const began = performance.now();
-    const indexInEpoch = this.step % this.stepsPerEpoch;
-    const { batch, carry } = this.data.train.batchAt(Math.floor(this.step / this.stepsPerEpoch), indexInEpoch);
-    const result = this.network.forwardBackward(batch, {
-      carryState: carry,
-      train: true,
-      dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step),
-    });
+    const epoch = Math.floor(this.step / this.stepsPerEpoch);
+    const { batch, carry } = this.data.train.batchAt(epoch, this.step % this.stepsPerEpoch);
+    const result = this.network.forwardBackward(batch, { carryState: carry, train: true, dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step) });
     const loss = result.lossSum / result.count;
-    if (this.step === 0) this.initialLoss = loss;
-    if (!Number.isFinite(loss)) return `the training loss became ${loss} at step ${this.step + 1}`;
-    if (loss > DIVERGENCE_FACTOR * this.initialLoss) {
-      return `the training loss ${loss.toFixed(3)} at step ${this.step + 1} is more than ${DIVERGENCE_FACTOR}x the initial ${this.initialLoss.toFixed(3)}`;
-    }
-    const gradNorm = clipGlobalNorm(this.network.grads, this.config.clipNorm);
-    if (!Number.isFinite(gradNorm)) return `the gradient norm became ${gradNorm} at step ${this.step + 1}`;
+    const lossProblem = this.guard.check(this.step + 1, loss);
+    if (lossProblem) return lossProblem;
+    const gradNorm = this.gradients.apply(this.network.grads, this.network.params);
+    const normProblem = this.guard.check(this.step + 1, loss, gradNorm);
+    if (normProblem) return normProblem;
+    this.optimizer.learningRate = this.schedule.atEpoch(epoch);
     this.optimizer.step(this.network.params, this.network.grads);
     this.network.paramsChanged();
-    this.contextCache?.invalidate();
+    this.samples.weightsChanged();
     this.step++;
-    this.trainingMs += performance.now() - began;
-    this.trainedChars += result.count;
-    this.smoothLoss = this.lossAverage.add(loss);
+    this.clock.addStep(performance.now() - began, result.count);
+    const smoothLoss = this.lossAverage.add(loss);
     this.trainHistory.add(this.step, loss);
-    const elapsedMs = this.elapsedMs();
     this.options.events.step?.({
       step: this.step,
       epoch: this.step / this.stepsPerEpoch,
       loss,
-      smoothLoss: this.smoothLoss,
+      smoothLoss,
       gradNorm,
-      charsPerSec: this.charsPerSec(),
-      elapsedMs,
-      etaMs: this.etaMs(elapsedMs),
+      charsPerSec: this.clock.tokensPerSec(),
+      elapsedMs: this.clock.elapsedMs(),
+      etaMs: this.clock.etaMs(this.step, this.startStep, this.totalSteps, this.config.seconds),
     });
     return undefined;
-  }
-
-  /** Training throughput: characters per second of time spent in training steps. */
-  private charsPerSec(): number {
-    return this.trainingMs > 0 ? (1000 * this.trainedChars) / this.trainingMs : 0;
-  }
-
-  private etaMs(elapsedMs: number): number {
-    const estimates: number[] = [];
-    const total = this.totalSteps;
-    if (total > 0 && this.step > 0) estimates.push(((total - this.step) * elapsedMs) / this.step);
-    if (this.config.seconds > 0) estimates.push(Math.max(0, this.config.seconds * 1000 - elapsedMs));
-    return estimates.length ? Math.min(...estimates) : -1;
   }
 
   private randomPrime(rng: Rng): string {
@@ -313,12 +302,20 @@ export class TrainingRun {
   }
 
   private async evaluateAndReport(): Promise<void> {
-    const valLoss = this.validationLoss();
+    const { valLoss, valLossPerSentence } = this.evaluator.evaluate(this.network.params);
     const evalSeed = deriveSeed(this.config.seed, 2000000 + this.step);
     const prime = this.config.prime || this.randomPrime(new Rng(evalSeed));
-    const sample = this.sample(prime, this.config.sampleLength, this.config.temperature, evalSeed);
-    const isBest = valLoss < this.bestValLoss;
-    if (isBest) this.bestValLoss = valLoss;
+    const sample = this.samples.sample(prime, this.config.sampleLength, this.config.temperature, evalSeed);
+    // Only evaluations on the interval steer training (halving, patience): a run resumed from a
+    // checkpoint written at an extra, final evaluation then continues as an uninterrupted run would.
+    const onInterval = this.step % this.config.evalInterval === 0;
+    const isBest = this.best.record(this.step, valLoss, this.network.params, onInterval);
+    if (onInterval) {
+      if (this.step > 0 && this.schedule.afterEvaluation(valLoss, this.lastValLoss)) {
+        this.options.events.log?.('info', `validation loss rose (${this.formatLoss(this.lastValLoss)} -> ${this.formatLoss(valLoss)}): learning rate halved to ${this.schedule.rate.toPrecision(3)}`);
+      }
+      this.lastValLoss = valLoss;
+    }
     this.lastEvalStep = this.step;
     this.valHistory.push({ step: this.step, valLoss });
     this.options.events.eval?.({
@@ -326,51 +323,106 @@ export class TrainingRun {
       epoch: this.step / this.stepsPerEpoch,
       valLoss,
       valBitsPerChar: valLoss / Math.LN2,
-      trainLoss: this.smoothLoss,
+      valBitsPerToken: valLoss / Math.LN2,
+      valPerplexity: Math.exp(valLoss),
+      ...(valLossPerSentence !== undefined ? { valLossPerSentence } : {}),
+      bestValLoss: this.best.valLoss,
+      bestStep: this.best.step,
+      learningRate: this.schedule.rate,
+      trainLoss: this.lossAverage.value,
       sample,
       prime,
       temperature: this.config.temperature,
-      charsPerSec: this.charsPerSec(),
-      elapsedMs: this.elapsedMs(),
+      charsPerSec: this.clock.tokensPerSec(),
+      elapsedMs: this.clock.elapsedMs(),
       isBest,
     });
-    if (isBest) this.bestPath = (await this.saveCheckpoint('best')) ?? this.bestPath;
+    if (isBest && this.step > 0) await this.checkpoints.save('best', this.checkpointMeta(), this.network.params, valLoss);
   }
 
-  private async saveCheckpoint(reason: 'best' | 'final'): Promise<string | undefined> {
-    const dir = this.options.checkpointDir;
-    if (!dir || this.step === 0) return undefined;
-    const path = checkpointPath(dir, this.options.sourceName, reason === 'best' ? 'best' : 'last');
-    try {
-      await this.writeCheckpointTo(path);
-    } catch (error) {
-      // A full disk or an unwritable folder must not throw away the training: say so and carry on.
-      this.options.events.log?.('error', `Could not write the checkpoint ${path}: ${(error as Error).message}`);
-      return undefined;
-    }
-    const valLoss = this.valHistory.length ? this.valHistory[this.valHistory.length - 1].valLoss : NaN;
-    this.options.events.checkpoint?.({ path, step: this.step, valLoss, reason });
-    return path;
+  private formatLoss(nats: number): string {
+    return `${(nats / Math.LN2).toFixed(3)} bits/${this.corpus.tokenizer.kind === 'word' ? 'word' : 'char'}`;
   }
 
-  private writeCheckpointTo(path: string): Promise<void> {
-    return writeCheckpoint(path, {
+  /** Puts the best weights into the network (samples and the hover then use them). */
+  private useBestWeights(): void {
+    const weights = this.best.weights;
+    if (!weights || this.best.step === this.step) return;
+    this.network.params.set(weights);
+    this.network.paramsChanged();
+    this.samples.weightsChanged();
+  }
+
+  private trainingState(): TrainingState {
+    return {
+      optimizer: this.optimizer.getState(),
+      learningRate: this.schedule.rate,
+      lastValLoss: this.lastValLoss,
+      initialLoss: this.guard.initialLoss,
+      smoothing: this.lossAverage.state(),
+      carriedState: this.network.getCarriedState?.(),
+      onDemandSamples: this.samples.onDemandSamples,
+      bestStep: this.best.step,
+      evalsSinceBest: this.best.evalsSinceBest,
+    };
+  }
+
+  private checkpointMeta() {
+    const best = this.best.weights;
+    return {
       sourceName: this.options.sourceName,
+      sourcePath: this.options.sourcePath,
       step: this.step,
-      bestValLoss: this.bestValLoss,
+      bestValLoss: this.best.valLoss,
       createdAt: new Date().toISOString(),
       spec: this.spec,
       config: this.config,
       tokenizer: this.corpus.tokenizer,
+      fingerprint: textFingerprint(this.corpus.ids, this.corpus.tokenizer),
+      bestParams: best && this.best.step !== this.step ? best : undefined,
+      training: this.trainingState(),
       trainHistory: this.trainHistory.toArray(),
       valHistory: this.valHistory.slice(),
-    }, this.network.params);
+    };
+  }
+
+  /** Continues a checkpoint's run: every piece of state the next steps depend on. */
+  private restore(c: Checkpoint): void {
+    const where = c.sourcePath ?? c.sourceName;
+    const t = c.training;
+    if (!t) throw new UserInputError(`${where}: this checkpoint (format version ${c.version}) has no training state to resume from; start a new run from its weights with --init-from instead.`);
+    const fingerprint = textFingerprint(this.corpus.ids, this.corpus.tokenizer);
+    if (c.fingerprint && (c.fingerprint.hash !== fingerprint.hash || c.fingerprint.tokens !== fingerprint.tokens)) {
+      throw new UserInputError(
+        `the text of ${this.options.sourceName} changed since the checkpoint was written (${c.fingerprint.tokens.toLocaleString('en-US')} tokens then, ` +
+        `${fingerprint.tokens.toLocaleString('en-US')} now, different content): a resumed run must see the same text. Start a new run, or one from its weights with --init-from.`,
+      );
+    }
+    if (c.params.length !== this.network.params.length) throw new UserInputError('the checkpoint was written by a different model than its own settings make: it cannot be resumed.');
+    this.network.params.set(c.params);
+    try {
+      this.optimizer.setState(t.optimizer);
+    } catch (error) {
+      throw new UserInputError(`the checkpoint's optimizer state does not fit (${(error as Error).message}).`);
+    }
+    this.step = c.step;
+    this.schedule.restore(t.learningRate, Math.floor(Math.max(0, c.step - 1) / this.stepsPerEpoch));
+    this.lastValLoss = t.lastValLoss;
+    this.lastEvalStep = c.valHistory.length ? c.valHistory[c.valHistory.length - 1].step : -1;
+    this.guard.initialLoss = t.initialLoss;
+    this.lossAverage.restore(t.smoothing);
+    this.samples.onDemandSamples = t.onDemandSamples;
+    this.best.restore(c.bestValLoss, t.bestStep, t.evalsSinceBest, c.bestParams ?? (t.bestStep === c.step ? c.params : undefined));
+    for (const p of c.trainHistory) this.trainHistory.add(p.step, p.loss);
+    this.valHistory.push(...c.valHistory);
+    // Mid-epoch in stream mode the next batch continues the rows of the last one.
+    if (c.step % this.stepsPerEpoch !== 0) this.network.setCarriedState?.(t.carriedState);
   }
 
   private async finishDiverged(why: string): Promise<RunFinished> {
-    const message = `Training diverged: ${why}. Try a lower learning rate (--lr) or gradient clipping (--clip).` +
-      (this.bestPath ? ` The best checkpoint so far is kept: ${this.bestPath}` : '');
+    const message = this.guard.message(why, this.checkpoints.bestPath);
     this.options.events.log?.('error', message);
-    return { reason: 'diverged', message, step: this.step, bestValLoss: this.bestValLoss, checkpointPath: this.bestPath };
+    this.useBestWeights();
+    return { reason: 'diverged', message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, checkpointPath: this.checkpoints.bestPath };
   }
 }

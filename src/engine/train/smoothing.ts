@@ -20,4 +20,14 @@ export class DebiasedAverage {
   get value(): number {
     return this.weight === 0 ? NaN : this.sum / this.weight;
   }
+
+  /** The running sums, for a checkpoint that resumes. */
+  state(): { sum: number; weight: number } {
+    return { sum: this.sum, weight: this.weight };
+  }
+
+  restore(state: { sum: number; weight: number }): void {
+    this.sum = state.sum;
+    this.weight = state.weight;
+  }
 }

@@ -1,6 +1,6 @@
 /** The reference Network: float64 (or float32) plain loops; the source of truth for every backend. */
 import { paramLayout, type ModelSpec, type ParamLayout } from '../../model/spec';
-import type { FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
+import type { CarriedStateCopy, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
 import { geometryOf, type Geometry } from './geometry';
 import { backward, forward } from './passes';
 import { ReferenceStepper } from './stepper';
@@ -60,6 +60,45 @@ export class ReferenceNetwork implements Network {
 
   restoreState(state: CarriedState | undefined): void {
     this.carried = state && { batchSize: state.batchSize, h: state.h.map((a) => a.slice()), c: state.c.map((a) => a.slice()) };
+  }
+
+  getCarriedState(): CarriedStateCopy | undefined {
+    const s = this.carried;
+    if (!s) return undefined;
+    const H = this.spec.hiddenSize;
+    const L = this.spec.layers;
+    const per = this.spec.cell === 'lstm' ? 2 * H : H;
+    const values = new this.Float(s.batchSize * L * per);
+    for (let b = 0; b < s.batchSize; b++) {
+      for (let l = 0; l < L; l++) {
+        const o = (b * L + l) * per;
+        values.set(s.h[l].subarray(b * H, (b + 1) * H), o);
+        if (per > H) values.set(s.c[l].subarray(b * H, (b + 1) * H), o + H);
+      }
+    }
+    return { batchSize: s.batchSize, values };
+  }
+
+  setCarriedState(state: CarriedStateCopy | undefined): void {
+    if (!state) {
+      this.carried = undefined;
+      return;
+    }
+    const H = this.spec.hiddenSize;
+    const L = this.spec.layers;
+    const per = this.spec.cell === 'lstm' ? 2 * H : H;
+    const B = state.batchSize;
+    if (state.values.length !== B * L * per) throw new RangeError(`carried state must hold ${B * L * per} values`);
+    const h = Array.from({ length: L }, () => new this.Float(B * H));
+    const c = Array.from({ length: L }, () => new this.Float(per > H ? B * H : 0));
+    for (let b = 0; b < B; b++) {
+      for (let l = 0; l < L; l++) {
+        const o = (b * L + l) * per;
+        h[l].set(state.values.subarray(o, o + H), b * H);
+        if (per > H) c[l].set(state.values.subarray(o + H, o + 2 * H), b * H);
+      }
+    }
+    this.carried = { batchSize: B, h, c };
   }
 
   createStepper(batchSize: number): Stepper {

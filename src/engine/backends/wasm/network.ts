@@ -11,7 +11,7 @@
  * (see `dropout_hash` in kernels/net.c).
  */
 import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
-import type { LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
+import type { CarriedStateCopy, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
 import { CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
 import type { WasmHeap } from './runtime';
 import { WasmStepper } from './stepper';
@@ -71,6 +71,26 @@ export class WasmNetwork implements Network {
 
   resetState(): void {
     this.carried.batchSize = -1;
+  }
+
+  getCarriedState(): CarriedStateCopy | undefined {
+    const c = this.carried;
+    if (c.batchSize < 0) return undefined;
+    const floats = c.batchSize * this.spec.layers * stateSizePerLayer(this.spec);
+    return { batchSize: c.batchSize, values: this.rt.heap.f32(c.ptr, floats).slice() };
+  }
+
+  setCarriedState(state: CarriedStateCopy | undefined): void {
+    this.checkAlive();
+    if (!state) {
+      this.resetState();
+      return;
+    }
+    const floats = state.batchSize * this.spec.layers * stateSizePerLayer(this.spec);
+    if (state.values.length !== floats) throw new RangeError(`carried state must hold ${floats} values`);
+    this.prepareCarriedState(state.batchSize, false);
+    this.rt.heap.f32(this.carried.ptr, floats).set(state.values);
+    this.carried.batchSize = state.batchSize;
   }
 
   createStepper(batchSize: number): Stepper {

@@ -17,7 +17,7 @@ import type { FloatArray } from '../../backends/types';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
 import type { Tokenizer } from '../../data/tokenizer';
 import { UserInputError } from '../../text/errors';
-import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint';
+import { loadCheckpoint, usableParams, type Checkpoint } from './checkpoint';
 import { defaultTrainConfig } from '../../config/settings';
 import { paramLayout, type HiddenActivation, type ModelSpec } from '../spec';
 import { looksLikeHdf5, readHdf5 } from './hdf5';
@@ -88,7 +88,8 @@ export async function isHdf5File(path: string): Promise<boolean> {
 export async function loadWeights(path: string, options: LoadOptions = {}): Promise<LoadedModel> {
   if (!(await isHdf5File(path))) {
     const checkpoint = await loadCheckpoint(path);
-    return { kind: 'checkpoint', path, spec: checkpoint.spec, params: checkpoint.params, tokenizer: checkpoint.tokenizer, notes: [], checkpoint };
+    // The best weights of the run when the checkpoint has them.
+    return { kind: 'checkpoint', path, spec: checkpoint.spec, params: usableParams(checkpoint), tokenizer: checkpoint.tokenizer, notes: [], checkpoint };
   }
   const tree = await readHdf5(path);
   const model = kerasModelFromTree(path, tree, options);
@@ -173,6 +174,8 @@ export function asCheckpoint(model: LoadedModel): Checkpoint {
   const { spec } = model;
   const framed = model.tokenizer.startId >= 0;
   return {
+    // No training state: such a model can be sampled or trained from (--init-from), not resumed.
+    version: 1,
     sourceName: basename(model.path),
     step: 0,
     bestValLoss: Infinity,

@@ -1,0 +1,53 @@
+/**
+ * Samples and next-symbol probabilities from a network's current weights, for a run in progress
+ * and for a model opened from a checkpoint. Each uses a stepper of its own, so sampling never
+ * disturbs training. The hover's states along its last context are kept until `weightsChanged()`.
+ */
+import type { Network } from '../backends/types';
+import type { TrainConfig } from '../config/settings';
+import type { Tokenizer } from '../data/tokenizer';
+import { deriveSeed } from '../random';
+import { ContextStateCache } from '../sample/contextCache';
+import { generate, type GenerateOptions, type NextSymbolDistribution } from '../sample/generate';
+
+/** Generation settings a sample takes from the run's config unless the request gives its own. */
+export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed'>;
+
+export type SampleRequest = Partial<Omit<GenerateOptions, 'prime' | 'length' | 'temperature' | 'seed'>>;
+
+export class SampleService {
+  private contextCache: ContextStateCache | undefined;
+  /** On-demand samples drawn so far: each gets its own seed, so asking again gives a new sample, reproducibly. */
+  onDemandSamples = 0;
+
+  constructor(private readonly network: Network, readonly tokenizer: Tokenizer, private readonly settings: SampleSettings) {}
+
+  /** A sample; without a seed, the next on-demand seed. */
+  sample(prime: string, length: number, temperature: number, seed?: number, request: SampleRequest = {}): string {
+    const s = seed ?? deriveSeed(this.settings.seed, 3_000_000 + this.onDemandSamples++);
+    const stepper = this.network.createStepper(1);
+    try {
+      return generate(stepper, this.tokenizer, {
+        topK: this.settings.topK, stopAtEnd: this.settings.stopAtEnd, stopWord: this.settings.stopWord,
+        ...request, prime, length, temperature, seed: s,
+      });
+    } finally {
+      stepper.dispose();
+    }
+  }
+
+  /** Next-symbol distribution after `context`, top-k (the hover). */
+  nextSymbolProbs(context: string, top: number): NextSymbolDistribution {
+    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.tokenizer);
+    return this.contextCache.distribution(context, top);
+  }
+
+  weightsChanged(): void {
+    this.contextCache?.invalidate();
+  }
+
+  dispose(): void {
+    this.contextCache?.dispose();
+    this.contextCache = undefined;
+  }
+}
