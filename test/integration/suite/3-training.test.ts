@@ -22,7 +22,8 @@ describe('training', () => {
     await vscode.window.showTextDocument(vscode.Uri.file(corpus));
     await startTraining(vscode.Uri.file(corpus));
 
-    // The workspace settings ask for 60 steps with an evaluation every 15: four validation points.
+    // The workspace settings ask for 60 steps with an evaluation every 15: four validation points,
+    // and one at step 0 before any update.
     const state = await waitFor('the run to complete', () => {
       const s = api.getRunState();
       return s.status === 'completed' ? s : undefined;
@@ -42,8 +43,9 @@ describe('training', () => {
       console.log('      (Lab panel text not checked: no browser hook under this runner)');
       return;
     }
-    const panel = await waitForLabPanel('the Lab panel to show 3+ validation points and a sample',
-      (view) => (view.validationPoints ?? 0) >= 3 && Boolean(view.latestSample));
+    // The panel may still be catching up with the last messages: wait until it shows every evaluation.
+    const panel = await waitForLabPanel('the Lab panel to show every validation point and a sample',
+      (view) => view.validationPoints === state.evalCount && Boolean(view.latestSample));
     console.log(`      panel: status ${panel.status}, ${panel.validationPoints} validation points, backend ${panel.backend}, val ${panel.valBitsPerChar} bits/char`);
     console.log(`      latest sample: ${JSON.stringify(panel.latestSample)}`);
     assert.equal(panel.validationPoints, state.evalCount, 'the panel counts every evaluation');

@@ -8,7 +8,7 @@ describe('stop', () => {
   it('Stop ends the trainer process and the panel says stopped', async () => {
     const { api } = fixture;
     // Far more steps than the test will wait for: only Stop can end this run.
-    await fixture.startRun({ steps: 1_000_000 });
+    await fixture.startRun({ steps: 1_000_000, earlyStop: 0 }); // a run that only ends when it is told to
 
     const pid = await fixture.runningTrainerPid();
     assert.ok(processExists(pid), `trainer ${pid} should be alive while running`);

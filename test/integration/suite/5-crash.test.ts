@@ -6,7 +6,7 @@ describe('crashed trainer', () => {
 
   it('a killed trainer shows as crashed, and the next run still works', async () => {
     const { api } = fixture;
-    await fixture.startRun({ steps: 1_000_000 });
+    await fixture.startRun({ steps: 1_000_000, earlyStop: 0 }); // a run that only ends when it is told to
     const pid = await fixture.runningTrainerPid();
 
     process.kill(pid, 'SIGKILL');

@@ -7,7 +7,7 @@ describe('pause and resume', () => {
 
   it('Pause holds the run at a step, Resume carries on from it', async () => {
     const { api } = fixture;
-    await fixture.startRun({ steps: 1_000_000 });
+    await fixture.startRun({ steps: 1_000_000, earlyStop: 0 }); // a run that only ends when it is told to
     await waitFor('a few training steps', () => api.getRunState().status === 'running' && api.getRunState().step > 0, {
       timeoutMs: 60_000,
       describe: () => api.getRunState(),
