@@ -211,7 +211,8 @@ export async function runSeriesLab(series: Series, config: SeriesLabConfig, even
     quasiNewton = phase.summary;
     params = phase.x;
   }
-  const comparison = config.compare && quasiNewtonMethod && !events.shouldStop?.()
+  // The comparison needs a gradient-descent phase to compare with.
+  const comparison = config.compare && gd && quasiNewtonMethod && !events.shouldStop?.()
     ? (await quasiNewtonPhase(objective, initial.slice(), quasiNewtonMethod, config, measure, () => {}, events)).summary
     : undefined;
 
