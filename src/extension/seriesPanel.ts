@@ -11,16 +11,10 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Envelope } from '../protocol/messages';
 import {
-  isSeriesWebviewMessage, seriesRequestArgs,
+  defaultSeriesRequest, isSeriesWebviewMessage, seriesRequestArgs,
   type SeriesFinalLine, type SeriesHostToWebview, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
 } from '../protocol/series';
 import { getWebviewOptions, webviewHtml } from './webviewHost';
-
-/** The tutorial's run, which the panel starts with. */
-export const defaultSeriesRequest: SeriesRunRequest = {
-  mackeyGlass: 2000, cell: 'rnn', hidden: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1,
-  optimizer: 'gd', lr: 0.3, epochs: 1000, then: 'lbfgs', iterations: 1000, l2: 1e-4, l1: 0, weightNoise: 0, seed: 1, generate: 200, generateFrom: 0,
-};
 
 export class SeriesPanel {
   static readonly viewType = 'rnnLab.seriesLab';

@@ -29,12 +29,20 @@ export interface SeriesRunRequest {
   generateFrom?: number;
 }
 
+/** The tutorial's run: what the panel starts with, and its "Tutorial settings" button. */
+export const defaultSeriesRequest: SeriesRunRequest = {
+  mackeyGlass: 2000, cell: 'rnn', hidden: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1,
+  optimizer: 'gd', lr: 0.3, epochs: 1000, then: 'lbfgs', iterations: 1000, l2: 1e-4, l1: 0, weightNoise: 0, seed: 1, generate: 200, generateFrom: 0,
+};
+
 /** The flag of each request key: camelCase to --kebab-case. */
 export function seriesRequestArgs(request: SeriesRunRequest): string[] {
   const args: string[] = [];
   for (const [key, value] of Object.entries(request)) {
     // A file replaces the generated series.
     if (value === undefined || value === '' || key === 'file' || (key === 'mackeyGlass' && request.file)) continue;
+    // A quasi-Newton optimiser from the start has no gradient descent to continue.
+    if (key === 'then' && (request.optimizer === 'lbfgs' || request.optimizer === 'bfgs')) continue;
     const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     if (typeof value === 'boolean') {
       if (value) args.push(flag);

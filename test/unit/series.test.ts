@@ -285,6 +285,15 @@ test("the panel's run request becomes the CLI's flags", async () => {
   assert.deepEqual(seriesRequestArgs({ file: '/data/a.csv', mackeyGlass: 2000, direct: false, hidden: 8 }), ['/data/a.csv', '--hidden', '8']);
 });
 
+test("the CLI accepts every request the panel's form makes", async () => {
+  const { defaultSeriesRequest, seriesRequestArgs } = await import('../../src/protocol/series');
+  const small = { ...defaultSeriesRequest, mackeyGlass: 200, hidden: 3, epochs: 5, iterations: 3, generate: 5 };
+  for (const change of [{}, { optimizer: 'lbfgs' as const }, { optimizer: 'adam' as const, lr: 0.01, then: 'bfgs' as const }, { cell: 'gru' as const, direct: true, weightNoise: 0.01, l1: 1e-4, init: 'uniform' as const }]) {
+    const r = rnnLab([...seriesRequestArgs({ ...small, ...change }), '--json']);
+    assert.equal(r.code, 0, `${JSON.stringify(change)}: ${r.stderr}`);
+  }
+});
+
 test('rnn-lab series stops early on SIGTERM with what it has, and reports divergence', async () => {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [cli, 'series', '--mackey-glass', '300', '--epochs', '10000000', '--json'], { cwd: work });

@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { Envelope } from '../../src/protocol/messages';
 import {
-  isSeriesHostMessage, type QuasiNewtonLine, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
+  defaultSeriesRequest, isSeriesHostMessage, type QuasiNewtonLine, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
 } from '../../src/protocol/series';
 import { lossPanel, panelSvg } from '../../src/engine/series/plot';
 import type { SeriesReport } from '../../src/engine/series/lab';
@@ -108,11 +108,7 @@ const stopButton = el('vscode-button', { secondary: '' }, 'Stop');
 const resetButton = el('vscode-button', { secondary: '', title: "The tutorial's settings" }, 'Tutorial settings');
 runButton.addEventListener('click', () => post('run', readForm()));
 stopButton.addEventListener('click', () => post('stop', {}));
-resetButton.addEventListener('click', () => fillForm(tutorial));
-const tutorial: SeriesRunRequest = {
-  mackeyGlass: 2000, cell: 'rnn', hidden: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1, optimizer: 'gd', lr: 0.3,
-  epochs: 1000, then: 'lbfgs', iterations: 1000, l2: 1e-4, l1: 0, weightNoise: 0, seed: 1, generate: 200, generateFrom: 0,
-};
+resetButton.addEventListener('click', () => fillForm({ ...defaultSeriesRequest, file: state.request.file }));
 
 // ---- results ----
 const statusLine = el('p', { class: 'status' });
