@@ -260,9 +260,10 @@ function suite(variant: KernelsVariant): void {
     net.dispose();
   });
 
-  // The team splits each phase by rows and by hidden units, differently for each thread count
-  // (3 threads on 32 units split rows, 2 and 4 split units, 16 both: a 4 x 4 grid of tiles), on
-  // any machine (more threads than cores only run slower); no split may change a single bit.
+  // The team splits each phase by rows and by hidden units, differently for each thread count (the
+  // LSTM's 40 rows make 2 groups of rows, whose 32 units are split 2 ways at 4 threads and 4 ways
+  // at 16; the GRU's 9 rows only split units), on any machine (more threads than cores only run
+  // slower); no split may change a single bit.
   for (const [what, s, B] of [
     ['LSTM, 2 layers, one-hot, dropout', { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.25, hiddenDense: 0, hiddenActivation: 'relu' }, 40],
     ['GRU, embedding, ragged sizes, Dense hidden layer', { cell: 'gru', vocabSize: 13, hiddenSize: 21, layers: 1, embeddingSize: 7, dropout: 0, hiddenDense: 6, hiddenActivation: 'tanh' }, 9],

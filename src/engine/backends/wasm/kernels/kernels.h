@@ -40,12 +40,13 @@ typedef struct {
   int status; // out: 0 = ok
   // The team's barrier: arrivals, generation, sleeping waiters, abort (set when a thread failed).
   int sync[4];
-  // A layer's time steps: units claimed, units done, threads sleeping until enough are done, spare.
+  // A layer's time steps: threads sleeping until a group's step is done, 3 spare.
   int steps_sync[4];
   // Filled by the kernels: the workspace carved into buffers (time-major rows r = t * batch + b).
   float *g[MAX_LAYERS], *hs[MAX_LAYERS], *cs[MAX_LAYERS], *tc[MAX_LAYERS], *rh[MAX_LAYERS], *drop[MAX_LAYERS];
   float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *upack, *mask_tm, *packs;
   double *row_loss;
+  int *step_done; // per group of batch rows: tiles of the layer's steps done
   int *in_tm, *out_tm;
   int zrows;
   float *dense_y, *dense_dy; // Dense hidden layer outputs and their gradients [rows of the pass, dense]

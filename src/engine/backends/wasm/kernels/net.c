@@ -253,6 +253,7 @@ static int carve(Job *job, int with_dropout) {
   job->out_tm = (int *)TAKE(TR);
   job->mask_tm = TAKE(TR);
   job->packs = TAKE(job->threads * pack_floats());
+  job->step_done = (int *)TAKE(job->threads);
   job->dense_y = net->dense ? TAKE(TR * net->dense) : 0;
   job->dense_dy = net->dense ? TAKE(TR * net->dense) : 0;
   return (int)(cursor - base);
@@ -266,48 +267,47 @@ int job_work_floats(Job *job, int with_dropout) {
   return n;
 }
 
-// ---- the time steps of a layer: units of work (step, tile), a tile being rows of the batch x
-// hidden units (all gates of those units). A thread claims the next unit from a shared counter and
-// may start it once every unit of the previous step is done; so a thread that the system
-// preempts holds up the others for one tile at most, and the rest of its share is taken by the
-// threads that are running. ----
-enum { NEXT = 0, DONE = 1, DONE_SLEEPERS = 2 };
+// ---- the time steps of a layer. Each thread keeps one tile of every step: rows of the batch x
+// hidden units (all gates of those units). A step's product for some rows needs the previous step
+// of those rows only, so the threads of a grid row (a group of batch rows) wait for each other at
+// every step, and different groups never do. The grid splits rows first (at least MIN_GROUP_ROWS
+// per group, for efficient products), then units among the threads of a group: with few threads,
+// no thread waits for another until the layer ends; with many, a group of them shares the columns
+// (and a smaller slice of U each). ----
+#define MIN_GROUP_ROWS 16
+enum { DONE_SLEEPERS = 0 };
 
 static Grid step_grid(const Team *t) {
   const Net *net = t->job->net;
-  return grid_of(t, t->job->batch, net->hidden, NR, gates(net->cell));
+  int R = t->job->batch, H = net->hidden;
+  Grid g = {R, H, NR, (R + MR - 1) / MR, (H + NR - 1) / NR, 1, 1};
+  g.pr = imax(1, imin(t->n, R / MIN_GROUP_ROWS));
+  g.pc = imin(t->n / g.pr, g.nq);
+  return g;
 }
 
-// Thread 0, before the barrier that precedes a layer's steps.
-static void reset_steps(const Team *t) {
-  if (t->id == 0) {
-    __atomic_store_n(&t->job->steps_sync[NEXT], 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&t->job->steps_sync[DONE], 0, __ATOMIC_SEQ_CST);
-  }
+// Thread 0, before the barrier that precedes a layer's steps: no group has done a step yet.
+static void reset_steps(const Team *t, Grid g) {
+  if (t->id == 0) fill((float *)t->job->step_done, 0.f, g.pr);
 }
 
-// The next unit of work, or -1 when all are claimed.
-static int claim_unit(const Team *t, int units) {
-  int u = __atomic_fetch_add(&t->job->steps_sync[NEXT], 1, __ATOMIC_SEQ_CST);
-  return u < units ? u : -1;
+// Waits until `target` tiles of row group i are done (spin briefly, then sleep), or the pass was aborted.
+static void wait_group(const Team *t, int i, int target) {
+  int *done = t->job->step_done + i, *sleepers = &t->job->steps_sync[DONE_SLEEPERS], *abort = &t->job->sync[ABORT];
+  for (int k = 0; k < SPIN; k++)
+    if (__atomic_load_n(done, __ATOMIC_SEQ_CST) >= target || __atomic_load_n(abort, __ATOMIC_SEQ_CST)) return;
+  __atomic_fetch_add(sleepers, 1, __ATOMIC_SEQ_CST);
+  for (int d = __atomic_load_n(done, __ATOMIC_SEQ_CST); d < target && !__atomic_load_n(abort, __ATOMIC_SEQ_CST);
+       d = __atomic_load_n(done, __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_wait32(done, d, -1);
+  __atomic_fetch_sub(sleepers, 1, __ATOMIC_SEQ_CST);
 }
 
-// Waits until `target` units are done (spin briefly, then sleep), or the pass was aborted.
-static void wait_done(const Team *t, int target) {
-  int *q = t->job->steps_sync, *abort = &t->job->sync[ABORT];
-  for (int i = 0; i < SPIN; i++)
-    if (__atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST) >= target || __atomic_load_n(abort, __ATOMIC_SEQ_CST)) return;
-  __atomic_fetch_add(&q[DONE_SLEEPERS], 1, __ATOMIC_SEQ_CST);
-  for (int d = __atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST); d < target && !__atomic_load_n(abort, __ATOMIC_SEQ_CST);
-       d = __atomic_load_n(&q[DONE], __ATOMIC_SEQ_CST))
-    __builtin_wasm_memory_atomic_wait32(&q[DONE], d, -1);
-  __atomic_fetch_sub(&q[DONE_SLEEPERS], 1, __ATOMIC_SEQ_CST);
-}
-
-static void unit_done(const Team *t) {
-  int *q = t->job->steps_sync;
-  __atomic_fetch_add(&q[DONE], 1, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&q[DONE_SLEEPERS], __ATOMIC_SEQ_CST)) __builtin_wasm_memory_atomic_notify(&q[DONE], 0x7fffffff);
+static void tile_done(const Team *t, int i) {
+  int *done = t->job->step_done + i;
+  __atomic_fetch_add(done, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&t->job->steps_sync[DONE_SLEEPERS], __ATOMIC_SEQ_CST))
+    __builtin_wasm_memory_atomic_notify(done, 0x7fffffff);
 }
 
 // ---- one layer forward over all steps ----
@@ -345,16 +345,14 @@ static void layer_forward(const Team *t, int l) {
   int p0, p1;
   share(t, G * ((H + NR - 1) / NR), 1, &p0, &p1);
   pack_gate_panels(U, H, H, G, job->upack, p0, p1);
-  reset_steps(t);
+  Grid grid = step_grid(t);
+  reset_steps(t, grid);
   barrier(t);
 
-  Grid grid = step_grid(t);
-  int tiles = grid.pr * grid.pc;
-  for (int unit = claim_unit(t, T * tiles); unit >= 0; unit = claim_unit(t, T * tiles)) {
-    int s = unit / tiles;
-    Tile k = tile_at(grid, unit % tiles);
-    int rows = k.m1 - k.m0;
-    wait_done(t, s * tiles); // the whole of h_{s-1}
+  Tile k = tile_at(grid, t->id);
+  int group = t->id / grid.pc, rows = k.m1 - k.m0;
+  for (int s = 0; s < T && !empty(k); s++) {
+    wait_group(t, group, s * grid.pc); // h_{s-1} of this group's rows
     {
       float *gt = g + (s * R + k.m0) * GH, *h_prev = hs + s * RH + k.m0 * H, *h = hs + (s + 1) * RH + k.m0 * H;
       if (net->cell == CELL_LSTM) {
@@ -370,9 +368,9 @@ static void layer_forward(const Team *t, int l) {
         rnn_forward(gt, bias, h, H, rows, H, k.n0, k.n1);
       }
     }
-    unit_done(t);
+    tile_done(t, group);
   }
-  wait_done(t, T * tiles);
+  barrier(t);
 
   for (int b = b0; b < b1; b++) {
     float *s = job->state + (b * L + l) * S;
@@ -402,19 +400,16 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
   int b0, b1;
   share(t, R, 1, &b0, &b1);
   fill(job->dc + b0 * H, 0.f, (b1 - b0) * H);
-  reset_steps(t);
+  Grid grid = step_grid(t);
+  reset_steps(t, grid);
   barrier(t);
 
-  // Unit (step s, tile): first the tile's part of dh_s from step s + 1 (dh_s += dG_{s+1} . U^T,
-  // which needs every gate of its rows: all of the previous step's tiles), then the cell's
-  // backward step on the tile.
-  Grid grid = step_grid(t);
-  int tiles = grid.pr * grid.pc;
-  for (int unit = claim_unit(t, T * tiles); unit >= 0; unit = claim_unit(t, T * tiles)) {
-    int s = T - 1 - unit / tiles;
-    Tile k = tile_at(grid, unit % tiles);
-    int rows = k.m1 - k.m0;
-    wait_done(t, (unit / tiles) * tiles);
+  // Step s of a tile: first its part of dh_s from step s + 1 (dh_s += dG_{s+1} . U^T, which needs
+  // every gate of its rows: the whole group's step s + 1), then the cell's backward step.
+  Tile k = tile_at(grid, t->id);
+  int group = t->id / grid.pc, rows = k.m1 - k.m0;
+  for (int s = T - 1; s >= 0 && !empty(k); s--) {
+    wait_group(t, group, (T - 1 - s) * grid.pc);
     int o = s * RH + k.m0 * H, og = (s * R + k.m0) * GH;
     float *dht = dh + o, *dgt = dg + og, *gt = job->g[l] + og, *dc = job->dc + k.m0 * H;
     if (s < T - 1)
@@ -425,9 +420,8 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
       gru_backward(gt, job->rh[l] + o, hs + o, dht, dgt, job->dr + og, s > 0 ? dht - RH : 0, rows, H, k.n0, k.n1);
     else
       rnn_backward(hs + RH + o, dht, dgt, rows, H, k.n0, k.n1);
-    unit_done(t);
+    tile_done(t, group);
   }
-  wait_done(t, T * tiles);
   barrier(t);
 
   // Weight gradients of all steps at once.
