@@ -5,10 +5,11 @@
 //   dist/cli.js        the `rnn-lab` command
 //   dist/webview/*.js  webview bundles (browser, iife); their CSS is in media/
 //   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld)
+//   dist/rnn-lab-kernels.ptx  the GPU kernels' PTX (committed; scripts/build-ptx.sh regenerates it)
 //   out/test/**        unit tests (node --test) and the integration test entry points
 // `--production` minifies, drops source maps and skips the tests. `--watch` rebuilds on change.
 import { build, context } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,7 @@ const common = {
 
 // ESM dependencies bundled into CommonJS (h5wasm) read `import.meta.url`: give them the bundle's own URL.
 const node = {
-  ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', '@tensorflow/*'],
+  ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'koffi'],
   define: { 'import.meta.url': 'importMetaUrl' }, inject: [join(root, 'scripts/import-meta-url.js')],
 };
 
@@ -68,15 +69,22 @@ function buildWasm() {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+// The GPU kernels ship as PTX beside the bundles; koffi (external above) loads the driver.
+function copyPtx() {
+  copyFileSync(join(root, 'src/engine/backends/cuda/kernels/kernels.ptx'), join(root, 'dist/rnn-lab-kernels.ptx'));
+}
+
 if (!watch) {
   rmSync(join(root, 'out'), { recursive: true, force: true });
   mkdirSync(join(root, 'dist'), { recursive: true });
   buildWasm();
+  copyPtx();
   await Promise.all(builds.map((b) => build(b)));
   // The `rnn-lab` bin runs directly from a shell too.
   chmodSync(join(root, 'dist/cli.js'), 0o755);
 } else {
   buildWasm();
+  copyPtx();
   for (const b of builds) await (await context(b)).watch();
   console.log('watching...');
 }

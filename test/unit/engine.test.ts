@@ -155,9 +155,22 @@ test('a mask removes positions from the loss and the count', () => {
 test('createBackend picks the requested backend and explains what is unavailable', async () => {
   assert.equal((await createBackend('reference', 1)).info.name, 'reference');
   assert.equal((await createBackend('js', 1)).info.name, 'js');
-  const auto = await createBackend('auto', 1);
-  assert.ok(['wasm', 'js'].includes(auto.info.name));
-  await assert.rejects(createBackend('tfjs', 1), (e: Error) => e instanceof UserInputError && /TensorFlow\.js/.test(e.message));
+  // Without an NVIDIA driver (forced here, so the test means the same on a GPU machine): 'cuda'
+  // is a clear error, and 'auto' uses the CPU and says why the GPU was not used.
+  const saved = process.env.RNN_LAB_CUDA_DRIVER;
+  process.env.RNN_LAB_CUDA_DRIVER = '/nonexistent/libcuda.so.1';
+  try {
+    const logs: string[] = [];
+    const auto = await createBackend('auto', 1, (_level, message) => logs.push(message));
+    assert.ok(['wasm', 'js'].includes(auto.info.name));
+    assert.match(auto.info.description, /\(GPU not used: no NVIDIA driver\)$/);
+    assert.match(logs[0], /^GPU not used: no NVIDIA driver: could not load \/nonexistent\/libcuda\.so\.1 .*; using the WebAssembly SIMD backend\.$/);
+    auto.dispose();
+    await assert.rejects(createBackend('cuda', 1), (e: Error) => e instanceof UserInputError && /GPU not used: no NVIDIA driver/.test(e.message));
+  } finally {
+    if (saved === undefined) delete process.env.RNN_LAB_CUDA_DRIVER;
+    else process.env.RNN_LAB_CUDA_DRIVER = saved;
+  }
   assert.equal(resolveThreads(3), 3);
   assert.ok(resolveThreads(0) >= 1);
 });

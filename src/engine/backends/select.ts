@@ -21,6 +21,8 @@ export interface BackendOptions {
   threads: number;
   /** Which build of the WebAssembly kernels (bench compares them); by default the best the runtime has. */
   kernels?: KernelsVariant;
+  /** 'auto' only: a model too big for the GPU trains on the CPU, and this hears why. */
+  onOutOfMemory?: (message: string) => void;
 }
 
 export interface BackendEntry {
@@ -34,6 +36,14 @@ export interface BackendEntry {
 }
 
 export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
+  cuda: {
+    label: 'CUDA GPU',
+    auto: true,
+    // Opening the driver is the only way to know; it is quick, and the runtime is kept for create.
+    unavailableReason: async () => (await import('./cuda')).cudaUnavailableReason(),
+    // Sampling and the hover step on the best CPU backend, with a copy of the weights.
+    create: async (o) => (await import('./cuda')).createCudaBackend(await createCpuBackend(o), { onOutOfMemory: o.onOutOfMemory }),
+  },
   wasm: {
     label: 'WebAssembly SIMD',
     auto: true,
@@ -52,15 +62,12 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
     unavailableReason: async () => undefined,
     create: async () => createReferenceBackend('float64'),
   },
-  tfjs: {
-    label: 'TensorFlow.js',
-    auto: false,
-    unavailableReason: async () => 'the TensorFlow.js GPU backend is not part of this build',
-    create: async () => {
-      throw new Error('the TensorFlow.js GPU backend is not part of this build');
-    },
-  },
 };
+
+/** The fastest CPU backend that runs here (for the GPU backend's sampling and hover). */
+async function createCpuBackend(options: BackendOptions): Promise<Backend> {
+  return (await backendEntries.wasm.unavailableReason(options)) === undefined ? backendEntries.wasm.create(options) : backendEntries.js.create(options);
+}
 
 /** 0 means every available core; anything else is clamped to at least 1. */
 export function resolveThreads(threads: number): number {
@@ -97,17 +104,23 @@ export async function createBackend(
   const options: BackendOptions = { threads };
   if (preference === 'auto') {
     const candidates = computeBackendNames.filter((name) => backendEntries[name].auto);
+    // Why the GPU was not used goes into the description of the backend used instead (Lab, CLI).
+    let gpuNote: string | undefined;
     for (const [i, name] of candidates.entries()) {
       const entry = backendEntries[name];
       const last = i === candidates.length - 1;
       try {
         const reason = await entry.unavailableReason(options);
         if (reason !== undefined) throw new Error(reason);
-        return await entry.create(options);
+        const backend = await entry.create({ ...options, onOutOfMemory: (message) => log('warn', message) });
+        if (gpuNote) backend.info.description += ` (${gpuNote})`;
+        return backend;
       } catch (error) {
         if (last) throw error;
         const next = backendEntries[candidates[i + 1]].label;
-        log('warn', `${entry.label} backend unavailable (${(error as Error).message}); using the ${next} backend, which is slower.`);
+        const message = (error as Error).message;
+        if (name === 'cuda') gpuNote = (await import('./cuda')).briefGpuReason(message);
+        log(name === 'cuda' ? 'info' : 'warn', name === 'cuda' ? `${message}; using the ${next} backend.` : `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
       }
     }
   }

@@ -4,8 +4,9 @@
  * layout of `paramLayout(spec)` (see model/spec.ts), so optimizers, checkpoints and parity tests
  * work on every backend the same way.
  */
-import type { BackendSummary } from '../../protocol/messages';
+import type { BackendSummary, TrainConfig } from '../../protocol/messages';
 import type { ModelSpec, ParamLayout } from '../model/spec';
+import type { OptimizerState } from '../optim/optimizers';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -59,6 +60,19 @@ export interface Stepper {
   dispose(): void;
 }
 
+/** The update a device-resident network applies itself (see `Network.trainStep`). */
+export interface UpdateRule {
+  optimizer: TrainConfig['optimizer'];
+  learningRate: number;
+  /** Global-norm clipping threshold; 0 = off. */
+  clipNorm: number;
+}
+
+export interface DeviceStepResult extends LossResult {
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
 export interface Network {
   readonly spec: ModelSpec;
   readonly layout: ParamLayout;
@@ -81,6 +95,16 @@ export interface Network {
   getCarriedState?(): CarriedStateCopy | undefined;
   setCarriedState?(state: CarriedStateCopy | undefined): void;
   createStepper(batchSize: number): Stepper;
+  /**
+   * Optional, for backends whose parameters live on a device (GPU): forward, backward, global-norm
+   * clipping and the optimizer update in one call, with the optimizer state kept on the device
+   * (same formulas as optim/). The training loop uses it instead of its own clipping and optimizer.
+   */
+  trainStep?(batch: TokenBatch, options: PassOptions, rule: UpdateRule): DeviceStepResult;
+  /** With `trainStep`: a host copy of the optimizer state on the device (for checkpoints), or undefined before the first step. */
+  getOptimizerState?(): OptimizerState | undefined;
+  /** With `trainStep`: continue from this optimizer state (a resumed checkpoint's). */
+  setOptimizerState?(state: OptimizerState): void;
   dispose(): void;
 }
 
@@ -88,6 +112,7 @@ export type BackendInfo = BackendSummary;
 
 export interface Backend {
   readonly info: BackendInfo;
-  createNetwork(spec: ModelSpec): Network;
+  /** `reserve`: the batch shape training will use, so a device backend can claim its memory up front (and fail early). */
+  createNetwork(spec: ModelSpec, reserve?: { batchSize: number; steps: number }): Network;
   dispose(): void;
 }

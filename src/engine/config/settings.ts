@@ -17,7 +17,7 @@ export const settingGroupTitles: Record<SettingGroup, string> = {
 export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
 export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
 /** The compute backends, fastest first; 'auto' picks the first that loads (see backends/select.ts). */
-export const computeBackendNames = ['wasm', 'js', 'reference', 'tfjs'] as const;
+export const computeBackendNames = ['cuda', 'wasm', 'js', 'reference'] as const;
 export const backendNames = ['auto', ...computeBackendNames] as const;
 export const tokenKinds = ['char', 'word'] as const;
 export const vocabOrders = ['frequency', 'first'] as const;
@@ -236,11 +236,11 @@ export const trainSettings = {
     group: 'compute', flag: 'backend', default: 'auto', choices: backendNames,
     description: 'Compute backend for training.',
     choiceDescriptions: [
-      'The fastest available (WebAssembly SIMD when it loads).',
+      'The fastest available: an NVIDIA GPU through its driver when there is one, else WebAssembly SIMD.',
+      'NVIDIA GPU (CUDA driver; no toolkit needed). Sampling and the hover stay on the CPU.',
       'WebAssembly SIMD kernels on worker threads.',
       'Plain JavaScript (float32).',
       'Float64 reference implementation: slow, for checking.',
-      'TensorFlow.js (tfjs-node-gpu or tfjs-node when installed for the trainer\'s Node).',
     ],
   }),
   threads: int({
@@ -271,7 +271,7 @@ export const defaultTrainConfig: TrainConfig = Object.fromEntries(settingKeys.ma
 export const editorSettings = {
   nodePath: {
     type: 'string', default: '', scope: 'machine', group: 'compute',
-    description: 'Another Node.js binary to run the trainer with (for example one with a GPU addon for tfjs). Empty = the editor\'s own Node. Ignored in untrusted workspaces.',
+    description: 'Another Node.js binary to run the trainer with (for example a newer one). Empty = the editor\'s own Node. Ignored in untrusted workspaces.',
   },
 } as const;
 

@@ -15,7 +15,7 @@
  * divergence.ts, progress.ts, samples.ts, checkpointing.ts.
  */
 import type { CheckpointSaved, EvalMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig } from '../../protocol/messages';
-import type { Backend, Network } from '../backends/types';
+import type { Backend, LossResult, Network } from '../backends/types';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
 import { initOptionsFromConfig, initParams } from '../model/init';
@@ -84,7 +84,14 @@ export class TrainingRun {
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
   private readonly data: DataPlan;
+  /** The host's optimizer; with `onDevice` it only carries the state checkpoints save and restore. */
   private readonly optimizer: Optimizer;
+  /**
+   * The network clips and updates itself on its device (GPU: `Network.trainStep`), and only the
+   * loss and the gradient norm come back. Gradient transforms it does not do (L2, value clipping)
+   * keep the host path, on copies of its weights and gradients.
+   */
+  private readonly onDevice: boolean;
   private readonly schedule: LearningRateSchedule;
   private readonly gradients: GradientProcessing;
   private readonly evaluator: Evaluator;
@@ -113,8 +120,9 @@ export class TrainingRun {
     this.corpus = text;
     this.data = planData(text, this.config);
     this.spec = specFromConfig(this.config, text.tokenizer.size);
-    this.network = options.backend.createNetwork(this.spec);
+    this.network = options.backend.createNetwork(this.spec, { batchSize: config.batchSize, steps: config.seqLength });
     this.optimizer = createOptimizer(config.optimizer, config.learningRate, this.network.params.length);
+    this.onDevice = this.network.trainStep !== undefined && !(config.l2 > 0) && !(config.clipValue > 0);
     this.schedule = new LearningRateSchedule(config.learningRate, config.lrDecay, config.halveOnRise);
     this.gradients = new GradientProcessing(this.network.layout, config.l2, config.clipValue, config.clipNorm);
     this.evaluator = new Evaluator(options.backend, this.spec, this.data.val, this.data.valSentences);
@@ -253,16 +261,29 @@ export class TrainingRun {
     const began = performance.now();
     const epoch = Math.floor(this.step / this.stepsPerEpoch);
     const { batch, carry } = this.data.train.batchAt(epoch, this.step % this.stepsPerEpoch);
-    const result = this.network.forwardBackward(batch, { carryState: carry, train: true, dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step) });
+    const passOptions = { carryState: carry, train: true, dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step) };
+    let result: LossResult;
+    let gradNorm: number;
+    if (this.onDevice) {
+      // The update is already applied when the guard looks; a diverged run ends without saving it.
+      const rule = { optimizer: this.config.optimizer, learningRate: this.schedule.atEpoch(epoch), clipNorm: this.config.clipNorm };
+      const device = this.network.trainStep!(batch, passOptions, rule);
+      result = device;
+      gradNorm = device.gradNorm;
+      const problem = this.guard.check(this.step + 1, device.lossSum / device.count, gradNorm);
+      if (problem) return problem;
+    } else {
+      result = this.network.forwardBackward(batch, passOptions);
+      const lossProblem = this.guard.check(this.step + 1, result.lossSum / result.count);
+      if (lossProblem) return lossProblem;
+      gradNorm = this.gradients.apply(this.network.grads, this.network.params);
+      const normProblem = this.guard.check(this.step + 1, result.lossSum / result.count, gradNorm);
+      if (normProblem) return normProblem;
+      this.optimizer.learningRate = this.schedule.atEpoch(epoch);
+      this.optimizer.step(this.network.params, this.network.grads);
+      this.network.paramsChanged();
+    }
     const loss = result.lossSum / result.count;
-    const lossProblem = this.guard.check(this.step + 1, loss);
-    if (lossProblem) return lossProblem;
-    const gradNorm = this.gradients.apply(this.network.grads, this.network.params);
-    const normProblem = this.guard.check(this.step + 1, loss, gradNorm);
-    if (normProblem) return normProblem;
-    this.optimizer.learningRate = this.schedule.atEpoch(epoch);
-    this.optimizer.step(this.network.params, this.network.grads);
-    this.network.paramsChanged();
     this.samples.weightsChanged();
     this.step++;
     this.clock.addStep(performance.now() - began, result.count);
@@ -355,7 +376,7 @@ export class TrainingRun {
 
   private trainingState(): TrainingState {
     return {
-      optimizer: this.optimizer.getState(),
+      optimizer: (this.onDevice ? this.network.getOptimizerState?.() : undefined) ?? this.optimizer.getState(),
       learningRate: this.schedule.rate,
       lastValLoss: this.lastValLoss,
       initialLoss: this.guard.initialLoss,
@@ -402,6 +423,7 @@ export class TrainingRun {
     this.network.params.set(c.params);
     try {
       this.optimizer.setState(t.optimizer);
+      if (this.onDevice) this.network.setOptimizerState?.(t.optimizer);
     } catch (error) {
       throw new UserInputError(`the checkpoint's optimizer state does not fit (${(error as Error).message}).`);
     }

@@ -2,29 +2,20 @@
  * Whole-network forward and backward passes over a workspace (full BPTT over its T steps).
  * The caller fills `ws.xs`, `ws.ys`, `ws.weights` and every layer's initial state `h[0]`/`c[0]`.
  */
-import { Rng } from '../../random';
+import { applyDropout } from '../dropout';
 import type { FloatArray, LossResult } from '../types';
 import { backwardStep, forwardStep } from './cells';
 import type { Geometry } from './geometry';
 import { addColumnSums, matMulAdd, matMulTransAAdd, matMulTransBAdd } from './linalg';
 import type { Workspace } from './workspace';
 
-/** Fills `mask` with inverted-dropout scales (0 with probability p, else 1/(1-p)) and applies it to `values`. */
-function dropout(values: FloatArray, mask: FloatArray, p: number, rng: Rng): void {
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < values.length; i++) {
-    mask[i] = rng.next() < p ? 0 : keep;
-    values[i] *= mask[i];
-  }
-}
-
 /** Runs every layer and the output layer; returns the masked cross-entropy. Logits stay in `ws.logits`. */
 export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutRate: number, dropoutSeed: number, wantLoss = true): LossResult {
   const { B, T, N } = ws;
   const { H, G, V } = g;
   const GH = G * H;
-  const rng = dropoutRate > 0 ? new Rng(dropoutSeed, 7) : undefined;
-  ws.dropoutApplied = rng !== undefined;
+  const dropping = dropoutRate > 0;
+  ws.dropoutApplied = dropping;
   for (let l = 0; l < g.layers.length; l++) {
     const lg = g.layers[l];
     const lb = ws.layers[l];
@@ -35,7 +26,7 @@ export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutR
     } else if (l > 0) {
       const below = ws.layers[l - 1].h;
       lb.input.set(below.subarray(B * I, (T + 1) * B * I));
-      if (rng) dropout(lb.input, lb.inputMask, dropoutRate, rng);
+      if (dropping) applyDropout(lb.input, lb.inputMask, dropoutRate, dropoutSeed, l - 1, B, I);
     }
     // Input projections for all steps at once: xw = x·W + b.
     for (let r = 0; r < N; r++) lb.xw.set(params.subarray(lg.bias, lg.bias + GH), r * GH);
@@ -52,7 +43,7 @@ export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutR
   }
   const topH = ws.layers[g.layers.length - 1].h;
   ws.top.set(topH.subarray(B * H, (T + 1) * B * H));
-  if (rng) dropout(ws.top, ws.topMask, dropoutRate, rng);
+  if (dropping) applyDropout(ws.top, ws.topMask, dropoutRate, dropoutSeed, g.layers.length - 1, B, H);
   if (g.D > 0) denseForward(g, ws, params);
   const K = g.K;
   const outputInput = g.D > 0 ? ws.dense : ws.top;
