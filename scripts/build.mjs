@@ -60,7 +60,7 @@ const builds = [
   })),
   // Tests are not part of a production (packaging) build.
   !production && { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],
-    entryPoints: [...listTests('test/unit'), ...listTests('test/integration')],
+    entryPoints: [...listTests('test/unit'), ...listTests('test/integration'), ...listTests('test/gpu')],
     outdir: 'out', outbase: '.' },
 ].filter(Boolean);
 

@@ -1,0 +1,55 @@
+// The GPU backend's host code and kernels, run through a stand-in for the NVIDIA driver that
+// executes the same CUDA C kernels on the CPU (test/cuda-stand-in/stand-in.cc). This checks the
+// koffi binding, the launch sequence, the graph capture rules and the kernels' arithmetic as
+// written; it does not run the PTX, the driver's compiler or a GPU: `npm run test:gpu` does.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createCudaBackend, GpuUnavailableError, openRuntime } from '../../src/engine/backends/cuda';
+import { createReferenceBackend } from '../../src/engine/backends/reference';
+import { registerGpuSuite } from '../gpu/suite';
+
+const root = join(__dirname, '..', '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'rnnlab-stand-in-'));
+const library = join(work, 'libcuda-stand-in.so');
+
+function compileStandIn(): void {
+  const source = join(root, 'test/cuda-stand-in/stand-in.cc');
+  const compilers = ['g++', 'clang++-16', 'clang++', 'c++'];
+  const errors: string[] = [];
+  for (const cxx of compilers) {
+    const r = spawnSync(cxx, ['-std=c++17', '-O2', '-U_FORTIFY_SOURCE', '-fPIC', '-shared', '-Wall', '-Werror', '-Wno-unknown-pragmas', '-o', library, source], { encoding: 'utf8' });
+    if (r.status === 0) return;
+    errors.push(`${cxx}: ${r.error?.message ?? r.stderr.slice(0, 400)}`);
+  }
+  throw new Error(`could not compile the stand-in driver (install g++):\n${errors.join('\n')}`);
+}
+
+compileStandIn();
+process.env.RNN_LAB_CUDA_DRIVER = library;
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('stand-in: each reason for not using the GPU has its own message', () => {
+  const reasonOf = (env: Record<string, string>) => {
+    Object.assign(process.env, env);
+    try {
+      openRuntime();
+      return undefined;
+    } catch (error) {
+      assert.ok(error instanceof GpuUnavailableError, String(error));
+      return [error.kind, error.message];
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+  };
+  assert.deepEqual(reasonOf({ RNN_LAB_STAND_IN_DEVICES: '0' }), ['no-device', 'driver 12.8 reports no CUDA device']);
+  const tooOld = reasonOf({ RNN_LAB_STAND_IN_PTX_ERROR: 'ptxas fatal: Unsupported .version 6.3' });
+  assert.equal(tooOld?.[0], 'driver-too-old');
+  assert.match(tooOld?.[1] ?? '', /cuModuleLoadDataEx \(compiling the kernels' PTX for this GPU, driver 12\.8\) failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION \(222\).*\nJIT log: ptxas fatal: Unsupported \.version 6\.3/s);
+  assert.equal(reasonOf({}), undefined);
+});
+
+registerGpuSuite(() => createCudaBackend(createReferenceBackend('float32')), { full: false, samplesDir: join(root, 'samples') });
