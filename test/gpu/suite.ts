@@ -17,7 +17,7 @@ import { initParams } from '../../src/engine/model/init';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { createOptimizer, clipGlobalNorm } from '../../src/engine/optim';
 import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
-import { corpusFromText } from '../../src/engine/text/corpus';
+import { corpusFromText } from '../../src/engine/data/corpus';
 import { loadCheckpoint } from '../../src/engine/train/checkpoint';
 import { TrainingRun } from '../../src/engine/train/run';
 import { randomBatch } from '../unit/helpers/batches';

@@ -91,7 +91,7 @@ export async function createBackendFor(
 ): Promise<Backend> {
   const only = referenceOnly(spec);
   if (!only) return createBackend(preference, threads, log);
-  if (preference === 'wasm' || preference === 'tfjs') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
+  if (preference === 'wasm' || preference === 'cuda') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
   if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);
   return createReferenceBackend(preference === 'reference' ? 'float64' : 'float32');
 }

@@ -3,7 +3,7 @@
  * called through koffi. Needs only the driver on the user's machine: no CUDA toolkit, no cuDNN.
  * Sampling and the hover run on a CPU backend's network with a copy of the weights.
  */
-import type { ModelSpec } from '../../model/spec';
+import { referenceOnly, type ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
 import { CudaError, GpuUnavailableError, gpuUnavailableMessage, shortGpuReason } from './errors';
 import { CudaNetwork } from './network';
@@ -59,6 +59,8 @@ export function createCudaBackend(cpu: Backend, options: CudaBackendOptions = {}
     info,
     createNetwork(spec: ModelSpec, reserve?: { batchSize: number; steps: number }): Network {
       if (onCpu) return cpu.createNetwork(spec, reserve);
+      const only = referenceOnly(spec);
+      if (only) throw new RangeError(`the CUDA backend cannot run this model (${only}); use the js or reference backend`);
       try {
         const net = new CudaNetwork(rt, spec, (s) => cpu.createNetwork(s), reserve);
         networks.add(net);
