@@ -29,7 +29,7 @@ type BackendName = ComputeBackendName;
 const BACKENDS: BackendName[] = [...computeBackendNames];
 
 interface BenchConfig {
-  id: 1 | 2 | 3;
+  id: 1 | 2 | 3 | 4 | 5;
   layers: number;
   hidden: number;
   batch: number;
@@ -38,7 +38,14 @@ const CONFIGS: BenchConfig[] = [
   { id: 1, layers: 1, hidden: 128, batch: 64 },
   { id: 2, layers: 2, hidden: 256, batch: 64 },
   { id: 3, layers: 2, hidden: 512, batch: 128 },
+  // What a GPU is for (and the PyTorch cuDNN yardsticks): measured by default on the GPU only.
+  { id: 4, layers: 2, hidden: 512, batch: 256 },
+  { id: 5, layers: 3, hidden: 1024, batch: 256 },
 ];
+/** Configs only the GPU measures unless they are named with --config. */
+const GPU_CONFIGS: readonly number[] = [4, 5];
+/** Backends that train on a GPU. */
+const GPU_BACKENDS: readonly BackendName[] = ['cuda'];
 /** Backends whose speed depends on a thread count (swept by --threads N,M,...). */
 const THREADED: readonly BackendName[] = ['wasm'];
 const SEQ = 100;
@@ -48,14 +55,15 @@ const HOVER_CACHE_STRIDE = 64;
 /** Stop a timed loop after this long even if fewer steps were done (at least one always runs). */
 const TIME_CAP_MS = 15_000;
 
-type Work = { warmup: number; steps: [number, number, number]; sampleChars: number };
+type Work = { warmup: number; steps: [number, number, number, number, number]; sampleChars: number };
 /** Warm-up and timed training steps (by config) and sampled characters, by backend (slow ones do less). */
 const WORK: Partial<Record<BackendName, Work>> = {
-  js: { warmup: 1, steps: [3, 2, 1], sampleChars: 400 },
-  reference: { warmup: 1, steps: [2, 1, 1], sampleChars: 200 },
+  js: { warmup: 1, steps: [3, 2, 1, 1, 1], sampleChars: 400 },
+  reference: { warmup: 1, steps: [2, 1, 1, 1, 1], sampleChars: 200 },
+  cuda: { warmup: 3, steps: [50, 50, 30, 30, 20], sampleChars: 3000 },
 };
 /** Fast backends (wasm, and any compiled one) do the full amount. */
-const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5], sampleChars: 3000 };
+const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5, 3, 2], sampleChars: 3000 };
 const workOf = (name: BackendName): Work => WORK[name] ?? FAST_WORK;
 
 export interface BenchResult {
@@ -83,6 +91,8 @@ interface Options {
   backends: BackendName[];
   explicitBackend: boolean;
   configs: BenchConfig[];
+  /** --config was given: every listed config runs on every backend. */
+  explicitConfig: boolean;
   /** Thread counts of the threaded backends, one measurement each (0 = all cores). */
   threads: number[];
   steps?: number;
@@ -90,13 +100,14 @@ interface Options {
   child?: { backend: BackendName; config: BenchConfig };
 }
 
-const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain]
+const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--config 1,2,3,4,5] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain]
   Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
-  on config 1 (LSTM 1 x 128, batch 64), config 2 (LSTM 2 x 256, batch 64) and config 3 (LSTM 2 x 512,
-  batch 128), ${SEQ} steps, vocabulary ${VOCAB}.
+  on config 1 (LSTM 1 x 128, batch 64), config 2 (LSTM 2 x 256, batch 64), config 3 (LSTM 2 x 512,
+  batch 128), and on the GPU config 4 (LSTM 2 x 512, batch 256) and config 5 (LSTM 3 x 1024,
+  batch 256); ${SEQ} steps, vocabulary ${VOCAB}.
   --json       one JSON line per backend x config x thread count
   --config     which configs, e.g. 1,3 (default all; the js and reference backends run config 3 only
-               when named)
+               when named, and only the GPU runs configs 4 and 5 unless they are named)
   --backend    which backend(s) (default all; the float64 reference runs config 2 only when named)
   --threads    threads of the wasm backend, or a list to sweep, e.g. 1,2,4 (default 0 = all cores;
                more than the cores are capped, and the description says so)
@@ -139,8 +150,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const backend of options.backends) {
       if (unavailable.has(backend)) continue;
       // The TypeScript backends take minutes on the larger configs; only when asked for by name.
-      const slow = backend in WORK;
+      const slow = backend in WORK && !GPU_BACKENDS.includes(backend);
       if (slow && !options.explicitBackend && (config.id === 3 || (backend === 'reference' && config.id === 2))) continue;
+      if (GPU_CONFIGS.includes(config.id) && !GPU_BACKENDS.includes(backend) && !options.explicitConfig) continue;
       const threaded = THREADED.includes(backend);
       for (const threads of threaded ? options.threads : [1]) {
         if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id}${threaded ? `, threads ${threads || 'all'}` : ''} ...\n`);
@@ -161,7 +173,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { json: false, backends: [...BACKENDS], explicitBackend: false, configs: [...CONFIGS], threads: [0] };
+  const options: Options = { json: false, backends: [...BACKENDS], explicitBackend: false, configs: [...CONFIGS], explicitConfig: false, threads: [0] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -185,6 +197,7 @@ function parseArgs(argv: string[]): Options {
     } else if (arg === '--threads') {
       options.threads = value(i++, arg).split(',').map((v) => count(v, arg, 0));
     } else if (arg === '--config') {
+      options.explicitConfig = true;
       options.configs = value(i++, arg).split(',').map((v) => {
         const config = CONFIGS.find((c) => String(c.id) === v);
         if (!config) throw new Error(`--config must list config numbers (${CONFIGS.map((c) => c.id).join(', ')}), got "${v}"`);
@@ -227,7 +240,7 @@ function createBackend(name: BackendName, options: Options): Promise<Backend> {
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {
   const backend = await createBackend(name, options);
   const spec: ModelSpec = { cell: 'lstm', vocabSize: VOCAB, hiddenSize: config.hidden, layers: config.layers, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
-  const net = backend.createNetwork(spec);
+  const net = backend.createNetwork(spec, { batchSize: config.batch, steps: SEQ });
   initParams(spec, net.params, 1);
   net.paramsChanged();
   const work = workOf(name);
@@ -278,10 +291,16 @@ function randomBatch(rng: Rng, batchSize: number): TokenBatch {
  * from the median step time, so a burst of load from another process does not skew it.
  */
 function timeTraining(net: Network, rng: Rng, batchSize: number, warmup: number, steps: number): { steps: number; medianSeconds: number } {
-  const adam = new Adam(2e-3, net.params.length);
   const batches = [randomBatch(rng, batchSize), randomBatch(rng, batchSize)];
+  const options = (i: number) => ({ carryState: true, train: true, dropoutSeed: i });
+  // A GPU network clips and updates on the device (and reads back only the loss), as in training.
+  const adam = net.trainStep ? undefined : new Adam(2e-3, net.params.length);
   const step = (i: number) => {
-    net.forwardBackward(batches[i % 2], { carryState: true, train: true, dropoutSeed: i });
+    if (!adam) {
+      net.trainStep!(batches[i % 2], options(i), { optimizer: 'adam', learningRate: 2e-3, clipNorm: 5 });
+      return;
+    }
+    net.forwardBackward(batches[i % 2], options(i));
     clipGlobalNorm(net.grads, 5);
     adam.step(net.params, net.grads);
     net.paramsChanged();
