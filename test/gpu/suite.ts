@@ -18,7 +18,7 @@ import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { createOptimizer, clipGlobalNorm } from '../../src/engine/optim';
 import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
 import { corpusFromText } from '../../src/engine/data/corpus';
-import { loadCheckpoint } from '../../src/engine/train/checkpoint';
+import { loadCheckpoint } from '../../src/engine/model/io/checkpoint';
 import { TrainingRun } from '../../src/engine/train/run';
 import { randomBatch } from '../unit/helpers/batches';
 
@@ -207,7 +207,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
     small.dispose();
   });
 
-  const steps = options.full ? 50 : 8;
+  const steps = options.full ? 50 : 4;
   test(`a ${steps}-step training run matches the WebAssembly backend's losses; its checkpoint continues on the CPU`, async () => {
     const text = readFileSync(join(options.samplesDir, 'prose.txt'), 'utf8').slice(0, 20000);
     const corpus = corpusFromText(text, { maxVocab: 64, name: 'prose.txt' });
@@ -234,6 +234,16 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
       assert.deepEqual(Array.from(saved.params), Array.from(onGpu.r.network.params), 'the checkpoint holds the GPU weights');
       const cont = new TrainingRun({ runId: 'c', sourceName: 'prose.txt', text: corpus, config: { ...config, steps: 1 }, backend: wasm, events: {}, initialParams: saved.params });
       assertClose(cont.validationLoss(), onGpu.r.validationLoss(), 1e-4, 'the checkpoint evaluates the same on the CPU');
+      // --resume: the GPU's optimizer state and carried state are in the checkpoint; the run goes on alike on either backend.
+      const resumed = async (backend: Backend) => {
+        const losses: number[] = [];
+        const r = new TrainingRun({ runId: 'r', sourceName: 'prose.txt', text: corpus, config: { ...config, steps: steps + 3 }, backend, events: { step: (m) => losses.push(m.loss) }, resumeFrom: saved });
+        await r.run();
+        return losses;
+      };
+      const [gpuMore, cpuMore] = [await resumed(gpu), await resumed(wasm)];
+      assert.equal(gpuMore.length, 3);
+      gpuMore.forEach((loss, i) => assertClose(loss, cpuMore[i], 2e-3, `resumed step ${i + 1} loss`));
     } finally {
       wasm.dispose();
       rmSync(dir, { recursive: true, force: true });
