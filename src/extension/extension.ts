@@ -71,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     vscode.commands.registerCommand('rnnLab.seriesLab', (request?: SeriesRunRequest) => {
       SeriesPanel.show(context.extensionUri, request && typeof request === 'object' && !(request instanceof vscode.Uri) ? request : undefined);
     }),
+    vscode.commands.registerCommand('rnnLab.seriesLabStop', () => SeriesPanel.stopCurrent()),
     trackContextKeys(runs),
     persistHistory(context, runs),
   );

@@ -42,6 +42,11 @@ export class SeriesPanel {
     return panel;
   }
 
+  /** Stops the open panel's run, if one is going; it still reports what it has. */
+  static stopCurrent(): void {
+    SeriesPanel.current?.stop();
+  }
+
   /** The open panel's state (for tests and the extension's API). */
   static currentState(): SeriesLabState | undefined {
     return SeriesPanel.current?.state;
@@ -72,18 +77,20 @@ export class SeriesPanel {
       case 'run':
         return this.run(message.payload);
       case 'stop':
-        // The child stops at the next epoch and still reports what it has (SIGTERM is handled).
-        if (this.child) {
-          this.stopRequested = true;
-          this.child.kill('SIGTERM');
-        }
-        return;
+        return this.stop();
       case 'pickFile': {
         const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this series', filters: { 'Series': ['txt', 'csv', 'tsv', 'dat'], 'All files': ['*'] } });
         if (picked?.[0]) this.setState({ request: { ...this.state.request, file: picked[0].fsPath } });
         return;
       }
     }
+  }
+
+  /** The child stops at its next epoch or iteration and still reports what it has (it handles SIGTERM). */
+  private stop(): void {
+    if (!this.child) return;
+    this.stopRequested = true;
+    this.child.kill('SIGTERM');
   }
 
   private run(request: SeriesRunRequest): void {

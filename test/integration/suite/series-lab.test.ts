@@ -50,6 +50,24 @@ describe('time-series lab', () => {
     console.log(`      screenshot: ${await screenshot('series-lab')}`);
   });
 
+  it('Stop ends a long run early with what it has: numbers and plots', async () => {
+    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 400, hidden: 6, epochs: 10_000_000, seed: 3 });
+    const pid = await waitFor('a long series run to report', () => {
+      const s = api.getSeriesLabState();
+      return s?.status === 'running' && s.reports.length >= 2 ? s.pid : undefined;
+    }, { timeoutMs: 30_000, describe: () => ({ ...api.getSeriesLabState(), svg: undefined }) });
+    await vscode.commands.executeCommand('rnnLab.seriesLabStop');
+    const state = await waitFor('the run to stop', () => {
+      const s = api.getSeriesLabState();
+      return s && s.status !== 'running' ? s : undefined;
+    }, { timeoutMs: 15_000, describe: () => ({ ...api.getSeriesLabState(), svg: undefined }) });
+    assert.equal(state.status, 'stopped', state.error);
+    assert.ok(pid !== undefined && !processExists(pid), 'the child process has ended');
+    assert.ok(state.final && state.final.gd && state.final.gd.epochs < 10_000_000, 'the result covers the epochs done');
+    assert.ok(state.svg?.includes('Free-running'), 'a stopped run still has its plots');
+    await waitFor('the panel to say stopped', async () => /Status: stopped/.test((await seriesPanelText()) ?? ''), { timeoutMs: 15_000, describe: seriesPanelText });
+  });
+
   it('reports a bad series file in the panel', async () => {
     await vscode.commands.executeCommand('rnnLab.seriesLab', { file: '/nonexistent/series.txt' });
     const state = await waitFor('the bad run to fail', () => {
