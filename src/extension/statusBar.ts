@@ -25,7 +25,9 @@ export class RunStatusBar implements vscode.Disposable {
     if (text !== this.lastText) {
       this.lastText = text;
       this.item.text = text;
-      this.item.tooltip = `RNN Lab: ${snapshot.status}. ${snapshot.statusMessage}\nClick to show the Lab.`;
+      // The backend says where training runs: "CUDA, NVIDIA <GPU>, <memory>", or the CPU engine and why not the GPU.
+      const backend = snapshot.started ? `\nBackend: ${snapshot.started.backend.description}` : '';
+      this.item.tooltip = `RNN Lab: ${snapshot.status}. ${snapshot.statusMessage}${backend}\nClick to show the Lab.`;
     }
     this.item.show();
   }

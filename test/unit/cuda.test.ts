@@ -100,7 +100,7 @@ test('driver errors name the call, the code and what it means', () => {
   assert.equal(e.kind, 'driver-too-old');
   assert.match(e.message, /JIT log/);
   // Each reason for not using the GPU has its own message, and a brief form for the description.
-  const reasons = (['no-driver', 'no-device', 'driver-too-old', 'out-of-memory', 'error'] as const).map((k) => gpuUnavailableMessage(k, 'detail'));
+  const reasons = (['no-driver', 'no-device', 'driver-too-old', 'out-of-memory', 'no-ffi', 'error'] as const).map((k) => gpuUnavailableMessage(k, 'detail'));
   assert.equal(new Set(reasons.map(briefGpuReason)).size, reasons.length);
   assert.equal(briefGpuReason(reasons[0]), 'GPU not used: no NVIDIA driver');
   assert.equal(describeDevice({ ordinal: 0, name: 'NVIDIA H200', totalBytes: 150_106_374_144, computeCapability: [9, 0], multiprocessors: 132 }), 'CUDA, NVIDIA H200, 139.8 GiB');

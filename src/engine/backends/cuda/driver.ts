@@ -73,8 +73,14 @@ export class CudaDriver {
   private readonly outF32 = new Float32Array(1);
 
   /** Loads the driver library and calls cuInit; throws GpuUnavailableError when there is no usable driver. */
-  static open(koffi: Koffi = loadKoffi(), names = libraryNames()): CudaDriver {
-    if (names.length === 0) throw new GpuUnavailableError('no-driver', `CUDA is not available on ${process.platform}`);
+  static open(ffi?: Koffi, names = libraryNames()): CudaDriver {
+    if (names.length === 0) throw new GpuUnavailableError('no-driver', `NVIDIA's CUDA driver does not exist for ${process.platform}`);
+    let koffi = ffi;
+    try {
+      koffi ??= loadKoffi();
+    } catch (error) {
+      throw new GpuUnavailableError('no-ffi', `this build has no FFI binary for ${process.platform}-${process.arch} (${(error as Error).message.split('\n')[0]})`);
+    }
     const failures: string[] = [];
     for (const name of names) {
       let lib: any;
@@ -140,11 +146,16 @@ export class CudaDriver {
     try {
       this.f.cuGraphInstantiateWithFlags = lib.func('int cuGraphInstantiateWithFlags(void *exec, void *graph, unsigned long long flags)');
     } catch {
-      try {
-        this.f.cuGraphInstantiateLog = lib.func('int cuGraphInstantiate_v2(void *exec, void *graph, void *errorNode, void *log, size_t logBytes)');
-      } catch {
-        missing.push('cuGraphInstantiateWithFlags');
+      // CUDA 11.0-11.3 name it _v2; CUDA 10.x drivers export the same signature unversioned.
+      for (const name of ['cuGraphInstantiate_v2', 'cuGraphInstantiate']) {
+        try {
+          this.f.cuGraphInstantiateLog = lib.func(`int ${name}(void *exec, void *graph, void *errorNode, void *log, size_t logBytes)`);
+          break;
+        } catch {
+          // Try the older name.
+        }
       }
+      if (!this.f.cuGraphInstantiateLog) missing.push('cuGraphInstantiateWithFlags');
     }
     if (missing.length > 0) {
       throw new GpuUnavailableError('driver-too-old', `the NVIDIA driver lacks ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', ...' : ''}`);

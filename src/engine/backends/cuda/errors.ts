@@ -58,7 +58,7 @@ export const CUDA_ERROR_OUT_OF_MEMORY = 2;
 export const CUDA_ERROR_NO_DEVICE = 100;
 
 /** Why the GPU was not used; each has its own message, then the CPU engine takes over. */
-export type GpuUnavailableKind = 'no-driver' | 'no-device' | 'driver-too-old' | 'out-of-memory' | 'error';
+export type GpuUnavailableKind = 'no-driver' | 'no-device' | 'driver-too-old' | 'out-of-memory' | 'no-ffi' | 'error';
 
 export class CudaError extends Error {
   constructor(
@@ -110,7 +110,12 @@ export class GpuUnavailableError extends Error {
  * go into the description of the backend used instead (see `briefGpuReason`).
  */
 export function gpuUnavailableMessage(kind: GpuUnavailableKind, detail: string): string {
-  const hint = kind === 'driver-too-old' ? '; update the NVIDIA driver' : kind === 'no-driver' ? '; install the NVIDIA driver to train on the GPU' : '';
+  const hints: Partial<Record<GpuUnavailableKind, string>> = {
+    'driver-too-old': '; update the NVIDIA driver',
+    'no-driver': '; install the NVIDIA driver to train on the GPU',
+    'no-ffi': '; install the RNN Lab .vsix built for this platform',
+  };
+  const hint = hints[kind] ?? '';
   return `${shortGpuReason(kind)}: ${detail}${hint}`;
 }
 
@@ -126,6 +131,7 @@ export function shortGpuReason(kind: GpuUnavailableKind): string {
     'no-device': 'no CUDA GPU',
     'driver-too-old': 'NVIDIA driver too old',
     'out-of-memory': 'not enough GPU memory',
+    'no-ffi': 'no GPU support in this build',
     error: 'GPU error',
   };
   return `GPU not used: ${words[kind]}`;
