@@ -64,6 +64,12 @@ const builds = [
     outdir: 'out', outbase: '.' },
 ].filter(Boolean);
 
+/** uPlot's stylesheet, beside the webview bundles (the Lab panel links it). */
+function copyChartStyles() {
+  mkdirSync(join(root, 'dist/webview'), { recursive: true });
+  copyFileSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(root, 'dist/webview/uPlot.min.css'));
+}
+
 function buildWasm() {
   const r = spawnSync('bash', [join(root, 'scripts/build-wasm.sh')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -80,11 +86,13 @@ if (!watch) {
   buildWasm();
   copyPtx();
   await Promise.all(builds.map((b) => build(b)));
+  copyChartStyles();
   // The `rnn-lab` bin runs directly from a shell too.
   chmodSync(join(root, 'dist/cli.js'), 0o755);
 } else {
   buildWasm();
   copyPtx();
+  copyChartStyles();
   for (const b of builds) await (await context(b)).watch();
   console.log('watching...');
 }

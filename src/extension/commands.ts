@@ -13,6 +13,7 @@ import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
 import { presetConfig, presets, type Preset } from '../engine/config/presets';
+import type { WebviewDeps } from './webviewHost';
 
 export const commandIds = {
   train: 'rnnLab.train',
@@ -47,7 +48,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(commandIds.stop, () => controller.stop()),
     register(commandIds.pause, () => controller.pause()),
     register(commandIds.resume, () => controller.resume()),
-    register(commandIds.showLab, () => LabPanel.createOrShow(context.extensionUri, controller, true)),
+    register(commandIds.showLab, () => LabPanel.createOrShow(context.extensionUri, webviewDeps(deps), true)),
     register(commandIds.sample, (arg) => sample(deps, (arg ?? {}) as SampleArgs)),
     register(commandIds.openCheckpointFolder, () => openCheckpointFolder(deps)),
     register(commandIds.newRun, () => newRun(deps)),
@@ -76,7 +77,7 @@ async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset
   const checkpointDir = checkpointFolder(context, chosen.uri);
   log.info(`Training on ${chosen.source.name} (${chosen.source.kind === 'file' ? chosen.source.path : `${chosen.source.text.length} chars of editor text`}); checkpoints in ${checkpointDir}`);
   controller.start({ source: chosen.source, config, checkpointDir, execPath });
-  LabPanel.createOrShow(context.extensionUri, controller);
+  LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   showRunProgress(controller, chosen.source.name);
 }
 
@@ -150,7 +151,7 @@ async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: 
   const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   log.info(`Opening model ${target.fsPath}`);
   controller.open(target.fsPath, { execPath, backend: settings.backend, ...vocabulary });
-  LabPanel.createOrShow(context.extensionUri, controller);
+  LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
 }
 
 interface ChosenSource {
@@ -204,6 +205,11 @@ async function sourceFromActiveEditor(): Promise<ChosenSource | undefined> {
   return { source: sourceFromDocument(document), uri: document.uri };
 }
 
+/** What the webviews need: the run, and this workspace's checkpoint folder (compare runs). */
+export function webviewDeps(deps: Pick<CommandDeps, 'context' | 'controller'>): WebviewDeps {
+  return { controller: deps.controller, checkpointFolder: () => checkpointFolder(deps.context, vscode.window.activeTextEditor?.document.uri) };
+}
+
 /** `.rnnlab/` in the file's workspace folder (or the first one); the extension's global storage without a folder. */
 export function checkpointFolder(context: vscode.ExtensionContext, uri?: vscode.Uri): string {
   const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
@@ -222,7 +228,7 @@ async function sample(deps: CommandDeps, args: SampleArgs): Promise<string | und
   const length = typeof args.length === 'number' && args.length > 0 ? Math.min(10_000, Math.round(args.length)) : settings.sampleLength;
   const temperature = typeof args.temperature === 'number' && args.temperature >= 0 ? Math.min(2, args.temperature) : settings.temperature;
   // Show the Lab first, so the sample lands in a visible panel (it also stays in the run's snapshot).
-  LabPanel.createOrShow(context.extensionUri, controller);
+  LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   const text = await controller.sample(prime, length, temperature);
   if (text === undefined) void vscode.window.showWarningMessage('RNN Lab: the trainer did not answer the sample request in time.');
   return text;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../protocol/messages';
-import { registerCommands } from './commands';
+import { registerCommands, webviewDeps } from './commands';
 import { configSection, readNodePath, readTrainConfig } from './config';
 import { registerProbabilityHover } from './hover';
 import { LabPanel } from './labPanel';
@@ -16,6 +16,7 @@ import type { RunState } from './runStore';
 import { SamplesViewProvider } from './samplesView';
 import { SeriesPanel } from './seriesPanel';
 import type { SeriesLabState, SeriesRunRequest } from '../protocol/series';
+import { SurprisalView, type SurprisalState } from './surprisalView';
 import { RunStatusBar } from './statusBar';
 
 /** What `activate()` returns, for tests and other extensions. */
@@ -23,6 +24,7 @@ export interface RnnLabApi {
   getRunState(): RunState;
   /** The time-series lab's state, while its panel is open. */
   getSeriesLabState(): SeriesLabState | undefined;
+  getSurprisalState(): SurprisalState;
 }
 
 const savedRunKey = 'rnnLab.lastRun';
@@ -37,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const runs = new RunController(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath);
   controller = runs;
 
+  const surprisal = new SurprisalView(runs);
   const saved = context.workspaceState.get<RunSnapshot>(savedRunKey);
   if (saved && Array.isArray(saved.steps) && Array.isArray(saved.evals)) {
     runs.restore(saved);
@@ -58,12 +61,14 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     runs.onDidLog(({ level, message }) => log[level](message)),
     runs.onDidFail(({ message }) => { void vscode.window.showErrorMessage(`RNN Lab: ${message}`); }),
     new RunStatusBar(runs),
+    surprisal,
+    vscode.commands.registerCommand('rnnLab.toggleSurprisal', (on?: unknown) => surprisal.toggle(typeof on === 'boolean' ? on : undefined)),
     registerProbabilityHover(runs),
-    vscode.window.registerWebviewViewProvider(SamplesViewProvider.viewType, new SamplesViewProvider(context.extensionUri, runs)),
+    vscode.window.registerWebviewViewProvider(SamplesViewProvider.viewType, new SamplesViewProvider(context.extensionUri, webviewDeps({ context, controller: runs }))),
     vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
         // The panel sets its own webview options (the same for a new and a revived panel).
-        LabPanel.revive(panel, context.extensionUri, runs);
+        LabPanel.revive(panel, context.extensionUri, webviewDeps({ context, controller: runs }));
       },
     }),
     ...registerCommands({ context, controller: runs, log }),
@@ -76,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     persistHistory(context, runs),
   );
 
-  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState() };
+  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState(), getSurprisalState: () => surprisal.current };
 }
 
 export async function deactivate(): Promise<void> {

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RunController } from './runController';
 import { probsMarkdown } from './hoverFormat';
+import { isLinesMode } from './modes';
 
 const contextChars = 2000;
 /**
@@ -21,9 +22,15 @@ export function registerProbabilityHover(controller: RunController): vscode.Disp
     async provideHover(document, position, token) {
       if (!controller.hasModel) return undefined;
       const end = document.offsetAt(position);
-      const start = document.positionAt(Math.max(0, Math.floor((end - contextChars) / windowAnchor) * windowAnchor));
+      const lines = isLinesMode(controller.snapshot?.started?.config);
+      // Lines mode: the model read each line on its own from the start symbol (the trainer adds it), so the context is the line.
+      const start = lines
+        ? new vscode.Position(position.line, Math.max(0, position.character - contextChars))
+        : document.positionAt(Math.max(0, Math.floor((end - contextChars) / windowAnchor) * windowAnchor));
       const context = document.getText(new vscode.Range(start, position));
-      const answer = await controller.probs(context, topSymbols, answerTimeoutMs);
+      // The character that follows (two UTF-16 units: a whole astral character), to score it.
+      const next = [...document.getText(new vscode.Range(position, document.positionAt(end + 2)))][0];
+      const answer = await controller.probs(context, topSymbols, answerTimeoutMs, { next });
       if (!answer || answer.probs.length === 0 || token.isCancellationRequested) return undefined;
       return new vscode.Hover(new vscode.MarkdownString(probsMarkdown(answer, controller.snapshot?.started?.vocabSize)));
     },

@@ -40,5 +40,17 @@ export function probsMarkdown(answer: ProbsAnswer, vocabSize: number | undefined
     ...rows,
     '',
     `Entropy: **${answer.entropyBits.toFixed(2)} bits**${maxBits}`,
+    ...(answer.next ? ['', actualNextLine(answer.next)] : []),
   ].join('\n');
+}
+
+/** What the file actually has next: its probability and surprisal (-log2 p), or why there is none. */
+export function actualNextLine(next: NonNullable<ProbsAnswer['next']>): string {
+  const symbol = escapeCell(visibleSymbol(next.symbol));
+  if (!next.known) return `Actual next: **${symbol}**, not in the model's vocabulary (read as ⟨unk⟩: p ${formatP(next.p)}, surprisal ${next.bits.toFixed(2)} bits)`;
+  return `Actual next: **${symbol}** p ${formatP(next.p)} · surprisal **${next.bits.toFixed(2)} bits**`;
+}
+
+function formatP(p: number): string {
+  return p >= 0.001 ? `${(100 * p).toFixed(1)}%` : p.toExponential(1);
 }

@@ -3,8 +3,7 @@
  * the panel serializer after a reload. It renders only what the run controller sends it.
  */
 import * as vscode from 'vscode';
-import type { RunController } from './runController';
-import { connectWebview, getWebviewOptions, webviewHtml } from './webviewHost';
+import { connectWebview, getWebviewOptions, webviewHtml, type WebviewDeps } from './webviewHost';
 
 export class LabPanel {
   static readonly viewType = 'rnnLab.lab';
@@ -12,7 +11,7 @@ export class LabPanel {
   private readonly disposables: vscode.Disposable[] = [];
 
   /** `focus`: give the panel the focus (Show Lab) rather than leave it with the editor (starting a run). */
-  static createOrShow(extensionUri: vscode.Uri, controller: RunController, focus = false): void {
+  static createOrShow(extensionUri: vscode.Uri, deps: WebviewDeps, focus = false): void {
     if (LabPanel.current) {
       LabPanel.current.panel.reveal(undefined, !focus);
       return;
@@ -20,19 +19,19 @@ export class LabPanel {
     const panel = vscode.window.createWebviewPanel(
       LabPanel.viewType, 'RNN Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: !focus }, getWebviewOptions(extensionUri),
     );
-    LabPanel.current = new LabPanel(panel, extensionUri, controller);
+    LabPanel.current = new LabPanel(panel, extensionUri, deps);
   }
 
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, controller: RunController): void {
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, deps: WebviewDeps): void {
     LabPanel.current?.panel.dispose();
-    LabPanel.current = new LabPanel(panel, extensionUri, controller);
+    LabPanel.current = new LabPanel(panel, extensionUri, deps);
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, controller: RunController) {
+  private constructor(private readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, deps: WebviewDeps) {
     panel.webview.options = getWebviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'rnn-lab.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'lab', 'RNN Lab');
-    this.disposables.push(connectWebview(panel.webview, controller));
+    this.disposables.push(connectWebview(panel.webview, deps));
     // Closing the panel leaves training running; only the view goes away.
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
   }

@@ -3,7 +3,7 @@
  * Lab panel, the samples view, the status bar and the hover all go through it. No `vscode` import:
  * the UI subscribes to its events, and unit tests run it against a real forked trainer.
  */
-import type { TrainConfig, TrainerMessage, ToWebviewMessage, TrainSource } from '../protocol/messages';
+import type { LabAnswer, LabRequest, SurprisalResult, TrainConfig, TrainerMessage, ToWebviewMessage, TrainSource } from '../protocol/messages';
 import { Emitter } from './emitter';
 import { isActive } from '../protocol/snapshot';
 import { RunStore, type RunState, type TrainerExit } from './runStore';
@@ -34,6 +34,8 @@ export interface RunProblem {
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
+
+export const noModelNote = 'No model yet: train one with "RNN Lab: Train char-LSTM on this file" (a completed or running run answers here).';
 
 export class RunController {
   private readonly store = new RunStore();
@@ -156,8 +158,24 @@ export class RunController {
     return text;
   }
 
-  probs(context: string, top: number, timeoutMs: number): Promise<ProbsAnswer | undefined> {
-    return this.hasModel ? this.client!.probs(context, top, timeoutMs) : Promise.resolve(undefined);
+  probs(context: string, top: number, timeoutMs: number, options: { next?: string } = {}): Promise<ProbsAnswer | undefined> {
+    return this.hasModel ? this.client!.probs(context, top, timeoutMs, options) : Promise.resolve(undefined);
+  }
+
+  /** A lab question for the model; always an answer (a calm error when there is no model or no reply). */
+  async lab(request: LabRequest): Promise<LabAnswer> {
+    if (!this.hasModel) return { kind: 'error', message: noModelNote };
+    const answer = await this.client!.lab(request);
+    return answer ?? { kind: 'error', message: 'The trainer did not answer in time (it may be busy with a long step, or it has ended). Try again.' };
+  }
+
+  /** A sample streamed to `onChunk` (the samples view); undefined when there is no model or no answer. */
+  generate(request: { prime: string; length: number; temperature: number; stopAtEnd: boolean }, onChunk: (text: string) => void): Promise<string | undefined> {
+    return this.hasModel ? this.client!.streamSample(request, onChunk) : Promise.resolve(undefined);
+  }
+
+  surprisal(context: string, text: string, lines: boolean): Promise<SurprisalResult | undefined> {
+    return this.hasModel ? this.client!.surprisal(context, text, lines) : Promise.resolve(undefined);
   }
 
   dispose(): void {

@@ -120,7 +120,10 @@ export class RunStore {
       }
       case 'log':
       case 'sampleResult':
+      case 'sampleChunk':
       case 'probsResult':
+      case 'labResult':
+      case 'surprisalResult':
         return [];
     }
   }

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import {
   hostToTrainerTypes, isMessageOf, trainerToHostTypes,
-  type HostToTrainer, type TrainerMessage, type TrainerToHost,
+  type HostToTrainer, type LabAnswer, type LabRequest, type SurprisalResult, type TrainerMessage, type TrainerToHost,
 } from '../protocol/messages';
 import type { TrainerExit } from './runStore';
 
@@ -37,6 +37,10 @@ export class TrainerClient {
   private nextRequestId = 1;
   private readonly pendingSamples = new Map<number, Pending<string>>();
   private readonly pendingProbs = new Map<number, Pending<ProbsAnswer>>();
+  private readonly pendingLabs = new Map<number, Pending<LabAnswer>>();
+  private readonly pendingSurprisal = new Map<number, Pending<SurprisalResult>>();
+  /** Listeners for the pieces of streamed samples, by request id. */
+  private readonly sampleChunks = new Map<number, (text: string) => void>();
 
   constructor(private readonly options: TrainerClientOptions) {
     this.child = fork(options.trainerPath, [], {
@@ -77,9 +81,33 @@ export class TrainerClient {
     return this.request(this.pendingSamples, timeoutMs, (requestId) => this.send('sample', { requestId, prime, length, temperature }));
   }
 
+  /** A sample streamed in pieces to `onChunk`; resolves with the whole text (undefined: no answer in time). */
+  async streamSample(
+    request: { prime: string; length: number; temperature: number; stopAtEnd: boolean },
+    onChunk: (text: string) => void, timeoutMs = 60_000,
+  ): Promise<string | undefined> {
+    let id = 0;
+    const text = await this.request(this.pendingSamples, timeoutMs, (requestId) => {
+      id = requestId;
+      this.sampleChunks.set(requestId, onChunk);
+      return this.send('sample', { requestId, ...request, stream: true });
+    });
+    this.sampleChunks.delete(id);
+    return text;
+  }
+
   /** The next-symbol distribution after `context`, or undefined if the trainer did not answer in time. */
-  probs(context: string, top: number, timeoutMs = 2_000): Promise<ProbsAnswer | undefined> {
-    return this.request(this.pendingProbs, timeoutMs, (requestId) => this.send('probs', { requestId, context, top }));
+  probs(context: string, top: number, timeoutMs = 2_000, options: { next?: string } = {}): Promise<ProbsAnswer | undefined> {
+    return this.request(this.pendingProbs, timeoutMs, (requestId) => this.send('probs', { requestId, context, top, ...options }));
+  }
+
+  /** A lab question's answer, or undefined if the trainer did not answer in time. */
+  lab(request: LabRequest, timeoutMs = 60_000): Promise<LabAnswer | undefined> {
+    return this.request(this.pendingLabs, timeoutMs, (requestId) => this.send('lab', { requestId, request }));
+  }
+
+  surprisal(context: string, text: string, lines: boolean, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
+    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, lines }));
   }
 
   /** Ends the process on purpose (its exit is then not a crash). */
@@ -110,6 +138,11 @@ export class TrainerClient {
     else if (raw.type === 'probsResult') {
       const { requestId, ...answer } = raw.payload;
       settle(this.pendingProbs, requestId, answer);
+    } else if (raw.type === 'sampleChunk') this.sampleChunks.get(raw.payload.requestId)?.(raw.payload.text);
+    else if (raw.type === 'labResult') settle(this.pendingLabs, raw.payload.requestId, raw.payload.answer);
+    else if (raw.type === 'surprisalResult') {
+      const { requestId, ...answer } = raw.payload;
+      settle(this.pendingSurprisal, requestId, answer);
     }
     this.options.onMessage(raw);
   }
@@ -117,7 +150,7 @@ export class TrainerClient {
   private handleExit(code: number | null, signal: NodeJS.Signals | null, error?: string): void {
     if (this.exited) return;
     this.exited = true;
-    for (const pending of [this.pendingSamples, this.pendingProbs] as Array<Map<number, Pending<unknown>>>) {
+    for (const pending of [this.pendingSamples, this.pendingProbs, this.pendingLabs, this.pendingSurprisal] as Array<Map<number, Pending<unknown>>>) {
       for (const { resolve, timer } of pending.values()) { clearTimeout(timer); resolve(undefined); }
       pending.clear();
     }

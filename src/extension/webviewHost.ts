@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { isMessageOf, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
-import type { RunController } from './runController';
+import { noModelNote, type RunController } from './runController';
+import { listRuns } from './runsList';
 
 /** The only folders a webview may load from: the bundles and the media. */
 export function getWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -33,7 +34,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link href="${media('sampleCards.css')}" rel="stylesheet">
-<link href="${media(`${bundle}.css`)}" rel="stylesheet">
+${bundle === 'lab' ? `<link href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'uPlot.min.css'))}" rel="stylesheet">\n` : ''}<link href="${media(`${bundle}.css`)}" rel="stylesheet">
 <title>${title}</title>
 </head>
 <body>
@@ -55,18 +56,30 @@ export function postToWebview(webview: vscode.Webview, message: ToWebviewMessage
   void webview.postMessage(message);
 }
 
+/** What a webview's requests need besides the run: where this workspace keeps its checkpoints. */
+export interface WebviewDeps {
+  controller: RunController;
+  checkpointFolder(): string;
+}
+
 /** Streams the controller's updates to a webview and carries out what the webview asks for. */
-export function connectWebview(webview: vscode.Webview, controller: RunController): vscode.Disposable {
+export function connectWebview(webview: vscode.Webview, deps: WebviewDeps): vscode.Disposable {
   const subscriptions: vscode.Disposable[] = [
-    controller.onDidUpdate((messages) => { for (const m of messages) postToWebview(webview, m); }),
+    deps.controller.onDidUpdate((messages) => { for (const m of messages) postToWebview(webview, m); }),
     webview.onDidReceiveMessage((raw: unknown) => {
-      if (isMessageOf<WebviewToHost>(raw, webviewToHostTypes)) void handleWebviewMessage(webview, controller, raw);
+      if (isMessageOf<WebviewToHost>(raw, webviewToHostTypes)) void handleWebviewMessage(webview, deps, raw);
     }),
   ];
   return vscode.Disposable.from(...subscriptions);
 }
 
-async function handleWebviewMessage(webview: vscode.Webview, controller: RunController, message: FromWebviewMessage): Promise<void> {
+/** The editor text goes into: the active one, else the first visible (a sidebar view has the focus). */
+function targetEditor(): vscode.TextEditor | undefined {
+  return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== 'output');
+}
+
+async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, message: FromWebviewMessage): Promise<void> {
+  const { controller } = deps;
   switch (message.type) {
     case 'ready':
       return postToWebview(webview, { type: 'snapshot', payload: controller.snapshot });
@@ -91,5 +104,46 @@ async function handleWebviewMessage(webview: vscode.Webview, controller: RunCont
     case 'openCheckpoint':
       await vscode.commands.executeCommand('rnnLab.openCheckpointFolder');
       return;
+    case 'lab': {
+      let request = message.payload.request;
+      // The Neurons card reads the open file: the text of the editor beside the panel.
+      if (request.kind === 'neurons' && request.text === '') {
+        const document = targetEditor()?.document;
+        if (!document) {
+          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: 'Open a text file beside the Lab: the Neurons card reads its first 3,000 characters.' } } });
+        }
+        request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, 3000) };
+      }
+      const answer = await controller.lab(request);
+      return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer } });
+    }
+    case 'generate': {
+      const { requestId, ...request } = message.payload;
+      let text = '';
+      const done = await controller.generate(request, (piece) => {
+        text += piece;
+        postToWebview(webview, { type: 'generated', payload: { requestId, text, done: false } });
+      });
+      return postToWebview(webview, { type: 'generated', payload: done === undefined
+        ? { requestId, text, done: true, error: controller.hasModel ? 'The trainer did not answer in time.' : noModelNote }
+        : { requestId, text: done, done: true } });
+    }
+    case 'copy':
+      await vscode.env.clipboard.writeText(message.payload.text);
+      void vscode.window.setStatusBarMessage('RNN Lab: copied', 2000);
+      return;
+    case 'insert': {
+      const editor = targetEditor();
+      if (!editor) {
+        void vscode.window.showInformationMessage('RNN Lab: open a text editor to insert the sample into.');
+        return;
+      }
+      await editor.edit((edit) => {
+        for (const selection of editor.selections) edit.replace(selection, message.payload.text);
+      });
+      return;
+    }
+    case 'listRuns':
+      return postToWebview(webview, { type: 'runs', payload: await listRuns(deps.checkpointFolder()) });
   }
 }

@@ -4,8 +4,12 @@
  * direction, so `send('eval', payload)` is checked at compile time on both ends.
  *
  * This module must stay dependency-free (no `vscode`, no Node APIs): the webview bundles import it.
- * It imports only the settings table (src/engine/config/settings.ts), which is dependency-free too.
+ * It imports only the settings table (src/engine/config/settings.ts), which is dependency-free too,
+ * and the lab answers' shapes, declared next to their computations in the engine (type-only imports).
  */
+import type {
+  FeatureUnits, FirstSymbolsAnswer, HardwareInfo, ResetStateAnswer, SentencesAnswer, TemperatureAnswer, TimingReport,
+} from '../engine/labs';
 
 import type { TrainConfig } from '../engine/config/settings';
 
@@ -120,8 +124,54 @@ export interface TrainerToHost {
   sampleResult: { requestId: number; text: string };
   /** A checkpoint was opened (answer to `open`): the model now answers samples and probabilities. */
   opened: ModelOpened;
-  probsResult: { requestId: number; probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+  /** Part of a streamed sample (`stream: true`), before its `sampleResult`. */
+  sampleChunk: { requestId: number; text: string };
+  probsResult: { requestId: number; probs: Array<{ symbol: string; p: number }>; entropyBits: number; next?: ActualNext };
+  labResult: { requestId: number; answer: LabAnswer };
+  surprisalResult: SurprisalResult & { requestId: number };
 }
+
+/** The character that actually follows a hover's context: its probability and surprisal. */
+export interface ActualNext {
+  symbol: string;
+  p: number;
+  bits: number;
+  /** False when the model's vocabulary lacks it (it reads as the unknown symbol). */
+  known: boolean;
+}
+
+/** A lab question put to the model the trainer holds (see src/engine/labs). */
+export type LabRequest =
+  | { kind: 'timing' }
+  | { kind: 'firstSymbols'; prefix: string; top: number }
+  | { kind: 'sentences'; count: number; temperature: number; maxLength: number }
+  | { kind: 'resetState'; count: number; temperature: number; maxLength: number }
+  | { kind: 'temperatures'; prime: string; length: number }
+  /** `unit` < 0: find the units most correlated with the text's features and show the best. */
+  | { kind: 'neurons'; text: string; unit: number };
+
+export type LabKind = LabRequest['kind'];
+
+export type LabAnswer =
+  | { kind: 'timing'; timing: TimingReport; hardware: HardwareInfo }
+  | ({ kind: 'firstSymbols' } & FirstSymbolsAnswer)
+  | ({ kind: 'sentences' } & SentencesAnswer)
+  | ({ kind: 'resetState' } & ResetStateAnswer)
+  | ({ kind: 'temperatures' } & TemperatureAnswer)
+  | { kind: 'neurons'; text: string; unit: number; units: number; found: FeatureUnits[]; activations: number[] }
+  /** No answer: no model, bad input, or the trainer failed; `message` says which, calmly. */
+  | { kind: 'error'; message: string };
+
+export interface SurprisalResult {
+  /** Bits per code point of the text, to 2 decimals; -1 where the character is not in the vocabulary. */
+  bits: number[];
+  meanBits: number;
+  unknownCount: number;
+  complete: boolean;
+  /** Why there are no figures (a model that reads words, not characters). */
+  note?: string;
+}
+
 
 export type TrainSource =
   | { kind: 'file'; path: string; name: string }
@@ -150,9 +200,12 @@ export interface HostToTrainer {
   pause: Record<string, never>;
   resume: Record<string, never>;
   stop: Record<string, never>;
-  sample: { requestId: number; prime: string; length: number; temperature: number };
-  /** Next-symbol distribution after `context` (the hover). */
-  probs: { requestId: number; context: string; top: number };
+  sample: { requestId: number; prime: string; length: number; temperature: number; stream?: boolean; stopAtEnd?: boolean };
+  /** Next-symbol distribution after `context` (the hover); `next`: the character that follows, to score. */
+  probs: { requestId: number; context: string; top: number; next?: string };
+  lab: { requestId: number; request: LabRequest };
+  /** Bits per character of `text` after `context`; a newer request cancels an unfinished older one. */
+  surprisal: { requestId: number; context: string; text: string; lines: boolean };
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];
@@ -192,6 +245,33 @@ export interface HostToWebview {
   status: { status: RunStatus; message: string };
   checkpoint: CheckpointSaved;
   sampleResult: FreshSample;
+  labResult: { requestId: number; answer: LabAnswer };
+  /** A streamed sample for the samples view: `text` so far; `done` at the end. */
+  generated: { requestId: number; text: string; done: boolean; error?: string };
+  runs: { runs: RunCurves[]; note?: string };
+}
+
+/** One run's curves, read from its checkpoint (compare runs). */
+export interface RunCurves {
+  /** The checkpoint path. */
+  id: string;
+  name: string;
+  createdAt: string;
+  step: number;
+  bestValLoss: number | null;
+  stepsPerEpoch?: number;
+  train: Array<{ step: number; loss: number; ms?: number }>;
+  val: Array<{ step: number; valLoss: number; ms?: number; epoch?: number }>;
+}
+
+/** What the samples view asks for. */
+export interface GenerateRequest {
+  requestId: number;
+  prime: string;
+  length: number;
+  /** 0 = greedy. */
+  temperature: number;
+  stopAtEnd: boolean;
 }
 
 /** Webview -> extension host. */
@@ -202,6 +282,11 @@ export interface WebviewToHost {
   resume: Record<string, never>;
   sample: { prime: string; length: number; temperature: number };
   openCheckpoint: Record<string, never>;
+  lab: { requestId: number; request: LabRequest };
+  generate: GenerateRequest;
+  copy: { text: string };
+  insert: { text: string };
+  listRuns: Record<string, never>;
 }
 
 export type ToWebviewMessage = Envelope<HostToWebview>;
@@ -214,7 +299,12 @@ export function isMessageOf<M>(value: unknown, types: ReadonlyArray<keyof M>): v
 
 export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
   'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'opened', 'probsResult',
+  'sampleChunk', 'labResult', 'surprisalResult',
 ];
-export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'open', 'pause', 'resume', 'stop', 'sample', 'probs'];
-export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = ['snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult'];
-export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = ['ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint'];
+export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'open', 'pause', 'resume', 'stop', 'sample', 'probs', 'lab', 'surprisal'];
+export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = [
+  'snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult', 'labResult', 'generated', 'runs',
+];
+export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = [
+  'ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint', 'lab', 'generate', 'copy', 'insert', 'listRuns',
+];

@@ -62,5 +62,10 @@ export function reduceSnapshot(snapshot: RunSnapshot | null, message: ToWebviewM
       return { ...snapshot, checkpoint: message.payload };
     case 'sampleResult':
       return { ...snapshot, freshSample: message.payload };
+    // Answers to one view's requests: not part of the run's state.
+    case 'labResult':
+    case 'generated':
+    case 'runs':
+      return snapshot;
   }
 }

@@ -6,14 +6,18 @@
  */
 import type { HostMessage, HostToTrainer, StepMetrics, TrainConfig, TrainerToHost, TrainSource } from '../protocol/messages';
 import type { Backend } from '../engine/backends/types';
-import type { TrainingRunOptions } from '../engine/train/run';
+import type { LabModel, TrainingRunOptions } from '../engine/train/run';
 import { renderErrorMessage } from '../engine/config/render';
+import { LabDesk } from './labs';
 import { LatestValueThrottle } from './throttle';
 
 /** A model that answers samples and the hover: a run's, or one opened from a checkpoint. */
 export interface ModelHandle {
   sample(prime: string, length: number, temperature: number): string;
-  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number };
+  /** With `next`: also that character's probability and surprisal (the hover). */
+  nextSymbolProbs(context: string, top: number, next?: string): Omit<TrainerToHost['probsResult'], 'requestId'>;
+  /** The model for the lab answers (see ./labs.ts). */
+  labModel(): LabModel;
 }
 
 /** The part of a TrainingRun the trainer drives. */
@@ -51,9 +55,11 @@ export class TrainerSession {
   private started = false;
   private stopRequested = false;
   private readonly steps: LatestValueThrottle<StepMetrics>;
+  private readonly labs: LabDesk;
 
   constructor(private readonly engine: TrainerEngine, private readonly io: TrainerIo) {
     this.steps = new LatestValueThrottle(1000 / maxStepMessagesPerSecond, (m) => io.send('step', m));
+    this.labs = new LabDesk(io);
   }
 
   handle(message: HostMessage): void {
@@ -78,6 +84,11 @@ export class TrainerSession {
         return this.sample(message.payload);
       case 'probs':
         return this.probs(message.payload);
+      case 'lab':
+        return this.lab(message.payload);
+      case 'surprisal':
+        void this.labs.surprisal(this.answering?.labModel(), message.payload).catch((error: unknown) => this.labFailed('Surprisal', error));
+        return;
     }
   }
 
@@ -100,8 +111,8 @@ export class TrainerSession {
       const run = this.engine.createRun({
         runId, sourceName: source.name, text, config, backend, checkpointDir,
         events: {
-          started: (info) => this.io.send('started', info),
-          step: (m) => this.steps.push(m),
+          started: (info) => { this.labs.started(info); this.io.send('started', info); },
+          step: (m) => { this.labs.step(m); this.steps.push(m); },
           eval: (m) => { this.steps.flush(); this.io.send('eval', m); },
           checkpoint: (saved) => this.io.send('checkpoint', saved),
           log: (level, text) => this.io.send('log', { level, message: text }),
@@ -152,7 +163,15 @@ export class TrainerSession {
     return this.run ?? this.model;
   }
 
-  private sample({ requestId, prime, length, temperature }: HostToTrainer['sample']): void {
+  private sample(request: HostToTrainer['sample']): void {
+    if (request.stream) {
+      void this.labs.streamSample(this.answering?.labModel(), request).catch((error: unknown) => {
+        this.labFailed('Sampling', error);
+        this.io.send('sampleResult', { requestId: request.requestId, text: '' });
+      });
+      return;
+    }
+    const { requestId, prime, length, temperature } = request;
     let text = '';
     try {
       if (this.answering) text = this.answering.sample(prime, length, temperature);
@@ -162,10 +181,25 @@ export class TrainerSession {
     this.io.send('sampleResult', { requestId, text });
   }
 
-  private probs({ requestId, context, top }: HostToTrainer['probs']): void {
-    let answer: { probs: Array<{ symbol: string; p: number }>; entropyBits: number } = { probs: [], entropyBits: 0 };
+  private lab({ requestId, request }: HostToTrainer['lab']): void {
+    let answer: TrainerToHost['labResult']['answer'];
     try {
-      if (this.answering) answer = this.answering.nextSymbolProbs(context, top);
+      answer = this.labs.answer(this.answering?.labModel(), request);
+    } catch (error) {
+      this.labFailed('The lab question', error);
+      answer = { kind: 'error', message: `The trainer could not answer: ${(error as Error).message}` };
+    }
+    this.io.send('labResult', { requestId, answer });
+  }
+
+  private labFailed(what: string, error: unknown): void {
+    this.io.send('log', { level: 'error', message: `${what} failed: ${(error as Error)?.message ?? String(error)}` });
+  }
+
+  private probs({ requestId, context, top, next }: HostToTrainer['probs']): void {
+    let answer: Omit<TrainerToHost['probsResult'], 'requestId'> = { probs: [], entropyBits: 0 };
+    try {
+      if (this.answering) answer = this.answering.nextSymbolProbs(context, top, next);
     } catch (error) {
       this.io.send('log', { level: 'error', message: `Next-character probabilities failed: ${(error as Error).message}` });
     }

@@ -7,6 +7,9 @@
  *                                 notification center when open), with their severity
  *   GET  /elements?selector=S  -> ElementsReply: the text of the workbench's visible elements that
  *                                 match the CSS selector S (a hover, the QuickPick, its focused row)
+ *   GET  /webview-elements?selector=S -> ElementsReply: the text of the elements inside webviews that match S
+ *   POST /click?selector=S     -> ActionReply: clicks the first element inside a webview that matches S
+ *   POST /fill?selector=S&value=V -> ActionReply: types V into the first matching input inside a webview
  *   POST /screenshot?name=NAME -> ScreenshotReply: saves test-results/NAME.png
  * The runner hands the hook's address to the extension host in this environment variable; without
  * it (for example under @vscode/test-electron) the webview checks are skipped.
@@ -42,4 +45,8 @@ export interface ElementsReply {
 
 export interface ScreenshotReply {
   path: string;
+}
+
+export interface ActionReply {
+  done: boolean;
 }

@@ -66,3 +66,16 @@ test('a query near the previous one feeds fewer than one stride of symbols; inva
   cache.distribution(text.slice(0, 1490), 10);
   assert.equal(fed() - cleared, 1490);
 });
+
+test('with the actual next character, the cache also gives its probability and surprisal; an unknown one is flagged', () => {
+  const { corpus, net } = model();
+  const cache = new ContextStateCache(net.createStepper(1), corpus.tokenizer);
+  const context = text.slice(0, 50);
+  const answer = cache.distribution(context, corpus.tokenizer.size, 'r');
+  const full = nextSymbolDistribution(net.createStepper(1), corpus.tokenizer, context, corpus.tokenizer.size);
+  const p = full.probs.find((row) => row.symbol === 'r')!.p;
+  assert.ok(answer.next && answer.next.known && answer.next.symbol === 'r');
+  assert.ok(Math.abs(answer.next.p - p) < 1e-6 && Math.abs(answer.next.bits + Math.log2(p)) < 1e-6);
+  const unknown = cache.distribution(context, 3, 'Ж');
+  assert.equal(unknown.next?.known, false);
+});

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultTrainConfig, type StepMetrics, type TrainerMessage, type TrainerToHost } from '../../src/protocol/messages';
+import { defaultTrainConfig, type RunStarted, type StepMetrics, type TrainerMessage, type TrainerToHost } from '../../src/protocol/messages';
 import { LatestValueThrottle } from '../../src/trainer/throttle';
 import { TrainerSession, type RunHandle, type TrainerEngine } from '../../src/trainer/session';
-import type { TrainingRunOptions } from '../../src/engine/train/run';
+import type { LabModel, TrainingRunOptions } from '../../src/engine/train/run';
+import { createReferenceBackend } from '../../src/engine/backends/reference';
+import { CharTokenizer } from '../../src/engine/data/charTokenizer';
+import { randomFill } from './helpers/batches';
 
 test('throttle: the first value goes at once, a burst sends only its latest value, one interval later', async () => {
   const sent: number[] = [];
@@ -52,6 +55,7 @@ class ScriptedRun implements RunHandle {
   async run(): Promise<TrainerToHost['finished']> {
     let step = 0;
     let reportedPause = false;
+    this.options.events.started?.({ stepsPerEpoch: 10 } as RunStarted);
     while (step < this.totalSteps && !this.stopped) {
       await sleep(1);
       if (this.paused !== reportedPause) {
@@ -70,6 +74,13 @@ class ScriptedRun implements RunHandle {
   stop() { this.stopped = true; }
   sample(prime: string, length: number) { return prime + 'x'.repeat(length); }
   nextSymbolProbs() { return { probs: [{ symbol: 'a', p: 1 }], entropyBits: 0 }; }
+  labModel(): LabModel {
+    const vocab = CharTokenizer.fromText('the cat sat on the mat\nthe dog ran\n', 96);
+    const spec = { cell: 'lstm' as const, vocabSize: vocab.size, hiddenSize: 6, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' as const };
+    const net = createReferenceBackend('float64').createNetwork(spec);
+    randomFill(net.params, 1, 4);
+    return { spec, vocab, backend: { name: 'reference', description: 'reference', threads: 1 }, createStepper: () => net.createStepper(1), seed: 9 };
+  }
 }
 
 class InputProblem extends Error {}
@@ -84,7 +95,11 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
     openModel: async (request) => {
       if (options.failWith) throw options.failWith;
       return {
-        model: { sample: (prime: string, length: number) => prime + 'o'.repeat(length), nextSymbolProbs: () => ({ probs: [{ symbol: 'o', p: 1 }], entropyBits: 0 }) },
+        model: {
+          sample: (prime: string, length: number) => prime + 'o'.repeat(length),
+          nextSymbolProbs: () => ({ probs: [{ symbol: 'o', p: 1 }], entropyBits: 0 }),
+          labModel: () => new ScriptedRun({} as TrainingRunOptions, 0).labModel(),
+        },
         opened: { path: request.path, started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [], sample: { text: 'oo', prime: '', temperature: 1 } },
       };
     },
@@ -168,4 +183,35 @@ test('session: open serves a checkpoint\'s model for samples and probabilities, 
   await until(() => h.ofType('log').length === 1);
   assert.equal(h.ofType('started').length, 0);
   assert.deepEqual(h.exits, []);
+});
+
+test('session: lab questions, streamed samples and surprisal are answered by request id; no model is a calm answer', async () => {
+  const idle = harness();
+  idle.session.handle({ type: 'lab', payload: { requestId: 1, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
+  const none = idle.ofType('labResult')[0].payload;
+  assert.equal(none.answer.kind, 'error');
+
+  const h = harness({ totalSteps: 1_000_000 });
+  h.start();
+  await until(() => h.ofType('step').length > 0);
+  h.session.handle({ type: 'lab', payload: { requestId: 2, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
+  const first = h.ofType('labResult')[0].payload;
+  assert.equal(first.requestId, 2);
+  assert.ok(first.answer.kind === 'firstSymbols' && first.answer.probs.length === 10);
+  h.session.handle({ type: 'lab', payload: { requestId: 3, request: { kind: 'timing' } } });
+  const timing = h.ofType('labResult')[1].payload.answer;
+  assert.ok(timing.kind === 'timing' && timing.timing.stepsDone > 0 && timing.hardware.cores > 0);
+  h.session.handle({ type: 'sample', payload: { requestId: 4, prime: 'the', length: 60, temperature: 1, stream: true } });
+  await until(() => h.ofType('sampleResult').length === 1);
+  const chunks = h.ofType('sampleChunk').map((m) => m.payload.text).join('');
+  assert.equal(h.ofType('sampleResult')[0].payload.text, chunks);
+  assert.equal([...chunks].length, 60);
+  assert.ok(h.ofType('sampleChunk').length >= 3, 'the sample came in pieces');
+  h.session.handle({ type: 'surprisal', payload: { requestId: 5, context: '', text: 'the cat', lines: false } });
+  await until(() => h.ofType('surprisalResult').length === 1);
+  const s = h.ofType('surprisalResult')[0].payload;
+  assert.equal(s.bits.length, 7);
+  assert.ok(s.complete && s.meanBits > 0);
+  h.session.handle({ type: 'stop', payload: {} });
+  await until(() => h.ofType('finished').length === 1);
 });

@@ -43,3 +43,17 @@ test('formatting of durations, large numbers and epochs', () => {
   assert.equal(formatEpoch(3), '3');
   assert.equal(formatEpoch(0.5), '0.50');
 });
+
+test('debiasedEma: TensorBoard smoothing, with the first value kept as it is and a constant series unchanged', async () => {
+  const { debiasedEma, xOf } = await import('../../webview/shared/curves');
+  assert.deepEqual(debiasedEma([4, 4, 4], 0.9).map((v) => Number(v.toFixed(12))), [4, 4, 4]);
+  const s = debiasedEma([10, 0], 0.5);
+  assert.equal(s[0], 10);
+  // (0.5*0.5*10 + 0.5*0) / (1 - 0.25) = 2.5 / 0.75
+  assert.ok(Math.abs(s[1] - 2.5 / 0.75) < 1e-12);
+  assert.deepEqual(debiasedEma([1, 2, 3], 0), [1, 2, 3]);
+  const run = { id: 'a', name: 'a', createdAt: '', step: 10, bestValLoss: 1, stepsPerEpoch: 5, train: [], val: [] };
+  assert.equal(xOf(run, { step: 10, ms: 2000 }, 'epoch'), 2);
+  assert.equal(xOf(run, { step: 10, ms: 2000 }, 'wall'), 2);
+  assert.equal(xOf({ ...run, stepsPerEpoch: undefined }, { step: 10 }, 'epoch'), undefined);
+});

@@ -12,6 +12,8 @@ import { el, setText } from '../shared/dom';
 import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
 import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
+import { buildLabCards, onLabResult, setLabSnapshot } from './cards';
+import { buildCompareCard, onRuns } from './compare';
 
 type TextField = HTMLElement & { value: string };
 
@@ -100,7 +102,7 @@ const runView = el('div', {},
     freshSample),
   earlierHeading, earlierBody,
 );
-document.getElementById('app')!.append(title, empty, runView);
+document.getElementById('app')!.append(title, empty, runView, buildLabCards(), el('h2', {}, 'Runs'), buildCompareCard());
 
 // ---- rendering ----
 let renderedEvalCount = -1;
@@ -175,10 +177,16 @@ function scheduleRender(): void {
 }
 
 onHostMessage((message: ToWebviewMessage) => {
+  if (message.type === 'labResult') return onLabResult(message.payload.requestId, message.payload.answer);
+  if (message.type === 'runs') return onRuns(message.payload.runs, message.payload.note);
+  if (message.type === 'generated') return;
   snapshot = reduceSnapshot(snapshot, message);
+  setLabSnapshot(snapshot);
   saveState({ snapshot, extras: sampleInputs });
   scheduleRender();
 });
 
+setLabSnapshot(snapshot);
 render();
 postToHost('ready', {});
+postToHost('listRuns', {});

@@ -1,15 +1,121 @@
-/** The sidebar's Samples view: the current run's samples, newest first, with step and val bits/char. */
+/**
+ * The sidebar's Samples view: a sample control that writes with the current model (prime,
+ * temperature, length, greedy, stop at the end symbol), the sample streaming in as it is drawn,
+ * "Insert at cursor" and "Copy", the last samples kept, and below them the run's own samples
+ * from each evaluation, newest first.
+ */
 import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { el, setText } from '../shared/dom';
 import { sampleList, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 
-let snapshot: RunSnapshot | null = loadState()?.snapshot ?? null;
+interface KeptSample {
+  prime: string;
+  text: string;
+  temperature: number;
+  model: string;
+  error?: string;
+}
+
+/** Samples kept in the view (and its saved state). */
+const keep = 10;
+const endSymbolNames = ['⟨/s⟩', 'SENTENCE_END'];
+
+const saved = loadState();
+let snapshot: RunSnapshot | null = saved?.snapshot ?? null;
+const extras = (saved?.extras ?? {}) as { kept?: KeptSample[]; prime?: string; temperature?: string; length?: string; greedy?: boolean; stopAtEnd?: boolean };
+let kept: KeptSample[] = Array.isArray(extras.kept) ? extras.kept.slice(0, keep) : [];
 
 const header = el('p', { class: 'samples-header' });
-const body = el('div');
-document.getElementById('app')!.append(header, body);
+
+const prime = el('input', { type: 'text', 'data-input': 'prime', placeholder: 'prime text (optional)', 'aria-label': 'Prime text' });
+prime.value = extras.prime ?? '';
+const temperature = el('input', { type: 'range', min: '0.05', max: '2', step: '0.05', value: extras.temperature ?? '0.8', 'data-input': 'temperature', 'aria-label': 'Temperature' });
+const temperatureValue = el('span', { class: 'temperature-value' });
+const length = el('input', { type: 'number', min: '1', max: '10000', value: extras.length ?? '200', 'data-input': 'length', 'aria-label': 'Length' });
+const greedy = el('input', { type: 'checkbox', 'data-input': 'greedy' });
+greedy.checked = extras.greedy ?? false;
+const stopAtEnd = el('input', { type: 'checkbox', 'data-input': 'stopAtEnd' });
+stopAtEnd.checked = extras.stopAtEnd ?? true;
+const stopNote = el('span', { class: 'hint' });
+const generate = el('button', { class: 'generate' }, 'Generate');
+const current = el('div', { class: 'current-sample' });
+const keptList = el('ol', { class: 'sample-list kept' });
+const evalHeading = el('h3', {}, 'From training');
+const evalBody = el('div');
+
+const control = el('div', { class: 'sample-control', id: 'sample-writer' },
+  el('label', {}, 'Prime ', prime),
+  el('label', {}, 'Temperature ', temperature, temperatureValue),
+  el('label', {}, 'Length ', length),
+  el('label', {}, greedy, ' greedy (always the most likely)'),
+  el('label', {}, stopAtEnd, ' stop at the end symbol', stopNote),
+  generate);
+document.getElementById('app')!.append(header, control, current, el('h3', {}, 'Last samples'), keptList, evalHeading, evalBody);
+
+function remember(): void {
+  saveState({ snapshot, extras: { kept, prime: prime.value, temperature: temperature.value, length: length.value, greedy: greedy.checked, stopAtEnd: stopAtEnd.checked } });
+}
+function showTemperature(): void {
+  temperature.disabled = greedy.checked;
+  setText(temperatureValue, greedy.checked ? 'T 0 (greedy)' : `T ${Number(temperature.value).toFixed(2)}`);
+}
+for (const input of [prime, temperature, length, greedy, stopAtEnd]) input.addEventListener('input', () => { showTemperature(); remember(); });
+greedy.addEventListener('change', () => { showTemperature(); remember(); });
+showTemperature();
+
+function modelName(): string {
+  const s = snapshot?.started;
+  return s ? `${s.sourceName}, step ${snapshot?.lastStep?.step ?? 0}` : 'no model';
+}
+
+function actions(text: () => string): HTMLElement {
+  const insert = el('button', { class: 'insert secondary', title: 'Insert the generated text at the cursor of the editor' }, 'Insert at cursor');
+  const copy = el('button', { class: 'copy secondary' }, 'Copy');
+  insert.addEventListener('click', () => postToHost('insert', { text: text() }));
+  copy.addEventListener('click', () => postToHost('copy', { text: text() }));
+  return el('div', { class: 'sample-actions' }, insert, copy);
+}
+
+function keptCard(k: KeptSample): HTMLElement {
+  const meta = `${k.temperature === 0 ? 'greedy (T 0)' : `T ${k.temperature}`} · ${k.model}`;
+  if (k.error) return el('li', { class: 'sample-card' }, el('p', { class: 'empty' }, k.error));
+  return el('li', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, meta), sampleText(k.text, k.prime), actions(() => k.text));
+}
+
+function renderKept(): void {
+  keptList.replaceChildren(...(kept.length ? kept.map(keptCard) : [el('li', { class: 'empty' }, 'Generated samples stay here (the last 10).')]));
+}
+
+let nextRequestId = 1;
+let active: { requestId: number; sample: KeptSample; body: HTMLElement; timer: number } | undefined;
+
+generate.addEventListener('click', () => {
+  const t = greedy.checked ? 0 : Number(temperature.value);
+  const n = Math.max(1, Math.min(10_000, Math.round(Number(length.value) || 200)));
+  const requestId = nextRequestId++;
+  const sample: KeptSample = { prime: prime.value, text: '', temperature: t, model: modelName() };
+  const body = el('pre', { class: 'sample-text streaming' }, el('span', { class: 'prime' }, sample.prime), el('span', { class: 'generated' }));
+  current.replaceChildren(el('div', { class: 'sample-meta' }, 'Writing…'), body);
+  generate.disabled = true;
+  // The host always answers (a calm error at worst); this only guards against a lost message.
+  const timer = window.setTimeout(() => finish(requestId, sample.text, 'No answer from the model. Try again.'), 90_000);
+  active = { requestId, sample, body, timer };
+  postToHost('generate', { requestId, prime: sample.prime, length: n, temperature: t, stopAtEnd: stopAtEnd.checked });
+});
+
+function finish(requestId: number, text: string, error?: string): void {
+  if (!active || active.requestId !== requestId) return;
+  window.clearTimeout(active.timer);
+  const sample = { ...active.sample, text, error: error && text === '' ? error : undefined };
+  active = undefined;
+  generate.disabled = false;
+  current.replaceChildren();
+  kept = [sample, ...kept].slice(0, keep);
+  remember();
+  renderKept();
+}
 
 let renderedEvalCount = -1;
 let renderedStarted: unknown;
@@ -17,9 +123,12 @@ let renderedFresh: unknown;
 
 function render(): void {
   const s = snapshot;
+  const hasEnd = s?.started?.symbols.some((x) => endSymbolNames.includes(x)) ?? false;
+  stopAtEnd.disabled = !hasEnd;
+  setText(stopNote, s?.started && !hasEnd ? ' (this model has no end symbol)' : '');
   if (!s) {
     setText(header, 'No run yet. Open a text file and run "RNN Lab: Train char-LSTM on this file".');
-    body.replaceChildren();
+    evalBody.replaceChildren();
     renderedEvalCount = -1;
     return;
   }
@@ -28,22 +137,26 @@ function render(): void {
   if (s.evals.length === renderedEvalCount && s.started === renderedStarted && s.freshSample === renderedFresh) return;
   renderedEvalCount = s.evals.length;
   renderedStarted = s.started;
-  renderedFresh = s.freshSample;
-  const list = sampleList(s.evals);
-  // An on-demand sample (the Sample command, or the one drawn when a model is opened) comes first.
-  const fresh = s.freshSample?.text
-    ? [el('div', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, `fresh sample · ${s.freshSample.temperature === 0 ? 'greedy (T 0)' : `T ${s.freshSample.temperature}`}`), sampleText(s.freshSample.text, s.freshSample.prime))]
-    : [];
-  body.replaceChildren(...fresh, list.childElementCount > 0 || fresh.length > 0 ? list : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
+  evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
 }
 
 onHostMessage((message: ToWebviewMessage) => {
-  // Training steps change nothing shown here (the host sends a whole snapshot on `ready`).
-  if (message.type === 'step') return;
+  if (message.type === 'generated') {
+    const { requestId, text, done, error } = message.payload;
+    if (active && active.requestId === requestId) {
+      active.sample.text = text;
+      setText(active.body.lastChild as HTMLElement, text);
+      if (done) finish(requestId, text, error);
+    }
+    return;
+  }
+  // Training steps and the Lab's own answers change nothing shown here.
+  if (message.type === 'step' || message.type === 'labResult' || message.type === 'runs') return;
   snapshot = reduceSnapshot(snapshot, message);
-  saveState({ snapshot });
+  remember();
   render();
 });
 
+renderKept();
 render();
 postToHost('ready', {});

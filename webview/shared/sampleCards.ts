@@ -8,14 +8,14 @@ export function sampleMeta(e: EvalMetrics): string {
   return `step ${formatInt(e.step)} · val ${e.valBitsPerChar.toFixed(2)} bits/char · ${temperature}${e.isBest ? ' · best so far' : ''}`;
 }
 
-/** The sample text with its priming text marked, so readers see where the model took over. */
+/**
+ * The sample with its priming text before it, marked, so readers see where the model took over.
+ * Samples never include their prime (the model reads it, then generates), so it is always shown.
+ */
 export function sampleText(sample: string, prime: string): HTMLElement {
   const pre = el('pre', { class: 'sample-text' });
-  if (prime !== '' && sample.startsWith(prime)) {
-    pre.append(el('span', { class: 'prime', title: 'priming text' }, prime), sample.slice(prime.length));
-  } else {
-    pre.append(sample);
-  }
+  if (prime !== '') pre.append(el('span', { class: 'prime', title: 'priming text (the model read this, then wrote the rest)' }, prime));
+  pre.append(el('span', { class: 'generated' }, sample));
   return pre;
 }
 

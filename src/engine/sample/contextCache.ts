@@ -11,6 +11,7 @@
  */
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
+import { actualNext, type ActualNext } from '../labs/surprisal';
 import { contextIds, distributionFromLogits, type NextSymbolDistribution } from './generate';
 
 export class ContextStateCache {
@@ -30,7 +31,8 @@ export class ContextStateCache {
     this.states = [];
   }
 
-  distribution(context: string, top: number): NextSymbolDistribution {
+  /** The `top` next symbols after `context`; with `next`, also that symbol's probability and surprisal. */
+  distribution(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     // Read exactly as a context fed from scratch is (the same symbol limit and start symbol).
     const ids = contextIds(this.tokenizer, context);
 
@@ -54,7 +56,8 @@ export class ContextStateCache {
       logits = this.stepper.step(this.token);
       if ((i + 1) % this.stride === 0) this.states.push(this.stepper.getState());
     }
-    return distributionFromLogits(logits, this.tokenizer, top);
+    const answer = distributionFromLogits(logits, this.tokenizer, top);
+    return next ? { ...answer, next: actualNext(logits, this.tokenizer, next) } : answer;
   }
 
   dispose(): void {

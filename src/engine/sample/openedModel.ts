@@ -3,7 +3,8 @@
  * Samples view and on-demand samples need (samples and next-symbol distributions), on any backend.
  */
 import type { RunStarted } from '../../protocol/messages';
-import type { Backend, Network } from '../backends/types';
+import type { Backend, BackendInfo, Network } from '../backends/types';
+import type { LabModel } from '../train/run';
 import { deriveSeed } from '../random';
 import { asCheckpoint, type LoadedModel } from '../model/io/load';
 import type { Checkpoint } from '../model/io/checkpoint';
@@ -14,7 +15,7 @@ export class OpenedModel {
   private contextCache: ContextStateCache | undefined;
   private samples = 0;
 
-  private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network) {}
+  private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network, private readonly backend: BackendInfo) {}
 
   /** `loaded` comes from loadWeights; `backend` must run its spec (see createBackendFor). */
   static fromLoaded(loaded: LoadedModel, backend: Backend): OpenedModel {
@@ -22,7 +23,7 @@ export class OpenedModel {
     const network = backend.createNetwork(checkpoint.spec);
     network.params.set(loaded.params);
     network.paramsChanged();
-    return new OpenedModel(loaded.path, checkpoint, network);
+    return new OpenedModel(loaded.path, checkpoint, network, backend.info);
   }
 
   /** The run this model came from, as a run's `started` message describes it. */
@@ -57,8 +58,19 @@ export class OpenedModel {
     }
   }
 
-  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
+  nextSymbolProbs(context: string, top: number, next?: string) {
     this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.checkpoint.tokenizer);
-    return this.contextCache.distribution(context, top);
+    return this.contextCache.distribution(context, top, next);
+  }
+
+  /** What the lab answers need (the same as a training run's; see train/run.ts). */
+  labModel(): LabModel {
+    return {
+      spec: this.checkpoint.spec,
+      vocab: this.checkpoint.tokenizer,
+      backend: this.backend,
+      createStepper: () => this.network.createStepper(1),
+      seed: deriveSeed(this.checkpoint.config.seed, 6_000_000 + this.samples++),
+    };
   }
 }

@@ -10,9 +10,9 @@ export class DownsampledHistory {
 
   constructor(private readonly cap = 1000) {}
 
-  add(step: number, loss: number): void {
+  add(step: number, loss: number, ms?: number): void {
     if (step % this.stride !== 0) return;
-    this.points.push({ step, loss });
+    this.points.push(ms === undefined ? { step, loss } : { step, loss, ms: Math.round(ms) });
     if (this.points.length >= 2 * this.cap) {
       this.points = this.points.filter((_, i) => i % 2 === 0);
       this.stride *= 2;

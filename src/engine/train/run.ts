@@ -15,7 +15,9 @@
  * divergence.ts, progress.ts, samples.ts, checkpointing.ts.
  */
 import type { CheckpointSaved, EvalMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig } from '../../protocol/messages';
-import type { Backend, LossResult, Network } from '../backends/types';
+import type { BackendSummary, TrainerToHost } from '../../protocol/messages';
+import type { Backend, LossResult, Network, Stepper } from '../backends/types';
+import type { Tokenizer } from '../data/tokenizer';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
 import { initOptionsFromConfig, initParams } from '../model/init';
@@ -37,6 +39,17 @@ import { LearningRateSchedule } from './schedule';
 import { DebiasedAverage } from './smoothing';
 
 export { DIVERGENCE_FACTOR } from './divergence';
+
+/** A model as the lab answers use it (the trainer's labs desk). */
+export interface LabModel {
+  spec: ModelSpec;
+  vocab: Tokenizer;
+  backend: BackendSummary;
+  /** A batch-of-one stepper on the current weights; the caller disposes it. */
+  createStepper(): Stepper;
+  /** A fresh seed for each request, so asking again gives new draws. */
+  seed: number;
+}
 
 export interface TrainEvents {
   started?(info: RunStarted): void;
@@ -103,6 +116,8 @@ export class TrainingRun {
   private readonly lossAverage = new DebiasedAverage(SMOOTHING);
   private readonly trainHistory = new DownsampledHistory();
   private readonly valHistory: ValPoint[] = [];
+  /** Lab questions asked so far: each gets its own seed. */
+  private labRequests = 0;
 
   private step = 0;
   private readonly startStep: number;
@@ -212,8 +227,19 @@ export class TrainingRun {
   }
 
   /** Next-symbol distribution after `context`, top-k (states along the last context are cached until the weights change). */
-  nextSymbolProbs(context: string, top: number): { probs: Array<{ symbol: string; p: number }>; entropyBits: number } {
-    return this.samples.nextSymbolProbs(context, top);
+  nextSymbolProbs(context: string, top: number, next?: string): Omit<TrainerToHost['probsResult'], 'requestId'> {
+    return this.samples.nextSymbolProbs(context, top, next);
+  }
+
+  /** What the lab answers need: the model's shape, its tokenizer and steppers on the live weights. */
+  labModel(): LabModel {
+    return {
+      spec: this.spec,
+      vocab: this.samples.tokenizer,
+      backend: this.options.backend.info,
+      createStepper: () => this.network.createStepper(1),
+      seed: deriveSeed(this.config.seed, 4_000_000 + this.labRequests++),
+    };
   }
 
   /** Validation cross-entropy in nats per token with the current weights. */
@@ -288,7 +314,7 @@ export class TrainingRun {
     this.step++;
     this.clock.addStep(performance.now() - began, result.count);
     const smoothLoss = this.lossAverage.add(loss);
-    this.trainHistory.add(this.step, loss);
+    this.trainHistory.add(this.step, loss, this.clock.elapsedMs());
     this.options.events.step?.({
       step: this.step,
       epoch: this.step / this.stepsPerEpoch,
@@ -338,7 +364,7 @@ export class TrainingRun {
       this.lastValLoss = valLoss;
     }
     this.lastEvalStep = this.step;
-    this.valHistory.push({ step: this.step, valLoss });
+    this.valHistory.push({ step: this.step, valLoss, ms: Math.round(this.clock.elapsedMs()), epoch: this.step / this.stepsPerEpoch });
     this.options.events.eval?.({
       step: this.step,
       epoch: this.step / this.stepsPerEpoch,

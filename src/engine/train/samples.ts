@@ -7,6 +7,7 @@ import type { Network } from '../backends/types';
 import type { TrainConfig } from '../config/settings';
 import type { Tokenizer } from '../data/tokenizer';
 import { deriveSeed } from '../random';
+import type { ActualNext } from '../labs/surprisal';
 import { ContextStateCache } from '../sample/contextCache';
 import { generate, type GenerateOptions, type NextSymbolDistribution } from '../sample/generate';
 
@@ -37,9 +38,10 @@ export class SampleService {
   }
 
   /** Next-symbol distribution after `context`, top-k (the hover). */
-  nextSymbolProbs(context: string, top: number): NextSymbolDistribution {
+  /** With `next`: also that character's probability and surprisal (the hover). */
+  nextSymbolProbs(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.tokenizer);
-    return this.contextCache.distribution(context, top);
+    return this.contextCache.distribution(context, top, next);
   }
 
   weightsChanged(): void {

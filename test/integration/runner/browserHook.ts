@@ -7,8 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import type { ElementsReply, FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
+import type { Frame, Page } from 'playwright-core';
+import type { ActionReply, ElementsReply, FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -55,6 +55,39 @@ function visibleTexts(page: Page, selector: string): Promise<string[]> {
     .map((element) => element.innerText), selector);
 }
 
+/**
+ * Runs `act` on the first element matching `selector` inside a webview frame (the workbench's
+ * own page is not searched). Returns false when no webview has such an element.
+ */
+async function inWebviews(page: Page, selector: string, act: (frame: Frame) => Promise<void>): Promise<boolean> {
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    try {
+      if ((await frame.locator(selector).count()) > 0) {
+        await act(frame);
+        return true;
+      }
+    } catch {
+      // The frame went away while we looked (a webview reloading): try the others.
+    }
+  }
+  return false;
+}
+
+/** The text of every element inside webview frames that matches `selector`. */
+async function webviewTexts(page: Page, selector: string): Promise<string[]> {
+  const texts: string[] = [];
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    try {
+      texts.push(...await frame.locator(selector).evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).innerText)));
+    } catch {
+      // A frame that went away has nothing to report.
+    }
+  }
+  return texts;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -74,6 +107,21 @@ export async function startHook(page: Page, resultsDir: string): Promise<{ serve
       const selector = url.searchParams.get('selector');
       if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
       const reply: ElementsReply = { texts: await visibleTexts(page, selector) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'GET' && url.pathname === '/webview-elements') {
+      const selector = url.searchParams.get('selector');
+      if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
+      const reply: ElementsReply = { texts: await webviewTexts(page, selector) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'POST' && (url.pathname === '/click' || url.pathname === '/fill')) {
+      const selector = url.searchParams.get('selector');
+      if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
+      const value = url.searchParams.get('value') ?? '';
+      const done = await inWebviews(page, selector, (frame) => (url.pathname === '/click'
+        ? frame.locator(selector).first().click({ timeout: 10_000 })
+        : frame.locator(selector).first().fill(value, { timeout: 10_000 })));
+      if (!done) return sendJson(res, 404, { error: `no webview element matches ${selector}` });
+      const reply: ActionReply = { done };
       sendJson(res, 200, reply);
     } else if (req.method === 'POST' && url.pathname === '/screenshot') {
       const name = url.searchParams.get('name') ?? '';

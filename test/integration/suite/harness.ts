@@ -7,10 +7,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
-  hookEnvVar, type ElementsReply, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply,
+  hookEnvVar, type ActionReply, type ElementsReply, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply,
 } from '../hookProtocol';
 import { corpusFileName } from '../workspace';
 import type { RunState } from '../../../src/extension/runStore';
+import type { SurprisalState } from '../../../src/extension/surprisalView';
 
 export const extensionId = 'rnn-lab.rnn-lab';
 
@@ -19,6 +20,7 @@ export type { RunState };
 
 export interface RnnLabApi {
   getRunState(): RunState;
+  getSurprisalState(): SurprisalState;
 }
 
 const activeStatuses = new Set(['starting', 'running', 'paused', 'stopping']);
@@ -238,6 +240,21 @@ export async function notifications(): Promise<Notification[]> {
 /** The text of each visible workbench element that matches `selector` (not inside webviews). */
 export async function elementTexts(selector: string): Promise<string[]> {
   return (await askHook<ElementsReply>('GET', `/elements?selector=${encodeURIComponent(selector)}`)).texts;
+}
+
+/** The text of each element inside a webview that matches `selector` (a card, a table row). */
+export async function webviewTexts(selector: string): Promise<string[]> {
+  return (await askHook<ElementsReply>('GET', `/webview-elements?selector=${encodeURIComponent(selector)}`)).texts;
+}
+
+/** Clicks the first element inside a webview that matches `selector`, as a user would. */
+export async function clickInWebview(selector: string): Promise<void> {
+  await askHook<ActionReply>('POST', `/click?selector=${encodeURIComponent(selector)}`);
+}
+
+/** Types `value` into the first input inside a webview that matches `selector`. */
+export async function fillInWebview(selector: string, value: string): Promise<void> {
+  await askHook<ActionReply>('POST', `/fill?selector=${encodeURIComponent(selector)}&value=${encodeURIComponent(value)}`);
 }
 
 export async function screenshot(name: string): Promise<string> {

@@ -40,11 +40,16 @@ export const CHECKPOINT_SUFFIX = '.rnnlab.json';
 export interface LossPoint {
   step: number;
   loss: number;
+  /** Training time when it was measured (ms since the run started; absent in older files). */
+  ms?: number;
 }
 
 export interface ValPoint {
   step: number;
   valLoss: number;
+  ms?: number;
+  /** Epochs trained at this point (absent in older files). */
+  epoch?: number;
 }
 
 /** What identifies the text a run trained on: its token count and a hash of its ids and vocabulary. */

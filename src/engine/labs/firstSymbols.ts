@@ -1,0 +1,42 @@
+/**
+ * Lab question 2: the most probable first symbols of a sentence, after the start symbol (or after
+ * a prefix typed in), with a fresh state, as the tutorial's inference model does after
+ * `reset_states()`.
+ */
+import type { Stepper } from '../backends/types';
+import { boundariesOf, entropyBits, feed, probabilities, topSymbols, unknownSymbols, type LabVocab, type RankedSymbol } from './symbols';
+
+export interface FirstSymbolsAnswer {
+  /** What was fed, as a person reads it: "⟨s⟩" or "⟨s⟩ + “The”". */
+  context: string;
+  probs: RankedSymbol[];
+  /** Entropy of the whole distribution, bits. */
+  entropyBits: number;
+  /** Characters of the prefix the model has never seen (read as ⟨unk⟩). */
+  unknown: string[];
+  /** Calm remarks: no start symbol in this model, unknown characters. */
+  notes: string[];
+}
+
+export function topFirstSymbols(stepper: Stepper, vocab: LabVocab, prefix: string, top = 10): FirstSymbolsAnswer {
+  const b = boundariesOf(vocab);
+  const notes: string[] = [];
+  if (!b.hasStartSymbol) {
+    notes.push(`This model has no start symbol (it was trained on a stream of text, not on sentences), so ${b.startLabel} stands in for it: what the model expects at the start of a line.`);
+  }
+  const unknown = unknownSymbols(vocab, prefix);
+  if (unknown.length > 0) {
+    notes.push(`The model has never seen ${unknown.map((c) => `“${c}”`).join(', ')}; it reads ${unknown.length === 1 ? 'it' : 'them'} as the unknown symbol, so this answer says little.`);
+  }
+  stepper.reset();
+  const ids = vocab.encode(prefix);
+  const logits = feed(stepper, [b.startId, ...ids]);
+  const p = probabilities(logits, vocab.size);
+  return {
+    context: prefix === '' ? b.startLabel : `${b.startLabel} + “${prefix}”`,
+    probs: topSymbols(p, vocab, top),
+    entropyBits: entropyBits(p),
+    unknown,
+    notes,
+  };
+}

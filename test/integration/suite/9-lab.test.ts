@@ -1,0 +1,188 @@
+/**
+ * The Lab in the real VS Code, on one short completed run (reused from the suites before when its
+ * trainer is still there): every lab card driven from the panel as a user would (type, click
+ * Run, read the card's own text), Copy as Markdown through the clipboard, compare runs, the
+ * Samples view writing and inserting at the cursor, the hover's actual-next line and the
+ * surprisal colouring. Screenshots go to test-results/.
+ */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { corpusFileName } from '../workspace';
+import {
+  activateExtension, canSeeWebviews, clickInWebview, elementTexts, ensureCompletedRun, fillInWebview, screenshot, waitFor, webviewTexts, workspaceDir,
+  type RnnLabApi,
+} from './harness';
+
+const card = (id: string) => `[data-card="${id}"]`;
+
+/** Clicks a card's Run button and waits for its answer (an explanation, or a calm note). */
+async function runCard(id: string, inputs: Record<string, string> = {}): Promise<string> {
+  for (const [name, value] of Object.entries(inputs)) await fillInWebview(`${card(id)} [data-input="${name}"]`, value);
+  await clickInWebview(`${card(id)} button.run`);
+  let seen: string[] = [];
+  await waitFor(`the ${id} card's answer`, async () => {
+    seen = await webviewTexts(`${card(id)} .card-explanation, ${card(id)} .card-note`);
+    return seen.some((t) => t.trim() !== '') && !(await webviewTexts(`${card(id)} .card-result`)).some((t) => t.includes('Asking the model'));
+  }, { timeoutMs: 30_000, describe: () => seen });
+  return (await webviewTexts(card(id)))[0] ?? '';
+}
+
+/** Table rows inside a card, as cells (innerText separates cells with tabs). */
+async function rows(selector: string): Promise<string[][]> {
+  return (await webviewTexts(`${selector} tbody tr`)).map((row) => row.split('\t').map((c) => c.trim()));
+}
+
+async function copiedMarkdown(id: string): Promise<string> {
+  await vscode.env.clipboard.writeText('');
+  await clickInWebview(`${card(id)} button.copy`);
+  return waitFor(`the ${id} card's Markdown on the clipboard`, async () => {
+    const text = await vscode.env.clipboard.readText();
+    return text !== '' ? text : undefined;
+  }, { timeoutMs: 10_000 });
+}
+
+describe('the Lab', () => {
+  let api: RnnLabApi;
+
+  before(async function () {
+    if (!canSeeWebviews) this.skip();
+    api = await activateExtension();
+    await ensureCompletedRun(api);
+    await vscode.window.showTextDocument(vscode.Uri.file(join(workspaceDir(), corpusFileName)), { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('rnnLab.showLab');
+    await waitFor('the Lab panel with its cards', async () => (await webviewTexts(card('q2'))).length > 0, { timeoutMs: 60_000 });
+  });
+
+  it('Q1 reports the time per epoch, 10 epochs and the hardware', async () => {
+    const text = await runCard('q1');
+    for (const label of ['Time per epoch', '10 epochs', 'CPU', 'Memory', 'Backend']) assert.ok(text.includes(label), `${label} in ${JSON.stringify(text)}`);
+    assert.match(text, /\d+ cores/);
+  });
+
+  it('Q2 lists the 10 most probable first symbols, sorted, summing to at most 1; an unknown prefix gets a calm note', async () => {
+    const text = await runCard('q2', { prefix: '' });
+    const table = await rows(`${card('q2')} table`);
+    assert.equal(table.length, 10, JSON.stringify(table));
+    const p = table.map((r) => Number(r[2]));
+    for (const x of p) assert.ok(x > 0 && x <= 1, `p ${x}`);
+    for (let i = 1; i < p.length; i++) assert.ok(p[i] <= p[i - 1], `sorted: ${p}`);
+    assert.ok(p.reduce((s, x) => s + x, 0) <= 1 + 5e-4 * 10, `sum ${p}`);
+    assert.match(text, /no start symbol/, 'a stream model says it has no start symbol and what stands in for it');
+    assert.equal((await webviewTexts(`${card('q2')} .bar-row`)).length, 10, 'a bar per symbol');
+    const markdown = await copiedMarkdown('q2');
+    assert.match(markdown, /^### Q2 First characters/);
+    assert.equal(markdown.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length, 10, markdown);
+
+    const unknown = await runCard('q2', { prefix: 'Жthe' });
+    assert.match(unknown, /never seen “Ж”/);
+  });
+
+  it('Q3 gives five non-empty sentences without the end symbol', async () => {
+    await runCard('q3');
+    const sentences = await webviewTexts(`${card('q3')} ol.sentences li`);
+    assert.equal(sentences.length, 5);
+    for (const s of sentences) {
+      assert.ok(s.trim() !== '' && s !== '(empty)', `non-empty: ${JSON.stringify(sentences)}`);
+      assert.ok(!/⟨\/s⟩|SENTENCE_END|\n/.test(s), `no end symbol: ${JSON.stringify(s)}`);
+    }
+  });
+
+  it('Q4 shows five sentences with reset and five without, side by side, and measures the drift', async () => {
+    const text = await runCard('q4');
+    const columns = await webviewTexts(`${card('q4')} .column`);
+    assert.equal(columns.length, 2);
+    assert.ok(columns[0].startsWith('With reset_states()') && columns[1].startsWith('Without reset'));
+    for (const column of [1, 2]) assert.equal((await webviewTexts(`${card('q4')} .column:nth-child(${column}) li`)).length, 5);
+    const drift = await rows(`${card('q4')} table`);
+    assert.ok(drift.length >= 5);
+    assert.equal(Number(drift[0][1]), 0, 'the first sentence starts from a fresh state in both');
+    assert.ok(drift.slice(1).every((r) => Number(r[3]) > 0), 'later sentences start from a carried state');
+    assert.match(text, /total variation distance of \d\.\d{3}/);
+  });
+
+  it('Q5, Q6, the temperature explorer and Neurons answer on the same model', async () => {
+    await runCard('q5');
+    assert.equal((await webviewTexts(`${card('q5')} ol.sentences li`)).length, 5);
+    const q6 = (await webviewTexts(card('q6')))[0];
+    assert.ok(/many-to-many/.test(q6) && /many-to-one/.test(q6) && /Padding/.test(q6));
+    assert.match(await copiedMarkdown('q6'), /\| lines mode \(this lab\) \|/);
+
+    await runCard('temperature', { prime: 'the ', length: '60' });
+    const temps = await rows(`${card('temperature')} table`);
+    assert.deepEqual(temps.map((r) => r[0]), ['T 0 (greedy)', 'T 0.3', 'T 0.8', 'T 1.2']);
+    for (const r of temps) assert.ok(r[1].startsWith('the ') && r[1].length > 30, `prime then text: ${JSON.stringify(r[1])}`);
+
+    const neurons = await runCard('neurons');
+    assert.match(neurons, /inside quotes/);
+    assert.match(neurons, /#\d+ \(r -?\d\.\d\d\)/);
+    const shaded = await webviewTexts(`${card('neurons')} .neuron-text`);
+    assert.ok(shaded[0] && shaded[0].startsWith('the meaning of life'), 'the open file, coloured by the unit');
+    await screenshot('lab-cards');
+  });
+
+  it('Compare runs lists this workspace\'s runs and draws their curves', async () => {
+    await clickInWebview(`${card('compare')} button.run`);
+    const runs = await waitFor('the runs list', async () => {
+      const found = await webviewTexts(`${card('compare')} .run-choice`);
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 15_000 });
+    assert.ok(runs.some((r) => r.includes('corpus.txt')), JSON.stringify(runs));
+    await waitFor('the uPlot chart', async () => (await webviewTexts(`${card('compare')} .uplot`)).length > 0, { timeoutMs: 10_000 });
+    await clickInWebview(`${card('compare')} [data-input="logY"]`);
+    assert.ok((await webviewTexts(`${card('compare')} .u-legend`)).some((t) => t.includes('val')));
+  });
+
+  it('the hover shows 10 rows and the actual next character\'s surprisal', async () => {
+    const uri = vscode.Uri.file(join(workspaceDir(), corpusFileName));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(2, 10));
+    const markdown = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).find((v) => v.includes('next character'));
+    assert.ok(markdown);
+    assert.equal(markdown.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length, 10);
+    const next = /Actual next: \*\*(.+?)\*\* p (\d+(?:\.\d+)?)% · surprisal \*\*(\d+\.\d\d) bits\*\*/.exec(markdown);
+    assert.ok(next, markdown);
+    assert.ok(Math.abs(-Math.log2(Number(next[2]) / 100) - Number(next[3])) < 0.05, 'surprisal = -log2 p');
+  });
+
+  it('the surprisal view colours the file and states bits/char', async () => {
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(join(workspaceDir(), corpusFileName)), { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('rnnLab.toggleSurprisal', true);
+    try {
+      const state = await waitFor('the surprisal colouring', () => {
+        const s = api.getSurprisalState();
+        return s.coloured > 0 && s.fileBitsPerChar !== undefined ? s : undefined;
+      }, { timeoutMs: 30_000, describe: () => api.getSurprisalState() });
+      assert.equal(state.coloured, [...editor.document.getText()].length, 'a small file is coloured whole');
+      assert.ok(state.visibleBitsPerChar! > 0 && state.visibleBitsPerChar! < 8);
+      const bar = await waitFor('the bits/char in the status bar', async () => (await elementTexts('.statusbar-item')).find((t) => /bits\/char/.test(t) && /file/.test(t)), { timeoutMs: 10_000 });
+      assert.match(bar, /\d\.\d\d bits\/char · file \d\.\d\d/);
+      await screenshot('surprisal');
+    } finally {
+      await vscode.commands.executeCommand('rnnLab.toggleSurprisal', false);
+    }
+  });
+
+  it('the Samples view streams a sample after the prime, keeps it, and inserts it at the cursor', async () => {
+    const document = await vscode.workspace.openTextDocument({ content: '' });
+    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('workbench.view.extension.rnnLab');
+    try {
+      await waitFor('the Samples view controls', async () => (await webviewTexts('button.generate')).length > 0, { timeoutMs: 30_000 });
+      await fillInWebview('#sample-writer [data-input="prime"]', 'the ');
+      await fillInWebview('#sample-writer [data-input="length"]', '80');
+      await clickInWebview('#sample-writer button.generate');
+      const card0 = await waitFor('the kept sample', async () => (await webviewTexts('ol.kept .sample-card .sample-text'))[0], { timeoutMs: 30_000 });
+      const prime = (await webviewTexts('ol.kept .sample-card .prime'))[0];
+      const generated = (await webviewTexts('ol.kept .sample-card .generated'))[0];
+      assert.equal(prime, 'the ', 'the prime is shown, apart from the generated text');
+      assert.equal(card0, prime + generated);
+      assert.equal([...generated].length, 80);
+      await clickInWebview('ol.kept .sample-card button.insert');
+      await waitFor('the sample in the document', () => document.getText() === generated, { timeoutMs: 10_000, describe: () => document.getText() });
+      await screenshot('samples-view');
+    } finally {
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+});

@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReferenceBackend } from '../../src/engine/backends/reference';
+import {
+  EpochClock, boundariesOf, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
+  textFeatures, topFirstSymbols, unitActivations, type LabVocab,
+} from '../../src/engine/labs';
+import { nextSymbolDistribution } from '../../src/engine/sample/generate';
+import { corpusFromText } from '../../src/engine/data/corpus';
+import { CharTokenizer } from '../../src/engine/data/charTokenizer';
+import { randomFill } from './helpers/batches';
+
+const text = 'the cat sat on the mat.\nthe dog sat on "the log".\na (small) bird sang [loudly].\n';
+
+function model(hiddenSize = 8, layers = 1) {
+  const corpus = corpusFromText(text.repeat(3), { maxVocab: 96 });
+  const spec = { cell: 'lstm' as const, vocabSize: corpus.tokenizer.size, hiddenSize, layers, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' as const };
+  const net = createReferenceBackend('float64').createNetwork(spec);
+  randomFill(net.params, 3, 2);
+  net.paramsChanged();
+  return { vocab: corpus.tokenizer, spec, stepper: net.createStepper(1) };
+}
+
+/** A vocabulary with reserved start and end symbols, as lines mode has. */
+function sentenceVocab(): LabVocab {
+  return CharTokenizer.fromText('abc ', 96, { framed: true });
+}
+
+test('boundaries: the reserved start/end symbols when the model has them, else newlines', () => {
+  const b = boundariesOf(sentenceVocab());
+  assert.deepEqual([b.startId, b.endId, b.hasStartSymbol, b.hasEndSymbol, b.startLabel], [1, 2, true, true, '⟨s⟩']);
+  const { vocab } = model();
+  const s = boundariesOf(vocab);
+  assert.equal(s.startId, vocab.symbols.indexOf('\n'));
+  assert.equal(s.endId, s.startId);
+  assert.equal(s.hasStartSymbol, false);
+});
+
+test('Q2: the top first symbols are sorted, sum to at most 1, and say when there is no start symbol', () => {
+  const { vocab, stepper } = model();
+  const answer = topFirstSymbols(stepper, vocab, '', 10);
+  assert.equal(answer.probs.length, 10);
+  for (let i = 1; i < 10; i++) assert.ok(answer.probs[i].p <= answer.probs[i - 1].p);
+  assert.ok(answer.probs.reduce((s, r) => s + r.p, 0) <= 1 + 1e-9);
+  assert.ok(answer.entropyBits > 0 && answer.entropyBits <= Math.log2(vocab.size) + 1e-9);
+  assert.match(answer.notes.join(' '), /no start symbol/);
+  // The same numbers as the engine's own next-symbol distribution after a newline.
+  const direct = nextSymbolDistribution(stepper, vocab, '\n', 10);
+  answer.probs.forEach((row, i) => assert.ok(Math.abs(row.p - direct.probs[i].p) < 1e-9));
+
+  const withPrefix = topFirstSymbols(stepper, vocab, 'Жthe', 5);
+  assert.deepEqual(withPrefix.unknown, ['Ж']);
+  assert.match(withPrefix.notes.join(' '), /never seen “Ж”/);
+  assert.equal(withPrefix.context, 'a newline + “Жthe”');
+});
+
+test('Q3: sentences end without the end symbol, reproducibly', () => {
+  const { vocab, stepper } = model();
+  const a = sampleSentences(stepper, vocab, { count: 5, temperature: 0.8, maxLength: 40, seed: 3 });
+  const b = sampleSentences(stepper, vocab, { count: 5, temperature: 0.8, maxLength: 40, seed: 3 });
+  assert.equal(a.sentences.length, 5);
+  assert.deepEqual(a.sentences, b.sentences);
+  for (const s of a.sentences) assert.ok(!s.includes('\n') && [...s].length <= 40);
+});
+
+test('Q4: without resets the first sentence matches, later ones start from a carried state that moves the first-symbol distribution', () => {
+  const { vocab, stepper } = model();
+  const r = resetStateExperiment(stepper, vocab, { count: 5, temperature: 0.8, maxLength: 30, seed: 5, driftSentences: 8 });
+  assert.equal(r.withReset.length, 5);
+  assert.equal(r.withoutReset.length, 5);
+  assert.equal(r.withoutReset[0], r.withReset[0], 'both start from a fresh state with the same draws');
+  assert.equal(r.drift.length, 8);
+  assert.equal(r.drift[0].totalVariation, 0);
+  assert.equal(r.drift[0].stateRms, 0);
+  assert.ok(r.drift.slice(1).every((d) => d.stateRms > 0), 'later sentences start from a carried state');
+  assert.ok(r.drift.slice(1).some((d) => d.totalVariation > 1e-4), 'which changes what the model expects first');
+  for (const d of r.drift) assert.ok(d.totalVariation >= 0 && d.totalVariation <= 1 && d.klBits >= -1e-12);
+});
+
+test('surprisal: -log2 p of each character given the text before it; unknown characters get none', async () => {
+  const { vocab, stepper } = model();
+  const context = 'the cat ';
+  const answer = await surprisal(stepper, vocab, 'sat Ж', { context, lines: false });
+  const chars = [...'sat Ж'];
+  for (let i = 0; i < 4; i++) {
+    const dist = nextSymbolDistribution(stepper, vocab, context + chars.slice(0, i).join(''), vocab.size);
+    const p = dist.probs.find((row) => row.symbol === chars[i])!.p;
+    assert.ok(Math.abs(answer.bits[i] - -Math.log2(p)) < 1e-6, `char ${i}`);
+  }
+  assert.ok(Number.isNaN(answer.bits[4]));
+  assert.equal(answer.unknownCount, 1);
+  assert.ok(answer.complete);
+  let pauses = 0;
+  const cut = await surprisal(stepper, vocab, text, { context: '', lines: true, chunk: 10, pause: async () => ++pauses < 2 });
+  assert.equal(cut.complete, false);
+});
+
+test('temperature explorer: four rows; greedy is the same whatever the seed', () => {
+  const { vocab, stepper } = model();
+  const a = temperatureExplorer(stepper, vocab, { prime: 'the ', length: 30, seed: 1 });
+  const b = temperatureExplorer(stepper, vocab, { prime: 'the ', length: 30, seed: 2 });
+  assert.deepEqual(a.rows.map((r) => r.temperature), [0, 0.3, 0.8, 1.2]);
+  assert.equal(a.rows[0].text, b.rows[0].text);
+  for (const row of a.rows) assert.ok([...row.text].length === 30 && row.meanBits >= 0);
+  // Greedy takes the most likely symbol each time: the cheapest text there is, step by step.
+  assert.ok(a.rows[0].meanBits <= a.rows[3].meanBits);
+});
+
+test('neurons: features per character; units ranked by |correlation|; a feature the text lacks gets none', () => {
+  const f = textFeatures('a "b" (c)\nd');
+  assert.deepEqual(Array.from(f.quotes), [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Array.from(f.brackets), [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0]);
+  assert.deepEqual(Array.from(f.linePosition), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+  const { vocab, spec, stepper } = model(6, 2);
+  const trace = hiddenTrace(stepper, spec, vocab.encode(text));
+  assert.equal(trace.activations.length, [...text].length * 6);
+  const found = findNeurons(trace, text, 3);
+  for (const { units } of found) {
+    assert.ok(units && units.length === 3);
+    for (let i = 1; i < 3; i++) assert.ok(Math.abs(units[i].r) <= Math.abs(units[i - 1].r) + 1e-12);
+    for (const u of units) assert.ok(Math.abs(u.r) <= 1 + 1e-9);
+  }
+  assert.equal(findNeurons(hiddenTrace(stepper, spec, vocab.encode('the cat')), 'the cat', 3)[0].units, undefined);
+  assert.ok(unitActivations(trace, 2).every((a) => Math.abs(a) <= 1));
+});
+
+test('Q1: epochs timed at their boundaries; 10 epochs projected from them or from the pace so far', () => {
+  const clock = new EpochClock(10);
+  clock.observe({ step: 5, elapsedMs: 50 });
+  let r = clock.report();
+  assert.equal(r.basis, 'projected');
+  assert.equal(r.avgEpochMs, 100);
+  assert.equal(r.tenEpochsMs, 1000);
+  for (let s = 6; s <= 20; s++) clock.observe({ step: s, elapsedMs: s === 20 ? 260 : s * 10 });
+  r = clock.report();
+  assert.equal(r.basis, 'measured');
+  assert.deepEqual(r.measuredEpochs, [{ epoch: 1, ms: 100 }, { epoch: 2, ms: 160 }]);
+  assert.equal(r.avgEpochMs, 130);
+  assert.equal(r.epochsDone, 2);
+  const hw = hardwareInfo({ name: 'wasm', description: 'WebAssembly SIMD, 2 threads', threads: 2 });
+  assert.ok(hw.cores >= 1 && hw.memoryBytes > 0 && hw.cpuModel.length > 0);
+  assert.equal(hw.gpu, undefined);
+});
+
+test('sentences from a model trained on sentences: start symbol in, end symbol out, never printed', () => {
+  const vocab = CharTokenizer.fromText('the cat sat\nthe dog ran\n', 96, { framed: true });
+  const spec = { cell: 'gru' as const, vocabSize: vocab.size, hiddenSize: 6, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' as const };
+  const net = createReferenceBackend('float64').createNetwork(spec);
+  randomFill(net.params, 2, 8);
+  // Make the end symbol likely, so sentences end by it.
+  const stepper = net.createStepper(1);
+  const a = sampleSentences(stepper, vocab, { count: 5, temperature: 1, maxLength: 30, seed: 1 });
+  for (const s of a.sentences) assert.ok(!/⟨\/s⟩|⟨s⟩|\n/.test(s), JSON.stringify(s));
+  assert.deepEqual(a.notes, []);
+  const first = topFirstSymbols(stepper, vocab, '', 5);
+  assert.equal(first.context, '⟨s⟩');
+  assert.deepEqual(first.notes, []);
+});

@@ -1,0 +1,302 @@
+/**
+ * The lab cards: each lab question as a card with its inputs, a Run button, the result, a
+ * paragraph that explains what the student sees and why, and "Copy as Markdown". A card asks the
+ * host (`lab` message), which asks the trainer; every answer, including "no model", ends the wait,
+ * and a card that hears nothing gives up with a note rather than spin forever.
+ */
+import type { LabAnswer, LabRequest, RunSnapshot } from '../../src/protocol/messages';
+import { el, setText } from '../shared/dom';
+import { formatDuration } from '../shared/format';
+import { postToHost } from '../shared/vscodeApi';
+
+type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
+
+interface Rendered {
+  result: Node;
+  /** What the student sees and why, with this answer's numbers. */
+  explanation: string;
+  markdown: string;
+}
+
+interface InputSpec {
+  name: string;
+  label: string;
+  type: 'text' | 'number';
+  value: string;
+  placeholder?: string;
+  width?: string;
+}
+
+interface CardSpec {
+  id: string;
+  title: string;
+  /** What the card answers, shown before it has run. */
+  intro: string;
+  inputs: InputSpec[];
+  request(values: Record<string, string>): LabRequest;
+  render(answer: LabAnswer, values: Record<string, string>): Rendered;
+}
+
+/** A card gives up waiting after this long (the host answers within a minute, even "no answer"). */
+const giveUpMs = 75_000;
+
+const show = (s: string) => (s === ' ' ? '␣' : s === '\n' ? '↵' : s === '\t' ? '⇥' : s);
+const pct = (p: number) => `${(100 * p).toFixed(1)}%`;
+const num = (v: string, fallback: number) => (v.trim() === '' || !Number.isFinite(Number(v)) ? fallback : Number(v));
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/`/g, 'ˋ');
+const mdQuote = (s: string) => (s === '' ? '*(empty)*' : `\`${s.replace(/`/g, 'ˋ')}\``);
+
+function notes(list: string[]): Node {
+  return el('div', {}, ...list.map((n) => el('p', { class: 'card-note' }, n)));
+}
+
+function table(head: string[], rows: Array<Array<string | Node>>, cls = 'card-table'): HTMLElement {
+  return el('table', { class: cls },
+    el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c))))));
+}
+
+function mdTable(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+}
+
+const cards: CardSpec[] = [
+  {
+    id: 'q1', title: 'Q1 Time per epoch and hardware',
+    intro: 'How long an epoch takes on this machine (measured), what 10 epochs would take, and the hardware it ran on.',
+    inputs: [],
+    request: () => ({ kind: 'timing' }),
+    render(answer) {
+      const { timing: t, hardware: h } = answer as Answer<'timing'>;
+      const rows: Array<[string, string]> = [
+        ['Time per epoch', `${formatDuration(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
+        ['10 epochs', formatDuration(t.tenEpochsMs)],
+        ['Trained so far', `${t.stepsDone} steps = ${t.epochsDone.toFixed(2)} epochs in ${formatDuration(t.elapsedMs)} (${t.msPerStep.toFixed(1)} ms/step, ${t.stepsPerEpoch} steps/epoch)`],
+        ...(t.measuredEpochs.length ? [['Finished epochs', t.measuredEpochs.map((e) => `#${e.epoch} ${formatDuration(e.ms)}`).join(', ')] as [string, string]] : []),
+        ['CPU', `${h.cpuModel}, ${h.cores} cores`],
+        ['Memory', `${(h.memoryBytes / 2 ** 30).toFixed(1)} GiB (${(h.freeMemoryBytes / 2 ** 30).toFixed(1)} GiB free)`],
+        ['Backend', `${h.backend} (${h.threads} thread${h.threads === 1 ? '' : 's'})`],
+        ['GPU', h.gpu ?? 'none in use'],
+        ['System', `${h.os}, Node ${h.node}`],
+      ];
+      return {
+        result: table(['', ''], rows.map(([k, v]) => [k, v]), 'card-table kv'),
+        explanation: `An epoch is one pass over the training text: ${t.stepsPerEpoch} steps here. ${t.basis === 'measured'
+          ? 'The time per epoch is measured at each epoch boundary'
+          : 'No epoch has finished yet, so the time per epoch is the time per step so far times the steps in an epoch'}; 10 epochs is ten of those. Training time grows with the text, the hidden size (roughly its square) and the sequence length, and shrinks with more cores or a GPU backend.`,
+        markdown: `### Q1 Time per epoch and hardware\n\n${mdTable(['', ''], rows)}`,
+      };
+    },
+  },
+  {
+    id: 'q2', title: 'Q2 First characters',
+    intro: 'The 10 most probable first symbols of a sentence, after the start symbol, or after a prefix you type.',
+    inputs: [{ name: 'prefix', label: 'Prefix', type: 'text', value: '', placeholder: '(empty: the start symbol)' }],
+    request: (v) => ({ kind: 'firstSymbols', prefix: v.prefix, top: 10 }),
+    render(answer) {
+      const a = answer as Answer<'firstSymbols'>;
+      const max = a.probs[0]?.p || 1;
+      const bars = el('div', { class: 'bars' }, ...a.probs.map((r) => el('div', { class: 'bar-row' },
+        el('span', { class: 'bar-symbol' }, show(r.symbol)),
+        el('span', { class: 'bar', style: `width: ${(100 * r.p / max).toFixed(1)}%` }),
+        el('span', { class: 'bar-p' }, pct(r.p)))));
+      const rows = a.probs.map((r, i) => [String(i + 1), show(r.symbol), r.p.toFixed(4)]);
+      const top = a.probs.reduce((s, r) => s + r.p, 0);
+      return {
+        result: el('div', {}, notes(a.notes), el('p', {}, `After ${a.context}:`), el('div', { class: 'q2' }, bars, table(['#', 'symbol', 'p'], rows))),
+        explanation: `The model reads ${a.context} from a fresh state and its softmax gives a probability to every symbol it knows. These 10 hold ${pct(top)} of it; the entropy of the whole distribution is ${a.entropyBits.toFixed(2)} bits (a uniform guess over the vocabulary would be ${Math.log2(Math.max(2, a.probs.length)).toFixed(1)}+ bits). A trained model puts most of its mass on the letters sentences in this text really start with.`,
+        markdown: `### Q2 First characters after ${a.context}\n\n${mdTable(['#', 'symbol', 'p'], rows)}\n\nEntropy ${a.entropyBits.toFixed(2)} bits.`,
+      };
+    },
+  },
+  {
+    id: 'q3', title: 'Q3 Five sentences',
+    intro: 'Five sentences sampled symbol by symbol from the start symbol until the end symbol, which is not printed.',
+    inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }, { name: 'maxLength', label: 'Max length', type: 'number', value: '200', width: '5em' }],
+    request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: num(v.maxLength, 200) }),
+    render(answer, v) {
+      const a = answer as Answer<'sentences'>;
+      return {
+        result: el('div', {}, notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s === '' ? '(empty)' : s)))),
+        explanation: `Each sentence starts from a reset state and the start symbol; every next symbol is drawn from the model's distribution at temperature ${num(v.temperature, 0.8)} and fed back in, until the model draws the end symbol (${a.ended} of 5 did; the rest stopped at ${num(v.maxLength, 200)} symbols). Early in training the words are plausible shapes more than real words; they improve as the validation loss falls.`,
+        markdown: `### Q3 Five sentences\n\n${a.sentences.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
+      };
+    },
+  },
+  {
+    id: 'q4', title: 'Q4 reset_states',
+    intro: 'What happens without resetting the state between sentences: five with a reset and five without, side by side, and a measurement of why.',
+    inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }],
+    request: (v) => ({ kind: 'resetState', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
+    render(answer) {
+      const a = answer as Answer<'resetState'>;
+      const columns = el('div', { class: 'columns' },
+        el('div', { class: 'column' }, el('h4', {}, 'With reset_states()'), el('ol', {}, ...a.withReset.map((s) => el('li', {}, s || '(empty)')))),
+        el('div', { class: 'column' }, el('h4', {}, 'Without reset'), el('ol', {}, ...a.withoutReset.map((s) => el('li', {}, s || '(empty)')))));
+      const driftRows = a.drift.map((d) => [String(d.sentence), d.totalVariation.toFixed(3), d.klBits.toFixed(3), d.stateRms.toFixed(3), d.top.map((t) => `${show(t.symbol)} ${pct(t.p)}`).join(', ')]);
+      const later = a.drift.slice(1);
+      const meanTv = later.length ? later.reduce((s, d) => s + d.totalVariation, 0) / later.length : 0;
+      const fresh = a.freshTop.map((t) => `${show(t.symbol)} ${pct(t.p)}`).join(', ');
+      return {
+        result: el('div', {}, notes(a.notes), columns,
+          el('p', {}, `First symbol after the start symbol from a fresh state: ${fresh}.`),
+          table(['sentence', 'TV distance', 'KL bits', 'state RMS', 'first symbol from the carried state'], driftRows)),
+        explanation: `With reset_states() every sentence starts from the zero state the model was trained to start from, so the first symbol follows the fresh distribution (${fresh}). Without it, sentence n starts from whatever state sentence n−1 left behind (state RMS above 0), a state the model never saw before a start symbol during training. The first-symbol distribution then moves away from the fresh one: a total variation distance of ${meanTv.toFixed(3)} on average over sentences 2–${a.drift.length} (0 = the same, 1 = nothing in common). Sentence 1 is the same in both columns (same draws, same fresh state); after that the carried state changes what the model writes${a.endedWithout < a.endedWith ? ', and fewer sentences reach the end symbol' : ''}.`,
+        markdown: `### Q4 reset_states\n\n${mdTable(['with reset_states()', 'without'], a.withReset.map((s, i) => [s, a.withoutReset[i] ?? '']))}\n\n${mdTable(['sentence', 'TV distance', 'KL bits', 'state RMS', 'top first symbols (carried state)'], driftRows)}\n\nFresh state: ${fresh}.`,
+      };
+    },
+  },
+  {
+    id: 'q5', title: 'Q5 Pretrained weights',
+    intro: 'Five sentences from the weights the Lab holds: the current run, or a checkpoint or Keras weights opened with "Open model".',
+    inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }],
+    request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
+    render(answer) {
+      const a = answer as Answer<'sentences'>;
+      const model = currentModel();
+      return {
+        result: el('div', {}, el('p', {}, `Model: ${model}`), notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s || '(empty)')))),
+        explanation: `Weights trained for longer (the tutorial's took a few thousand epochs on a GPU, to a loss near 0.17) give sentences with real words and grammar; the same code on fewer epochs gives word-shaped guesses. Loading weights needs the same architecture and vocabulary: the number of parameters must match exactly.`,
+        markdown: `### Q5 Five sentences from ${model}\n\n${a.sentences.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
+      };
+    },
+  },
+  {
+    id: 'temperature', title: 'Temperature explorer',
+    intro: 'The same prime continued at T = 0 (greedy), 0.3, 0.8 and 1.2, side by side.',
+    inputs: [{ name: 'prime', label: 'Prime', type: 'text', value: 'The ', width: '12em' }, { name: 'length', label: 'Length', type: 'number', value: '120', width: '5em' }],
+    request: (v) => ({ kind: 'temperatures', prime: v.prime, length: num(v.length, 120) }),
+    render(answer) {
+      const a = answer as Answer<'temperatures'>;
+      const rows = a.rows.map((r) => [r.temperature === 0 ? 'T 0 (greedy)' : `T ${r.temperature}`, el('span', { class: 'sample-inline' }, el('span', { class: 'prime' }, a.prime), r.text), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]);
+      const greedy = a.rows[0];
+      const hot = a.rows[a.rows.length - 1];
+      return {
+        result: el('div', {}, notes(a.notes), table(['temperature', 'text (prime underlined)', 'bits/char', 'distinct words'], rows)),
+        explanation: `Temperature divides the logits before the softmax. At T = 0 the model always takes its most likely symbol: the text is its cheapest (${greedy.meanBits.toFixed(2)} bits/char under the model) but soon loops (distinct words ${greedy.distinctWords.toFixed(2)}). Higher temperatures flatten the distribution: more variety, more surprises and more misspellings (T ${hot.temperature}: ${hot.meanBits.toFixed(2)} bits/char).`,
+        markdown: `### Temperature explorer (prime ${mdQuote(a.prime)})\n\n${mdTable(['T', 'text', 'bits/char', 'distinct words'], a.rows.map((r) => [String(r.temperature), r.text.replace(/\n/g, ' ↵ '), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]))}`,
+      };
+    },
+  },
+  {
+    id: 'neurons', title: 'Neurons',
+    intro: 'A hidden unit of the top layer read along the open file (its first 3,000 characters): pick a unit, or leave it empty to let the Lab find the units most correlated with quotes, line position and brackets.',
+    inputs: [{ name: 'unit', label: 'Unit', type: 'number', value: '', placeholder: 'find', width: '5em' }],
+    request: (v) => ({ kind: 'neurons', text: '', unit: v.unit.trim() === '' ? -1 : num(v.unit, -1) }),
+    render(answer) {
+      const a = answer as Answer<'neurons'>;
+      const rows = a.found.map((f) => [f.label, f.units ? f.units.map((u) => `#${u.unit} (r ${u.r.toFixed(2)})`).join(', ') : 'not in this text']);
+      const chars = [...a.text];
+      const shade = el('pre', { class: 'neuron-text' }, ...chars.map((c, i) => {
+        const v = a.activations[i] ?? 0;
+        const colour = v >= 0 ? `rgba(235, 64, 52, ${Math.min(1, Math.abs(v)).toFixed(2)})` : `rgba(52, 120, 235, ${Math.min(1, Math.abs(v)).toFixed(2)})`;
+        return el('span', { style: `background-color: ${colour}`, title: `unit ${a.unit}: ${v.toFixed(2)}` }, c);
+      }));
+      const best = a.found.flatMap((f) => (f.units ?? []).map((u) => ({ ...u, label: f.label }))).find((u) => u.unit === a.unit);
+      return {
+        result: el('div', {}, table(['feature', 'most correlated units'], rows),
+          el('p', {}, `Unit ${a.unit} of ${a.units}${best ? ` (r ${best.r.toFixed(2)} with ${best.label})` : ''}: red = positive, blue = negative activation.`), shade),
+        explanation: `Each hidden unit's output h is recorded after every character and correlated (Pearson r) with simple properties of the text. In small or briefly trained models most units mix many things and |r| stays low; trained longer on code or prose, some units come to track one thing, such as being inside quotes or how far the line has gone, as Karpathy, Johnson and Fei-Fei found.`,
+        markdown: `### Neurons (unit ${a.unit} of ${a.units})\n\n${mdTable(['feature', 'most correlated units'], rows)}`,
+      };
+    },
+  },
+];
+
+let snapshot: RunSnapshot | null = null;
+function currentModel(): string {
+  const s = snapshot?.started;
+  return s ? `${s.sourceName} (${s.config.cell.toUpperCase()} ${s.config.hiddenSize}×${s.config.layers}, step ${snapshot?.lastStep?.step ?? 0})` : 'none';
+}
+
+let nextRequestId = 1;
+const pending = new Map<number, { card: CardSpec; values: Record<string, string>; timer: number; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }>();
+const markdownOf = new Map<string, string>();
+
+function buildCard(card: CardSpec): HTMLElement {
+  const fields = card.inputs.map((spec) => {
+    const input = el('input', { type: spec.type, value: spec.value, 'data-input': spec.name, 'aria-label': spec.label, placeholder: spec.placeholder ?? '' });
+    if (spec.width) input.style.width = spec.width;
+    return { spec, input };
+  });
+  const run = el('button', { class: 'run' }, 'Run');
+  const copy = el('button', { class: 'copy secondary', disabled: '' }, 'Copy as Markdown');
+  const body = el('div', { class: 'card-result' }, el('p', { class: 'empty' }, card.intro));
+  const explanation = el('p', { class: 'card-explanation' });
+  explanation.hidden = true;
+  run.addEventListener('click', () => {
+    const values = Object.fromEntries(fields.map(({ spec, input }) => [spec.name, input.value]));
+    const requestId = nextRequestId++;
+    run.disabled = true;
+    body.replaceChildren(el('p', { class: 'empty' }, 'Asking the model…'));
+    const timer = window.setTimeout(() => finish(requestId, { kind: 'error', message: 'No answer from the model (the trainer may have ended). Try again.' }), giveUpMs);
+    pending.set(requestId, { card, values, timer, body, explanation, copy, run });
+    postToHost('lab', { requestId, request: card.request(values) });
+  });
+  copy.addEventListener('click', () => {
+    const md = markdownOf.get(card.id);
+    if (md) postToHost('copy', { text: md });
+  });
+  return el('section', { class: 'lab-card', 'data-card': card.id },
+    el('h3', {}, card.title),
+    el('div', { class: 'card-inputs' }, ...fields.map(({ spec, input }) => el('label', {}, `${spec.label} `, input)), run),
+    body, explanation, el('div', { class: 'card-actions' }, copy));
+}
+
+function finish(requestId: number, answer: LabAnswer): void {
+  const p = pending.get(requestId);
+  if (!p) return;
+  pending.delete(requestId);
+  window.clearTimeout(p.timer);
+  p.run.disabled = false;
+  if (answer.kind === 'error') {
+    p.body.replaceChildren(el('p', { class: 'card-note' }, answer.message));
+    p.explanation.hidden = true;
+    p.copy.disabled = true;
+    return;
+  }
+  try {
+    const r = p.card.render(answer, p.values);
+    p.body.replaceChildren(r.result);
+    setText(p.explanation, r.explanation);
+    p.explanation.hidden = false;
+    markdownOf.set(p.card.id, `${r.markdown}\n\n${r.explanation}\n`);
+    p.copy.disabled = false;
+  } catch (error) {
+    p.body.replaceChildren(el('p', { class: 'card-note' }, `This answer could not be shown: ${(error as Error).message}`));
+  }
+}
+
+/** The differences the Q6 card lists (they hold whatever the run). */
+const q6Differences: Array<[string, string, string]> = [
+  ['Input → output', 'many-to-many: a prediction at every position of the sentence', 'many-to-one: one window of 40 characters predicts the single next character'],
+  ['Data', 'one sentence per row, from the start symbol to the end symbol', 'semi-redundant windows cut every 3 characters from one long text'],
+  ['Padding', 'sentences padded to the longest, the padding masked out of the loss', 'none: every window has the same length'],
+  ['State', 'reset at every sentence; inference carries it symbol by symbol (stateful, batch 1)', 'reset at every window; generation re-reads the last 40 characters each step'],
+  ['Predicts', 'the next character everywhere, and when the sentence ends (the end symbol)', 'the next character of running text; no notion of an end'],
+  ['Generation', 'from the start symbol until the end symbol', 'from a seed window, for a fixed number of characters, at several diversities'],
+];
+
+function q6Card(): HTMLElement {
+  const md = `### Q6 Sentences (this lab) against windows (the Keras Nietzsche example)\n\n${mdTable(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r]))}`;
+  markdownOf.set('q6', md);
+  const copy = el('button', { class: 'copy secondary' }, 'Copy as Markdown');
+  copy.addEventListener('click', () => postToHost('copy', { text: md }));
+  return el('section', { class: 'lab-card', 'data-card': 'q6' },
+    el('h3', {}, 'Q6 Sentences against windows'),
+    table(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r])),
+    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train the same file once in each mode (the rnnLab.mode setting) and both runs appear in Compare runs below, where their validation curves overlay.'),
+    el('div', { class: 'card-actions' }, copy));
+}
+
+export function buildLabCards(): HTMLElement {
+  return el('div', { class: 'lab-cards' }, el('h2', {}, 'Lab questions'), ...cards.slice(0, 5).map(buildCard), q6Card(), el('h2', {}, 'More experiments'), ...cards.slice(5).map(buildCard));
+}
+
+export function onLabResult(requestId: number, answer: LabAnswer): void {
+  finish(requestId, answer);
+}
+
+export function setLabSnapshot(s: RunSnapshot | null): void {
+  snapshot = s;
+}
