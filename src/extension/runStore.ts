@@ -18,6 +18,8 @@ export interface RunState {
   trainerPid?: number;
   evalCount: number;
   lastSample?: string;
+  /** The text the last sample was primed with (shown before it). */
+  lastPrime?: string;
   lastValBitsPerChar?: number;
   step: number;
   checkpointPath?: string;
@@ -152,6 +154,7 @@ export class RunStore {
       trainerPid: this.trainerPid,
       evalCount: this.evalCount,
       lastSample: last?.sample,
+      lastPrime: last?.prime,
       lastValBitsPerChar: last?.valBitsPerChar,
       step: this.step,
       checkpointPath: this.checkpointPath,

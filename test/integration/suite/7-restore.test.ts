@@ -27,7 +27,8 @@ describe('Lab panel restore', () => {
     await vscode.commands.executeCommand('rnnLab.showLab');
     const reopened = await waitForLabPanel('the reopened Lab panel to show every evaluation',
       (view) => view.status === 'completed' && view.validationPoints === finished.evalCount);
-    assert.equal(reopened.latestSample, firstLine(finished.lastSample), 'the reopened panel shows the run\'s last sample');
+    // The sample is shown after the text it was primed with.
+    assert.equal(reopened.latestSample, firstLine(`${finished.lastPrime ?? ''}${finished.lastSample ?? ''}`), 'the reopened panel shows the run\'s last sample');
     console.log(`      reopened after the run: ${reopened.validationPoints} validation points (${beforeClosing.validationPoints} when closed)`);
 
     // Closed and opened again once the run is over: exactly what it showed before.
