@@ -125,7 +125,7 @@ test('RunStore follows a run from start to finish and reports its state', () => 
   store.apply({ type: 'finished', payload: { reason: 'completed', message: 'Done', step: 20, bestValLoss: 1.5 } });
   const state = store.runState();
   assert.deepEqual(state, {
-    status: 'completed', trainerPid: 42, evalCount: 1, lastSample: 'hello', lastValBitsPerChar: 1.5 / Math.LN2, step: 20, checkpointPath: '/w/.rnnlab/a-best.json',
+    status: 'completed', trainerPid: 42, evalCount: 1, lastSample: 'hello', lastPrime: '', lastValBitsPerChar: 1.5 / Math.LN2, step: 20, checkpointPath: '/w/.rnnlab/a-best.json',
     sourceName: 'a.txt', trainChars: 900, valChars: 100,
   });
   assert.deepEqual(store.trainerExited({ code: 0, signal: null }), [], 'the exit of a finished run is no crash');
