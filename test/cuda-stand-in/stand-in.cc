@@ -137,6 +137,7 @@ static Kernel entry(void (*f)(A...), bool barriers) {
 static std::map<std::string, Kernel> &registry() {
   static std::map<std::string, Kernel> r = {
 #define K(name, barriers) {#name, entry(name, barriers)}
+      K(gemm_nn_128, true), K(gemm_nt_128, true), K(gemm_tn_128, true),
       K(gemm_nn_64, true), K(gemm_nt_64, true), K(gemm_tn_64, true), K(gemm_nn_32, true), K(gemm_nt_32, true),
       K(gemm_tn_32, true), K(splitk_reduce, false), K(col_sum_partial, true), K(lstm_fwd, false), K(gru_fwd, false),
       K(rnn_fwd, false), K(lstm_bwd, false), K(gru_bwd, false), K(rnn_bwd, false), K(gather_rows, false),

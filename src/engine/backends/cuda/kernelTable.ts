@@ -10,6 +10,9 @@ export const KERNEL_PARAMS = {
   gemm_nn_64: 'iiipipipipiip',
   gemm_nt_64: 'iiipipipipiip',
   gemm_tn_64: 'iiipipipipiip',
+  gemm_nn_128: 'iiipipipipiip',
+  gemm_nt_128: 'iiipipipipiip',
+  gemm_tn_128: 'iiipipipipiip',
   gemm_nn_32: 'iiipipipipiip',
   gemm_nt_32: 'iiipipipipiip',
   gemm_tn_32: 'iiipipipipiip',
@@ -90,14 +93,14 @@ export class Kernels {
     if (M <= 0 || N <= 0) return;
     if (o.transA && o.transB) throw new Error('gemm: both operands transposed is not needed and not built');
     const variant = o.transA ? 'tn' : o.transB ? 'nt' : 'nn';
-    const tiles64 = Math.ceil(M / 64) * Math.ceil(N / 64);
-    const tile = tiles64 >= 2 * this.multiprocessors ? 64 : 32;
+    // The largest tile that still gives every multiprocessor a block (big tiles reuse more of each load).
+    const tile = [128, 64].find((t) => Math.ceil(M / t) * Math.ceil(N / t) >= this.multiprocessors) ?? 32;
     const tilesM = Math.ceil(M / tile), tilesN = Math.ceil(N / tile);
     const slices = splitKSlices(tilesM * tilesN, K, this.multiprocessors, o.scratch ? Math.floor((o.scratchFloats ?? 0) / (M * N)) : 1);
     const kSlice = Math.ceil(K / slices / 16) * 16;
     const used = Math.ceil(K / kSlice);
     const name = `gemm_${variant}_${tile}` as KernelName;
-    this.launch(name, [tilesN, tilesM, used], [THREADS, 1, 1], [
+    this.launch(name, [tilesM, tilesN, used], [THREADS, 1, 1], [
       i(M), i(N), i(K), p(o.A), i(o.lda), p(o.B), i(o.ldb), p(o.C), i(o.ldc), p(o.bias ?? 0n), i(o.accumulate ? 1 : 0), i(kSlice), p(used > 1 ? o.scratch! : 0n),
     ]);
     if (used > 1) this.splitKReduce(M, N, used, o.scratch!, o.C, o.ldc, o.bias ?? 0n, o.accumulate ?? false);

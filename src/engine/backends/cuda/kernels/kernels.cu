@@ -28,7 +28,7 @@ __device__ __forceinline__ float sigmoid_f(float x) { return 1.0f / (1.0f + expf
 
 // ---------------------------------------------------------------------------------------------
 // Matrix products. C (=|+=) op(A)·op(B) + bias, op(A)(i,p) = TA ? A[p*lda+i] : A[i*lda+p],
-// op(B)(p,j) = TB ? B[j*ldb+p] : B[p*ldb+j]. Tiles of BM x BN outputs per block of 256 threads,
+// op(B)(p,j) = TB ? B[j*ldb+p] : B[p*ldb+j]. Tiles of BM x BN (32, 64 or 128) outputs per block of 256 threads,
 // BK = 16 deep, each thread a (BM/16) x (BN/16) patch with stride 16 (conflict-free shared reads,
 // coalesced stores). Split-K (gridDim.z > 1): block z sums p in [z*kSlice, (z+1)*kSlice) into
 // partial + z*M*N, and splitk_reduce adds the slices in order (and the bias) into C.
@@ -45,7 +45,8 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
   __shared__ float Bs[BK][BN + 1];
   const int tid = threadIdx.x;
   const int tx = tid % 16, ty = tid / 16;
-  const int i0 = blockIdx.y * BM, j0 = blockIdx.x * BN;
+  // Row tiles on x (up to 2^31 - 1 blocks: all time steps' rows), column tiles on y (<= 65535).
+  const int i0 = blockIdx.x * BM, j0 = blockIdx.y * BN;
   const int kBegin = blockIdx.z * kSlice;
   const int kEnd = min(K, kBegin + kSlice);
   float acc[TM][TN];
@@ -121,6 +122,9 @@ __device__ __forceinline__ void gemm_body(int M, int N, int K, const float *__re
 KERNEL gemm_nn_64(GEMM_PARAMS) { gemm_body<64, 64, false, false>(GEMM_ARGS); }
 KERNEL gemm_nt_64(GEMM_PARAMS) { gemm_body<64, 64, false, true>(GEMM_ARGS); }
 KERNEL gemm_tn_64(GEMM_PARAMS) { gemm_body<64, 64, true, false>(GEMM_ARGS); }
+KERNEL gemm_nn_128(GEMM_PARAMS) { gemm_body<128, 128, false, false>(GEMM_ARGS); }
+KERNEL gemm_nt_128(GEMM_PARAMS) { gemm_body<128, 128, false, true>(GEMM_ARGS); }
+KERNEL gemm_tn_128(GEMM_PARAMS) { gemm_body<128, 128, true, false>(GEMM_ARGS); }
 KERNEL gemm_nn_32(GEMM_PARAMS) { gemm_body<32, 32, false, false>(GEMM_ARGS); }
 KERNEL gemm_nt_32(GEMM_PARAMS) { gemm_body<32, 32, false, true>(GEMM_ARGS); }
 KERNEL gemm_tn_32(GEMM_PARAMS) { gemm_body<32, 32, true, false>(GEMM_ARGS); }
