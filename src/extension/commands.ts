@@ -25,6 +25,7 @@ export const commandIds = {
   openCheckpointFolder: 'rnnLab.openCheckpointFolder',
   newRun: 'rnnLab.newRun',
   openModel: 'rnnLab.openModel',
+  resumeFromCheckpoint: 'rnnLab.resumeFromCheckpoint',
 } as const;
 
 export interface CommandDeps {
@@ -53,6 +54,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(commandIds.openCheckpointFolder, () => openCheckpointFolder(deps)),
     register(commandIds.newRun, () => newRun(deps)),
     register(commandIds.openModel, (arg, vocabulary) => openModel(deps, arg instanceof vscode.Uri ? arg : undefined, vocabularyArg(vocabulary))),
+    register(commandIds.resumeFromCheckpoint, (arg, options) =>
+      resumeFromCheckpoint(deps, arg instanceof vscode.Uri ? arg : undefined, (options ?? {}) as ResumeArgs)),
   ];
 }
 
@@ -114,6 +117,54 @@ async function newRun(deps: CommandDeps): Promise<void> {
   }
   if (!chosen) return;
   await startRun(deps, chosen, preset);
+}
+
+/** Optional arguments of `rnnLab.resumeFromCheckpoint` (after the checkpoint's Uri). */
+export interface ResumeArgs {
+  /** Steps to train beyond the checkpoint's; 0 = up to the run's own budget. Asked for when absent. */
+  moreSteps?: number;
+}
+
+/** Asks for a checkpoint file, starting in the workspace's checkpoint folder. */
+async function pickCheckpoint(context: vscode.ExtensionContext, title: string, openLabel: string): Promise<vscode.Uri | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    title,
+    openLabel,
+    canSelectMany: false,
+    defaultUri: vscode.Uri.file(checkpointFolder(context, vscode.window.activeTextEditor?.document.uri)),
+    filters: { 'RNN Lab checkpoints': ['json'] },
+  });
+  const target = picked?.[0];
+  if (target && target.scheme !== 'file') {
+    void vscode.window.showErrorMessage(`RNN Lab: choose a checkpoint on disk (${target.toString()} is not a local file).`);
+    return undefined;
+  }
+  return target;
+}
+
+/** "Resume from checkpoint…": continues a run where its checkpoint left it (same settings, text and state). */
+async function resumeFromCheckpoint(deps: CommandDeps, uri: vscode.Uri | undefined, args: ResumeArgs): Promise<void> {
+  const { context, controller, log } = deps;
+  const target = uri ?? (await pickCheckpoint(context, 'RNN Lab: Resume from checkpoint', 'Resume'));
+  if (!target) return;
+  let moreSteps = args.moreSteps;
+  if (moreSteps === undefined) {
+    const answer = await vscode.window.showInputBox({
+      title: 'RNN Lab: Resume from checkpoint',
+      prompt: 'Train how many more steps? Leave empty to continue up to the run\'s own budget.',
+      validateInput: (v) => (v.trim() === '' || (Number.isInteger(Number(v)) && Number(v) > 0) ? undefined : 'a whole number of steps, or empty'),
+    });
+    if (answer === undefined) return;
+    moreSteps = answer.trim() === '' ? 0 : Number(answer);
+  }
+  if (!(await mayReplaceRun(controller))) return;
+  const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
+  const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
+  const checkpointDir = path.dirname(target.fsPath);
+  log.info(`Resuming ${target.fsPath}${moreSteps ? ` for ${moreSteps} more steps` : ''}; checkpoints in ${checkpointDir}`);
+  controller.continueFrom({ checkpoint: target.fsPath, checkpointDir, moreSteps: moreSteps || undefined, execPath, backend: settings.backend });
+  LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
+  showRunProgress(controller, path.basename(target.fsPath));
 }
 
 /** The optional second argument of rnnLab.openModel: `{ vocab }` or `{ vocabText }`, file paths. */

@@ -105,6 +105,22 @@ export class RunController {
   }
 
   /**
+   * Continues a checkpoint's run where it stopped, in a fresh trainer: its settings, text and
+   * training state come from the checkpoint; `moreSteps` (when given) trains that many steps more.
+   */
+  continueFrom(request: { checkpoint: string; checkpointDir: string; moreSteps?: number } & ServeOptions): void {
+    this.runs++;
+    this.launch = { execPath: request.execPath, backend: request.backend };
+    this.publish(this.store.begin(`Resuming from ${request.checkpoint}…`));
+    const client = this.newClient('run', request.execPath, (message) => this.receive(message));
+    const runId = newRunId();
+    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} resuming ${request.checkpoint} as run ${runId}` });
+    client.send('continueRun', {
+      runId, checkpoint: request.checkpoint, checkpointDir: request.checkpointDir, moreSteps: request.moreSteps, overrides: { backend: request.backend },
+    });
+  }
+
+  /**
    * Opens a checkpoint as the current model (no training): the Lab shows its run, and the hover,
    * the Samples view and samples use it. Replaces the current run.
    */

@@ -194,6 +194,15 @@ export interface ModelOpened {
 /** Extension host -> trainer process. */
 export interface HostToTrainer {
   start: { runId: string; source: TrainSource; config: TrainConfig; checkpointDir: string };
+  /**
+   * Continue the run of a checkpoint where it stopped: its settings, its text (read again from the
+   * file it recorded) and its training state; `overrides` may change the budget and reporting.
+   */
+  continueRun: {
+    runId: string; checkpoint: string; checkpointDir: string; overrides: Partial<TrainConfig>;
+    /** Train this many steps beyond the checkpoint's step (instead of up to its own budget). */
+    moreSteps?: number;
+  };
   /** Serve the model of a checkpoint (no training): samples and probabilities, until the process ends. */
   /** `vocab` / `vocabText`: the vocabulary of a Keras weights file that carries none (a JSON list, or the training text). */
   open: { runId: string; path: string; backend: TrainConfig['backend']; threads: number; vocab?: string; vocabText?: string };
@@ -301,7 +310,7 @@ export const trainerToHostTypes: ReadonlyArray<keyof TrainerToHost> = [
   'ready', 'started', 'step', 'eval', 'checkpoint', 'paused', 'resumed', 'finished', 'failed', 'log', 'sampleResult', 'opened', 'probsResult',
   'sampleChunk', 'labResult', 'surprisalResult',
 ];
-export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'open', 'pause', 'resume', 'stop', 'sample', 'probs', 'lab', 'surprisal'];
+export const hostToTrainerTypes: ReadonlyArray<keyof HostToTrainer> = ['start', 'continueRun', 'open', 'pause', 'resume', 'stop', 'sample', 'probs', 'lab', 'surprisal'];
 export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = [
   'snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult', 'labResult', 'generated', 'runs',
 ];

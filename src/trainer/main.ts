@@ -4,7 +4,7 @@
  * parent: when the channel closes, it exits.
  */
 import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
-import { corpusFromText, corpusOptions, createBackend, OpenedModel, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
+import { corpusFromText, corpusOptions, createBackend, OpenedModel, prepareResume, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
 import { createBackendFor } from '../engine/backends/select';
 import { loadWeights } from '../engine/model/io/load';
 import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
@@ -35,6 +35,12 @@ const engine: TrainerEngine = {
   },
   createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),
   createRun: (options) => new TrainingRun(options),
+  prepareResume: async (checkpoint, overrides, moreSteps) => {
+    const resumed = await prepareResume(checkpoint, overrides);
+    // "N more steps" counts from the checkpoint's step; budgets count a run's total.
+    const config = moreSteps ? { ...resumed.config, steps: resumed.checkpoint.step + moreSteps, epochs: 0, seconds: 0 } : resumed.config;
+    return { sourceName: resumed.sourceName, sourcePath: resumed.sourcePath, text: resumed.corpus, config, resumeFrom: resumed.checkpoint };
+  },
   openModel: async ({ runId, path, backend: preference, threads, vocab, vocabText }) => {
     // A checkpoint or Keras weights; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
     const loaded = await loadWeights(path, { vocab, vocabText });

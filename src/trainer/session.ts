@@ -28,10 +28,18 @@ export interface RunHandle extends ModelHandle {
   stop(): void;
 }
 
+/** What a run needs besides its id, backend, checkpoint folder and events. */
+export type PreparedRun = Omit<TrainingRunOptions, 'runId' | 'backend' | 'checkpointDir' | 'events'>;
+
 export interface TrainerEngine {
   readCorpus(source: TrainSource, config: TrainConfig): Promise<TrainingRunOptions['text']>;
   createBackend(config: TrainConfig): Promise<Backend>;
   createRun(options: TrainingRunOptions): RunHandle;
+  /**
+   * A run that continues a checkpoint's: its settings (with `overrides`), its text and its training
+   * state; `moreSteps` sets the budget to that many steps beyond the checkpoint's.
+   */
+  prepareResume(checkpoint: string, overrides: Partial<TrainConfig>, moreSteps?: number): Promise<PreparedRun>;
   /** Loads a checkpoint to serve (no training); the description is the `opened` message. */
   openModel(request: HostToTrainer['open']): Promise<{ model: ModelHandle; opened: TrainerToHost['opened'] }>;
   /** True for problems with the user's input (empty or binary file, text too short), which get a plain message. */
@@ -70,6 +78,9 @@ export class TrainerSession {
       case 'open':
         void this.open(message.payload);
         return;
+      case 'continueRun':
+        void this.continueRun(message.payload);
+        return;
       // The run reports `paused` once its loop has actually stopped between steps, and `resumed`.
       case 'pause':
         if (!this.run) return this.io.send('log', { level: 'warn', message: 'Pause ignored: training has not started yet.' });
@@ -99,17 +110,32 @@ export class TrainerSession {
     this.io.sendAndExit('failed', { message: `Trainer error: ${e.message}`, detail: e.stack }, 1);
   }
 
-  private async start({ runId, source, config, checkpointDir }: HostToTrainer['start']): Promise<void> {
+  private start({ runId, source, config, checkpointDir }: HostToTrainer['start']): Promise<void> {
+    return this.train(runId, checkpointDir, async () => ({
+      sourceName: source.name,
+      // Recorded in checkpoints, so "Resume from checkpoint…" can read the file again.
+      sourcePath: source.kind === 'file' ? source.path : undefined,
+      text: await this.engine.readCorpus(source, config),
+      config,
+    }));
+  }
+
+  private continueRun({ runId, checkpoint, checkpointDir, overrides, moreSteps }: HostToTrainer['continueRun']): Promise<void> {
+    return this.train(runId, checkpointDir, () => this.engine.prepareResume(checkpoint, overrides, moreSteps));
+  }
+
+  /** Runs one training run: `prepare` reads its text (and checkpoint, when it continues one). */
+  private async train(runId: string, checkpointDir: string, prepare: () => Promise<PreparedRun>): Promise<void> {
     if (this.started) {
       this.io.send('log', { level: 'error', message: 'This trainer process already has a run; start ignored.' });
       return;
     }
     this.started = true;
     try {
-      const text = await this.engine.readCorpus(source, config);
-      const backend = await this.engine.createBackend(config);
+      const prepared = await prepare();
+      const backend = await this.engine.createBackend(prepared.config);
       const run = this.engine.createRun({
-        runId, sourceName: source.name, text, config, backend, checkpointDir,
+        ...prepared, runId, backend, checkpointDir,
         events: {
           started: (info) => { this.labs.started(info); this.io.send('started', info); },
           step: (m) => { this.labs.step(m); this.steps.push(m); },

@@ -92,6 +92,10 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
     readCorpus: async () => { if (options.failWith) throw options.failWith; return {} as TrainingRunOptions['text']; },
     createBackend: async () => ({ info: { name: 'fake', description: 'fake', threads: 1 } }) as never,
     createRun: (runOptions) => new ScriptedRun(runOptions, options.totalSteps ?? 30),
+    prepareResume: async (checkpoint, overrides, moreSteps) => {
+      if (options.failWith) throw options.failWith;
+      return { sourceName: `${checkpoint} text`, text: {} as TrainingRunOptions['text'], config: { ...defaultTrainConfig, ...overrides, steps: 10 + (moreSteps ?? 0) } };
+    },
     openModel: async (request) => {
       if (options.failWith) throw options.failWith;
       return {
@@ -214,4 +218,12 @@ test('session: lab questions, streamed samples and surprisal are answered by req
   assert.ok(s.complete && s.meanBits > 0);
   h.session.handle({ type: 'stop', payload: {} });
   await until(() => h.ofType('finished').length === 1);
+});
+
+test('session: continueRun trains the prepared run of a checkpoint', async () => {
+  const h = harness({ totalSteps: 12 });
+  h.session.handle({ type: 'continueRun', payload: { runId: 'r', checkpoint: 'a.rnnlab.json', checkpointDir: '/tmp/none', overrides: {}, moreSteps: 5 } });
+  await until(() => h.ofType('finished').length === 1);
+  assert.equal(h.ofType('step').at(-1)!.payload.step, 12);
+  assert.deepEqual(h.exits, []);
 });

@@ -1,7 +1,7 @@
 // The real trainer process (dist/trainer.js, built by `npm run build`) driven over IPC, as the extension drives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -182,3 +182,34 @@ test('a killed trainer is reported as a crash with its step, and a new run can s
     assert.equal(controller.runState().step, 30);
     assert.ok(readdirSync(dir).length > 0, 'checkpoints written');
   }));
+
+test('Resume from checkpoint continues a run where its checkpoint left it, for N more steps', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'cats.txt');
+  writeFileSync(file, text);
+  const controller = new RunController(trainerPath);
+  const problems: RunProblem[] = [];
+  controller.onDidFail((p) => problems.push(p));
+  try {
+    controller.start({ source: { kind: 'file', path: file, name: 'cats.txt' }, config: { ...tiny, earlyStop: 0 }, checkpointDir: dir });
+    await until(() => controller.runState().status === 'completed', 'the first run');
+    const checkpoint = controller.runState().checkpointPath!;
+    assert.equal(controller.runState().step, 30);
+
+    controller.continueFrom({ checkpoint, checkpointDir: dir, moreSteps: 10, backend: 'js' });
+    await until(() => controller.runState().status === 'completed', 'the resumed run');
+    assert.deepEqual(problems, []);
+    assert.equal(controller.runState().step, 40, 'ten steps more than the checkpoint');
+    assert.ok(controller.snapshot!.steps.every((s) => s.step > 30), 'the resumed run starts after the checkpoint\'s step');
+
+    // A run on editor text recorded no file to read again: a plain message, nothing trained.
+    controller.start({ source: { kind: 'text', text, name: 'typed.txt' }, config: tiny, checkpointDir: join(dir, 'typed') });
+    await until(() => controller.runState().status === 'completed', 'the editor-text run');
+    controller.continueFrom({ checkpoint: controller.runState().checkpointPath!, checkpointDir: dir, backend: 'js' });
+    await until(() => problems.length === 1, 'the refusal');
+    assert.match((problems as RunProblem[])[0].message, /does not record which file it trained on/);
+  } finally {
+    controller.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,7 @@ async function hoverMarkdown(): Promise<string | undefined> {
 describe('new training run and opened models', () => {
   let api: RnnLabApi;
   let checkpoint: string | undefined;
+  let stoppedStep: number | undefined;
 
   before(async () => {
     api = await activateExtension();
@@ -61,6 +62,7 @@ describe('new training run and opened models', () => {
     await vscode.commands.executeCommand('rnnLab.stop');
     await waitFor('the run to stop', () => api.getRunState().status === 'stopped' && !processExists(pid), { timeoutMs: 15_000, describe: () => api.getRunState() });
     checkpoint = api.getRunState().checkpointPath;
+    stoppedStep = api.getRunState().step;
     assert.ok(checkpoint, 'the stopped run left a checkpoint');
     // After Stop the model is served from that checkpoint: the hover still answers.
     const markdown = await waitFor('the hover after Stop', hoverMarkdown, { timeoutMs: 15_000 });
@@ -93,5 +95,15 @@ describe('new training run and opened models', () => {
       }
     }
     assert.notEqual(corpusFileName, 'captions.txt');
+  });
+
+  it('"Resume from checkpoint…" continues the stopped run for more steps', async () => {
+    assert.ok(checkpoint, 'the first test left a checkpoint');
+    const stoppedAt = stoppedStep!;
+    await vscode.commands.executeCommand('rnnLab.resumeFromCheckpoint', vscode.Uri.file(checkpoint), { moreSteps: 20 });
+    await waitFor('the resumed run to complete', () => api.getRunState().status === 'completed', { timeoutMs: 60_000, describe: () => api.getRunState() });
+    const state = api.getRunState();
+    assert.equal(state.sourceName, 'captions.txt');
+    assert.equal(state.step, stoppedAt + 20, `20 steps after the checkpoint's step ${stoppedAt}`);
   });
 });
