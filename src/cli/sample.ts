@@ -5,7 +5,7 @@ import { generate } from '../engine/sample/generate';
 import { parseNumber, UsageError } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
 
-export const sampleUsage = `rnn-lab sample ${modelUsage} [--prime TEXT] [--length N (500)] [--sentences N (lines models: N sentences, each ending at the end symbol)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--seed N] [--json]`;
+export const sampleUsage = `rnn-lab sample ${modelUsage} [--prime TEXT] [--length N (500)] [--sentences N (lines models: N sentences, each ending at the end symbol)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--min-length N (lines models: tokens before the end symbol may be drawn)] [--stop-word TEXT (stop after generating it)] [--seed N] [--json]`;
 export const probsUsage = `rnn-lab probs ${modelUsage} --prefix TEXT [--top K (10)] [--start (read the start symbol first)] [--json]`;
 
 /** Runs a parser, turning its complaints into usage errors. */
@@ -22,7 +22,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     options: {
-      ...modelOptions, prime: { type: 'string' }, length: { type: 'string' }, sentences: { type: 'string' }, temperature: { type: 'string' },
+      ...modelOptions, prime: { type: 'string' }, length: { type: 'string' }, sentences: { type: 'string' }, 'min-length': { type: 'string' }, 'stop-word': { type: 'string' }, temperature: { type: 'string' },
       'top-k': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -34,6 +34,9 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const length = parseNumber(values.length, 'length', true) ?? (sentences ? 1000 * sentences : 500);
   const temperature = parseNumber(values.temperature, 'temperature') ?? 0.8;
   const topK = parseNumber(values['top-k'], 'top-k', true) ?? 0;
+  const minSentenceLength = parseNumber(values['min-length'], 'min-length', true) ?? 0;
+  if (minSentenceLength < 0) throw new UsageError('--min-length must not be negative');
+  const stopWord = values['stop-word'] ?? '';
   const seed = parseNumber(values.seed, 'seed', true) ?? 1;
   if (length < 0 || temperature < 0 || topK < 0) throw new UsageError('--length, --temperature and --top-k must not be negative');
   if (sentences !== undefined && sentences < 1) throw new UsageError('--sentences must be at least 1');
@@ -42,7 +45,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   if (sentences !== undefined && model.tokenizer.endId < 0) throw new UsageError(`--sentences needs a model with an end symbol (trained in lines mode); ${model.path} has none`);
   const net = await networkFor(model, values.backend);
   const stepper = net.createStepper(1);
-  const text = generate(stepper, model.tokenizer, { prime, length, temperature, seed, topK, ...(sentences ? { sentences, stopAtEnd: true } : {}) });
+  const text = generate(stepper, model.tokenizer, { prime, length, temperature, seed, topK, minSentenceLength, stopWord, ...(sentences ? { sentences, stopAtEnd: true } : {}) });
   if (values.json) {
     const lines = sentences ? { sentences: text.split('\n').filter((s, i, all) => i < all.length - 1 || s !== '') } : {};
     process.stdout.write(JSON.stringify({ type: 'sample', prime, temperature, text, ...lines }) + '\n');

@@ -55,7 +55,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const cases: Array<{ name: string; file: string; config: Partial<TrainConfig> }> = [
   // 7 steps is mid-epoch: the carried state must come back with the checkpoint.
-  { name: 'stream mode, carried state mid-epoch', file: prose, config: { optimizer: 'adam' } },
+  { name: 'stream mode, contiguous streams, carried state mid-epoch', file: prose, config: { optimizer: 'adam', batching: 'contiguous' } },
+  { name: 'stream mode, random windows', file: prose, config: { optimizer: 'adam', batching: 'random' } },
   { name: 'lines mode, rmsprop, truncated BPTT', file: captions, config: { mode: 'lines', optimizer: 'rmsprop', learningRate: 0.003, bpttTruncate: 8, halveOnRise: true } },
 ];
 

@@ -144,7 +144,8 @@ export const trainSettings = {
     ],
   }),
   batching: choice({
-    group: 'data', flag: 'batching', default: 'contiguous', choices: batchingKinds,
+    // Random windows learn more per character than carried-state streams (README: Learning quality).
+    group: 'data', flag: 'batching', default: 'random', choices: batchingKinds,
     description: 'Stream mode: contiguous streams whose state carries between batches, or random windows.',
   }),
   window: int({ group: 'data', flag: 'window', default: 40, minimum: 1, maximum: 2048, description: 'Windows mode: symbols per window (maxlen).' }),
@@ -160,7 +161,8 @@ export const trainSettings = {
   }),
   // Optimisation
   learningRate: real({
-    group: 'optimisation', flag: 'lr', default: 0.01, minimum: 0, exclusiveMinimum: true, maximum: 1000,
+    // Adam at 0.02 with random windows: 300 steps reach 2.6 bits/char on held-out 40 KB English texts (README: Learning quality).
+    group: 'optimisation', flag: 'lr', default: 0.02, minimum: 0, exclusiveMinimum: true, maximum: 1000,
     description: 'Learning rate of the optimizer.',
   }),
   optimizer: choice({
