@@ -147,7 +147,10 @@ function render(): void {
   setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
   setText(stats.backend.value, started ? started.backend.description : '–');
   setText(stats.train.value, last ? `${last.smoothLoss.toFixed(3)} nats/char (${natsToBits(last.smoothLoss).toFixed(2)} bits/char)` : '–');
-  setText(stats.val.value, lastEval ? `val ${lastEval.valBitsPerChar.toFixed(2)} bits/char (${lastEval.valLoss.toFixed(3)} nats/char)` : 'not measured yet');
+  // The latest validation loss, and the best one when it is not the latest (the weights samples and the hover use).
+  const best = lastEval?.bestValLoss !== undefined && lastEval.bestStep !== undefined && lastEval.bestStep !== lastEval.step
+    ? `; best val ${natsToBits(lastEval.bestValLoss).toFixed(2)} at step ${formatInt(lastEval.bestStep)}` : '';
+  setText(stats.val.value, lastEval ? `val ${lastEval.valBitsPerChar.toFixed(2)} bits/char (${lastEval.valLoss.toFixed(3)} nats/char)${best}` : 'not measured yet');
   setText(stats.points.value, String(s.evals.length));
   setText(stats.baseline.value, started ? `${started.baselineNats.toFixed(2)} nats/char (${natsToBits(started.baselineNats).toFixed(2)} bits/char)` : '–');
 
