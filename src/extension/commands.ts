@@ -12,7 +12,7 @@ import { LabPanel } from './labPanel';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
-import { presetConfig, presets, type Preset } from '../engine/config/presets';
+import { findPreset, presetConfig, presets, type Preset } from '../engine/config/presets';
 import type { WebviewDeps } from './webviewHost';
 
 export const commandIds = {
@@ -45,7 +45,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { context, controller } = deps;
   const register = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
   return [
-    register(commandIds.train, (arg) => train(deps, arg instanceof vscode.Uri ? arg : undefined)),
+    register(commandIds.train, (arg, options) => train(deps, arg instanceof vscode.Uri ? arg : undefined, trainOptions(options))),
     register(commandIds.stop, () => controller.stop()),
     register(commandIds.pause, () => controller.pause()),
     register(commandIds.resume, () => controller.resume()),
@@ -59,10 +59,23 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   ];
 }
 
-async function train(deps: CommandDeps, uri: vscode.Uri | undefined): Promise<void> {
+/** `rnnLab.train`'s optional second argument: a preset by name (the Lab's sentences-against-windows card). */
+function trainOptions(value: unknown): { preset?: Preset } {
+  const name = (value as { preset?: unknown } | undefined)?.preset;
+  return typeof name === 'string' ? { preset: findPreset(name) } : {};
+}
+
+async function train(deps: CommandDeps, uri: vscode.Uri | undefined, options: { preset?: Preset } = {}): Promise<void> {
   const chosen = uri ? await sourceFromUri(uri) : await sourceFromActiveEditor();
   if (!chosen) return;
-  await startRun(deps, chosen);
+  const { preset } = options;
+  if (preset) {
+    // Named after its mode too, so runs of one file in different modes keep their own checkpoints (Compare runs).
+    const ext = path.extname(chosen.source.name);
+    const mode = preset.config.mode ?? 'stream';
+    chosen.source = { ...chosen.source, name: `${path.basename(chosen.source.name, ext)} (${mode})${ext}` };
+  }
+  await startRun(deps, chosen, preset);
 }
 
 /** Starts a run on `chosen` with the settings (and a preset over them, when one was picked). */

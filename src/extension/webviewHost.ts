@@ -3,6 +3,7 @@
  * nonce-based Content Security Policy, and the typed message wiring to the run controller
  * (a webview says `ready`, the host replies with the whole snapshot, then streams updates).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isMessageOf, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
 import { noModelNote, type RunController } from './runController';
@@ -114,6 +115,14 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
         }
         request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, 3000) };
       }
+      if (request.kind === 'decode' && request.line === '') {
+        const document = targetEditor()?.document;
+        const n = Math.round(request.lineNumber);
+        if (!document || !(n >= 1 && n <= document.lineCount)) {
+          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : 'Open a text file beside the Lab: the decode card reads one of its lines.' } } });
+        }
+        request = { ...request, line: document.lineAt(n - 1).text };
+      }
       const answer = await controller.lab(request);
       return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer } });
     }
@@ -143,6 +152,10 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
       });
       return;
     }
+    case 'command':
+      if (message.payload.id === 'openModel') await vscode.commands.executeCommand('rnnLab.openModel');
+      else await vscode.commands.executeCommand('rnnLab.train', targetEditor()?.document.uri, { preset: message.payload.preset });
+      return;
     case 'listRuns':
       return postToWebview(webview, { type: 'runs', payload: await listRuns(deps.checkpointFolder()) });
   }

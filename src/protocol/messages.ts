@@ -7,6 +7,7 @@
  * It imports only the settings table (src/engine/config/settings.ts), which is dependency-free too,
  * and the lab answers' shapes, declared next to their computations in the engine (type-only imports).
  */
+import type { DecodeResult } from '../engine/labs/decode';
 import type {
   FeatureUnits, FirstSymbolsAnswer, HardwareInfo, ResetStateAnswer, SentencesAnswer, TemperatureAnswer, TimingReport,
 } from '../engine/labs';
@@ -148,7 +149,9 @@ export type LabRequest =
   | { kind: 'resetState'; count: number; temperature: number; maxLength: number }
   | { kind: 'temperatures'; prime: string; length: number }
   /** `unit` < 0: find the units most correlated with the text's features and show the best. */
-  | { kind: 'neurons'; text: string; unit: number };
+  | { kind: 'neurons'; text: string; unit: number }
+  /** Teacher-forced decode of one line (the open file's line `lineNumber` when `line` is empty). */
+  | { kind: 'decode'; line: string; lineNumber: number };
 
 export type LabKind = LabRequest['kind'];
 
@@ -159,6 +162,7 @@ export type LabAnswer =
   | ({ kind: 'resetState' } & ResetStateAnswer)
   | ({ kind: 'temperatures' } & TemperatureAnswer)
   | { kind: 'neurons'; text: string; unit: number; units: number; found: FeatureUnits[]; activations: number[] }
+  | ({ kind: 'decode'; lineNumber: number } & DecodeResult)
   /** No answer: no model, bad input, or the trainer failed; `message` says which, calmly. */
   | { kind: 'error'; message: string };
 
@@ -296,6 +300,8 @@ export interface WebviewToHost {
   copy: { text: string };
   insert: { text: string };
   listRuns: Record<string, never>;
+  /** Run one of the RNN Lab commands the cards offer (Open model…, training with a preset). */
+  command: { id: 'openModel' } | { id: 'trainPreset'; preset: string };
 }
 
 export type ToWebviewMessage = Envelope<HostToWebview>;
@@ -315,5 +321,5 @@ export const hostToWebviewTypes: ReadonlyArray<keyof HostToWebview> = [
   'snapshot', 'step', 'eval', 'status', 'checkpoint', 'sampleResult', 'labResult', 'generated', 'runs',
 ];
 export const webviewToHostTypes: ReadonlyArray<keyof WebviewToHost> = [
-  'ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint', 'lab', 'generate', 'copy', 'insert', 'listRuns',
+  'ready', 'stop', 'pause', 'resume', 'sample', 'openCheckpoint', 'lab', 'generate', 'copy', 'insert', 'listRuns', 'command',
 ];

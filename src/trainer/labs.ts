@@ -8,6 +8,7 @@ import {
   EpochClock, boundariesOf, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
   topFirstSymbols, unitActivations,
 } from '../engine/labs';
+import { teacherForcedDecode } from '../engine/labs/decode';
 import { SampleStream } from '../engine/sample/stream';
 import type { LabModel } from '../engine/train/run';
 import type { TrainerIo } from './session';
@@ -58,6 +59,11 @@ export class LabDesk {
           }) };
         case 'neurons':
           return this.neurons(model, stepper, request);
+        case 'decode': {
+          const line = String(request.line ?? '').split('\n')[0].slice(0, 1000);
+          if (line.trim() === '') return { kind: 'error', message: 'That line is empty: pick a line of text to decode.' };
+          return { kind: 'decode', lineNumber: request.lineNumber, ...teacherForcedDecode(stepper, model.vocab, line) };
+        }
       }
     } finally {
       stepper.dispose();

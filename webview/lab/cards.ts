@@ -35,6 +35,14 @@ interface CardSpec {
   inputs: InputSpec[];
   request(values: Record<string, string>): LabRequest;
   render(answer: LabAnswer, values: Record<string, string>): Rendered;
+  /** More buttons beside Run (a command the card needs, such as Open model…). */
+  extra?: () => HTMLElement[];
+}
+
+function commandButton(label: string, command: Parameters<typeof postToHost<'command'>>[1], attrs: Record<string, string> = {}): HTMLElement {
+  const button = el('button', { class: 'secondary', ...attrs }, label);
+  button.addEventListener('click', () => postToHost('command', command));
+  return button;
 }
 
 /** A card gives up waiting after this long (the host answers within a minute, even "no answer"). */
@@ -150,6 +158,7 @@ const cards: CardSpec[] = [
     id: 'q5', title: 'Q5 Pretrained weights',
     intro: 'Five sentences from the weights the Lab holds: the current run, or a checkpoint or Keras weights opened with "Open model".',
     inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }],
+    extra: () => [commandButton('Open model…', { id: 'openModel' }, { title: 'Open an RNN Lab checkpoint or Keras weights (.h5)', 'data-action': 'open-model' })],
     request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
     render(answer) {
       const a = answer as Answer<'sentences'>;
@@ -175,6 +184,26 @@ const cards: CardSpec[] = [
         result: el('div', {}, notes(a.notes), table(['temperature', 'text (prime underlined)', 'bits/char', 'distinct words'], rows)),
         explanation: `Temperature divides the logits before the softmax. At T = 0 the model always takes its most likely symbol: the text is its cheapest (${greedy.meanBits.toFixed(2)} bits/char under the model) but soon loops (distinct words ${greedy.distinctWords.toFixed(2)}). Higher temperatures flatten the distribution: more variety, more surprises and more misspellings (T ${hot.temperature}: ${hot.meanBits.toFixed(2)} bits/char).`,
         markdown: `### Temperature explorer (prime ${mdQuote(a.prime)})\n\n${mdTable(['T', 'text', 'bits/char', 'distinct words'], a.rows.map((r) => [String(r.temperature), r.text.replace(/\n/g, ' ↵ '), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]))}`,
+      };
+    },
+  },
+  {
+    id: 'decode', title: 'Teacher-forced decode',
+    intro: 'One line of the open file fed to the model symbol by symbol (the true text, never its own guesses), with its most probable next symbol under each: mistakes highlighted (the tutorial\'s section 4).',
+    inputs: [{ name: 'lineNumber', label: 'Line', type: 'number', value: '1', width: '5em' }],
+    request: (v) => ({ kind: 'decode', line: '', lineNumber: num(v.lineNumber, 1) }),
+    render(answer) {
+      const a = answer as Answer<'decode'>;
+      const cells = a.steps.filter((s) => s.target !== undefined);
+      const grid = el('div', { class: 'decode' }, ...cells.map((s) => el('span', {
+        class: `decode-cell${s.predicted === s.target ? '' : ' miss'}`,
+        title: `after “${show(s.input)}”: predicted “${show(s.predicted)}” ${pct(s.p)}; true “${show(s.target!)}” ${pct(s.pTarget ?? 0)}`,
+      }, el('span', { class: 'decode-true' }, show(s.target!)), el('span', { class: 'decode-pred' }, show(s.predicted)))));
+      const accuracy = a.total ? a.correct / a.total : 0;
+      return {
+        result: el('div', {}, el('p', {}, `Line ${a.lineNumber}: ${a.correct} of ${a.total} next symbols right (${pct(accuracy)}). Top row: the text; bottom row: the model's argmax; red: a mistake.`), grid),
+        explanation: `At each position the model has read the true text so far and its argmax is compared with the symbol that really comes next. This is easier than generating: a mistake does not derail what follows, because the next input is the true symbol again. A model trained for the few epochs of a lab gets common letters after a space, and letters inside frequent words, right first; the start of each word is where it is most often wrong.`,
+        markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join('')}\npredicted: ${cells.map((s) => s.predicted).join('')}\n\`\`\``,
       };
     },
   },
@@ -239,7 +268,7 @@ function buildCard(card: CardSpec): HTMLElement {
   });
   return el('section', { class: 'lab-card', 'data-card': card.id },
     el('h3', {}, card.title),
-    el('div', { class: 'card-inputs' }, ...fields.map(({ spec, input }) => el('label', {}, `${spec.label} `, input)), run),
+    el('div', { class: 'card-inputs' }, ...fields.map(({ spec, input }) => el('label', {}, `${spec.label} `, input)), run, ...(card.extra?.() ?? [])),
     body, explanation, el('div', { class: 'card-actions' }, copy));
 }
 
@@ -285,7 +314,10 @@ function q6Card(): HTMLElement {
   return el('section', { class: 'lab-card', 'data-card': 'q6' },
     el('h3', {}, 'Q6 Sentences against windows'),
     table(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r])),
-    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train the same file once in each mode (the rnnLab.mode setting) and both runs appear in Compare runs below, where their validation curves overlay.'),
+    el('div', { class: 'card-inputs' },
+      commandButton('Train the open file in lines mode', { id: 'trainPreset', preset: 'captions' }, { 'data-action': 'train-lines', title: 'The captions preset: the lab\'s model, one sentence per line' }),
+      commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: 'The windows preset: the Keras Nietzsche example' })),
+    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train the open file once each way with the buttons above (the captions and windows presets; each run keeps its own checkpoint, named after its mode), then Refresh in Compare runs below: their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).'),
     el('div', { class: 'card-actions' }, copy));
 }
 

@@ -4,7 +4,9 @@
  * `reset_states()`.
  */
 import type { Stepper } from '../backends/types';
-import { boundariesOf, entropyBits, feed, probabilities, topSymbols, unknownSymbols, type LabVocab, type RankedSymbol } from './symbols';
+import type { Tokenizer } from '../data/tokenizer';
+import { nextSymbolsAfter } from './nextSymbols';
+import { boundariesOf, unknownSymbols, type RankedSymbol } from './symbols';
 
 export interface FirstSymbolsAnswer {
   /** What was fed, as a person reads it: "⟨s⟩" or "⟨s⟩ + “The”". */
@@ -18,7 +20,7 @@ export interface FirstSymbolsAnswer {
   notes: string[];
 }
 
-export function topFirstSymbols(stepper: Stepper, vocab: LabVocab, prefix: string, top = 10): FirstSymbolsAnswer {
+export function topFirstSymbols(stepper: Stepper, vocab: Tokenizer, prefix: string, top = 10): FirstSymbolsAnswer {
   const b = boundariesOf(vocab);
   const notes: string[] = [];
   if (!b.hasStartSymbol) {
@@ -28,14 +30,14 @@ export function topFirstSymbols(stepper: Stepper, vocab: LabVocab, prefix: strin
   if (unknown.length > 0) {
     notes.push(`The model has never seen ${unknown.map((c) => `“${c}”`).join(', ')}; it reads ${unknown.length === 1 ? 'it' : 'them'} as the unknown symbol, so this answer says little.`);
   }
-  stepper.reset();
-  const ids = vocab.encode(prefix);
-  const logits = feed(stepper, [b.startId, ...ids]);
-  const p = probabilities(logits, vocab.size);
+  // The same reading as `rnn-lab probs --start`: from a zero state, the start symbol (or what stands in for it), then the prefix.
+  const answer = b.hasStartSymbol
+    ? nextSymbolsAfter(stepper, vocab, prefix, { start: true, top })
+    : nextSymbolsAfter(stepper, vocab, vocab.symbolOf(b.startId) + prefix, { top });
   return {
     context: prefix === '' ? b.startLabel : `${b.startLabel} + “${prefix}”`,
-    probs: topSymbols(p, vocab, top),
-    entropyBits: entropyBits(p),
+    probs: answer.top,
+    entropyBits: answer.entropyBits,
     unknown,
     notes,
   };

@@ -101,7 +101,7 @@ describe('the Lab', () => {
     assert.match(text, /total variation distance of \d\.\d{3}/);
   });
 
-  it('Q5, Q6, the temperature explorer and Neurons answer on the same model', async () => {
+  it('Q5, Q6, the temperature explorer, teacher-forced decode and Neurons answer on the same model', async () => {
     await runCard('q5');
     assert.equal((await webviewTexts(`${card('q5')} ol.sentences li`)).length, 5);
     const q6 = (await webviewTexts(card('q6')))[0];
@@ -112,6 +112,16 @@ describe('the Lab', () => {
     const temps = await rows(`${card('temperature')} table`);
     assert.deepEqual(temps.map((r) => r[0]), ['T 0 (greedy)', 'T 0.3', 'T 0.8', 'T 1.2']);
     for (const r of temps) assert.ok(r[1].startsWith('the ') && r[1].length > 30, `prime then text: ${JSON.stringify(r[1])}`);
+
+    const decoded = await runCard('decode', { lineNumber: '2' });
+    const right = /Line 2: (\d+) of (\d+) next symbols right/.exec(decoded);
+    assert.ok(right, decoded);
+    const cells = await webviewTexts(`${card('decode')} .decode-cell`);
+    assert.equal(cells.length, Number(right[2]), 'a cell per predicted position');
+    assert.equal((await webviewTexts(`${card('decode')} .decode-cell.miss`)).length, Number(right[2]) - Number(right[1]), 'every mistake highlighted');
+    assert.match(await runCard('decode', { lineNumber: '999' }), /Pick a line from 1 to \d+/);
+    assert.equal((await webviewTexts(`${card('q5')} [data-action="open-model"]`)).length, 1);
+    assert.equal((await webviewTexts(`${card('q6')} [data-action^="train-"]`)).length, 2);
 
     const neurons = await runCard('neurons');
     assert.match(neurons, /inside quotes/);
