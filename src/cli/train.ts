@@ -10,7 +10,7 @@ import { createBackend } from '../engine/backends/select';
 import { readCorpusFromFile } from '../engine/data/corpus';
 import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/data/validate';
-import { renderErrorMessage, settingOf, validateConfig } from '../engine/config';
+import { renderErrorMessage, renderSettingRefs, settingOf, validateConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { loadCheckpoint, type Checkpoint } from '../engine/model/io/checkpoint';
 import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
@@ -182,7 +182,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
         }
       },
       log: (level, message) => {
-        if (!json || level !== 'info') process.stderr.write(`rnn-lab: ${level}: ${message}\n`);
+        if (!json || level !== 'info') process.stderr.write(`rnn-lab: ${level}: ${renderSettingRefs(message, 'cli')}\n`);
       },
     },
   });
@@ -192,7 +192,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const finished = await run.run();
     if (finished.reason === 'diverged') return 1;
     if (!json) {
-      print(finished.message + (finished.checkpointPath ? ` Checkpoint: ${finished.checkpointPath}` : ''));
+      print(renderSettingRefs(finished.message, 'cli') + (finished.checkpointPath ? ` Checkpoint: ${finished.checkpointPath}` : ''));
     }
     return 0;
   } finally {

@@ -7,7 +7,7 @@
 import type { HostMessage, HostToTrainer, StepMetrics, TrainConfig, TrainerToHost, TrainSource } from '../protocol/messages';
 import type { Backend } from '../engine/backends/types';
 import type { LabModel, TrainingRunOptions } from '../engine/train/run';
-import { renderErrorMessage } from '../engine/config/render';
+import { renderErrorMessage, renderSettingRefs } from '../engine/config/render';
 import { LabDesk } from './labs';
 import { LatestValueThrottle } from './throttle';
 
@@ -141,14 +141,15 @@ export class TrainerSession {
           step: (m) => { this.labs.step(m); this.steps.push(m); },
           eval: (m) => { this.steps.flush(); this.io.send('eval', m); },
           checkpoint: (saved) => this.io.send('checkpoint', saved),
-          log: (level, text) => this.io.send('log', { level, message: text }),
+          log: (level, text) => this.io.send('log', { level, message: renderSettingRefs(text, 'editor') }),
           paused: (step) => { this.steps.flush(); this.io.send('paused', { step }); },
           resumed: (step) => this.io.send('resumed', { step }),
         },
       });
       this.run = run;
       if (this.stopRequested) run.stop();
-      const finished = await run.run();
+      const ended = await run.run();
+      const finished = { ...ended, message: renderSettingRefs(ended.message, 'editor') };
       this.steps.flush();
       // Stop means "done with this model": the process ends and frees its memory and threads.
       // A run that completes keeps its process, so samples and the hover can still use the model.

@@ -14,6 +14,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { presetsMarkdown, replaceBetweenMarkers, settingsMarkdown } from '../../src/engine/config/docs';
 import { DebiasedAverage } from '../../src/engine/train/smoothing';
+import { DivergenceGuard } from '../../src/engine/train/divergence';
+import { renderSettingRefs } from '../../src/engine/config/render';
 import { presetConfig, presets } from '../../src/engine/config/presets';
 
 function parseFlags(args: string[]) {
@@ -155,4 +157,14 @@ test('README\'s settings and presets tables are the ones the declarations derive
   const expected = replaceBetweenMarkers(replaceBetweenMarkers(readme, 'settings', settingsMarkdown()), 'presets', presetsMarkdown());
   assert.equal(readme, expected);
   for (const key of settingKeys) assert.ok(readme.includes(`| \`${key}\` | \`--${settingOf(key).flag}\``), key);
+});
+
+test('engine messages name settings per surface: a diverged run says --lr on the CLI and rnnLab.learningRate in the editor', () => {
+  const message = new DivergenceGuard(1).message('the training loss 9.000 at step 3 is more than 3x the initial 1.000', undefined);
+  assert.match(renderSettingRefs(message, 'cli'), /a lower learning rate \(--lr\) or gradient clipping \(--clip\)/);
+  assert.match(renderSettingRefs(message, 'editor'), /a lower learning rate \(rnnLab\.learningRate\) or gradient clipping \(rnnLab\.clipNorm\)/);
+  const error = new UserInputError('too big; lower {setting:batchSize}');
+  assert.equal(error.message, 'too big; lower batchSize');
+  assert.equal(renderErrorMessage(error, 'cli'), 'too big; lower --batch');
+  assert.equal(renderErrorMessage(error, 'editor'), 'too big; lower rnnLab.batchSize');
 });

@@ -1,3 +1,3 @@
 export * from './settings';
 export { checkValue, describeRule, validateConfig } from './validate';
-export { renderErrorMessage, settingName, settingWithValue, type Surface } from './render';
+export { renderErrorMessage, renderSettingRefs, settingName, settingWithValue, type Surface } from './render';

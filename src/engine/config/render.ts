@@ -3,7 +3,7 @@
  * setting (`rnnLab.seqLength`, `rnnLab.seqLength = 20`). Used to render a UserInputError that
  * names a setting.
  */
-import { fillSettingPlaceholders, isUserInputError } from '../text/errors';
+import { fillSettingPlaceholders, isUserInputError, settingRef } from '../text/errors';
 import { settingOf, settingsSection, trainSettings, type SettingKey } from './settings';
 
 export type Surface = 'cli' | 'editor';
@@ -23,10 +23,19 @@ export function settingWithValue(key: string, value: string | number | boolean, 
   return `${settingName(key, surface)} ${typeof value === 'string' && /\s|^$/.test(value) ? JSON.stringify(value) : value}`;
 }
 
+/**
+ * Any engine message (a log line, a run's end) may name settings as `{setting:learningRate}`;
+ * this writes each as the surface names it (`--lr`, `rnnLab.learningRate`).
+ */
+export function renderSettingRefs(text: string, surface: Surface): string {
+  return text.replace(settingRef, (_whole, key: string) => settingName(key, surface));
+}
+
 /** The error's message as this surface should show it. */
 export function renderErrorMessage(error: unknown, surface: Surface): string {
   if (isUserInputError(error)) {
-    return fillSettingPlaceholders(error.template, error.setting, (k) => settingName(k, surface), (k, v) => settingWithValue(k, v, surface));
+    const filled = fillSettingPlaceholders(error.template, error.setting, (k) => settingName(k, surface), (k, v) => settingWithValue(k, v, surface));
+    return renderSettingRefs(filled, surface);
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -15,12 +15,15 @@ export interface SettingHint {
   suggestion?: string | number | boolean;
 }
 
+/** `{setting:KEY}` in any engine message: the setting KEY, to be written as each surface names it (config/render.ts). */
+export const settingRef = /\{setting:([A-Za-z]+)\}/g;
+
 export class UserInputError extends Error {
   /** The message with `{setting}` and `{suggestion}` placeholders, before any rendering. */
   readonly template: string;
 
   constructor(message: string, readonly setting?: SettingHint) {
-    super(fillSettingPlaceholders(message, setting, (key) => key, (key, value) => `${key} = ${value}`));
+    super(fillSettingPlaceholders(message, setting, (key) => key, (key, value) => `${key} = ${value}`).replace(settingRef, '$1'));
     this.name = 'UserInputError';
     this.template = message;
   }

@@ -18,7 +18,7 @@ export class DivergenceGuard {
   }
 
   message(why: string, bestPath: string | undefined): string {
-    return `Training diverged: ${why}. Try a lower learning rate (--lr) or gradient clipping (--clip).` +
+    return `Training diverged: ${why}. Try a lower learning rate ({setting:learningRate}) or gradient clipping ({setting:clipNorm}).` +
       (bestPath ? ` The best checkpoint so far is kept: ${bestPath}` : '');
   }
 }
