@@ -1,7 +1,8 @@
 /**
  * The README's pictures: the Lab panel after training the default model (hidden 128) on
  * samples/prose.txt for 300 steps, with the RNN Lab sidebar beside it. Dark theme first, then
- * light. Run with `npm run screenshot`; writes media/screenshot-lab.png and media/screenshot-lab-light.png.
+ * light; then the lab cards, the Samples view, the surprisal colouring and the hover on that model. Run with
+ * `npm run screenshot`; writes media/screenshot-{lab,lab-light,cards,sidebar,surprisal,hover}.png.
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
@@ -9,8 +10,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { screenshotCorpusFileName } from '../workspace';
 import {
-  activateExtension, canSeeWebviews, extensionId, frames, screenshot, sleep, startTraining, waitFor, waitForCompletion, waitForLabPanel,
-  workspaceDir,
+  activateExtension, canSeeWebviews, clickInWebview, elementTexts, extensionId, fillInWebview, frames, screenshot, sleep, startTraining, waitFor,
+  waitForCompletion, waitForLabPanel, webviewTexts, workspaceDir, type RnnLabApi,
 } from '../suite/harness';
 
 /** The README embeds these; a bigger file would bloat the repository and the extension's page. */
@@ -66,4 +67,52 @@ describe('README screenshots', () => {
     await useTheme('Default Light Modern');
     await saveScreenshot('screenshot-lab-light', join(media, 'screenshot-lab-light.png'));
   });
+
+  it('the lab cards, the Samples view writing, the surprisal colouring and the hover, on the same model', async () => {
+    const media = join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'media');
+    const corpus = vscode.Uri.file(join(workspaceDir(), screenshotCorpusFileName));
+    await useTheme('Default Dark Modern');
+    await vscode.commands.executeCommand('rnnLab.showLab');
+    await waitFor('the Lab panel with its cards', async () => (await webviewTexts('[data-card="q2"] button.run')).length > 0, { timeoutMs: 60_000 });
+
+    // The cards: Q4 (reset_states), Q2 and the temperature explorer answered, the panel scrolled to Q4.
+    for (const id of ['q2', 'temperature', 'q4']) {
+      await clickInWebview(`[data-card="${id}"] button.run`);
+      await waitFor(`the ${id} card's answer`, async () => (await webviewTexts(`[data-card="${id}"] .card-explanation`)).some((t) => t.trim() !== ''), { timeoutMs: 30_000 });
+    }
+    await sleep(settleMs);
+    await saveScreenshot('screenshot-cards', join(media, 'screenshot-cards.png'));
+
+    // The Samples view streaming a sample after a prime.
+    await vscode.commands.executeCommand('workbench.view.extension.rnnLab');
+    await waitFor('the Samples view controls', async () => (await webviewTexts('#sample-writer button.generate')).length > 0, { timeoutMs: 30_000 });
+    await fillInWebview('#sample-writer [data-input="prime"]', 'The river ');
+    await clickInWebview('#sample-writer button.generate');
+    await waitFor('the kept sample', async () => (await webviewTexts('ol.kept .sample-card .generated')).length > 0, { timeoutMs: 30_000 });
+    await sleep(settleMs);
+    await saveScreenshot('screenshot-sidebar', join(media, 'screenshot-sidebar.png'));
+    await vscode.commands.executeCommand('workbench.view.explorer');
+
+    // The file coloured by surprisal, with the bits/char in the status bar.
+    const editor = await vscode.window.showTextDocument(corpus, { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('rnnLab.toggleSurprisal', true);
+    await waitFor('the surprisal colouring', () => api().getSurprisalState().fileBitsPerChar !== undefined, { timeoutMs: 60_000 });
+    await sleep(settleMs);
+    await saveScreenshot('screenshot-surprisal', join(media, 'screenshot-surprisal.png'));
+    await vscode.commands.executeCommand('rnnLab.toggleSurprisal', false);
+
+    // The hover, mid-text.
+    const position = new vscode.Position(2, 24);
+    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: vscode.ViewColumn.One });
+    shown.selection = new vscode.Selection(position, position);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await waitFor('the hover', async () => (await elementTexts('.monaco-hover')).some((t) => t.includes('Actual next')), { timeoutMs: 15_000 });
+    await sleep(500);
+    await saveScreenshot('screenshot-hover', join(media, 'screenshot-hover.png'));
+    await vscode.commands.executeCommand('editor.action.hideHover');
+  });
 });
+
+function api() {
+  return vscode.extensions.getExtension<RnnLabApi>(extensionId)!.exports;
+}
