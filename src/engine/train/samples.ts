@@ -10,6 +10,7 @@ import { deriveSeed } from '../random';
 import type { ActualNext } from '../labs/surprisal';
 import { ContextStateCache } from '../sample/contextCache';
 import { generate, type GenerateOptions, type NextSymbolDistribution } from '../sample/generate';
+import { appendContinuation } from '../data/wordTokenizer';
 
 /** Generation settings a sample takes from the run's config unless the request gives its own. */
 export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed'>;
@@ -23,15 +24,16 @@ export class SampleService {
 
   constructor(private readonly network: Network, readonly tokenizer: Tokenizer, private readonly settings: SampleSettings) {}
 
-  /** A sample; without a seed, the next on-demand seed. */
+  /** A sample, written to follow the prime (words get the space between them); without a seed, the next on-demand seed. */
   sample(prime: string, length: number, temperature: number, seed?: number, request: SampleRequest = {}): string {
     const s = seed ?? deriveSeed(this.settings.seed, 3_000_000 + this.onDemandSamples++);
     const stepper = this.network.createStepper(1);
     try {
-      return generate(stepper, this.tokenizer, {
+      const text = generate(stepper, this.tokenizer, {
         topK: this.settings.topK, stopAtEnd: this.settings.stopAtEnd, stopWord: this.settings.stopWord,
         ...request, prime, length, temperature, seed: s,
       });
+      return appendContinuation(this.tokenizer, prime, text).slice(prime.length);
     } finally {
       stepper.dispose();
     }
