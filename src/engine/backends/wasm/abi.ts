@@ -45,10 +45,10 @@ export const JobField = {
 export const SyncWord = { generation: 1, abort: 3 } as const;
 /**
  * 4 + 4 sync words, then the kernels' private fields: 6 x MAX_LAYERS layer buffers, 11 shared
- * buffers, row losses, step counters, 2 id arrays, zrows, 2 Dense buffers; the size rounded up to
- * 8 bytes (the struct holds a double).
+ * buffers, row losses, step and product counters, 2 id arrays, zrows, 2 Dense buffers; the size
+ * rounded up to 8 bytes (the struct holds a double).
  */
-export const JOB_BYTES = 8 * Math.ceil((4 * (28 + 6 * MAX_LAYERS + 11 + 1 + 1 + 2 + 1 + 2)) / 8);
+export const JOB_BYTES = 8 * Math.ceil((4 * (28 + 6 * MAX_LAYERS + 11 + 1 + 2 + 2 + 1 + 2)) / 8);
 
 /** StepJob: one stepper call. */
 export const StepField = { net: 0, batch: 1, tokens: 2, state: 3, logits: 4, work: 5 } as const;

@@ -46,7 +46,8 @@ typedef struct {
   float *g[MAX_LAYERS], *hs[MAX_LAYERS], *cs[MAX_LAYERS], *tc[MAX_LAYERS], *rh[MAX_LAYERS], *drop[MAX_LAYERS];
   float *xemb, *rg, *dg, *dr, *dha, *dhb, *dc, *z, *upack, *mask_tm, *packs;
   double *row_loss;
-  int *step_done; // per group of batch rows: tiles of the layer's steps done
+  int *step_done;      // per group of batch rows: tiles of the layer's steps done
+  int *product_claims; // per shared product of the pass: tiles claimed
   int *in_tm, *out_tm;
   int zrows;
   float *dense_y, *dense_dy; // Dense hidden layer outputs and their gradients [rows of the pass, dense]

@@ -26,6 +26,7 @@ typedef struct {
   Job *job;
   int id, n;      // this thread's index, the team's size
   float *pa, *pb; // this thread's packing buffers
+  int *products;  // how many shared products this thread has entered (see team_sgemm)
 } Team;
 
 // Sense-by-generation barrier over job->sync. Arriving threads spin briefly (a step's work is tens
@@ -68,11 +69,11 @@ typedef struct { int M, N, ngrain, mq, nq, pr, pc; } Grid;
 // The grid minimises a thread's products plus the packing each tile repeats (A rows once,
 // `weight` x its columns once); ties favour column splits, whose threads read less of the
 // right-hand matrix.
-static Grid grid_of(const Team *t, int M, int N, int ngrain, int weight) {
+static Grid grid_of(int parts, int M, int N, int ngrain, int weight) {
   Grid g = {M, N, ngrain, (M + MR - 1) / MR, (N + ngrain - 1) / ngrain, 1, 1};
   long long best = -1;
-  for (int c = imin(t->n, g.nq); c >= 1; c--) {
-    int r = imin(t->n / c, g.mq);
+  for (int c = imin(parts, g.nq); c >= 1; c--) {
+    int r = imin(parts / c, g.mq);
     long long mc = (long long)((g.mq + r - 1) / r) * MR, nc = (long long)((g.nq + c - 1) / c) * ngrain * weight;
     long long cost = mc * nc + 8 * (mc + nc);
     if (best < 0 || cost < best) { best = cost; g.pr = r; g.pc = c; }
@@ -93,18 +94,21 @@ static Tile tile_at(Grid g, int index) {
 }
 static inline int empty(Tile t) { return t.m0 >= t.m1 || t.n0 >= t.n1; }
 
-// This thread's tile of an M x N output (empty for threads outside the grid).
-static Tile tile_of(const Team *t, int M, int N, int ngrain, int weight) {
-  return tile_at(grid_of(t, M, N, ngrain, weight), t->id);
-}
-
-// C (+)= op(A) . op(B) (M x N, inner K), this thread's output tile.
+// C (+)= op(A) . op(B) (M x N, inner K), shared by the team: its output is cut into about 4 tiles
+// per thread, which threads claim from the product's own counter (each product of a pass has one,
+// zeroed when the pass starts), so a thread the system preempts delays the product by one tile at
+// most. Every thread calls the same products in the same order.
+#define TILES_PER_THREAD 4
 static void team_sgemm(const Team *t, int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
                        int ldb, float *C, int ldc, int beta) {
-  Tile r = tile_of(t, M, N, NR, 1);
-  if (empty(r)) return;
-  sgemm(tA, tB, r.m1 - r.m0, r.n1 - r.n0, K, tA ? A + r.m0 : A + r.m0 * lda, lda, tB ? B + r.n0 * ldb : B + r.n0, ldb,
-        C + r.m0 * ldc + r.n0, ldc, beta, t->pa, t->pb);
+  Grid g = grid_of(TILES_PER_THREAD * t->n, M, N, NR, 1);
+  int tiles = g.pr * g.pc, *claims = t->job->product_claims + (*t->products)++;
+  for (int i = __atomic_fetch_add(claims, 1, __ATOMIC_SEQ_CST); i < tiles; i = __atomic_fetch_add(claims, 1, __ATOMIC_SEQ_CST)) {
+    Tile r = tile_at(g, i);
+    if (empty(r)) continue;
+    sgemm(tA, tB, r.m1 - r.m0, r.n1 - r.n0, K, tA ? A + r.m0 : A + r.m0 * lda, lda, tB ? B + r.n0 * ldb : B + r.n0,
+          ldb, C + r.m0 * ldc + r.n0, ldc, beta, t->pa, t->pb);
+  }
 }
 
 // db[0:N] += column sums of D (rows x N, stride ld), this thread's columns.
@@ -221,6 +225,19 @@ static void gather_rows(float *dst, const float *table, const int *ids, int rows
   for (int r = 0; r < rows; r++) copy(dst + r * N, table + ids[r] * N, N);
 }
 
+// Output logits are computed in chunks of this many rows, so memory stays small for large vocabularies.
+static int output_rows(const Job *job) {
+  int TR = job->steps * job->batch;
+  return imax(1, imin(TR, (1 << 18) / job->net->vocab));
+}
+
+// How many shared products (team_sgemm calls) a pass makes at most: per layer 1 forward and 3
+// backward (4 for an embedding), 3 per chunk of output rows.
+static int max_products(const Job *job) {
+  int TR = job->steps * job->batch, zrows = output_rows(job);
+  return 4 * job->net->layers + 1 + 3 * ((TR + zrows - 1) / zrows);
+}
+
 // ---- workspace: every buffer a pass needs, carved from one block (job->work == 0: size only) ----
 #define TAKE(n) (cursor += round4(n), cursor - round4(n))
 static int pack_floats(void) { return pack_a_floats() + pack_b_floats(); }
@@ -244,8 +261,7 @@ static int carve(Job *job, int with_dropout) {
   job->dha = TAKE(TR * wide);
   job->dhb = TAKE(TR * wide);
   job->dc = TAKE(R * H);
-  // Output logits in chunks of rows, so memory stays small for large vocabularies.
-  job->zrows = imax(1, imin(TR, (1 << 18) / V));
+  job->zrows = output_rows(job);
   job->z = TAKE(job->zrows * V);
   job->upack = TAKE(imax(packed_gates_floats(H, H, G), packed_b_floats(GH, H)));
   job->row_loss = (double *)TAKE(2 * TR);
@@ -254,6 +270,7 @@ static int carve(Job *job, int with_dropout) {
   job->mask_tm = TAKE(TR);
   job->packs = TAKE(job->threads * pack_floats());
   job->step_done = (int *)TAKE(job->threads);
+  job->product_claims = (int *)TAKE(max_products(job));
   job->dense_y = net->dense ? TAKE(TR * net->dense) : 0;
   job->dense_dy = net->dense ? TAKE(TR * net->dense) : 0;
   return (int)(cursor - base);
@@ -463,13 +480,15 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
 // This thread's part of the pass: forward (and backward when job->backward). Thread 0 sets the
 // pass up and sums the loss; every thread of the team must call it. Returns job->status.
 int job_run(Job *job, int thread) {
-  Team team = {job, thread, job->threads, 0, 0};
+  int products = 0;
+  Team team = {job, thread, job->threads, 0, 0, &products};
   const Team *t = &team;
   const Net *net = job->net;
   const float *P = net->params;
   int L = net->layers, H = net->hidden, V = net->vocab, R = job->batch, T = job->steps, TR = T * R;
   if (thread == 0) {
     carve(job, job->dropout_on);
+    fill((float *)job->product_claims, 0.f, max_products(job));
     job->loss_sum = 0;
     job->status = 0;
     // Batch-major ids and mask -> time-major rows.
