@@ -132,7 +132,8 @@ export class SurprisalView implements vscode.Disposable {
       ? ` · ${(100 * unknownShare).toFixed(0)}% of these characters are not in the model's vocabulary: it was trained on other text`
       : visible.unknownCount > 0 ? ` · ${visible.unknownCount} characters not in the vocabulary (underlined)` : '';
     this.state = { ...this.state, coloured, visibleBitsPerChar: visible.meanBits, note: unknownNote, refreshes: this.state.refreshes + 1 };
-    const fileLength = document.getText().length > maxWholeFileChars ? -1 : 0;
+    // Measured without copying the text: a big file is never read whole here.
+    const fileLength = document.offsetAt(document.lineAt(document.lineCount - 1).range.end) > maxWholeFileChars ? -1 : 0;
     const fileText = this.state.fileBitsPerChar !== undefined && !wholeFile ? ` · file ${this.state.fileBitsPerChar.toFixed(2)} bits/char` : '';
     this.show(`$(symbol-color) ${visible.meanBits.toFixed(2)} bits/char${fileText}`,
       `visible lines: ${visible.meanBits.toFixed(2)} bits/char${fileLength < 0 ? ' (the file is too large for a whole-file figure; the visible lines are measured)' : ''}${unknownNote}.`);

@@ -213,3 +213,26 @@ test('Resume from checkpoint continues a run where its checkpoint left it, for N
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the Lab through the extension\'s controller: no model is a calm answer; a forked trainer answers cards, streams a sample and scores surprisal', async () => {
+  const idle = new RunController(trainerPath);
+  const none = await idle.lab({ kind: 'firstSymbols', prefix: '', top: 10 });
+  assert.equal(none.kind, 'error');
+  assert.match(none.kind === 'error' ? none.message : '', /No model yet/);
+  assert.equal(await idle.surprisal('', 'the cat', false), undefined);
+  idle.dispose();
+
+  await withLongRun(async (controller) => {
+    await until(() => controller.snapshot?.lastStep !== undefined, 'the first step');
+    const q2 = await controller.lab({ kind: 'firstSymbols', prefix: 'the', top: 10 });
+    assert.ok(q2.kind === 'firstSymbols' && q2.probs.length === 10, JSON.stringify(q2));
+    const q4 = await controller.lab({ kind: 'resetState', count: 5, temperature: 0.8, maxLength: 50 });
+    assert.ok(q4.kind === 'resetState' && q4.withReset.length === 5 && q4.withoutReset.length === 5);
+    const pieces: string[] = [];
+    const sample = await controller.generate({ prime: 'the ', length: 50, temperature: 0.8, stopAtEnd: true }, (piece) => pieces.push(piece));
+    assert.equal(sample, pieces.join(''));
+    assert.equal([...(sample ?? '')].length, 50);
+    const bits = await controller.surprisal('the ', 'cat sat', false);
+    assert.ok(bits && bits.complete && bits.bits.length === 7 && bits.bits.every((b) => b > 0));
+  });
+});
