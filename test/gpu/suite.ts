@@ -20,7 +20,7 @@ import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/message
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { loadCheckpoint } from '../../src/engine/model/io/checkpoint';
 import { TrainingRun } from '../../src/engine/train/run';
-import { randomBatch } from '../unit/helpers/batches';
+import { randomBatch } from '../unit/support/batches';
 
 export interface SuiteOptions {
   /** Every combination and the longer runs (the GPU); false: a selection that is quick on the stand-in. */

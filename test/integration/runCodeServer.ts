@@ -141,7 +141,7 @@ class Cleanup {
 }
 
 /** What one run holds; the parts exist once their phase has begun. */
-interface Session {
+interface SuiteRun {
   clock: PhaseClock;
   tmp: string;
   cleanup: Cleanup;
@@ -150,8 +150,8 @@ interface Session {
   workbenchLog?: LogFile;
 }
 
-async function runSuite(session: Session): Promise<number> {
-  const { clock, tmp, cleanup } = session;
+async function runSuite(run: SuiteRun): Promise<number> {
+  const { clock, tmp, cleanup } = run;
   clock.begin('checking prerequisites');
   const suite = suites[suiteName];
   if (!suite) throw new Error(`RNN_LAB_SUITE=${suiteName}: expected one of ${Object.keys(suites).join(', ')}`);
@@ -172,12 +172,12 @@ async function runSuite(session: Session): Promise<number> {
     env: isolatedEnv(tmp, {}),
   });
   cleanup.add(() => browser.close());
-  const page = (session.page = await browser.newPage({ viewport: suite.viewport }));
+  const page = (run.page = await browser.newPage({ viewport: suite.viewport }));
 
   let reportExit!: (code: number) => void;
   const exitCode = new Promise<number>((done) => (reportExit = done));
   await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(Number(code)));
-  const workbenchLog = (session.workbenchLog = new LogFile(join(tmp, 'workbench.log')));
+  const workbenchLog = (run.workbenchLog = new LogFile(join(tmp, 'workbench.log')));
   cleanup.add(() => workbenchLog.close());
   await page.exposeFunction('codeAutomationLog', (level: string, args: unknown) => workbenchLog.write(level, args));
 
@@ -192,7 +192,7 @@ async function runSuite(session: Session): Promise<number> {
 
   clock.begin('starting code-server');
   const port = await freePort();
-  const server = (session.server = CodeServer.start(codeServerBin, port, tmp, isolatedEnv(tmp, { [hookEnvVar]: hook.url })));
+  const server = (run.server = CodeServer.start(codeServerBin, port, tmp, isolatedEnv(tmp, { [hookEnvVar]: hook.url })));
   const killOnExit = () => server.killNow();
   process.on('exit', killOnExit);
   cleanup.add(async () => {
@@ -217,19 +217,19 @@ async function runSuite(session: Session): Promise<number> {
 }
 
 /** After a timeout or an error: stop the abandoned run from going on, and keep what explains it. */
-async function recordFailure(session: Session, error: unknown): Promise<void> {
-  session.clock.abort();
-  if (session.workbenchLog) session.workbenchLog.relaying = false;
+async function recordFailure(run: SuiteRun, error: unknown): Promise<void> {
+  run.clock.abort();
+  if (run.workbenchLog) run.workbenchLog.relaying = false;
   log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
-  if (session.page) {
+  if (run.page) {
     const shot = join(resultsDir, 'failure.png');
     mkdirSync(resultsDir, { recursive: true });
-    await Promise.race([session.page.screenshot({ path: shot }).then(() => log(`screenshot of the workbench: ${shot}`)), sleep(5000)]).catch(() => {});
+    await Promise.race([run.page.screenshot({ path: shot }).then(() => log(`screenshot of the workbench: ${shot}`)), sleep(5000)]).catch(() => {});
   }
 }
 
 async function main(): Promise<number> {
-  const session: Session = {
+  const run: SuiteRun = {
     clock: new PhaseClock(),
     tmp: mkdtempSync(join(tmpdir(), 'rnn-lab-vscode-test-')),
     cleanup: new Cleanup(),
@@ -238,26 +238,26 @@ async function main(): Promise<number> {
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`timed out after ${overallTimeoutMs / 1000} s while ${session.clock.currentName}`)), overallTimeoutMs);
+    timer = setTimeout(() => fail(new Error(`timed out after ${overallTimeoutMs / 1000} s while ${run.clock.currentName}`)), overallTimeoutMs);
   });
   const interrupted = new Promise<never>((_, fail) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => fail(new Error(`interrupted by ${signal}`)));
   });
 
   try {
-    code = await Promise.race([runSuite(session), timeout, interrupted]);
+    code = await Promise.race([runSuite(run), timeout, interrupted]);
   } catch (error) {
-    await recordFailure(session, error);
+    await recordFailure(run, error);
     code = 1;
   } finally {
     clearTimeout(timer);
-    if (code !== 0 && session.server) log(`code-server log (tail):\n${session.server.logTail()}`);
-    await session.cleanup.run();
+    if (code !== 0 && run.server) log(`code-server log (tail):\n${run.server.logTail()}`);
+    await run.cleanup.run();
   }
 
-  log(`phases:\n${session.clock.report()}`);
-  if (code === 0 && !keepTmp) rmSync(session.tmp, { recursive: true, force: true });
-  else log(`logs kept in ${session.tmp} (code-server.log, workbench.log, browser-console.log, workspace/)`);
+  log(`phases:\n${run.clock.report()}`);
+  if (code === 0 && !keepTmp) rmSync(run.tmp, { recursive: true, force: true });
+  else log(`logs kept in ${run.tmp} (code-server.log, workbench.log, browser-console.log, workspace/)`);
   log(code === 0 ? 'integration tests passed' : `integration tests failed (exit code ${code})`);
   return code;
 }

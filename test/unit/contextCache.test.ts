@@ -5,7 +5,7 @@ import type { Stepper } from '../../src/engine/backends/types';
 import { ContextStateCache } from '../../src/engine/sample/contextCache';
 import { nextSymbolDistribution } from '../../src/engine/sample/generate';
 import { corpusFromText } from '../../src/engine/data/corpus';
-import { randomFill } from './helpers/batches';
+import { randomFill } from './support/batches';
 
 const text = 'the river runs past the mill and under the bridge, and the garden grows beside it. '.repeat(20);
 

@@ -20,7 +20,7 @@ import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { loadKernels, instantiate, createSharedMemory } from '../../src/engine/backends/wasm/runtime';
 import { initParams } from '../../src/engine/model/init';
 import type { ModelSpec } from '../../src/engine/model/spec';
-import { randomBatch } from './helpers/batches';
+import { randomBatch } from './support/batches';
 
 const root = join(__dirname, '..', '..', '..');
 const kernelsDir = join(root, 'src/engine/backends/cuda/kernels');

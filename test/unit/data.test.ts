@@ -10,8 +10,8 @@ import { LinesBatcher } from '../../src/engine/data/linesBatcher';
 import { WindowsBatcher } from '../../src/engine/data/windowsBatcher';
 import { RandomWindowBatcher } from '../../src/engine/data/streamBatcher';
 import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
-import { gradCheck } from './helpers/gradcheck';
-import { randomFill } from './helpers/batches';
+import { gradCheck } from './support/gradcheck';
+import { randomFill } from './support/batches';
 
 const config = (over: Partial<TrainConfig>): TrainConfig => ({ ...defaultTrainConfig, ...over });
 

@@ -5,7 +5,7 @@ import { createBackend, resolveThreads } from '../../src/engine/backends/select'
 import { initParams } from '../../src/engine/model/init';
 import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
-import { randomBatch, randomFill } from './helpers/batches';
+import { randomBatch, randomFill } from './support/batches';
 
 const spec: ModelSpec = { cell: 'lstm', vocabSize: 7, hiddenSize: 5, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
 

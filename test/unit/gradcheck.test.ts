@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
 import { hiddenActivations, type CellType, type ModelSpec } from '../../src/engine/model/spec';
-import { gradCheck } from './helpers/gradcheck';
-import { randomBatch, randomFill } from './helpers/batches';
+import { gradCheck } from './support/gradcheck';
+import { randomBatch, randomFill } from './support/batches';
 
 const backend = createReferenceBackend('float64');
 

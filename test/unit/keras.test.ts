@@ -9,7 +9,7 @@ import { kerasTreeFromModel } from '../../src/engine/model/io/keras';
 import { loadWeights, seed004Symbols, type LoadedModel } from '../../src/engine/model/io/load';
 import { softmax } from '../../src/engine/sample/sampler';
 import { UserInputError } from '../../src/engine/text/errors';
-import { kerasForward, randomNet, writeKerasFile, type KerasNet, type Layout } from './helpers/kerasFiles';
+import { kerasForward, randomNet, writeKerasFile, type KerasNet, type Layout } from './support/kerasFiles';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnlab-keras-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
 import { createBackendFor } from '../../src/engine/backends/select';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
-import { gradCheck } from './helpers/gradcheck';
-import { randomBatch, randomFill } from './helpers/batches';
+import { gradCheck } from './support/gradcheck';
+import { randomBatch, randomFill } from './support/batches';
 
 // Keras 1 and multi-backend Keras 2 gate with hard_sigmoid; models read from their files keep it.
 for (const cell of ['gru', 'lstm'] as CellType[]) {

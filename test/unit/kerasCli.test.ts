@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kerasForward, randomNet, writeKerasFile, type KerasNet } from './helpers/kerasFiles';
+import { kerasForward, randomNet, writeKerasFile, type KerasNet } from './support/kerasFiles';
 
 // The built CLI on Keras files the test writes: seed 004's model (LSTM 128, Dense 128, Dense V).
 const cli = join(__dirname, '../../../dist/cli.js');

@@ -8,7 +8,7 @@ import {
 import { nextSymbolDistribution } from '../../src/engine/sample/generate';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
-import { randomFill } from './helpers/batches';
+import { randomFill } from './support/batches';
 
 const text = 'the cat sat on the mat.\nthe dog sat on "the log".\na (small) bird sang [loudly].\n';
 

@@ -6,7 +6,7 @@ import { generate, nextSymbolDistribution } from '../../src/engine/sample/genera
 import { sampleFromLogits, softmax } from '../../src/engine/sample/sampler';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
-import { randomFill } from './helpers/batches';
+import { randomFill } from './support/batches';
 
 const logits = Float32Array.of(5, 1, 2, 0.5, 3);
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { visibleSymbol } from '../../../src/extension/hoverFormat';
-import { kerasForward, randomNet, writeKerasFile } from '../../unit/helpers/kerasFiles';
+import { kerasForward, randomNet, writeKerasFile } from '../../unit/support/kerasFiles';
 import { activateExtension, corpusUri, stopAnyRun, waitFor, workspaceDir, type RnnLabApi } from './harness';
 
 // Seed 004's char2id in id order (S and E last), and its model: LSTM 128, Dense 128 (relu), Dense V.
