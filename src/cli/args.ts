@@ -1,4 +1,4 @@
-/** Shared helpers for the subcommands: usage errors and number parsing. */
+/** Usage errors and number parsing shared by the subcommands. */
 
 /** A malformed command line (exit code 2), as opposed to bad input data (exit code 1). */
 export class UsageError extends Error {

@@ -11,7 +11,7 @@ import {
 import { teacherForcedDecode } from '../engine/labs/decode';
 import { SampleStream } from '../engine/sample/stream';
 import type { LabModel } from '../engine/train/run';
-import type { TrainerIo } from './session';
+import type { TrainerIo } from './trainer';
 
 /** Characters the Neurons card reads at most. */
 export const neuronTextLimit = 3000;

@@ -7,7 +7,7 @@ import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost
 import { corpusFromText, corpusOptions, createBackend, OpenedModel, prepareResume, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
 import { createBackendFor } from '../engine/backends/select';
 import { loadWeights } from '../engine/model/io/load';
-import { TrainerSession, type TrainerEngine, type TrainerIo } from './session';
+import { Trainer, type TrainerEngine, type TrainerIo } from './trainer';
 
 if (!process.send) {
   process.stderr.write('dist/trainer.js is started by the RNN Lab extension (child_process.fork); use dist/cli.js from a shell.\n');
@@ -60,18 +60,18 @@ const engine: TrainerEngine = {
   isUserInputError: (error) => error instanceof UserInputError,
 };
 
-const session = new TrainerSession(engine, io);
+const trainer = new Trainer(engine, io);
 
 process.on('message', (raw: unknown) => {
   if (!isMessageOf<HostToTrainer>(raw, hostToTrainerTypes)) {
     io.send('log', { level: 'warn', message: `Ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}` });
     return;
   }
-  session.handle(raw);
+  trainer.handle(raw);
 });
 // No parent, no purpose: never leave an orphan computing in the background.
 process.on('disconnect', () => process.exit(0));
-process.on('uncaughtException', (error) => session.crash(error));
-process.on('unhandledRejection', (reason) => session.crash(reason));
+process.on('uncaughtException', (error) => trainer.crash(error));
+process.on('unhandledRejection', (reason) => trainer.crash(reason));
 
 io.send('ready', { pid: process.pid });

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultTrainConfig, type RunStarted, type StepMetrics, type TrainerMessage, type TrainerToHost } from '../../src/protocol/messages';
 import { LatestValueThrottle } from '../../src/trainer/throttle';
-import { TrainerSession, type RunHandle, type TrainerEngine } from '../../src/trainer/session';
+import { Trainer, type RunHandle, type TrainerEngine } from '../../src/trainer/trainer';
 import type { LabModel, TrainingRunOptions } from '../../src/engine/train/run';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
-import { randomFill } from './helpers/batches';
+import { randomFill } from './support/batches';
 
 test('throttle: the first value goes at once, a burst sends only its latest value, one interval later', async () => {
   const sent: number[] = [];
@@ -109,13 +109,13 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
     },
     isUserInputError: (error) => error instanceof InputProblem,
   };
-  const session = new TrainerSession(engine, {
+  const trainer = new Trainer(engine, {
     send: (type, payload) => messages.push({ type, payload } as TrainerMessage),
     sendAndExit: (type, payload, code) => { messages.push({ type, payload } as TrainerMessage); exits.push(code); },
   });
-  const start = () => session.handle({ type: 'start', payload: { runId: 'r', source: { kind: 'text', text: 'abc', name: 't' }, config: defaultTrainConfig, checkpointDir: '/tmp/none' } });
+  const start = () => trainer.handle({ type: 'start', payload: { runId: 'r', source: { kind: 'text', text: 'abc', name: 't' }, config: defaultTrainConfig, checkpointDir: '/tmp/none' } });
   const ofType = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as Array<Extract<TrainerMessage, { type: K }>>;
-  return { session, messages, exits, start, ofType };
+  return { trainer, messages, exits, start, ofType };
 }
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -126,7 +126,7 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-test('session: a run ends with finished, after the last step was sent, and its process stays', async () => {
+test('trainer: a run ends with finished, after the last step was sent, and its process stays', async () => {
   const h = harness({ totalSteps: 30 });
   h.start();
   await until(() => h.ofType('finished').length === 1);
@@ -137,28 +137,28 @@ test('session: a run ends with finished, after the last step was sent, and its p
   assert.deepEqual(h.exits, [], 'the process stays for samples and the hover');
 });
 
-test('session: stop, pause and resume reach the run; samples and probabilities answer by request id', async () => {
+test('trainer: stop, pause and resume reach the run; samples and probabilities answer by request id', async () => {
   const h = harness({ totalSteps: 1_000_000 });
   h.start();
   await until(() => h.ofType('step').length > 0);
-  h.session.handle({ type: 'pause', payload: {} });
+  h.trainer.handle({ type: 'pause', payload: {} });
   await until(() => h.ofType('paused').length === 1);
   const pausedAt = h.ofType('paused')[0].payload.step;
   await sleep(30);
   assert.equal(h.ofType('step').at(-1)!.payload.step, pausedAt, 'no steps while paused');
-  h.session.handle({ type: 'resume', payload: {} });
+  h.trainer.handle({ type: 'resume', payload: {} });
   await until(() => h.ofType('resumed').length === 1);
-  h.session.handle({ type: 'sample', payload: { requestId: 7, prime: 'ab', length: 3, temperature: 1 } });
+  h.trainer.handle({ type: 'sample', payload: { requestId: 7, prime: 'ab', length: 3, temperature: 1 } });
   assert.deepEqual(h.ofType('sampleResult')[0].payload, { requestId: 7, text: 'abxxx' });
-  h.session.handle({ type: 'probs', payload: { requestId: 8, context: 'a', top: 5 } });
+  h.trainer.handle({ type: 'probs', payload: { requestId: 8, context: 'a', top: 5 } });
   assert.equal(h.ofType('probsResult')[0].payload.requestId, 8);
-  h.session.handle({ type: 'stop', payload: {} });
+  h.trainer.handle({ type: 'stop', payload: {} });
   await until(() => h.ofType('finished').length === 1);
   assert.equal(h.ofType('finished')[0].payload.reason, 'stopped');
   assert.deepEqual(h.exits, [0], 'a stopped run ends its process cleanly');
 });
 
-test('session: bad input gives a plain failed message and a clean exit; other errors exit non-zero with the stack', async () => {
+test('trainer: bad input gives a plain failed message and a clean exit; other errors exit non-zero with the stack', async () => {
   const bad = harness({ failWith: new InputProblem('empty.txt is empty; give a text file with some content.') });
   bad.start();
   await until(() => bad.exits.length === 1);
@@ -174,14 +174,14 @@ test('session: bad input gives a plain failed message and a clean exit; other er
   assert.deepEqual(broken.exits, [1]);
 });
 
-test('session: open serves a checkpoint\'s model for samples and probabilities, and a second open or start is refused', async () => {
+test('trainer: open serves a checkpoint\'s model for samples and probabilities, and a second open or start is refused', async () => {
   const h = harness();
-  h.session.handle({ type: 'open', payload: { runId: 'r', path: '/tmp/m.rnnlab.json', backend: 'js', threads: 1 } });
+  h.trainer.handle({ type: 'open', payload: { runId: 'r', path: '/tmp/m.rnnlab.json', backend: 'js', threads: 1 } });
   await until(() => h.ofType('opened').length === 1);
   assert.equal(h.ofType('opened')[0].payload.step, 7);
-  h.session.handle({ type: 'sample', payload: { requestId: 3, prime: 'f', length: 2, temperature: 1 } });
+  h.trainer.handle({ type: 'sample', payload: { requestId: 3, prime: 'f', length: 2, temperature: 1 } });
   assert.deepEqual(h.ofType('sampleResult')[0].payload, { requestId: 3, text: 'foo' });
-  h.session.handle({ type: 'probs', payload: { requestId: 4, context: 'x', top: 5 } });
+  h.trainer.handle({ type: 'probs', payload: { requestId: 4, context: 'x', top: 5 } });
   assert.deepEqual(h.ofType('probsResult')[0].payload.probs, [{ symbol: 'o', p: 1 }]);
   h.start();
   await until(() => h.ofType('log').length === 1);
@@ -189,40 +189,40 @@ test('session: open serves a checkpoint\'s model for samples and probabilities, 
   assert.deepEqual(h.exits, []);
 });
 
-test('session: lab questions, streamed samples and surprisal are answered by request id; no model is a calm answer', async () => {
+test('trainer: lab questions, streamed samples and surprisal are answered by request id; no model is a calm answer', async () => {
   const idle = harness();
-  idle.session.handle({ type: 'lab', payload: { requestId: 1, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
+  idle.trainer.handle({ type: 'lab', payload: { requestId: 1, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
   const none = idle.ofType('labResult')[0].payload;
   assert.equal(none.answer.kind, 'error');
 
   const h = harness({ totalSteps: 1_000_000 });
   h.start();
   await until(() => h.ofType('step').length > 0);
-  h.session.handle({ type: 'lab', payload: { requestId: 2, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
+  h.trainer.handle({ type: 'lab', payload: { requestId: 2, request: { kind: 'firstSymbols', prefix: '', top: 10 } } });
   const first = h.ofType('labResult')[0].payload;
   assert.equal(first.requestId, 2);
   assert.ok(first.answer.kind === 'firstSymbols' && first.answer.probs.length === 10);
-  h.session.handle({ type: 'lab', payload: { requestId: 3, request: { kind: 'timing' } } });
+  h.trainer.handle({ type: 'lab', payload: { requestId: 3, request: { kind: 'timing' } } });
   const timing = h.ofType('labResult')[1].payload.answer;
   assert.ok(timing.kind === 'timing' && timing.timing.stepsDone > 0 && timing.hardware.cores > 0);
-  h.session.handle({ type: 'sample', payload: { requestId: 4, prime: 'the', length: 60, temperature: 1, stream: true } });
+  h.trainer.handle({ type: 'sample', payload: { requestId: 4, prime: 'the', length: 60, temperature: 1, stream: true } });
   await until(() => h.ofType('sampleResult').length === 1);
   const chunks = h.ofType('sampleChunk').map((m) => m.payload.text).join('');
   assert.equal(h.ofType('sampleResult')[0].payload.text, chunks);
   assert.equal([...chunks].length, 60);
   assert.ok(h.ofType('sampleChunk').length >= 3, 'the sample came in pieces');
-  h.session.handle({ type: 'surprisal', payload: { requestId: 5, context: '', text: 'the cat', lines: false } });
+  h.trainer.handle({ type: 'surprisal', payload: { requestId: 5, context: '', text: 'the cat', lines: false } });
   await until(() => h.ofType('surprisalResult').length === 1);
   const s = h.ofType('surprisalResult')[0].payload;
   assert.equal(s.bits.length, 7);
   assert.ok(s.complete && s.meanBits > 0);
-  h.session.handle({ type: 'stop', payload: {} });
+  h.trainer.handle({ type: 'stop', payload: {} });
   await until(() => h.ofType('finished').length === 1);
 });
 
-test('session: continueRun trains the prepared run of a checkpoint', async () => {
+test('trainer: continueRun trains the prepared run of a checkpoint', async () => {
   const h = harness({ totalSteps: 12 });
-  h.session.handle({ type: 'continueRun', payload: { runId: 'r', checkpoint: 'a.rnnlab.json', checkpointDir: '/tmp/none', overrides: {}, moreSteps: 5 } });
+  h.trainer.handle({ type: 'continueRun', payload: { runId: 'r', checkpoint: 'a.rnnlab.json', checkpointDir: '/tmp/none', overrides: {}, moreSteps: 5 } });
   await until(() => h.ofType('finished').length === 1);
   assert.equal(h.ofType('step').at(-1)!.payload.step, 12);
   assert.deepEqual(h.exits, []);

@@ -1,6 +1,6 @@
 /**
  * Stateful stepping for sampling and the hover: one kernel call per step for all streams
- * (matrix-vector products at batch 1). State layout, as the Stepper contract says: per stream,
+ * (matrix-vector products at batch 1). State layout, as the Stepper interface declares: per stream,
  * per layer, `stateSizePerLayer` floats (LSTM: h then c).
  */
 import { stateSizePerLayer } from '../../model/spec';

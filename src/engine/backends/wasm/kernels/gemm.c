@@ -1,6 +1,6 @@
 // Cache-blocked single-precision matrix multiply for wasm32 + SIMD128: a 4x8 register block over
 // packed panels (a 6x8 block spills registers in V8). Also the matrix-vector product the batch-1
-// stepper uses, and the small vector helpers the driver needs.
+// stepper uses, and the small vector routines the driver needs.
 #include "kernels.h"
 
 #define KC 256

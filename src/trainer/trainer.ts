@@ -55,7 +55,7 @@ export interface TrainerIo {
 /** Step messages per second at most; the latest step always gets through. */
 const maxStepMessagesPerSecond = 20;
 
-export class TrainerSession {
+export class Trainer {
   private run: RunHandle | undefined;
   /** A model opened from a checkpoint (`open`), when this process serves one instead of training. */
   private model: ModelHandle | undefined;
