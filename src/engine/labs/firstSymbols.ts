@@ -6,12 +6,13 @@
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
 import { nextSymbolsAfter } from './nextSymbols';
-import { boundariesOf, unknownSymbols, type RankedSymbol } from './symbols';
+import type { SymbolProbability } from '../sample/distribution';
+import { boundariesOf, unknownSymbols } from './symbols';
 
 export interface FirstSymbolsAnswer {
   /** What was fed, as a person reads it: "⟨s⟩" or "⟨s⟩ + “The”". */
   context: string;
-  probs: RankedSymbol[];
+  probs: SymbolProbability[];
   /** Entropy of the whole distribution, bits. */
   entropyBits: number;
   /** Characters of the prefix the model has never seen (read as ⟨unk⟩). */

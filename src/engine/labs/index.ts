@@ -1,5 +1,5 @@
 /** The lab answers: computed in the trainer process on request, on whatever model it holds. */
-export { boundariesOf, unknownSymbols, type Boundaries, type LabVocab, type RankedSymbol } from './symbols';
+export { boundariesOf, unknownSymbols, type Boundaries, type LabVocab } from './symbols';
 export { topFirstSymbols, type FirstSymbolsAnswer } from './firstSymbols';
 export { sampleSentences, resetStateExperiment, type SentencesAnswer, type ResetStateAnswer, type DriftPoint } from './sentences';
 export { EpochClock, hardwareInfo, type TimingReport, type HardwareInfo, type EpochTime } from './timing';

@@ -7,7 +7,8 @@
 import type { Stepper } from '../backends/types';
 import { Rng } from '../random';
 import { sampleFromLogits } from '../sample/sampler';
-import { boundariesOf, feed, probabilities, topSymbols, type Boundaries, type LabVocab, type RankedSymbol } from './symbols';
+import { feed, probabilities, topSymbols, type SymbolProbability } from '../sample/distribution';
+import { boundariesOf, type Boundaries, type LabVocab } from './symbols';
 
 export interface SentenceOptions {
   count: number;
@@ -85,14 +86,14 @@ export interface DriftPoint {
   /** Root-mean-square of the state the sentence started from (0 for a fresh state). */
   stateRms: number;
   /** The carried state's three most likely first symbols. */
-  top: RankedSymbol[];
+  top: SymbolProbability[];
 }
 
 export interface ResetStateAnswer {
   withReset: string[];
   withoutReset: string[];
   /** The first-symbol distribution from a fresh state (what every sentence with reset starts from). */
-  freshTop: RankedSymbol[];
+  freshTop: SymbolProbability[];
   /** Sentence by sentence without resets: how far the first-symbol distribution is from the fresh one. */
   drift: DriftPoint[];
   /** How many sentences without resets ended at the end symbol (vs with). */

@@ -5,7 +5,8 @@
  * from the start symbol, as the model was trained.
  */
 import type { Stepper } from '../backends/types';
-import { boundariesOf, feed, type LabVocab } from './symbols';
+import { feed } from '../sample/distribution';
+import { boundariesOf, type LabVocab } from './symbols';
 
 export interface SurprisalOptions {
   /** Text before `text`, read first (its characters get no figure). */

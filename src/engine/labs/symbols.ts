@@ -3,8 +3,6 @@
  * start and end symbols when the model has them (lines mode), else a newline on both sides (a
  * model trained on a stream of text learns lines between newlines), else no end at all.
  */
-import type { Stepper } from '../backends/types';
-import { softmax } from '../sample/sampler';
 import type { Tokenizer } from '../data/tokenizer';
 
 /** The part of a tokenizer the labs use (characters or words alike). */
@@ -46,36 +44,4 @@ export function unknownSymbols(vocab: LabVocab, text: string): string[] {
   if (vocab.kind !== 'char' || ids.length !== chars.length) return unknown; // words: no per-character answer
   ids.forEach((id, i) => { if (id === vocab.unknownId && !unknown.includes(chars[i])) unknown.push(chars[i]); });
   return unknown;
-}
-
-/** Feeds `ids` one at a time from the stepper's current state; returns the logits after the last. */
-export function feed(stepper: Stepper, ids: ArrayLike<number>): Float32Array {
-  const token = new Int32Array(1);
-  let logits: Float32Array = new Float32Array(0);
-  for (let i = 0; i < ids.length; i++) {
-    token[0] = ids[i];
-    logits = stepper.step(token);
-  }
-  return logits;
-}
-
-/** Softmax of a stepper's logits (batch of one) in float64. */
-export function probabilities(logits: Float32Array, size: number): Float64Array {
-  return softmax(logits, 0, size, new Float64Array(size));
-}
-
-export function entropyBits(p: ArrayLike<number>): number {
-  let h = 0;
-  for (let k = 0; k < p.length; k++) if (p[k] > 0) h -= p[k] * Math.log2(p[k]);
-  return h;
-}
-
-export interface RankedSymbol {
-  symbol: string;
-  p: number;
-}
-
-export function topSymbols(p: ArrayLike<number>, vocab: LabVocab, top: number): RankedSymbol[] {
-  const order = Array.from({ length: p.length }, (_, k) => k).sort((a, b) => p[b] - p[a]).slice(0, Math.max(0, top));
-  return order.map((k) => ({ symbol: vocab.symbolOf(k), p: p[k] }));
 }

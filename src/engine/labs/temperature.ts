@@ -6,7 +6,8 @@
 import type { Stepper } from '../backends/types';
 import { Rng } from '../random';
 import { sampleFromLogits } from '../sample/sampler';
-import { boundariesOf, feed, probabilities, unknownSymbols, type LabVocab } from './symbols';
+import { feed, probabilities } from '../sample/distribution';
+import { boundariesOf, unknownSymbols, type LabVocab } from './symbols';
 
 export const explorerTemperatures = [0, 0.3, 0.8, 1.2] as const;
 

@@ -12,7 +12,8 @@
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
 import { actualNext, type ActualNext } from '../labs/surprisal';
-import { contextIds, distributionFromLogits, type NextSymbolDistribution } from './generate';
+import { contextIds } from './generate';
+import { distributionFromLogits, type NextSymbolDistribution } from './distribution';
 
 export class ContextStateCache {
   /** The symbol ids of the last context that was fed. */

@@ -10,7 +10,8 @@
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
 import { Rng } from '../random';
-import { sampleFromLogits, softmax } from './sampler';
+import { sampleFromLogits } from './sampler';
+import { distributionFromLogits, feed, type NextSymbolDistribution } from './distribution';
 
 /**
  * Contexts longer than this are cut to their end: older characters barely move an RNN's state.
@@ -38,18 +39,6 @@ export function contextIds(tokenizer: Tokenizer, context: string): Int32Array {
   const ids = tokenizer.encode(context);
   if (ids.length === 0) return Int32Array.of(startId(tokenizer));
   return ids.length > MAX_CONTEXT_SYMBOLS ? ids.subarray(ids.length - MAX_CONTEXT_SYMBOLS) : ids;
-}
-
-/** Resets the stepper, feeds the ids and returns the logits after the last one. */
-function feed(stepper: Stepper, ids: Int32Array): Float32Array {
-  stepper.reset();
-  const token = new Int32Array(1);
-  let logits: Float32Array = new Float32Array(0);
-  for (const id of ids) {
-    token[0] = id;
-    logits = stepper.step(token);
-  }
-  return logits;
 }
 
 export interface GenerateOptions {
@@ -84,7 +73,8 @@ export function generate(stepper: Stepper, tokenizer: Tokenizer, options: Genera
   const stopWord = options.stopWord ?? '';
   const avoid = [tokenizer.unknownId, ...(framed ? [tokenizer.startId] : [])];
   const avoidEarlyEnd = [...avoid, tokenizer.endId];
-  let logits: Float32Array = feed(stepper, contextIds(tokenizer, options.prime));
+  stepper.reset();
+  let logits = feed(stepper, contextIds(tokenizer, options.prime));
   const token = new Int32Array(1);
   const out: number[] = [];
   let inSentence = framed ? contextIds(tokenizer, options.prime).length - 1 : 0;
@@ -99,7 +89,8 @@ export function generate(stepper: Stepper, tokenizer: Tokenizer, options: Genera
       if (stopAtEnd && ended >= sentences) break;
       // The next sentence starts as training lines do: a zero state and the start symbol.
       inSentence = 0;
-      logits = feed(stepper, Int32Array.of(tokenizer.startId));
+      stepper.reset();
+      logits = feed(stepper, [tokenizer.startId]);
       continue;
     }
     inSentence++;
@@ -115,27 +106,8 @@ export function generate(stepper: Stepper, tokenizer: Tokenizer, options: Genera
   return tokenizer.decode(ids);
 }
 
-export interface SymbolProbability {
-  symbol: string;
-  p: number;
-}
-
-export interface NextSymbolDistribution {
-  probs: SymbolProbability[];
-  /** Entropy of the whole next-symbol distribution, in bits. */
-  entropyBits: number;
-}
-
-/** The `top` most likely next symbols after `context`, at temperature 1. */
+/** The `top` most likely next symbols after `context`, read from a zero state, at temperature 1. */
 export function nextSymbolDistribution(stepper: Stepper, tokenizer: Tokenizer, context: string, top: number): NextSymbolDistribution {
+  stepper.reset();
   return distributionFromLogits(feed(stepper, contextIds(tokenizer, context)), tokenizer, top);
-}
-
-/** The `top` most likely symbols of one row of logits, with the entropy of the whole distribution. */
-export function distributionFromLogits(logits: Float32Array, tokenizer: Tokenizer, top: number): NextSymbolDistribution {
-  const p = softmax(logits, 0, tokenizer.size, new Float64Array(tokenizer.size));
-  let entropy = 0;
-  for (let k = 0; k < p.length; k++) if (p[k] > 0) entropy -= p[k] * Math.log2(p[k]);
-  const order = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, Math.max(0, top));
-  return { probs: order.map((k) => ({ symbol: tokenizer.symbolOf(k), p: p[k] })), entropyBits: entropy };
 }

@@ -1,3 +1,4 @@
 export { sampleFromLogits, softmax, type SampleOptions } from './sampler';
-export { generate, nextSymbolDistribution, distributionFromLogits, MAX_CONTEXT_SYMBOLS, type GenerateOptions, type NextSymbolDistribution, type SymbolProbability } from './generate';
+export { generate, nextSymbolDistribution, MAX_CONTEXT_SYMBOLS, type GenerateOptions } from './generate';
+export { distributionFromLogits, type NextSymbolDistribution, type SymbolProbability } from './distribution';
 export { ContextStateCache } from './contextCache';

@@ -6,6 +6,7 @@
 import type { Stepper } from '../backends/types';
 import { Rng } from '../random';
 import type { Tokenizer } from '../data/tokenizer';
+import { feed } from './distribution';
 import { contextIds } from './generate';
 import { sampleFromLogits } from './sampler';
 
@@ -28,10 +29,7 @@ export class SampleStream {
     if (stepper.batchSize !== 1) throw new RangeError('a sample stream needs a stepper with batch size 1');
     this.rng = new Rng(options.seed, 17);
     stepper.reset();
-    for (const id of contextIds(vocab, options.prime)) {
-      this.token[0] = id;
-      this.logits = stepper.step(this.token);
-    }
+    this.logits = feed(stepper, contextIds(vocab, options.prime));
   }
 
   get done(): boolean {

@@ -9,7 +9,8 @@ import type { Tokenizer } from '../data/tokenizer';
 import { deriveSeed } from '../random';
 import type { ActualNext } from '../labs/surprisal';
 import { ContextStateCache } from '../sample/contextCache';
-import { generate, type GenerateOptions, type NextSymbolDistribution } from '../sample/generate';
+import type { NextSymbolDistribution } from '../sample/distribution';
+import { generate, type GenerateOptions } from '../sample/generate';
 import { appendContinuation } from '../data/wordTokenizer';
 
 /** Generation settings a sample takes from the run's config unless the request gives its own. */
