@@ -153,8 +153,6 @@ export type LabRequest =
   /** Teacher-forced decode of one line (the open file's line `lineNumber` when `line` is empty). */
   | { kind: 'decode'; line: string; lineNumber: number };
 
-export type LabKind = LabRequest['kind'];
-
 export type LabAnswer =
   | { kind: 'timing'; timing: TimingReport; hardware: HardwareInfo }
   | ({ kind: 'firstSymbols' } & FirstSymbolsAnswer)

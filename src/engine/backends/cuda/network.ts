@@ -664,10 +664,3 @@ export class CudaNetwork implements Network {
 export function describeSpec(spec: ModelSpec): string {
   return `${spec.layers}x${spec.hiddenSize} ${spec.cell.toUpperCase()}`;
 }
-
-/** Floats a network needs on the device before activations: parameters, gradients and up to two optimizer arrays. */
-export function parameterFloats(spec: ModelSpec): number {
-  return 4 * paramLayout(spec).total;
-}
-
-export { stateSizePerLayer, CudaError };

@@ -57,10 +57,6 @@ export class VocabularyNeededError extends UserInputError {
   }
 }
 
-export function isVocabularyNeeded(error: unknown): boolean {
-  return (error as { needsVocabulary?: boolean } | null)?.needsVocabulary === true;
-}
-
 /** Where `rnn-lab export` puts the vocabulary of `out.h5`: `out.vocab.json`. */
 export function vocabPathBeside(weightsPath: string): string {
   return join(dirname(weightsPath), `${basename(weightsPath, extname(weightsPath))}.vocab.json`);
