@@ -275,6 +275,14 @@ export interface RunCurves {
   val: Array<{ step: number; valLoss: number; ms?: number; epoch?: number }>;
 }
 
+/** Longest sample drawn on request (the Lab's Sample control, the Samples view, the sample command, the lab cards). */
+export const onDemandSampleLimit = 10_000;
+
+/** A requested sample length as drawn: rounded into 1 … onDemandSampleLimit, 200 when it is not a number. */
+export function onDemandSampleLength(requested: number): number {
+  return Math.max(1, Math.min(onDemandSampleLimit, Math.round(requested) || 200));
+}
+
 /** What the samples view asks for. */
 export interface GenerateRequest {
   requestId: number;

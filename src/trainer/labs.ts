@@ -3,7 +3,7 @@
  * process holds, between training steps. Inputs are clamped here (the last stop before the
  * engine), and every failure becomes a calm answer the card can show instead of a spinner.
  */
-import type { HostToTrainer, LabAnswer, LabRequest, RunStarted, StepMetrics, SurprisalResult } from '../protocol/messages';
+import { onDemandSampleLimit, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
 import {
   EpochClock, boundariesOf, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
   topFirstSymbols, unitActivations,
@@ -126,7 +126,7 @@ export class LabDesk {
         prime: request.prime, temperature: request.temperature, seed: model.seed,
         endId: request.stopAtEnd && b.hasEndSymbol ? b.endId : undefined,
       });
-      const length = clamp(request.length, 1, 10_000, 200);
+      const length = clamp(request.length, 1, onDemandSampleLimit, 200);
       let symbols = 0;
       while (symbols < length && !stream.done) {
         const piece = stream.next(Math.min(streamChunk, length - symbols));

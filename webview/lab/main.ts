@@ -5,7 +5,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
+import { onDemandSampleLength, onDemandSampleLimit, type RunSnapshot, type ToWebviewMessage } from '../../src/protocol/messages';
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
@@ -63,7 +63,7 @@ const earlierBody = el('div');
 const temperatureInput = el('input', { type: 'range', min: '0', max: '2', step: '0.05', value: sampleInputs.temperature ?? '0.8', 'aria-label': 'Temperature' });
 const temperatureValue = el('span', { class: 'temperature-value' });
 const primeInput = el('vscode-textfield', { placeholder: 'prime text (optional)', 'aria-label': 'Prime text' }) as TextField;
-const lengthInput = el('vscode-textfield', { type: 'number', min: '1', max: '10000', value: sampleInputs.length ?? '200', 'aria-label': 'Sample length' }) as TextField;
+const lengthInput = el('vscode-textfield', { type: 'number', min: '1', max: String(onDemandSampleLimit), value: sampleInputs.length ?? '200', 'aria-label': 'Sample length' }) as TextField;
 const sampleButton = el('vscode-button', {}, 'Sample');
 const freshSample = el('div', { class: 'fresh-sample' });
 primeInput.setAttribute('value', sampleInputs.prime ?? '');
@@ -72,7 +72,7 @@ temperatureInput.addEventListener('input', () => { showTemperature(); remember()
 primeInput.addEventListener('input', remember);
 lengthInput.addEventListener('input', remember);
 sampleButton.addEventListener('click', () => {
-  const length = Math.max(1, Math.min(10_000, Math.round(Number(lengthInput.value) || 200)));
+  const length = onDemandSampleLength(Number(lengthInput.value));
   setText(freshSample, 'Sampling…');
   postToHost('sample', { prime: primeInput.value ?? '', length, temperature: Number(temperatureInput.value) });
 });

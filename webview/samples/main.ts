@@ -4,8 +4,10 @@
  * "Insert at cursor" and "Copy", the last samples kept, and below them the run's own samples
  * from each evaluation, newest first.
  */
-import type { RunSnapshot, ToWebviewMessage } from '../../src/protocol/messages';
+import { onDemandSampleLength, onDemandSampleLimit, type RunSnapshot, type ToWebviewMessage } from '../../src/protocol/messages';
 import { reduceSnapshot } from '../../src/protocol/snapshot';
+import { END_SYMBOL } from '../../src/engine/data/charTokenizer';
+import { SENTENCE_END } from '../../src/engine/data/wordTokenizer';
 import { el, setText } from '../shared/dom';
 import { sampleList, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
@@ -20,7 +22,7 @@ interface KeptSample {
 
 /** Samples kept in the view (and its saved state). */
 const keep = 10;
-const endSymbolNames = ['⟨/s⟩', 'SENTENCE_END'];
+const endSymbolNames = [END_SYMBOL, SENTENCE_END];
 
 const saved = loadState();
 let snapshot: RunSnapshot | null = saved?.snapshot ?? null;
@@ -33,7 +35,7 @@ const prime = el('input', { type: 'text', 'data-input': 'prime', placeholder: 'p
 prime.value = extras.prime ?? '';
 const temperature = el('input', { type: 'range', min: '0.05', max: '2', step: '0.05', value: extras.temperature ?? '0.8', 'data-input': 'temperature', 'aria-label': 'Temperature' });
 const temperatureValue = el('span', { class: 'temperature-value' });
-const length = el('input', { type: 'number', min: '1', max: '10000', value: extras.length ?? '200', 'data-input': 'length', 'aria-label': 'Length' });
+const length = el('input', { type: 'number', min: '1', max: String(onDemandSampleLimit), value: extras.length ?? '200', 'data-input': 'length', 'aria-label': 'Length' });
 const greedy = el('input', { type: 'checkbox', 'data-input': 'greedy' });
 greedy.checked = extras.greedy ?? false;
 const stopAtEnd = el('input', { type: 'checkbox', 'data-input': 'stopAtEnd' });
@@ -93,7 +95,7 @@ let active: { requestId: number; sample: KeptSample; body: HTMLElement; timer: n
 
 generate.addEventListener('click', () => {
   const t = greedy.checked ? 0 : Number(temperature.value);
-  const n = Math.max(1, Math.min(10_000, Math.round(Number(length.value) || 200)));
+  const n = onDemandSampleLength(Number(length.value));
   const requestId = nextRequestId++;
   const sample: KeptSample = { prime: prime.value, text: '', temperature: t, model: modelName() };
   const body = el('pre', { class: 'sample-text streaming' }, el('span', { class: 'prime' }, sample.prime), el('span', { class: 'generated' }));
