@@ -10,6 +10,7 @@
 import type { TokenBatch } from '../backends/types';
 import type { TrainConfig } from '../config/settings';
 import type { Corpus } from './corpus';
+import type { IdArray } from './tokenizer';
 import { linesPlan } from './linesBatcher';
 import { streamPlan } from './streamBatcher';
 import { windowsPlan } from './windowsBatcher';
@@ -55,6 +56,13 @@ export const VALIDATION_TOKEN_CAP = 64 * 1024;
 
 export function tokenNoun(corpus: Corpus): string {
   return corpus.tokenizer.kind === 'word' ? 'words' : 'characters';
+}
+
+/** Row `row` of a batch: `batch.steps` tokens from `from` as inputs, each one's next token as its target. */
+export function fillRow(batch: TokenBatch, row: number, ids: IdArray, from: number): void {
+  const T = batch.steps;
+  batch.inputs.set(ids.subarray(from, from + T), row * T);
+  batch.targets.set(ids.subarray(from + 1, from + T + 1), row * T);
 }
 
 /** A seeded permutation of 0..n-1 (Fisher-Yates). */

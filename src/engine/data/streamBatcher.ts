@@ -17,7 +17,7 @@ import type { TokenBatch } from '../backends/types';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import type { TrainConfig } from '../config/settings';
-import { tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
+import { fillRow, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
 import type { Corpus } from './corpus';
 import type { IdArray } from './tokenizer';
 
@@ -86,11 +86,7 @@ export class StreamBatcher implements Batcher {
   batchAt(_epoch: number, index: number): Batch {
     const { ids, steps: T, batch } = this;
     for (let b = 0; b < this.batchSize; b++) {
-      const from = this.start + b * this.segmentLength + index * T;
-      for (let t = 0; t < T; t++) {
-        batch.inputs[b * T + t] = ids[from + t];
-        batch.targets[b * T + t] = ids[from + t + 1];
-      }
+      fillRow(batch, b, ids, this.start + b * this.segmentLength + index * T);
     }
     return { batch, carry: index > 0 };
   }
@@ -120,11 +116,7 @@ export class RandomWindowBatcher implements Batcher {
     const rng = new Rng(deriveSeed(this.seed, 5_000_000 + epoch), index);
     const places = this.end - this.start - T;
     for (let b = 0; b < this.batchSize; b++) {
-      const from = this.start + rng.int(places);
-      for (let t = 0; t < T; t++) {
-        batch.inputs[b * T + t] = ids[from + t];
-        batch.targets[b * T + t] = ids[from + t + 1];
-      }
+      fillRow(batch, b, ids, this.start + rng.int(places));
     }
     return { batch, carry: false };
   }

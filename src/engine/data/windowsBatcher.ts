@@ -10,7 +10,7 @@
 import type { TokenBatch } from '../backends/types';
 import { deriveSeed, Rng } from '../random';
 import type { TrainConfig } from '../config/settings';
-import { permutation, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
+import { fillRow, permutation, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
 import type { Corpus } from './corpus';
 import { assertLongEnough, splitTrainVal } from './streamBatcher';
 import type { IdArray } from './tokenizer';
@@ -53,17 +53,13 @@ export class WindowsBatcher implements Batcher {
   }
 
   batchAt(epoch: number, index: number): Batch {
-    const { ids, window: W, batch } = this;
+    const { ids, batch } = this;
     if (this.shuffle && this.order?.epoch !== epoch) {
       this.order = { epoch, perm: permutation(this.windowCount, new Rng(deriveSeed(this.seed, 6_000_000), epoch)) };
     }
     for (let b = 0; b < this.batchSize; b++) {
       const w = index * this.batchSize + b;
-      const from = this.windowStart(this.shuffle ? this.order!.perm[w] : w);
-      for (let t = 0; t < W; t++) {
-        batch.inputs[b * W + t] = ids[from + t];
-        batch.targets[b * W + t] = ids[from + t + 1];
-      }
+      fillRow(batch, b, ids, this.windowStart(this.shuffle ? this.order!.perm[w] : w));
     }
     return { batch, carry: false };
   }
