@@ -92,30 +92,36 @@ export function layerInputSize(spec: ModelSpec, layer: number): number {
   return spec.embeddingSize > 0 ? spec.embeddingSize : spec.vocabSize;
 }
 
-export function paramLayout(spec: ModelSpec): ParamLayout {
-  validateSpec(spec);
+/** A flat layout of named tensors, laid out one after another in the order `build` adds them. */
+export function layoutOf(build: (add: (name: string, shape: number[]) => void) => void): ParamLayout {
   const slots: TensorSlot[] = [];
   let offset = 0;
-  const add = (name: string, shape: number[]) => {
+  build((name, shape) => {
     const size = shape.reduce((a, b) => a * b, 1);
     slots.push({ name, shape, offset, size });
     offset += size;
-  };
-  const H = spec.hiddenSize;
-  const G = gateCount(spec.cell);
-  if (spec.embeddingSize > 0) add('embedding', [spec.vocabSize, spec.embeddingSize]);
-  for (let l = 0; l < spec.layers; l++) {
-    add(`l${l}.kernel`, [layerInputSize(spec, l), G * H]);
-    add(`l${l}.recurrent_kernel`, [H, G * H]);
-    add(`l${l}.bias`, spec.cell === 'gru' ? [2, G * H] : [G * H]);
-  }
-  if (spec.hiddenDense > 0) {
-    add('dense.kernel', [H, spec.hiddenDense]);
-    add('dense.bias', [spec.hiddenDense]);
-  }
-  add('output.kernel', [outputInputSize(spec), spec.vocabSize]);
-  add('output.bias', [spec.vocabSize]);
+  });
   return { slots, total: offset, byName: new Map(slots.map((s) => [s.name, s])) };
+}
+
+export function paramLayout(spec: ModelSpec): ParamLayout {
+  validateSpec(spec);
+  return layoutOf((add) => {
+    const H = spec.hiddenSize;
+    const G = gateCount(spec.cell);
+    if (spec.embeddingSize > 0) add('embedding', [spec.vocabSize, spec.embeddingSize]);
+    for (let l = 0; l < spec.layers; l++) {
+      add(`l${l}.kernel`, [layerInputSize(spec, l), G * H]);
+      add(`l${l}.recurrent_kernel`, [H, G * H]);
+      add(`l${l}.bias`, spec.cell === 'gru' ? [2, G * H] : [G * H]);
+    }
+    if (spec.hiddenDense > 0) {
+      add('dense.kernel', [H, spec.hiddenDense]);
+      add('dense.bias', [spec.hiddenDense]);
+    }
+    add('output.kernel', [outputInputSize(spec), spec.vocabSize]);
+    add('output.bias', [spec.vocabSize]);
+  });
 }
 
 export function validateSpec(spec: ModelSpec): void {

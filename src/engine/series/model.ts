@@ -16,7 +16,7 @@
  *   output.kernel [H, D], output.bias [D], direct.kernel [D, D] (only with direct connections).
  */
 import { Rng } from '../random';
-import type { ParamLayout, TensorSlot } from '../model/spec';
+import { gateCount, layoutOf, type ParamLayout } from '../model/spec';
 
 export const seriesCells = ['rnn', 'gru', 'lstm'] as const;
 export type SeriesCell = (typeof seriesCells)[number];
@@ -35,9 +35,6 @@ export interface SeriesModelSpec {
   direct: boolean;
 }
 
-export function gatesOf(cell: SeriesCell): number {
-  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-}
 
 export function seriesLayout(spec: SeriesModelSpec): ParamLayout {
   const { inputSize: D, hiddenSize: H } = spec;
@@ -45,21 +42,15 @@ export function seriesLayout(spec: SeriesModelSpec): ParamLayout {
   if (!(activations as readonly string[]).includes(spec.activation)) throw new RangeError(`unknown non-linearity "${spec.activation}"`);
   if (!Number.isInteger(D) || D < 1) throw new RangeError(`input size must be a positive integer (got ${D})`);
   if (!Number.isInteger(H) || H < 1) throw new RangeError(`hidden size must be a positive integer (got ${H})`);
-  const GH = gatesOf(spec.cell) * H;
-  const slots: TensorSlot[] = [];
-  let offset = 0;
-  const add = (name: string, shape: number[]) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    slots.push({ name, shape, offset, size });
-    offset += size;
-  };
-  add('kernel', [D, GH]);
-  add('recurrent_kernel', [H, GH]);
-  add('bias', spec.cell === 'gru' ? [2, GH] : [GH]);
-  add('output.kernel', [H, D]);
-  add('output.bias', [D]);
-  if (spec.direct) add('direct.kernel', [D, D]);
-  return { slots, total: offset, byName: new Map(slots.map((s) => [s.name, s])) };
+  const GH = gateCount(spec.cell) * H;
+  return layoutOf((add) => {
+    add('kernel', [D, GH]);
+    add('recurrent_kernel', [H, GH]);
+    add('bias', spec.cell === 'gru' ? [2, GH] : [GH]);
+    add('output.kernel', [H, D]);
+    add('output.bias', [D]);
+    if (spec.direct) add('direct.kernel', [D, D]);
+  });
 }
 
 export interface InitOptions {
@@ -127,7 +118,7 @@ export class SeriesModel {
   constructor(readonly spec: SeriesModelSpec) {
     this.layout = seriesLayout(spec);
     this.size = this.layout.total;
-    this.G = gatesOf(spec.cell);
+    this.G = gateCount(spec.cell);
     const at = (name: string) => this.layout.byName.get(name)?.offset ?? -1;
     const GH = this.G * spec.hiddenSize;
     this.o = { W: at('kernel'), U: at('recurrent_kernel'), b: at('bias'), bRec: at('bias') + GH, V: at('output.kernel'), c: at('output.bias'), Dk: at('direct.kernel') };
