@@ -5,6 +5,7 @@
  * and end ⟨/s⟩ symbols at ids 1 and 2. The characters follow, by frequency (ties by code point)
  * or in order of first appearance.
  */
+import type { TrainConfig } from '../config/settings';
 import { UserInputError } from '../text/errors';
 import { allocateIds, END_ID, START_ID, UNKNOWN_ID, type IdArray, type Tokenizer, type TokenizerJSON } from './tokenizer';
 
@@ -60,7 +61,7 @@ export class SymbolCounter {
 export interface VocabularyOptions {
   /** Add the start and end symbols (lines mode). */
   framed?: boolean;
-  order?: 'frequency' | 'first';
+  order?: TrainConfig['vocabOrder'];
   lowercase?: boolean;
 }
 

@@ -5,6 +5,7 @@
  * lines need the text's structure and read it whole (up to MAX_STRUCTURED_TEXT_BYTES).
  */
 import { basename } from 'node:path';
+import type { TrainConfig } from '../config/settings';
 import { UserInputError } from '../text/errors';
 import { normaliseText, readTextChunks } from '../text/read';
 import { CharTokenizer, codePointLength, SymbolCounter, type VocabularyOptions } from './charTokenizer';
@@ -31,8 +32,8 @@ export interface CorpusOptions {
   name?: string;
   tokens?: TokenKind;
   lowercase?: boolean;
-  vocabOrder?: 'frequency' | 'first';
-  mode?: 'stream' | 'lines' | 'windows';
+  vocabOrder?: TrainConfig['vocabOrder'];
+  mode?: TrainConfig['mode'];
   /** Lines mode: keep at most this many lines (0 = all). */
   maxLines?: number;
   /** Lines mode: skip lines of more tokens than this (0 = no cap). */

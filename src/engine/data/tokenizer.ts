@@ -4,11 +4,12 @@
  * text: id 0 is the unknown symbol (everything outside the capped vocabulary); when the data is
  * framed into lines, ids 1 and 2 are the start and end symbols. Text symbols follow.
  */
+import type { TrainConfig } from '../config/settings';
 import { UserInputError } from '../text/errors';
 import { CharTokenizer } from './charTokenizer';
 import { WordTokenizer } from './wordTokenizer';
 
-export type TokenKind = 'char' | 'word';
+export type TokenKind = TrainConfig['tokens'];
 export type IdArray = Uint8Array | Uint16Array;
 
 export const UNKNOWN_ID = 0;
