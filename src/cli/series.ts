@@ -27,6 +27,7 @@ export const seriesUsage = `rnn-lab series [FILE | --mackey-glass N] [options]
   Model:      --cell rnn|gru|lstm (${d.cell})  --hidden N (${d.hiddenSize})  --activation tanh|relu|sigmoid (${d.activation})
               --direct (input→output connections)  --init seed|uniform (${d.init})  --init-scale X (${d.initScale})
   Objective:  MSE + --l2 X (${d.l2}) · Σw² + --l1 X (${d.l1}) · Σ|w|   --weight-noise SD (${d.weightNoise})
+              --then-l2 X (as --l2: the L2 weight while BFGS / L-BFGS runs; 0 minimises the plain MSE, as the tutorial's BFGS does)
   Training:   --optimizer gd|momentum|rmsprop|adam|adagrad|adadelta|lbfgs|bfgs (${d.optimizer})  --lr X (${d.learningRate})
               --epochs N (${d.epochs}: epochs 0..N)  --then lbfgs|bfgs|none (${d.then})  --iterations N (${d.iterations})
               --gtol X (${d.gtol})  --seed N (${d.seed}: the weights, and the Mackey-Glass history)
@@ -47,6 +48,7 @@ const options = {
   init: { type: 'string' },
   'init-scale': { type: 'string' },
   l2: { type: 'string' },
+  'then-l2': { type: 'string' },
   l1: { type: 'string' },
   'weight-noise': { type: 'string' },
   optimizer: { type: 'string' },
@@ -82,6 +84,7 @@ export function seriesConfigFromFlags(v: Values): SeriesLabConfig {
     learningRate: num('lr') ?? d.learningRate,
     epochs: int('epochs') ?? d.epochs,
     l2: num('l2') ?? d.l2,
+    thenL2: num('then-l2'),
     l1: num('l1') ?? d.l1,
     weightNoise: num('weight-noise') ?? d.weightNoise,
     then: parseChoice(v.then, 'then', thenChoices) ?? d.then,

@@ -225,6 +225,16 @@ test('a short lab run: GD lowers the MSE, L-BFGS lowers it further, the continua
   assert.ok(r.comparison && r.comparison.iterations > 0, 'the comparison ran L-BFGS from the initial weights');
 });
 
+test('--then-l2: the quasi-Newton phase minimises its own L2 weight (0: the plain MSE, which fits the training part closer)', async () => {
+  const values = mackeyGlass(300, { seed: 2 });
+  const base = { ...defaultSeriesConfig, hiddenSize: 6, epochs: 60, reportEvery: 20, iterations: 200, generate: 0 };
+  const run = (thenL2?: number) => runSeriesLab({ name: 'mg', values, columns: 1, columnNames: ['x'] }, { ...base, l2: 1e-2, thenL2 });
+  const [regularised, plain] = [await run(), await run(0)];
+  assert.equal(plain.gd!.trainMse, regularised.gd!.trainMse, 'gradient descent keeps --l2');
+  assert.ok(plain.trainMse < regularised.trainMse, `plain MSE ${plain.trainMse} should fit closer than ${regularised.trainMse}`);
+  assert.ok(Math.abs(plain.quasiNewton!.objective - plain.trainMse) < 1e-12, 'with --then-l2 0 the objective is the MSE');
+});
+
 const cli = join(__dirname, '../../../dist/cli.js');
 function rnnLab(args: string[]) {
   const r = spawnSync(process.execPath, [cli, 'series', ...args], { cwd: work, encoding: 'utf8', timeout: 120_000 });

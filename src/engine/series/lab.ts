@@ -34,6 +34,11 @@ export interface SeriesLabConfig {
   /** Gradient-descent epochs: updates 0..epochs, as the tutorial's `for i in range(1001)`. */
   epochs: number;
   l2: number;
+  /**
+   * The L2 weight while the quasi-Newton method runs (default: `l2`). The tutorial's BFGS minimises
+   * its get_cost, the plain MSE, so `thenL2: 0` is its objective.
+   */
+  thenL2?: number;
   l1: number;
   /** Standard deviation of gaussian noise added to the weights for each gradient-descent gradient. */
   weightNoise: number;
@@ -159,6 +164,7 @@ export function validateSeriesConfig(c: SeriesLabConfig): void {
   int(c.seed, 0, 2 ** 31 - 1, 'seed');
   if (!(c.learningRate > 0 && c.learningRate <= 100)) fail('lr', 'a number in (0, 100]', c.learningRate);
   if (!(c.l2 >= 0 && c.l2 <= 10)) fail('l2', 'a number from 0 to 10', c.l2);
+  if (c.thenL2 !== undefined && !(c.thenL2 >= 0 && c.thenL2 <= 10)) fail('then-l2', 'a number from 0 to 10', c.thenL2);
   if (!(c.l1 >= 0 && c.l1 <= 10)) fail('l1', 'a number from 0 to 10', c.l1);
   if (!(c.weightNoise >= 0 && c.weightNoise <= 10)) fail('weight-noise', 'a number from 0 to 10', c.weightNoise);
   if (!(c.initScale > 0 && c.initScale <= 1000)) fail('init-scale', 'a number in (0, 1000]', c.initScale);
@@ -191,10 +197,15 @@ export async function runSeriesLab(series: Series, config: SeriesLabConfig, even
     events.onReport?.(r);
   };
   // Validation runs from the zero state over the validation part alone, as the tutorial's get_cost(data_val).
-  const measure = (p: Float64Array) => {
+  const measureWith = (o: SeriesObjective) => (p: Float64Array) => {
     const trainMse = model.mse(p, train);
-    return { trainMse, valMse: model.mse(p, val), objective: trainMse + penaltyValue(p, objective.penalty) };
+    return { trainMse, valMse: model.mse(p, val), objective: trainMse + penaltyValue(p, o.penalty) };
   };
+  const measure = measureWith(objective);
+  const quasiNewtonObjective = config.thenL2 === undefined || config.thenL2 === config.l2
+    ? objective
+    : new SeriesObjective(model, train, { l2: config.thenL2, l1: config.l1 });
+  const quasiNewtonMeasure = measureWith(quasiNewtonObjective);
 
   let params: Float64Array = initial.slice();
   let gd: GradientDescentSummary | undefined;
@@ -207,16 +218,16 @@ export async function runSeriesLab(series: Series, config: SeriesLabConfig, even
   }
   // A diverged start gives a quasi-Newton method nothing sensible to continue from.
   if (quasiNewtonMethod && !gd?.diverged && !events.shouldStop?.()) {
-    const phase = await quasiNewtonPhase(objective, params, quasiNewtonMethod, config, measure, report, events);
+    const phase = await quasiNewtonPhase(quasiNewtonObjective, params, quasiNewtonMethod, config, quasiNewtonMeasure, report, events);
     quasiNewton = phase.summary;
     params = phase.x;
   }
   // The comparison needs a gradient-descent phase to compare with.
   const comparison = config.compare && gd && quasiNewtonMethod && !events.shouldStop?.()
-    ? (await quasiNewtonPhase(objective, initial.slice(), quasiNewtonMethod, config, measure, () => {}, events)).summary
+    ? (await quasiNewtonPhase(quasiNewtonObjective, initial.slice(), quasiNewtonMethod, config, quasiNewtonMeasure, () => {}, events)).summary
     : undefined;
 
-  const final = measure(params);
+  const final = (quasiNewton ? quasiNewtonMeasure : measure)(params);
   const predictions = model.predict(params, series.values).slice();
   // Free-running: read the series up to `start`, then continue on the network's own outputs.
   const start = Math.min(trainPoints + config.generateFrom, T);
