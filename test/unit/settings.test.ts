@@ -81,7 +81,7 @@ test('the engine and the editor agree on every limit: what validation rejects, t
   }
 });
 
-test('the limits the settings and the engine used to disagree on', () => {
+test('the settings and the engine check the same limits (valFraction, maxVocab, layers, seqLength)', () => {
   assert.throws(() => validateConfig({ ...defaultTrainConfig, valFraction: 0 }), /valFraction/);
   assert.equal(readTrainConfig(reader({ valFraction: 0 })).config.valFraction, defaultTrainConfig.valFraction);
   validateConfig({ ...defaultTrainConfig, maxVocab: 65_535 });
