@@ -8,6 +8,15 @@ export class UsageError extends Error {
   }
 }
 
+/** Runs a parser, turning its complaints (an unknown flag, a missing value, a bad setting) into usage errors. */
+export function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function parseNumber(value: string | undefined, flag: string, integer = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

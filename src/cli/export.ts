@@ -4,18 +4,13 @@ import { parseArgs } from 'node:util';
 import { writeHdf5 } from '../engine/model/io/hdf5';
 import { kerasTreeFromModel } from '../engine/model/io/keras';
 import { vocabPathBeside } from '../engine/model/io/load';
-import { UsageError } from './args';
+import { asUsage, UsageError } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage } from './model';
 
 export const exportUsage = `rnn-lab export ${modelUsage} --keras OUT.h5   write tf.keras 2 weights (and OUT.vocab.json, the symbols in id order)`;
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, strict: true, options: { ...modelOptions, keras: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = asUsage(() => parseArgs({ args: argv, strict: true, options: { ...modelOptions, keras: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   const { values } = parsed;
   if (values.help) {
     process.stdout.write(exportUsage + '\n');

@@ -2,20 +2,11 @@
 import { parseArgs } from 'node:util';
 import { nextSymbolsAfter } from '../engine/labs/nextSymbols';
 import { generate } from '../engine/sample/generate';
-import { parseNumber, UsageError } from './args';
+import { asUsage, parseNumber, UsageError } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
 
 export const sampleUsage = `rnn-lab sample ${modelUsage} [--prime TEXT] [--length N (500)] [--sentences N (lines models: N sentences, each ending at the end symbol)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--min-length N (lines models: tokens before the end symbol may be drawn)] [--stop-word TEXT (stop after generating it)] [--seed N] [--json]`;
 export const probsUsage = `rnn-lab probs ${modelUsage} --prefix TEXT [--top K (10)] [--start (read the start symbol first)] [--json]`;
-
-/** Runs a parser, turning its complaints into usage errors. */
-function asUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 export async function sampleCommand(argv: string[]): Promise<number> {
   const { values } = asUsage(() => parseArgs({

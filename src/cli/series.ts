@@ -16,7 +16,7 @@ import { mackeyGlass } from '../engine/series/mackeyGlass';
 import { activations, initSchemes, seriesCells } from '../engine/series/model';
 import { seriesPlotSvg } from '../engine/series/plot';
 import { assertLearnable, readSeriesFile, MAX_SERIES_POINTS, type Series } from '../engine/series/read';
-import { parseChoice, parseNumber, UsageError } from './args';
+import { asUsage, parseChoice, parseNumber, UsageError } from './args';
 
 const d = defaultSeriesConfig;
 export const seriesSummary = 'rnn-lab series [FILE | --mackey-glass N] [options]   the time-series lab: predict a real-valued series (see rnn-lab series --help)';
@@ -100,11 +100,7 @@ export function seriesConfigFromFlags(v: Values): SeriesLabConfig {
   if ((c.optimizer === 'lbfgs' || c.optimizer === 'bfgs') && v.then !== undefined && c.then !== 'none') {
     throw new UsageError(`--then ${c.then} continues gradient descent; with --optimizer ${c.optimizer} there is none to continue`);
   }
-  try {
-    validateSeriesConfig(c);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  asUsage(() => validateSeriesConfig(c));
   return c;
 }
 
@@ -183,12 +179,7 @@ export function finalJson(r: SeriesLabResult, plot: string | undefined): Record<
 }
 
 export async function seriesCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
   const { values: v, positionals } = parsed;
   if (v.help) {
     process.stdout.write(seriesUsage + '\n');

@@ -16,7 +16,7 @@ import { loadCheckpoint, type Checkpoint } from '../engine/model/io/checkpoint';
 import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { corpusOptions } from '../engine/train/options';
 import { TrainingRun } from '../engine/train/run';
-import { oneLine, UsageError } from './args';
+import { asUsage, oneLine, UsageError } from './args';
 import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
 import { findPreset, presetConfig, presets } from '../engine/config/presets';
 import { shellJoin } from '../engine/config/flags';
@@ -53,12 +53,7 @@ const options = {
 } as const;
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(trainUsage + '\n');
