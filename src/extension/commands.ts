@@ -7,12 +7,13 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { onDemandSampleLimit, type TrainSource } from '../protocol/messages';
-import { configSection, readNodePath, readTrainConfig } from './config';
+import { configSection, presetOverSettings, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
-import { findPreset, presetConfig, presets, type Preset } from '../engine/config/presets';
+import { findPreset, presets, type Preset } from '../engine/config/presets';
+import { settingKeys, type SettingKey } from '../engine/config';
 import type { WebviewDeps } from './webviewHost';
 
 export const commandIds = {
@@ -85,8 +86,8 @@ async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset
   const settings = vscode.workspace.getConfiguration(configSection, chosen.uri);
   const resolved = readTrainConfig(settings);
   for (const problem of resolved.problems) log.warn(`Setting ignored: ${problem}`);
-  // A preset picked by name wins over the settings for what it sets; the settings fill in the rest.
-  const config = preset ? presetConfig(preset, resolved.config) : resolved.config;
+  // A preset picked by name wins over the settings for what it sets, except the budget the user set.
+  const config = preset ? presetOverSettings(preset, resolved.config, settingsSetByUser(settings)) : resolved.config;
   if (preset) log.info(`Preset ${preset.name}: ${preset.title}`);
   const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   if (execPath) log.info(`Trainer runs with ${execPath} (rnnLab.nodePath)`);
@@ -95,6 +96,14 @@ async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset
   controller.start({ source: chosen.source, config, checkpointDir, execPath });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   showRunProgress(controller, chosen.source.name);
+}
+
+/** The settings given a value in the user's, workspace's or folder's settings (not left at the default). */
+function settingsSetByUser(settings: vscode.WorkspaceConfiguration): Set<SettingKey> {
+  return new Set(settingKeys.filter((key) => {
+    const where = settings.inspect(key);
+    return where !== undefined && (where.globalValue !== undefined || where.workspaceValue !== undefined || where.workspaceFolderValue !== undefined);
+  }));
 }
 
 /** True when nothing runs, or the user agreed to stop the run in progress. */

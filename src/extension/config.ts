@@ -4,7 +4,9 @@
  * derived from it too: see contributes.ts). No `vscode` import: the extension passes its
  * WorkspaceConfiguration, tests pass a plain object.
  */
-import { checkValue, defaultTrainConfig, describeRule, settingKeys, settingOf, settingsSection, type TrainConfig } from '../engine/config';
+import { checkValue, defaultTrainConfig, describeRule, settingKeys, settingOf, settingsSection, type SettingKey, type TrainConfig } from '../engine/config';
+import { budgetKeys } from '../engine/config/flags';
+import { presetConfig, type Preset } from '../engine/config/presets';
 
 export const configSection = settingsSection;
 
@@ -48,6 +50,23 @@ export function readTrainConfig(settings: SettingsReader, base: TrainConfig = se
     config.steps = settingDefaults.steps;
   }
   return { config: config as unknown as TrainConfig, problems };
+}
+
+/**
+ * A preset over the settings: the preset decides the set-up, the settings fill in what it does not
+ * name. The budget settings the user set (`userSet`: the 'budget' group, such as rnnLab.steps and
+ * rnnLab.evalInterval) decide how long it runs, as the budget flags do on the CLI: setting any of
+ * steps, epochs, seconds replaces the preset's run length (the others become 0, no limit).
+ */
+export function presetOverSettings(preset: Preset, settings: TrainConfig, userSet: ReadonlySet<SettingKey>): TrainConfig {
+  const config: Record<string, unknown> = { ...presetConfig(preset, settings) };
+  const budget = settingKeys.filter((key) => settingOf(key).group === 'budget' && userSet.has(key));
+  if (budget.some((key) => (budgetKeys as readonly string[]).includes(key))) for (const key of budgetKeys) config[key] = 0;
+  for (const key of budget) config[key] = settings[key];
+  const result = config as unknown as TrainConfig;
+  // Only zeros set by hand: keep the preset's length rather than run without end.
+  if (result.steps === 0 && result.epochs === 0 && result.seconds === 0) return { ...result, steps: preset.config.steps ?? 0, epochs: preset.config.epochs ?? 0, seconds: preset.config.seconds ?? 0 };
+  return result;
 }
 
 /** The Node binary for the trainer, or undefined for the extension host's own. Only honoured in trusted workspaces. */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
-import { configSection, readNodePath, readTrainConfig } from '../../src/extension/config';
+import { configSection, presetOverSettings, readNodePath, readTrainConfig } from '../../src/extension/config';
+import { findPreset } from '../../src/engine/config/presets';
 import { contributedConfiguration } from '../../src/engine/config/contributes';
 import { settingKeys } from '../../src/engine/config';
 import { appendEval, appendStep, reduceSnapshot, samplesKept } from '../../src/protocol/snapshot';
@@ -68,6 +69,19 @@ test('readTrainConfig: valid values pass through; invalid ones fall back or are 
   assert.equal(config.temperature, defaultTrainConfig.temperature);
   assert.equal(problems.length, 4);
   assert.ok(problems.some((p) => p.startsWith('rnnLab.optimizer')));
+});
+
+test('presetOverSettings: the preset sets the model; the budget the user set decides how long it runs', () => {
+  const captions = findPreset('captions')!;
+  const settings = readTrainConfig(reader({ steps: 5, evalInterval: 5, hiddenSize: 32 })).config;
+  const untouched = presetOverSettings(captions, settings, new Set());
+  assert.deepEqual([untouched.steps, untouched.epochs, untouched.evalInterval, untouched.hiddenSize], [0, 20, 20, 128]);
+  const config = presetOverSettings(captions, settings, new Set(['steps', 'evalInterval', 'hiddenSize'] as const));
+  // Setting steps replaces the preset's epochs, as --steps does on the CLI; hiddenSize stays the preset's.
+  assert.deepEqual([config.steps, config.epochs, config.evalInterval, config.hiddenSize, config.mode], [5, 0, 5, 128, 'lines']);
+  // A budget of zeros set by hand keeps the preset's length.
+  const zeros = presetOverSettings(captions, readTrainConfig(reader({ steps: 0, epochs: 0, seconds: 30 })).config, new Set(['steps', 'epochs'] as const));
+  assert.deepEqual([zeros.steps, zeros.epochs], [0, 20]);
 });
 
 test('readTrainConfig: a run with no limit at all gets the default step budget', () => {

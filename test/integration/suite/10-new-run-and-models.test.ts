@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { presets } from '../../../src/engine/config/presets';
 import { corpusFileName } from '../workspace';
 import {
   activateExtension, canSeeWebviews, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, type RnnLabApi,
@@ -99,11 +101,64 @@ describe('new training run and opened models', () => {
 
   it('"Resume from checkpoint…" continues the stopped run for more steps', async () => {
     assert.ok(checkpoint, 'the first test left a checkpoint');
-    const stoppedAt = stoppedStep!;
+    // The checkpoint's own step: after Stop the run may point at its best checkpoint, written at an earlier evaluation.
+    const stoppedAt = (JSON.parse(readFileSync(checkpoint, 'utf8')) as { step: number }).step;
+    assert.ok(stoppedAt <= stoppedStep!);
     await vscode.commands.executeCommand('rnnLab.resumeFromCheckpoint', vscode.Uri.file(checkpoint), { moreSteps: 20 });
     await waitFor('the resumed run to complete', () => api.getRunState().status === 'completed', { timeoutMs: 60_000, describe: () => api.getRunState() });
     const state = api.getRunState();
     assert.equal(state.sourceName, 'captions.txt');
     assert.equal(state.step, stoppedAt + 20, `20 steps after the checkpoint's step ${stoppedAt}`);
+  });
+
+  it('"New training run…" trains every preset on its bundled text for a few steps, and each one\'s validation loss falls from step 0', async () => {
+    // The budget set in the workspace's settings overrides the presets' own, so each run takes seconds.
+    const settings = vscode.workspace.getConfiguration('rnnLab');
+    const saved = { steps: settings.inspect('steps')?.workspaceValue, evalInterval: settings.inspect('evalInterval')?.workspaceValue };
+    await settings.update('steps', 5, vscode.ConfigurationTarget.Workspace);
+    await settings.update('evalInterval', 5, vscode.ConfigurationTarget.Workspace);
+    try {
+      for (const [index, preset] of presets.entries()) {
+        await stopAnyRun(api);
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+        const starting = vscode.commands.executeCommand('rnnLab.newRun');
+        const label = preset.title.split(': ')[0];
+        if (canSeeWebviews) {
+          await waitFor('the QuickPick to offer the presets', async () => (await elementTexts('.quick-input-list .monaco-list-row')).length >= presets.length, { timeoutMs: 15_000 });
+        } else {
+          await sleep(1000);
+        }
+        for (let i = 0; i < index; i++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+        if (canSeeWebviews) {
+          let seen: string[] = [];
+          await waitFor(`the QuickPick to focus ${preset.name}`, async () => {
+            seen = await elementTexts('.quick-input-list .monaco-list-row.focused');
+            return seen.some((text) => text.includes(label));
+          }, { timeoutMs: 5_000, describe: () => seen });
+        }
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await starting;
+        await waitFor(`the ${preset.name} run to complete`, () => api.getRunState().status === 'completed', { timeoutMs: 60_000, describe: () => api.getRunState() });
+        const state = api.getRunState();
+        assert.equal(state.sourceName, preset.corpus, `${preset.name} trains on its bundled text`);
+        assert.equal(state.step, 5);
+        const written = state.checkpointPath!.replace(/-best\.rnnlab\.json$/, '-last.rnnlab.json');
+        const checkpoint = JSON.parse(readFileSync(existsSync(written) ? written : state.checkpointPath!, 'utf8')) as {
+          config: Record<string, unknown>; history: { val: { step: number; valLoss: number }[] };
+        };
+        // The preset's set-up, not the workspace's small model.
+        for (const key of ['mode', 'tokens', 'cell', 'hiddenSize', 'optimizer'] as const) {
+          if (preset.config[key] !== undefined) assert.equal(checkpoint.config[key], preset.config[key], `${preset.name}: ${key}`);
+        }
+        const val = checkpoint.history.val;
+        assert.equal(val[0].step, 0, 'evaluated before the first update');
+        const last = val[val.length - 1];
+        console.log(`      ${preset.name}: val ${val[0].valLoss.toFixed(4)} → ${last.valLoss.toFixed(4)} nats by step ${last.step}`);
+        assert.ok(last.step > 0 && last.valLoss < val[0].valLoss, `${preset.name}: the validation loss falls from step 0`);
+      }
+    } finally {
+      await settings.update('steps', saved.steps, vscode.ConfigurationTarget.Workspace);
+      await settings.update('evalInterval', saved.evalInterval, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
