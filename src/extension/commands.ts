@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { onDemandSampleLimit, type TrainSource } from '../protocol/messages';
 import { configSection, presetOverSettings, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
+import { keepEarlierRun } from './runsList';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
@@ -93,6 +94,8 @@ async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset
   if (execPath) log.info(`Trainer runs with ${execPath} (rnnLab.nodePath)`);
   const checkpointDir = checkpointFolder(context, chosen.uri);
   log.info(`Training on ${chosen.source.name} (${chosen.source.kind === 'file' ? chosen.source.path : `${chosen.source.text.length} chars of editor text`}); checkpoints in ${checkpointDir}`);
+  // This run overwrites the file's checkpoints: keep the earlier run's curves for Compare runs.
+  await keepEarlierRun(checkpointDir, chosen.source.name).catch((error: Error) => log.warn(`Could not keep the earlier run's curves: ${error.message}`));
   controller.start({ source: chosen.source, config, checkpointDir, execPath });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   showRunProgress(controller, chosen.source.name);

@@ -41,7 +41,7 @@ export function buildCompareCard(): HTMLElement {
       el('label', {}, 'x ', xAxis),
       refresh),
     note, list, chartBox, summary,
-    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in nats/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder, one per trained file.'));
+    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in nats/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
 }
 
 export function onRuns(found: RunCurves[], why?: string): void {
