@@ -32,7 +32,7 @@ test('bad input: non-zero exit, one line on stderr, no checkpoint folder', () =>
     ['whitespace only', ['train', file('blank.txt', '  \n\n\t ')], 1, /only whitespace/],
     ['binary', ['train', file('data.bin', Uint8Array.from([0, 1, 2, 3, 0, 255, 0, 7]))], 1, /binary/],
     ['too short', ['train', file('short.txt', 'a few words only')], 1, /too short.*--seq/],
-    ['missing file', ['train', join(work, 'nope.txt')], 1, /cannot read/],
+    ['missing file', ['train', join(work, 'nope.txt')], 1, /nope\.txt does not exist; check the path/],
     ['one enormous line in lines mode', ['train', file('one-line.txt', 'word '.repeat(3000)), '--mode', 'lines'], 1, /has a sentence of 14,999 characters .*--max-line-length 500/],
     ['a word-mode text of one word', ['train', file('one-word.txt', 'hello'), '--tokens', 'word'], 1, /only 1 word token.*--tokens char/],
     ['a vocabulary cap of 1', ['train', join(samples, 'prose.txt'), '--max-vocab', '1'], 2, /--max-vocab must be an integer from 2/],

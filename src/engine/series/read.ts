@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { UserInputError } from '../text/errors';
+import { UserInputError, unreadableFile } from '../text/errors';
 
 /** The lab trains on the whole series at once (full-batch, full backpropagation through time). */
 export const MAX_SERIES_POINTS = 100_000;
@@ -115,7 +115,7 @@ export async function readSeriesFile(path: string, options: ReadSeriesOptions = 
   try {
     info = await stat(path);
   } catch (error) {
-    throw new UserInputError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw unreadableFile(path, error);
   }
   if (info.isDirectory()) throw new UserInputError(`${path} is a folder, not a series file`);
   const stream = createReadStream(path, { encoding: 'utf8' });

@@ -44,3 +44,20 @@ export function fillSettingPlaceholders(
     .replaceAll('{setting}', name(setting.key))
     .replaceAll('{suggestion}', setting.suggestion === undefined ? name(setting.key) : suggest(setting.key, setting.suggestion));
 }
+
+/**
+ * The error for a file that could not be opened, saying why in words and what to do, instead of
+ * the system's "ENOENT: no such file or directory, stat '…'". `what` names the kind of file
+ * ("the vocabulary", "checkpoint") when the path alone would not say it.
+ */
+export function unreadableFile(path: string, error: unknown, what = ''): UserInputError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const subject = what ? `${what} ${path}` : path;
+  if (code === 'ENOENT') {
+    const relative = !path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path) ? ` (a relative path starts from ${process.cwd()})` : '';
+    return new UserInputError(`${subject} does not exist; check the path${relative}.`);
+  }
+  if (code === 'EACCES' || code === 'EPERM') return new UserInputError(`cannot read ${subject}: permission denied; check the file's permissions.`);
+  if (code === 'EISDIR') return new UserInputError(`${subject} is a folder; give a file.`);
+  return new UserInputError(`cannot read ${subject}: ${(error as Error).message}`);
+}

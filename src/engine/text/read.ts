@@ -9,7 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { UserInputError } from './errors';
+import { UserInputError, unreadableFile } from './errors';
 
 export const BINARY_PROBE_BYTES = 64 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
@@ -85,7 +85,7 @@ export async function assertTextFile(path: string): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UserInputError) throw error;
-    throw new UserInputError(`cannot read ${path}: ${(error as Error).message}`);
+    throw unreadableFile(path, error);
   }
   const handle = await open(path, 'r');
   try {

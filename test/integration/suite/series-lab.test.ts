@@ -74,7 +74,7 @@ describe('time-series lab', () => {
       const s = api.getSeriesLabState();
       return s && s.status === 'failed' ? s : undefined;
     }, { timeoutMs: 15_000, describe: () => ({ ...api.getSeriesLabState(), svg: undefined }) });
-    assert.match(state.error ?? '', /cannot read \/nonexistent\/series\.txt/);
-    await waitFor('the panel to show the error', async () => /Status: failed[\s\S]*cannot read/.test((await seriesPanelText()) ?? ''), { timeoutMs: 15_000, describe: seriesPanelText });
+    assert.match(state.error ?? '', /\/nonexistent\/series\.txt does not exist; check the path\./);
+    await waitFor('the panel to show the error', async () => /Status: failed[\s\S]*does not exist/.test((await seriesPanelText()) ?? ''), { timeoutMs: 15_000, describe: seriesPanelText });
   });
 });

@@ -30,7 +30,7 @@ import { defaultTrainConfig, type TrainConfig } from '../../config/settings';
 import type { CarriedStateCopy, FloatArray } from '../../backends/types';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../data/tokenizer';
 import type { OptimizerState } from '../../optim/optimizers';
-import { UserInputError } from '../../text/errors';
+import { UserInputError, unreadableFile } from '../../text/errors';
 import { paramLayout, validateSpec, withSpecDefaults, type ModelSpec } from '../spec';
 
 export const CHECKPOINT_FORMAT = 'rnn-lab-checkpoint';
@@ -304,7 +304,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserInputError(`cannot read checkpoint ${path}: ${(error as Error).message}`);
+    throw unreadableFile(path, error, 'checkpoint');
   }
   return parseCheckpoint(text, path);
 }

@@ -9,7 +9,7 @@
  * h5wasm is loaded on first use only: its WebAssembly module is large, and most runs never open
  * an HDF5 file.
  */
-import { UserInputError } from '../../text/errors';
+import { UserInputError, unreadableFile } from '../../text/errors';
 
 /** Attribute values as Keras uses them: strings (names, JSON), string lists, numbers. */
 export type H5Attribute = string | number | boolean | Array<string | number | boolean>;
@@ -82,7 +82,7 @@ export async function readHdf5(path: string): Promise<H5Group> {
   try {
     head = (await readFile(path)).subarray(0, 8);
   } catch (error) {
-    throw new UserInputError(`cannot read ${path}: ${(error as Error).message}`);
+    throw unreadableFile(path, error);
   }
   if (!looksLikeHdf5(head)) throw new UserInputError(`${path} is not an HDF5 file (it does not start with the HDF5 signature).`);
   const lib = await h5wasm();

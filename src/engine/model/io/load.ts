@@ -16,7 +16,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { FloatArray } from '../../backends/types';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
 import type { Tokenizer } from '../../data/tokenizer';
-import { UserInputError } from '../../text/errors';
+import { UserInputError, unreadableFile } from '../../text/errors';
 import { loadCheckpoint, usableParams, type Checkpoint } from './checkpoint';
 import { defaultTrainConfig } from '../../config/settings';
 import { paramLayout, type HiddenActivation, type ModelSpec } from '../spec';
@@ -69,7 +69,7 @@ export async function isHdf5File(path: string): Promise<boolean> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new UserInputError(`cannot read ${path}: ${(error as Error).message}`);
+    throw unreadableFile(path, error);
   }
   try {
     const head = new Uint8Array(8);
@@ -195,7 +195,7 @@ async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserInputError(`cannot read the vocabulary ${path}: ${(error as Error).message}`);
+    throw unreadableFile(path, error, 'the vocabulary');
   }
   try {
     return JSON.parse(text);
@@ -252,7 +252,7 @@ async function seed004Vocabulary(textPath: string): Promise<KerasVocabulary> {
   try {
     text = await readFile(textPath, 'utf8');
   } catch (error) {
-    throw new UserInputError(`cannot read ${textPath}: ${(error as Error).message}`);
+    throw unreadableFile(textPath, error);
   }
   const chars = seed004Symbols(text);
   if (chars.length === 0) throw new UserInputError(`${textPath} has no characters to build a vocabulary from.`);
