@@ -148,7 +148,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
             stepsPerEpoch: info.stepsPerEpoch, startStep: info.startStep ?? 0, data: info.dataDescription, checkpointDir: checkpointDir ?? null, config: info.config,
           }));
         } else {
-          print(`backend ${info.backend.description} (threads ${info.backend.threads}); ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
+          // The description already says the thread count when the backend has threads ("…, 2 threads").
+          const threads = /\bthreads?\b/.test(info.backend.description) ? '' : ` (threads ${info.backend.threads})`;
+          print(`backend ${info.backend.description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
             `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val), vocab ${info.vocabSize}, ` +
             `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));
