@@ -125,7 +125,9 @@ export class SurprisalView implements vscode.Disposable {
     const visible = await this.controller.surprisal(context, text, lines);
     if (generation !== this.generation || !this.on || document.version !== version) return;
     if (visible?.note) return this.note('$(info) Surprisal', visible.note);
-    if (!visible || !visible.complete) return this.note('$(warning) Surprisal', 'the trainer did not answer (it may have ended); toggle again to retry.');
+    if (!visible) return this.note('$(warning) Surprisal', 'the trainer did not answer (it may have ended); toggle again to retry.');
+    // Answered but cut short: a newer surprisal request superseded this one, and its answer redraws.
+    if (!visible.complete) return;
     const coloured = this.decorate(editor, from, text, visible);
     const unknownShare = text.length ? visible.unknownCount / [...text].length : 0;
     const unknownNote = unknownShare > 0.2
@@ -137,13 +139,16 @@ export class SurprisalView implements vscode.Disposable {
     const fileText = this.state.fileBitsPerChar !== undefined && !wholeFile ? ` · file ${this.state.fileBitsPerChar.toFixed(2)} bits/char` : '';
     this.show(`$(symbol-color) ${visible.meanBits.toFixed(2)} bits/char${fileText}`,
       `visible lines: ${visible.meanBits.toFixed(2)} bits/char${fileLength < 0 ? ' (the file is too large for a whole-file figure; the visible lines are measured)' : ''}${unknownNote}.`);
-    if (wholeFile && fileLength === 0) this.scheduleWholeFile(editor, lines, generation);
+    // The whole file again when asked, or when a refresh since cut the last whole-file request short.
+    if ((wholeFile || this.state.fileBitsPerChar === undefined) && fileLength === 0) this.scheduleWholeFile(editor, lines, generation);
   }
 
   /** The whole file's bits/char, after the visible lines (a second, longer background request). */
   private scheduleWholeFile(editor: vscode.TextEditor, lines: boolean, generation: number): void {
     if (this.wholeFileTimer) clearTimeout(this.wholeFileTimer);
     this.wholeFileTimer = setTimeout(async () => {
+      // A refresh since then has its own request in flight; asking now would cut that one short.
+      if (generation !== this.generation || !this.on) return;
       const document = editor.document;
       const version = document.version;
       const whole = await this.controller.surprisal('', document.getText(), lines);
