@@ -4,6 +4,7 @@
  * host (`lab` message), which asks the trainer; every answer, including "no model", ends the wait,
  * and a card that hears nothing gives up with a note rather than spin forever.
  */
+import { presets } from '../../src/engine/config/presets';
 import type { LabAnswer, LabRequest, RunSnapshot } from '../../src/protocol/messages';
 import { el, setText } from '../shared/dom';
 import { formatDuration } from '../shared/format';
@@ -112,7 +113,7 @@ const cards: CardSpec[] = [
       const top = a.probs.reduce((s, r) => s + r.p, 0);
       return {
         result: el('div', {}, notes(a.notes), el('p', {}, `After ${a.context}:`), el('div', { class: 'q2' }, bars, table(['#', 'symbol', 'p'], rows))),
-        explanation: `The model reads ${a.context} from a fresh state and its softmax gives a probability to every symbol it knows. These 10 hold ${pct(top)} of it; the entropy of the whole distribution is ${a.entropyBits.toFixed(2)} bits (a uniform guess over the vocabulary would be ${Math.log2(Math.max(2, a.probs.length)).toFixed(1)}+ bits). A trained model puts most of its mass on the letters sentences in this text really start with.`,
+        explanation: `The model reads ${a.context} from a fresh state and its softmax gives a probability to every symbol it knows. These 10 hold ${pct(top)} of it; the entropy of the whole distribution is ${a.entropyBits.toFixed(2)} bits (a uniform guess over the ${a.vocabSize} symbols would be ${Math.log2(a.vocabSize).toFixed(2)} bits). A trained model puts most of its mass on the letters sentences in this text really start with.`,
         markdown: `### Q2 First characters after ${a.context}\n\n${mdTable(['#', 'symbol', 'p'], rows)}\n\nEntropy ${a.entropyBits.toFixed(2)} bits.`,
       };
     },
@@ -296,12 +297,15 @@ function finish(requestId: number, answer: LabAnswer): void {
   }
 }
 
+/** The window the "Train it in windows" button trains with: the windows preset's, so the table says what the button does. */
+const windowsPreset = presets.find((p) => p.name === 'windows')!;
+
 /** The differences the Q6 card lists (they hold whatever the run). */
 const q6Differences: Array<[string, string, string]> = [
-  ['Input → output', 'many-to-many: a prediction at every position of the sentence', 'many-to-one: one window of 40 characters predicts the single next character'],
-  ['Data', 'one sentence per row, from the start symbol to the end symbol', 'semi-redundant windows cut every 3 characters from one long text'],
+  ['Input → output', 'many-to-many: a prediction at every position of the sentence', `many-to-one: one window of ${windowsPreset.config.window} characters predicts the single next character`],
+  ['Data', 'one sentence per row, from the start symbol to the end symbol', `semi-redundant windows cut every ${windowsPreset.config.windowStep} characters from one long text`],
   ['Padding', 'sentences padded to the longest, the padding masked out of the loss', 'none: every window has the same length'],
-  ['State', 'reset at every sentence; inference carries it symbol by symbol (stateful, batch 1)', 'reset at every window; generation re-reads the last 40 characters each step'],
+  ['State', 'reset at every sentence; inference carries it symbol by symbol (stateful, batch 1)', `reset at every window; generation re-reads the last ${windowsPreset.config.window} characters each step`],
   ['Predicts', 'the next character everywhere, and when the sentence ends (the end symbol)', 'the next character of running text; no notion of an end'],
   ['Generation', 'from the start symbol until the end symbol', 'from a seed window, for a fixed number of characters, at several diversities'],
 ];
@@ -316,7 +320,7 @@ function q6Card(): HTMLElement {
     table(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r])),
     el('div', { class: 'card-inputs' },
       commandButton('Train the open file in lines mode', { id: 'trainPreset', preset: 'captions' }, { 'data-action': 'train-lines', title: 'The captions preset: the lab\'s model, one sentence per line' }),
-      commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: 'The windows preset: the Keras Nietzsche example' })),
+      commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: `The windows preset: ${windowsPreset.title}` })),
     el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train the open file once each way with the buttons above (the captions and windows presets; each run keeps its own checkpoint, named after its mode), then Refresh in Compare runs below: their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).'),
     el('div', { class: 'card-actions' }, copy));
 }

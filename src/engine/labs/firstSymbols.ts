@@ -15,6 +15,8 @@ export interface FirstSymbolsAnswer {
   probs: SymbolProbability[];
   /** Entropy of the whole distribution, bits. */
   entropyBits: number;
+  /** Symbols the model knows: a uniform guess over them has log2(vocabSize) bits of entropy. */
+  vocabSize: number;
   /** Characters of the prefix the model has never seen (read as ⟨unk⟩). */
   unknown: string[];
   /** Calm remarks: no start symbol in this model, unknown characters. */
@@ -39,6 +41,7 @@ export function topFirstSymbols(stepper: Stepper, vocab: Tokenizer, prefix: stri
     context: prefix === '' ? b.startLabel : `${b.startLabel} + “${prefix}”`,
     probs: answer.top,
     entropyBits: answer.entropyBits,
+    vocabSize: vocab.size,
     unknown,
     notes,
   };
