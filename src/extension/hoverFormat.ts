@@ -32,15 +32,17 @@ export function probsMarkdown(answer: ProbsAnswer, vocabSize: number | undefined
   const rows = answer.probs.map(({ symbol, p }, i) =>
     `| ${i + 1} | ${escapeCell(visibleSymbol(symbol))} | ${(100 * p).toFixed(1)}% | ${bar(p)} |`);
   const maxBits = vocabSize ? ` (uniform guess: ${Math.log2(vocabSize).toFixed(2)} bits)` : '';
+  // What the file has next and the entropy come first: the hover widget is short, and the end of a
+  // ten-row table would sit below its fold.
   return [
     '**RNN Lab** — next character',
+    '',
+    ...(answer.next ? [actualNextLine(answer.next), ''] : []),
+    `Entropy: **${answer.entropyBits.toFixed(2)} bits**${maxBits}`,
     '',
     '| # | char | p | |',
     '|--:|:--|--:|:--|',
     ...rows,
-    '',
-    `Entropy: **${answer.entropyBits.toFixed(2)} bits**${maxBits}`,
-    ...(answer.next ? ['', actualNextLine(answer.next)] : []),
   ].join('\n');
 }
 

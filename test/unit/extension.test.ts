@@ -214,4 +214,8 @@ test('hover markdown: visible names for whitespace, escaped table cells, bars an
   assert.ok(lines.includes('| 1 | \\| | 60.0% | ' + '█'.repeat(12) + ' |'), md);
   assert.ok(lines.includes('| 2 | ␣ space | 30.0% | ' + '█'.repeat(6) + ' |'), md);
   assert.match(md, /Entropy: \*\*1\.23 bits\*\* \(uniform guess: 4\.00 bits\)/);
+  // The actual next character and the entropy above the table, where the short hover widget shows them.
+  const withNext = probsMarkdown({ probs: [{ symbol: 'a', p: 0.6 }], entropyBits: 1, next: { symbol: 'a', p: 0.6, bits: 0.74, known: true } }, 16).split('\n');
+  const tableAt = withNext.findIndex((l) => l.startsWith('| #'));
+  assert.ok(withNext.findIndex((l) => l.startsWith('Actual next')) < tableAt && withNext.findIndex((l) => l.startsWith('Entropy')) < tableAt, withNext.join('\n'));
 });
