@@ -1,13 +1,14 @@
 /**
  * The README's pictures: the Lab panel after training the default model (hidden 128) on
  * samples/prose.txt for 300 steps, with the RNN Lab sidebar beside it. Dark theme first, then
- * light; then the lab cards, the Samples view, the surprisal colouring and the hover on that model. Run with
- * `npm run screenshot`; writes media/screenshot-{lab,lab-light,cards,sidebar,surprisal,hover}.png.
+ * light; then the lab cards, the Samples view, the surprisal colouring and the hover on that model; then the
+ * time-series lab. Run with `npm run screenshot`; writes media/screenshot-{lab,lab-light,cards,sidebar,surprisal,hover,series}.png.
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { SeriesLabState } from '../../../src/protocol/series';
 import { screenshotCorpusFileName } from '../workspace';
 import {
   activateExtension, canSeeWebviews, clickInWebview, elementTexts, extensionId, fillInWebview, frames, screenshot, sleep, startTraining, waitFor,
@@ -111,8 +112,24 @@ describe('README screenshots', () => {
     await saveScreenshot('screenshot-hover', join(media, 'screenshot-hover.png'));
     await vscode.commands.executeCommand('editor.action.hideHover');
   });
+
+  it('the time-series lab after a short Mackey-Glass run', async () => {
+    const media = join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'media');
+    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 1000, hidden: 10, epochs: 300, iterations: 60, generate: 200, seed: 1 });
+    await waitFor('the series run to complete', () => seriesApi().getSeriesLabState()?.status === 'completed', { timeoutMs: 120_000 });
+    await waitFor('the series panel', async () => (await frames()).some((f) => !f.main && /Status: completed/.test(f.text) && /Validation MSE:/.test(f.text)),
+      { timeoutMs: 30_000 });
+    // Settings and suggestions folded away, so the plots come into view below the numbers.
+    for (let i = 0; i < 2; i++) await clickInWebview('details[open] > summary');
+    await sleep(settleMs);
+    await saveScreenshot('screenshot-series', join(media, 'screenshot-series.png'));
+  });
 });
 
 function api() {
   return vscode.extensions.getExtension<RnnLabApi>(extensionId)!.exports;
+}
+
+function seriesApi() {
+  return vscode.extensions.getExtension<RnnLabApi & { getSeriesLabState(): SeriesLabState | undefined }>(extensionId)!.exports;
 }
