@@ -31,6 +31,6 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   });
   process.stdout.write(`next:      ${cells.map((c) => c.target).join('')}\n`);
   process.stdout.write(`predicted: ${cells.map((c) => c.predicted).join('')}\n`);
-  process.stdout.write(`${result.correct} of ${result.total} next symbols predicted (${(100 * result.correct / Math.max(1, result.total)).toFixed(1)}%)\n`);
+  process.stdout.write(`${result.correct} of ${result.total} next symbols predicted (${(100 * result.correct / Math.max(1, result.total)).toFixed(1)}%; · marks a right prediction)\n`);
   return 0;
 }
