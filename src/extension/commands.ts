@@ -14,7 +14,9 @@ import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
 import { findPreset, presets, type Preset } from '../engine/config/presets';
-import { settingKeys, type SettingKey } from '../engine/config';
+import { dataModes, settingKeys, type SettingKey } from '../engine/config';
+
+type DataMode = (typeof dataModes)[number];
 import type { WebviewDeps } from './webviewHost';
 
 export const commandIds = {
@@ -61,10 +63,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   ];
 }
 
-/** `rnnLab.train`'s optional second argument: a preset by name (the Lab's sentences-against-windows card). */
+/**
+ * `rnnLab.train`'s optional second argument: a preset by name, and optionally a data mode over it
+ * (the Lab's sentences-against-windows card trains one model in lines mode and in windows).
+ */
 function trainOptions(value: unknown): { preset?: Preset } {
-  const name = (value as { preset?: unknown } | undefined)?.preset;
-  return typeof name === 'string' ? { preset: findPreset(name) } : {};
+  const { preset: name, mode } = (value ?? {}) as { preset?: unknown; mode?: unknown };
+  const preset = typeof name === 'string' ? findPreset(name) : undefined;
+  if (!preset) return {};
+  if (!(dataModes as readonly unknown[]).includes(mode)) return { preset };
+  return { preset: { ...preset, config: { ...preset.config, mode: mode as DataMode } } };
 }
 
 async function train(deps: CommandDeps, uri: vscode.Uri | undefined, options: { preset?: Preset } = {}): Promise<void> {

@@ -3,6 +3,7 @@
  * nonce-based Content Security Policy, and the typed message wiring to the run controller
  * (a webview says `ready`, the host replies with the whole snapshot, then streams updates).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isMessageOf, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
@@ -154,9 +155,45 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
     }
     case 'command':
       if (message.payload.id === 'openModel') await vscode.commands.executeCommand('rnnLab.openModel');
+      else if (message.payload.id === 'compareModes') await trainBothModes(webview, deps);
       else await vscode.commands.executeCommand('rnnLab.train', targetEditor()?.document.uri, { preset: message.payload.preset });
       return;
     case 'listRuns':
       return postToWebview(webview, { type: 'runs', payload: await listRuns(deps.checkpointFolder()) });
   }
+}
+
+/**
+ * The Q6 card: the open file with the captions preset's model in lines mode, then the same model
+ * in windows; when both complete, Compare runs shows the two ticked. Stops quietly when a run does
+ * not start (no open file, the user kept the run in progress) or does not complete.
+ */
+async function trainBothModes(webview: vscode.Webview, deps: WebviewDeps): Promise<void> {
+  const uri = targetEditor()?.document.uri;
+  const ids: string[] = [];
+  for (const mode of ['lines', 'windows'] as const) {
+    const before = deps.controller.generation;
+    await vscode.commands.executeCommand('rnnLab.train', uri, { preset: 'captions', mode });
+    const generation = deps.controller.generation;
+    if (generation === before) return;
+    await runEnded(deps.controller);
+    const state = deps.controller.runState();
+    if (deps.controller.generation !== generation || state.status !== 'completed' || !state.checkpointPath) return;
+    // Compare runs lists a run by its final checkpoint when there is one.
+    const last = state.checkpointPath.replace(/-best(\.rnnlab\.json)$/, '-last$1');
+    ids.push(await fs.access(last).then(() => last, () => state.checkpointPath!));
+  }
+  postToWebview(webview, { type: 'runs', payload: { ...(await listRuns(deps.checkpointFolder())), select: ids } });
+}
+
+/** Resolves when the controller's run is no longer starting, running, paused or stopping. */
+function runEnded(controller: RunController): Promise<void> {
+  return new Promise((resolve) => {
+    if (!controller.isRunning) return resolve();
+    const subscription = controller.onDidUpdate(() => {
+      if (controller.isRunning) return;
+      subscription.dispose();
+      resolve();
+    });
+  });
 }

@@ -259,7 +259,8 @@ export interface HostToWebview {
   labResult: { requestId: number; answer: LabAnswer };
   /** A streamed sample for the samples view: `text` so far; `done` at the end. */
   generated: { requestId: number; text: string; done: boolean; error?: string };
-  runs: { runs: RunCurves[]; note?: string };
+  /** `select`: the runs to tick (after the Q6 card trained both modes), else the webview keeps its choice. */
+  runs: { runs: RunCurves[]; note?: string; select?: string[] };
 }
 
 /** One run's curves, read from its checkpoint (compare runs). */
@@ -307,7 +308,7 @@ export interface WebviewToHost {
   insert: { text: string };
   listRuns: Record<string, never>;
   /** Run one of the RNN Lab commands the cards offer (Open model…, training with a preset). */
-  command: { id: 'openModel' } | { id: 'trainPreset'; preset: string };
+  command: { id: 'openModel' } | { id: 'trainPreset'; preset: string } | { id: 'compareModes' };
 }
 
 export type ToWebviewMessage = Envelope<HostToWebview>;

@@ -320,8 +320,9 @@ function q6Card(): HTMLElement {
     table(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r])),
     el('div', { class: 'card-inputs' },
       commandButton('Train the open file in lines mode', { id: 'trainPreset', preset: 'captions' }, { 'data-action': 'train-lines', title: 'The captions preset: the lab\'s model, one sentence per line' }),
-      commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: `The windows preset: ${windowsPreset.title}` })),
-    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train the open file once each way with the buttons above (the captions and windows presets; each run keeps its own checkpoint, named after its mode), then Refresh in Compare runs below: their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).'),
+      commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: `The windows preset: ${windowsPreset.title}` }),
+      commandButton('Train both and compare', { id: 'compareModes' }, { 'data-action': 'compare-modes', title: 'The same model (the captions preset\'s) on the open file in lines mode, then in windows; Compare runs then overlays the two' })),
+    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train both and compare trains one model (the captions preset\'s) on the open file in lines mode, then in windows, and ticks the two in Compare runs below; the other buttons train the captions and windows presets one at a time (each run keeps its own checkpoint, named after its mode; Refresh in Compare runs shows them): their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).'),
     el('div', { class: 'card-actions' }, copy));
 }
 

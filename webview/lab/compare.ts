@@ -44,9 +44,13 @@ export function buildCompareCard(): HTMLElement {
     el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in nats/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
 }
 
-export function onRuns(found: RunCurves[], why?: string): void {
+export function onRuns(found: RunCurves[], why?: string, select?: string[]): void {
   runs = found;
-  if (selected.size === 0 || ![...selected].some((id) => runs.some((r) => r.id === id))) {
+  if (select && select.some((id) => runs.some((r) => r.id === id))) {
+    selected.clear();
+    for (const id of select) selected.add(id);
+    list.closest('section')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  } else if (selected.size === 0 || ![...selected].some((id) => runs.some((r) => r.id === id))) {
     selected.clear();
     for (const r of runs.slice(0, 4)) selected.add(r.id);
   }

@@ -181,7 +181,7 @@ function scheduleRender(): void {
 
 onHostMessage((message: ToWebviewMessage) => {
   if (message.type === 'labResult') return onLabResult(message.payload.requestId, message.payload.answer);
-  if (message.type === 'runs') return onRuns(message.payload.runs, message.payload.note);
+  if (message.type === 'runs') return onRuns(message.payload.runs, message.payload.note, message.payload.select);
   if (message.type === 'generated') return;
   snapshot = reduceSnapshot(snapshot, message);
   setLabSnapshot(snapshot);

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { presets } from '../../../src/engine/config/presets';
 import { corpusFileName } from '../workspace';
 import {
-  activateExtension, canSeeWebviews, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, type RnnLabApi,
+  activateExtension, canSeeWebviews, clickInWebview, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, webviewTexts, type RnnLabApi,
 } from './harness';
 
 /** The next-character hover's Markdown at a place in the corpus, or undefined when RNN Lab gives none. */
@@ -156,6 +156,37 @@ describe('new training run and opened models', () => {
         console.log(`      ${preset.name}: val ${val[0].valLoss.toFixed(4)} → ${last.valLoss.toFixed(4)} nats by step ${last.step}`);
         assert.ok(last.step > 0 && last.valLoss < val[0].valLoss, `${preset.name}: the validation loss falls from step 0`);
       }
+    } finally {
+      await settings.update('steps', saved.steps, vscode.ConfigurationTarget.Workspace);
+      await settings.update('evalInterval', saved.evalInterval, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('the Lab\'s Q6 card trains the open file in lines mode and in windows with one button, and Compare runs ticks both', async function () {
+    if (!canSeeWebviews) this.skip();
+    const settings = vscode.workspace.getConfiguration('rnnLab');
+    const saved = { steps: settings.inspect('steps')?.workspaceValue, evalInterval: settings.inspect('evalInterval')?.workspaceValue };
+    await settings.update('steps', 5, vscode.ConfigurationTarget.Workspace);
+    await settings.update('evalInterval', 5, vscode.ConfigurationTarget.Workspace);
+    try {
+      await stopAnyRun(api);
+      // The Lab in one editor group, the file to train beside it (the card trains the visible text editor).
+      await vscode.commands.executeCommand('rnnLab.showLab');
+      await vscode.window.showTextDocument(corpusUri(), { viewColumn: vscode.ViewColumn.Two, preview: false });
+      await waitFor('the Q6 card', async () => (await webviewTexts('[data-card="q6"] [data-action="compare-modes"]')).length === 1, { timeoutMs: 15_000 });
+      await clickInWebview('[data-card="q6"] [data-action="compare-modes"]');
+      await waitFor('the windows run to complete', () => api.getRunState().sourceName === 'corpus (windows).txt' && api.getRunState().status === 'completed', {
+        timeoutMs: 90_000, describe: () => api.getRunState(),
+      });
+      let ticked: string[] = [];
+      await waitFor('Compare runs to tick both runs', async () => {
+        ticked = await webviewTexts('[data-card="compare"] .run-choice:has(input:checked)');
+        return ticked.length === 2;
+      }, { timeoutMs: 15_000, describe: () => ticked });
+      assert.ok(ticked.some((t) => t.startsWith(' corpus (lines).txt') || t.includes('corpus (lines).txt ·')), JSON.stringify(ticked));
+      assert.ok(ticked.some((t) => t.includes('corpus (windows).txt ·')), JSON.stringify(ticked));
+      const legend = (await webviewTexts('[data-card="compare"] .u-legend')).join(' ');
+      assert.ok(legend.includes('corpus (lines).txt val') && legend.includes('corpus (windows).txt val'), legend);
     } finally {
       await settings.update('steps', saved.steps, vscode.ConfigurationTarget.Workspace);
       await settings.update('evalInterval', saved.evalInterval, vscode.ConfigurationTarget.Workspace);
