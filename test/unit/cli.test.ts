@@ -28,8 +28,9 @@ const file = (name: string, content: string | Uint8Array) => {
 
 test('bad input: non-zero exit, one line on stderr, no checkpoint folder', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
-    ['empty file', ['train', file('empty.txt', '')], 1, /empty/],
-    ['whitespace only', ['train', file('blank.txt', '  \n\n\t ')], 1, /only whitespace/],
+    ['empty file', ['train', file('empty.txt', '')], 1, /rnnlab-cli-\w+\/empty\.txt is empty/],
+    ['empty file in lines mode', ['train', file('empty-lines.txt', ''), '--mode', 'lines'], 1, /\/empty-lines\.txt is empty/],
+    ['whitespace only', ['train', file('blank.txt', '  \n\n\t ')], 1, /blank\.txt contains only whitespace/],
     ['binary', ['train', file('data.bin', Uint8Array.from([0, 1, 2, 3, 0, 255, 0, 7]))], 1, /binary/],
     ['too short', ['train', file('short.txt', 'a few words only')], 1, /too short.*--seq/],
     ['missing file', ['train', join(work, 'nope.txt')], 1, /nope\.txt does not exist; check the path/],

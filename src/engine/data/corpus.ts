@@ -73,6 +73,8 @@ function assertHasText(text: string | SymbolCounter, name: string): void {
 
 export async function readCorpusFromFile(path: string, options: CorpusOptions): Promise<Corpus> {
   const name = options.name ?? basename(path);
+  // An empty file is named by the path as given, like a missing or unreadable one.
+  const subject = options.name ?? path;
   if ((options.tokens ?? 'char') !== 'char' || options.mode === 'lines' || (options.tokenizer && options.tokenizer.kind !== 'char')) {
     let text = '';
     let crlf = 0;
@@ -83,6 +85,7 @@ export async function readCorpusFromFile(path: string, options: CorpusOptions): 
       text += chunk;
     });
     crlf = report.crlfNormalised;
+    assertHasText(text, subject);
     const corpus = corpusFromText(text, { ...options, name });
     if (crlf > 0) corpus.notes.unshift(`normalised ${crlf} CRLF line ends to LF`);
     return corpus;
@@ -90,7 +93,7 @@ export async function readCorpusFromFile(path: string, options: CorpusOptions): 
   const counter = new SymbolCounter();
   const lower = options.lowercase ?? false;
   const first = await readTextChunks(path, (chunk) => counter.add(lower ? chunk.toLowerCase() : chunk));
-  assertHasText(counter, name);
+  assertHasText(counter, subject);
   const tokenizer = (options.tokenizer as CharTokenizer | undefined) ?? CharTokenizer.fromCounts(counter, options.maxVocab, vocabularyOptions(options));
   const ids = tokenizer.allocateIds(counter.total);
   let offset = 0;
