@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunStarted, TrainConfig } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
+import { briefGpuReason } from '../engine/backends/cuda/errors';
 import { readCorpusFromFile } from '../engine/data/corpus';
 import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/data/validate';
@@ -117,7 +118,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   }
   assertTrainable(corpus, config);
-  const backend = await createBackend(config.backend, config.threads, (level, message) => process.stderr.write(`rnn-lab: ${level}: ${message}\n`));
+  // Why the GPU was not used is printed once: in full here (with what to do), so not again in the banner.
+  let gpuNotePrinted: string | undefined;
+  const backend = await createBackend(config.backend, config.threads, (level, message) => {
+    if (message.startsWith('GPU not used: ')) gpuNotePrinted = briefGpuReason(message);
+    process.stderr.write(`rnn-lab: ${level}: ${message}\n`);
+  });
   // Input and backend are good: now the folder may be made. A folder that cannot be is a clear error before any training.
   if (checkpointDir) {
     await mkdir(checkpointDir, { recursive: true }).catch((error: Error) => {
@@ -149,8 +155,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
           }));
         } else {
           // The description already says the thread count when the backend has threads ("…, 2 threads").
-          const threads = /\bthreads?\b/.test(info.backend.description) ? '' : ` (threads ${info.backend.threads})`;
-          print(`backend ${info.backend.description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
+          const description = gpuNotePrinted ? info.backend.description.replace(` (${gpuNotePrinted})`, '') : info.backend.description;
+          const threads = /\bthreads?\b/.test(description) ? '' : ` (threads ${info.backend.threads})`;
+          print(`backend ${description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
             `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val), vocab ${info.vocabSize}, ` +
             `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));

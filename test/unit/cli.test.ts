@@ -112,6 +112,14 @@ test('plain train output names the backend and corpus first, then one line per e
   assert.ok(!existsSync(join(work, '.rnnlab')));
 });
 
+test('auto backend selection without a GPU says why once, with what to do, not again in the banner', () => {
+  const r = rnnLab(['train', join(samples, 'nonsense.txt'), '--steps', '2', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8', '--no-checkpoint'], work);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((r.stdout + r.stderr).match(/GPU not used/g)?.length, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /GPU not used: no NVIDIA driver: .*install the NVIDIA driver/);
+  assert.match(r.stdout, /^backend \S/);
+});
+
 test('rnn-lab presets lists every preset with its title, text and flags', () => {
   const r = rnnLab(['presets', '--json'], work);
   assert.equal(r.code, 0, r.stderr);
