@@ -8,14 +8,16 @@ import type { LabModel } from '../train/run';
 import { deriveSeed } from '../random';
 import { asCheckpoint, type LoadedModel } from '../model/io/load';
 import type { Checkpoint } from '../model/io/checkpoint';
-import { ContextStateCache } from './contextCache';
-import { generate } from './generate';
+import { SampleService } from '../train/samples';
 
 export class OpenedModel {
-  private contextCache: ContextStateCache | undefined;
-  private samples = 0;
+  /** The same sampling and hover service a training run uses, on the opened weights and the run's settings. */
+  private readonly samples: SampleService;
+  private labRequests = 0;
 
-  private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network, private readonly backend: BackendInfo) {}
+  private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network, private readonly backend: BackendInfo) {
+    this.samples = new SampleService(network, checkpoint.tokenizer, checkpoint.config);
+  }
 
   /** `loaded` comes from loadWeights; `backend` must run its spec (see createBackendFor). */
   static fromLoaded(loaded: LoadedModel, backend: Backend): OpenedModel {
@@ -46,21 +48,11 @@ export class OpenedModel {
   }
 
   sample(prime: string, length: number, temperature: number): string {
-    const stepper = this.network.createStepper(1);
-    try {
-      const { config } = this.checkpoint;
-      return generate(stepper, this.checkpoint.tokenizer, {
-        prime, length, temperature, seed: deriveSeed(config.seed, 5_000_000 + this.samples++),
-        topK: config.topK, stopAtEnd: config.stopAtEnd, stopWord: config.stopWord,
-      });
-    } finally {
-      stepper.dispose();
-    }
+    return this.samples.sample(prime, length, temperature);
   }
 
   nextSymbolProbs(context: string, top: number, next?: string) {
-    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.checkpoint.tokenizer);
-    return this.contextCache.distribution(context, top, next);
+    return this.samples.nextSymbolProbs(context, top, next);
   }
 
   /** What the lab answers need (the same as a training run's; see train/run.ts). */
@@ -70,7 +62,7 @@ export class OpenedModel {
       vocab: this.checkpoint.tokenizer,
       backend: this.backend,
       createStepper: () => this.network.createStepper(1),
-      seed: deriveSeed(this.checkpoint.config.seed, 6_000_000 + this.samples++),
+      seed: deriveSeed(this.checkpoint.config.seed, 6_000_000 + this.labRequests++),
     };
   }
 }
