@@ -58,6 +58,12 @@ export function tokenNoun(corpus: Corpus): string {
   return corpus.tokenizer.kind === 'word' ? 'words' : 'characters';
 }
 
+/** A reusable batch of `batchSize` rows of `steps` tokens, filled in place by a batcher. */
+export function emptyBatch(batchSize: number, steps: number, mask?: Float32Array): TokenBatch {
+  const size = batchSize * steps;
+  return { batchSize, steps, inputs: new Int32Array(size), targets: new Int32Array(size), ...(mask ? { mask } : {}) };
+}
+
 /** Row `row` of a batch: `batch.steps` tokens from `from` as inputs, each one's next token as its target. */
 export function fillRow(batch: TokenBatch, row: number, ids: IdArray, from: number): void {
   const T = batch.steps;

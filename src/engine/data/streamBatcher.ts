@@ -17,7 +17,7 @@ import type { TokenBatch } from '../backends/types';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import type { TrainConfig } from '../config/settings';
-import { fillRow, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
+import { emptyBatch, fillRow, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
 import type { Corpus } from './corpus';
 import type { IdArray } from './tokenizer';
 
@@ -75,8 +75,7 @@ export class StreamBatcher implements Batcher {
     this.segmentLength = Math.floor((n - 1) / this.batchSize);
     this.batchesPerEpoch = Math.floor(this.segmentLength / steps);
     if (this.batchesPerEpoch < 1) throw new RangeError(`${n} tokens are too few for one row of ${steps + 1}`);
-    const size = this.batchSize * steps;
-    this.batch = { batchSize: this.batchSize, steps, inputs: new Int32Array(size), targets: new Int32Array(size) };
+    this.batch = emptyBatch(this.batchSize, steps);
   }
 
   get tokensPerEpoch(): number {
@@ -103,8 +102,7 @@ export class RandomWindowBatcher implements Batcher {
     this.batchSize = Math.max(1, Math.min(batchSize, Math.floor((n - 1) / steps)));
     // An epoch covers about as many tokens as the text.
     this.batchesPerEpoch = Math.max(1, Math.floor((n - 1) / (this.batchSize * steps)));
-    const size = this.batchSize * steps;
-    this.batch = { batchSize: this.batchSize, steps, inputs: new Int32Array(size), targets: new Int32Array(size) };
+    this.batch = emptyBatch(this.batchSize, steps);
   }
 
   get tokensPerEpoch(): number {

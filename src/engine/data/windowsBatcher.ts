@@ -10,7 +10,7 @@
 import type { TokenBatch } from '../backends/types';
 import { deriveSeed, Rng } from '../random';
 import type { TrainConfig } from '../config/settings';
-import { fillRow, permutation, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
+import { emptyBatch, fillRow, permutation, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';
 import type { Corpus } from './corpus';
 import { assertLongEnough, splitTrainVal } from './streamBatcher';
 import type { IdArray } from './tokenizer';
@@ -37,10 +37,9 @@ export class WindowsBatcher implements Batcher {
     this.windowCount = Math.min(maxWindows, Math.floor((end - start - window - 1) / step) + 1);
     this.batchSize = Math.max(1, Math.min(batchSize, this.windowCount));
     this.batchesPerEpoch = Math.floor(this.windowCount / this.batchSize);
-    const size = this.batchSize * window;
-    const mask = new Float32Array(size);
+    const mask = new Float32Array(this.batchSize * window);
     for (let b = 0; b < this.batchSize; b++) mask[b * window + window - 1] = 1;
-    this.batch = { batchSize: this.batchSize, steps: window, inputs: new Int32Array(size), targets: new Int32Array(size), mask };
+    this.batch = emptyBatch(this.batchSize, window, mask);
   }
 
   get tokensPerEpoch(): number {
