@@ -5,6 +5,7 @@
 //   dist/cli.js        the `rnn-lab` command
 //   dist/webview/*.js  webview bundles (browser, iife); their CSS is in media/
 //   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld)
+//   dist/products-linux-x64.so  native matrix products, by scripts/build-native.sh (Linux x86-64, cc)
 //   dist/rnn-lab-kernels.ptx  the GPU kernels' PTX (committed; scripts/build-ptx.sh regenerates it)
 //   out/test/**        unit tests (node --test) and the integration test entry points
 // `--production` minifies, drops source maps and skips the tests. `--watch` rebuilds on change.
@@ -71,8 +72,10 @@ function copyChartStyles() {
 }
 
 function buildWasm() {
-  const r = spawnSync('bash', [join(root, 'scripts/build-wasm.sh')], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  for (const script of ['build-wasm.sh', 'build-native.sh']) {
+    const r = spawnSync('bash', [join(root, 'scripts', script)], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
 }
 
 // The GPU kernels ship as PTX beside the bundles; koffi (external above) loads the driver.

@@ -21,6 +21,8 @@ export interface BackendOptions {
   threads: number;
   /** Which build of the WebAssembly kernels (bench compares them); by default the best the runtime has. */
   kernels?: KernelsVariant;
+  /** Whether the WebAssembly kernels run their matrix products natively (bench compares); by default where they can. */
+  nativeProducts?: boolean;
   /** 'auto' only: a model too big for the GPU trains on the CPU, and this hears why. */
   onOutOfMemory?: (message: string) => void;
 }
@@ -48,7 +50,7 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
     label: 'WebAssembly SIMD',
     auto: true,
     unavailableReason: async (o) => (await import('./wasm')).wasmUnavailableReason(o.kernels),
-    create: async (o) => (await import('./wasm')).createWasmBackend(resolveThreads(o.threads), { kernels: o.kernels }),
+    create: async (o) => (await import('./wasm')).createWasmBackend(resolveThreads(o.threads), { kernels: o.kernels, nativeProducts: o.nativeProducts }),
   },
   js: {
     label: 'JavaScript float32',

@@ -19,6 +19,9 @@ export interface KernelExports {
   step_work_floats(net: Ptr, batch: number): number;
   step_run(step: Ptr): void;
   add_into(dst: Ptr, src: Ptr, n: number): void;
+  /** 1: the matrix products call the native imports (native.ts); stored in the shared memory, so for every thread. */
+  set_native_products(on: number): void;
+  native_products_on(): number;
   dropout_hash(seed: number, site: number, row: number, step: number, unit: number): number;
 }
 

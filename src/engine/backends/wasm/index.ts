@@ -2,13 +2,16 @@
  * The default backend: fused RNN / GRU / LSTM kernels written in C, compiled to WebAssembly with
  * SIMD128 (kernels/*.c, built into dist/kernels.wasm, and with relaxed SIMD into
  * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by a team of worker
- * threads over one shared memory that splits every time step's products. No native addon.
+ * threads over one shared memory that splits every time step's products. On Linux x86-64 with
+ * AVX2 the matrix products run as native code through koffi (native.ts), twice as wide as
+ * WebAssembly's SIMD; elsewhere the kernels run their own.
  */
 import * as os from 'node:os';
 import { referenceOnly, type ModelSpec } from '../../model/spec';
 import { UserInputError } from '../../text/errors';
 import type { Backend, Network } from '../types';
 import { WasmNetwork, type WasmRuntime } from './network';
+import { nativeProductsUnavailableReason, productImports } from './native';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
@@ -31,6 +34,19 @@ export interface WasmBackendOptions {
    * team meets at a barrier every time step). For tests of thread-count invariance.
    */
   oversubscribe?: boolean;
+  /**
+   * Run the matrix products as native AVX2 code (native.ts): by default where it can run here.
+   * false keeps every product in WebAssembly (tests compare the two; bench --products wasm).
+   */
+  nativeProducts?: boolean;
+}
+
+/** Whether a backend with these options runs native products; throws when they were asked for and cannot run. */
+function useNativeProducts(asked: boolean | undefined): boolean {
+  if (asked === false) return false;
+  const reason = nativeProductsUnavailableReason();
+  if (reason !== undefined && asked === true) throw new Error(`native products unavailable: ${reason}`);
+  return reason === undefined;
 }
 
 /**
@@ -43,14 +59,16 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
   const cores = os.availableParallelism();
   const asked = threads > 0 ? Math.floor(threads) : cores;
   const count = options.oversubscribe ? asked : Math.min(asked, cores);
+  const native = useNativeProducts(options.nativeProducts);
   const memory = createSharedMemory();
-  const kernels = instantiate(module, memory);
+  const kernels = instantiate(module, memory, native ? productImports(memory) : {});
+  kernels.set_native_products(native ? 1 : 0);
   const heap = new WasmHeap(memory, kernels.__heap_base.value as number);
-  const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1) : undefined;
+  const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1, native) : undefined;
   const runtime: WasmRuntime = { kernels, heap, pool, threads: count, workspace: { ptr: 0, floats: 0 } };
   const networks = new Set<WasmNetwork>();
   return {
-    info: { name: 'wasm', description: describe(variant, count, asked > count ? cores : undefined), threads: count },
+    info: { name: 'wasm', description: describe(variant, native, count, asked > count ? cores : undefined), threads: count },
     createNetwork(spec: ModelSpec): Network {
       const only = referenceOnly(spec);
       if (only) throw new UserInputError(`the WebAssembly backend cannot run ${only}; try {suggestion}.`, { key: 'backend', suggestion: 'js' });
@@ -69,7 +87,8 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
 }
 
 /** `cappedAt`: the core count a larger thread count was capped at. */
-function describe(variant: KernelsVariant, threads: number, cappedAt?: number): string {
+function describe(variant: KernelsVariant, native: boolean, threads: number, cappedAt?: number): string {
   const note = cappedAt ? ` (capped: this machine has ${cappedAt} core${cappedAt === 1 ? '' : 's'})` : '';
-  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
+  const products = native ? ' with native AVX2 products' : '';
+  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${products}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
 }

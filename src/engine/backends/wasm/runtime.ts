@@ -108,8 +108,21 @@ function enableRelaxedSimd(): boolean {
   }
 }
 
-export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+/**
+ * An instance of the kernels over `memory`. `imports`: the native matrix products they import
+ * (native.ts); any import not given is a function that throws, which the kernels never call
+ * while their native products are off.
+ */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, imports: Record<string, (...args: number[]) => unknown> = {}): KernelExports {
+  const env: WebAssembly.ModuleImports = { memory };
+  for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
+    if (from === 'env' && kind === 'function') {
+      env[name] = imports[name] ?? (() => {
+        throw new Error(`${name} was called, but the native products are off for this memory`);
+      });
+    }
+  }
+  const exports = new WebAssembly.Instance(module, { env }).exports as unknown as KernelExports;
   checkAbi(exports);
   return exports;
 }

@@ -23,7 +23,7 @@ export class ThreadPool {
   ) {}
 
   /** Starts `count` workers, threads 1 .. count of every team (resolves once each has instantiated the kernels). */
-  static async create(kernels: KernelExports, module: WebAssembly.Module, heap: WasmHeap, count: number): Promise<ThreadPool> {
+  static async create(kernels: KernelExports, module: WebAssembly.Module, heap: WasmHeap, count: number, nativeProducts: boolean): Promise<ThreadPool> {
     const file = findBundledFile(WORKER_FILE);
     if (!file) throw new Error(`${WORKER_FILE} was not found beside ${__dirname}; run "npm run build"`);
     const workers: PoolWorker[] = [];
@@ -31,7 +31,7 @@ export class ThreadPool {
       for (let i = 0; i < count; i++) {
         const controlPtr = heap.allocFloats(CONTROL_INTS);
         const stack = heap.alloc(WORKER_STACK_BYTES);
-        const data: WorkerData = { module, memory: heap.memory, control: controlPtr, thread: i + 1, stackTop: stack + WORKER_STACK_BYTES };
+        const data: WorkerData = { module, memory: heap.memory, control: controlPtr, thread: i + 1, stackTop: stack + WORKER_STACK_BYTES, nativeProducts };
         const worker = new Worker(file, { workerData: data });
         const entry: PoolWorker = { worker, control: heap.i32(controlPtr, CONTROL_INTS) };
         workers.push(entry);

@@ -4,11 +4,13 @@
  * wakes it, runs its part of the pass (see control.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { JobField, SyncWord, type KernelExports } from './abi';
+import { JobField, SyncWord } from './abi';
 import { CONTROL_INTS, Control, STATUS_TRAPPED, type WorkerData } from './control';
+import { productImports } from './native';
+import { instantiate } from './runtime';
 
 const data = workerData as WorkerData;
-const kernels = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports as unknown as KernelExports;
+const kernels = instantiate(data.module, data.memory, data.nativeProducts ? productImports(data.memory) : {});
 kernels.__stack_pointer.value = data.stackTop;
 const control = new Int32Array(data.memory.buffer, data.control, CONTROL_INTS);
 // Read before saying ready: the first pass may bump SEQ the moment the main thread hears it.

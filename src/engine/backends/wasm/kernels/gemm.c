@@ -7,6 +7,22 @@
 #define MC 128
 #define NC 1024
 
+// The same products as native code (native/products.c, AVX2 + FMA), imported from the host and
+// used when it sets `native_products` (runtime.ts, where the library loads and the CPU has AVX2).
+// Pointers cross as offsets into this memory; the host adds its base address.
+#define NATIVE(name) __attribute__((import_module("env"), import_name(#name)))
+NATIVE(native_sgemm) void native_sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
+                                       int ldb, float *C, int ldc, int beta, float *pa, float *pb);
+NATIVE(native_sgemm_packed) void native_sgemm_packed(int tA, int M, int N, int K, const float *A, int lda,
+                                                     const float *pb_full, float *C, int ldc, int beta, float *pa);
+NATIVE(native_gates_product) void native_gates_product(int M, int K, const float *A, int lda, const float *pu, int H,
+                                                       int G, int u0, int u1, float *C, int ldc, int beta, float *pa);
+NATIVE(native_gemv) void native_gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
+// In the shared memory, so one store serves every thread's instance.
+static int native_products;
+void set_native_products(int on) { native_products = on; }
+int native_products_on(void) { return native_products; }
+
 // Writes the transpose of the 4x4 block at src (rows ld apart) as four rows s apart at dst.
 static inline void transpose4x4(const float *src, int ld, float *dst, int s) {
   f4 a = load4(src), b = load4(src + ld), c = load4(src + 2 * ld), d = load4(src + 3 * ld);
@@ -120,6 +136,10 @@ static void block_multiply(int mc, int nc, int kc, const float *pa, const float 
 
 void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
            float *C, int ldc, int beta, float *pa, float *pb) {
+  if (native_products) {
+    native_sgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb);
+    return;
+  }
   if (K == 0) {
     if (!beta)
       for (int i = 0; i < M; i++) fill(C + i * ldc, 0.f, N);
@@ -147,6 +167,10 @@ void pack_b_full(int tB, const float *B, int ldb, int K, int N, float *pb) { pac
 // C (+)= op(A) . B where B was packed once by pack_b_full (the recurrent matrix, reused every step).
 void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const float *pb_full, float *C, int ldc,
                   int beta, float *pa) {
+  if (native_products) {
+    native_sgemm_packed(tA, M, N, K, A, lda, pb_full, C, ldc, beta, pa);
+    return;
+  }
   for (int pc = 0; pc < K; pc += KC) {
     int kc = imin(KC, K - pc);
     int acc = pc > 0 || beta;
@@ -180,6 +204,10 @@ void pack_bt_panels(const float *B, int ldb, int K, int N, float *pb, int p0, in
 // multiple of NR: one thread's columns of the step's h.U. A is packed once for all G gates.
 void gates_product(int M, int K, const float *A, int lda, const float *pu, int H, int G, int u0, int u1, float *C,
                    int ldc, int beta, float *pa) {
+  if (native_products) {
+    native_gates_product(M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa);
+    return;
+  }
   int per_gate = (H + NR - 1) / NR;
   for (int pc = 0; pc < K; pc += KC) {
     int kc = imin(KC, K - pc);
@@ -240,6 +268,10 @@ static void gemv_rows(const float *x, int K, const float *W, int ldw, int N, flo
 // 32 columns at a time (y never leaves registers); a larger one streams from memory, where the
 // row-order walk is faster (measured: ~1.2-1.4x either way).
 void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta) {
+  if (native_products) {
+    native_gemv(x, K, W, ldw, N, y, beta);
+    return;
+  }
   if (!beta) fill(y, 0.f, N);
   int j = 0;
   if ((long long)K * ldw * 4 <= GEMV_CACHED_BYTES)

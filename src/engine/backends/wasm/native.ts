@@ -1,0 +1,94 @@
+/**
+ * The WebAssembly kernels' matrix products as native AVX2 + FMA code (native/products.c, built into
+ * dist/products-linux-x64.so), called through koffi. WebAssembly's SIMD is 128 bits wide; on an
+ * x86-64 CPU with AVX2 the native products do twice the multiply-adds per instruction, and the
+ * products are nearly all of training's arithmetic.
+ *
+ * The kernels import four functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
+ * native_gates_product, native_gemv) and call them when `set_native_products(1)` was stored in their
+ * memory. Their pointers are offsets into the shared memory; the native side needs addresses, so
+ * each import adds the memory's base address, which never moves (a shared WebAssembly memory is
+ * reserved at its maximum size and grows in place). Each worker thread loads the library itself.
+ *
+ * Where the library is missing (another platform, a build without a C compiler), koffi is missing,
+ * or the CPU lacks AVX2, the kernels run their own products and `nativeProductsUnavailableReason`
+ * says why.
+ */
+import { createRequire } from 'node:module';
+import { findBundledFile } from './runtime';
+
+export const NATIVE_PRODUCTS_FILE = 'products-linux-x64.so';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type NativeFn = (...args: any[]) => any;
+
+interface NativeProducts {
+  sgemm: NativeFn;
+  sgemmPacked: NativeFn;
+  gatesProduct: NativeFn;
+  gemv: NativeFn;
+  addressOf: NativeFn;
+}
+
+/** The kernels' `env` imports of the native products, bound to one memory. */
+export type ProductImports = Record<'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv', NativeFn>;
+
+let loaded: { products: NativeProducts } | { reason: string } | undefined;
+
+function load(): { products: NativeProducts } | { reason: string } {
+  if (loaded) return loaded;
+  loaded = open();
+  return loaded;
+}
+
+function open(): { products: NativeProducts } | { reason: string } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { reason: `native products are built for Linux x86-64 only, not ${process.platform}-${process.arch}` };
+  const file = findBundledFile(NATIVE_PRODUCTS_FILE);
+  if (!file) return { reason: `${NATIVE_PRODUCTS_FILE} was not found beside ${__dirname} (npm run build makes it where a C compiler is installed)` };
+  let koffi: any;
+  try {
+    // Loaded at run time (never bundled) so its .node binary is found.
+    koffi = createRequire(__filename)('koffi');
+  } catch (error) {
+    return { reason: `this build has no FFI binary for ${process.platform}-${process.arch} (${(error as Error).message.split('\n')[0]})` };
+  }
+  try {
+    const lib = koffi.load(file);
+    if (!lib.func('int rl_products_supported(void)')()) return { reason: 'this CPU has no AVX2 and FMA' };
+    return {
+      products: {
+        sgemm: lib.func('void rl_sgemm(uint64_t base, int tA, int tB, int M, int N, int K, uint32_t A, int lda, uint32_t B, int ldb, uint32_t C, int ldc, int beta, uint32_t pa, uint32_t pb)'),
+        sgemmPacked: lib.func('void rl_sgemm_packed(uint64_t base, int tA, int M, int N, int K, uint32_t A, int lda, uint32_t pb, uint32_t C, int ldc, int beta, uint32_t pa)'),
+        gatesProduct: lib.func('void rl_gates_product(uint64_t base, int M, int K, uint32_t A, int lda, uint32_t pu, int H, int G, int u0, int u1, uint32_t C, int ldc, int beta, uint32_t pa)'),
+        gemv: lib.func('void rl_gemv(uint64_t base, uint32_t x, int K, uint32_t W, int ldw, int N, uint32_t y, int beta)'),
+        addressOf: lib.func('uint64_t rl_address_of(const void *p)'),
+      },
+    };
+  } catch (error) {
+    return { reason: `${file} could not be loaded (${(error as Error).message.split('\n')[0]})` };
+  }
+}
+
+/** Why the native products cannot run here, or undefined when they can. */
+export function nativeProductsUnavailableReason(): string | undefined {
+  const p = load();
+  return 'reason' in p ? p.reason : undefined;
+}
+
+/** The kernels' imports of the native products, bound to `memory`; throws where they cannot run. */
+export function productImports(memory: WebAssembly.Memory): ProductImports {
+  const p = load();
+  if ('reason' in p) throw new Error(`native products unavailable: ${p.reason}`);
+  const { products } = p;
+  const base: number | bigint = products.addressOf(new Uint8Array(memory.buffer, 0, 1));
+  // WebAssembly passes pointers as signed i32; `>>> 0` reads them as the offsets they are.
+  return {
+    native_sgemm: (tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb) =>
+      products.sgemm(base, tA, tB, M, N, K, A >>> 0, lda, B >>> 0, ldb, C >>> 0, ldc, beta, pa >>> 0, pb >>> 0),
+    native_sgemm_packed: (tA, M, N, K, A, lda, pb, C, ldc, beta, pa) =>
+      products.sgemmPacked(base, tA, M, N, K, A >>> 0, lda, pb >>> 0, C >>> 0, ldc, beta, pa >>> 0),
+    native_gates_product: (M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa) =>
+      products.gatesProduct(base, M, K, A >>> 0, lda, pu >>> 0, H, G, u0, u1, C >>> 0, ldc, beta, pa >>> 0),
+    native_gemv: (x, K, W, ldw, N, y, beta) => products.gemv(base, x >>> 0, K, W >>> 0, ldw, N, y >>> 0, beta),
+  };
+}

@@ -1,0 +1,253 @@
+// The WebAssembly kernels' matrix products as native x86-64 code with 256-bit AVX2 and FMA, for
+// machines where the WebAssembly engine would otherwise be held to 128-bit SIMD (4 floats per
+// instruction): here 8, which on AVX2 cores roughly doubles the products' rate.
+//
+// The kernels call these through an import (see kernels/gemm.c): every pointer is a byte offset
+// into the kernels' shared WebAssembly memory, whose fixed base address comes first. The packed
+// right-hand panels are the kernels' own format (gemm.c: panels of NR = 8 columns, [k][8]), so a
+// matrix packed once by the WebAssembly side (the recurrent U) is read here as it is.
+//
+// Every output element is summed in the same order whatever the tile it is computed in (k from
+// 0 in blocks of KC, one fused multiply-add per k), so the team's split of a product among its
+// threads leaves the results unchanged, as it does for the WebAssembly products.
+//
+// Built by scripts/build-native.sh as dist/products-linux-x64.so. Compiled for any x86-64: the
+// AVX2 code sits behind a target attribute, and rl_products_supported() says whether this CPU has it.
+#include <immintrin.h>
+#include <stdint.h>
+
+#define NR 8    // columns per packed right-hand panel (gemm.c's NR)
+#define MR 6    // rows per register block here: 6 x 16 outputs in 12 of the 16 ymm registers
+#define KC 256  // gemm.c's KC: the same k blocks, so the same sums
+#define MC 120  // rows per packed left-hand block (a multiple of MR within gemm.c's MC x KC buffer)
+#define NC 1024 // gemm.c's NC (the packed right-hand buffer is KC x NC)
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+typedef uint64_t Base;
+typedef uint32_t Off;
+#define F(off) ((float *)(uintptr_t)(base + (off)))
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+int rl_products_supported(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+// A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of MR rows][k][MR], ragged rows zeroed.
+AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = imin(MR, mc - ip);
+    if (tA) {
+      for (int k = 0; k < kc; k++) {
+        const float *src = A + k * lda + ip;
+        for (int r = 0; r < MR; r++) pa[k * MR + r] = r < mr ? src[r] : 0.f;
+      }
+    } else {
+      for (int r = 0; r < MR; r++) {
+        const float *src = A + (ip + r) * lda;
+        if (r < mr)
+          for (int k = 0; k < kc; k++) pa[k * MR + r] = src[k];
+        else
+          for (int k = 0; k < kc; k++) pa[k * MR + r] = 0.f;
+      }
+    }
+    pa += kc * MR;
+  }
+}
+
+// gemm.c's pack_b: B(k,j) = tB ? B[j*ldb+k] : B[k*ldb+j]; [panel of NR columns][k][NR], panels
+// `panel_stride` x NR floats apart, ragged columns zeroed.
+AVX2 static void pack_b(int tB, const float *B, int ldb, int kc, int nc, float *pb, int panel_stride) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = imin(NR, nc - jp);
+    if (nr == NR && !tB) {
+      for (int k = 0; k < kc; k++) _mm256_storeu_ps(pb + k * NR, _mm256_loadu_ps(B + k * ldb + jp));
+    } else if (nr == NR) {
+      const float *cols = B + jp * ldb;
+      for (int k = 0; k < kc; k++)
+        for (int j = 0; j < NR; j++) pb[k * NR + j] = cols[j * ldb + k];
+    } else {
+      for (int k = 0; k < kc; k++)
+        for (int j = 0; j < NR; j++) pb[k * NR + j] = j < nr ? (tB ? B[(jp + j) * ldb + k] : B[k * ldb + jp + j]) : 0.f;
+    }
+    pb += panel_stride * NR;
+  }
+}
+
+// C[mr x nr] (+)= packed A panel . packed B panels b0 (columns 0-7) and b1 (8-15; null: nr <= 8).
+// Twelve named accumulators: written as arrays and loops, gcc keeps them in memory.
+#define ROW(i) a = _mm256_broadcast_ss(pa + i); c##i##0 = _mm256_fmadd_ps(a, x0, c##i##0); c##i##1 = _mm256_fmadd_ps(a, x1, c##i##1)
+#define ROW1(i) c##i##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(pa + i), x0, c##i##0)
+AVX2 static void micro_kernel(int kc, const float *pa, const float *b0, const float *b1, float *C, int ldc, int acc,
+                              int mr, int nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  if (b1) {
+    for (int k = 0; k < kc; k++, pa += MR) {
+      __m256 x0 = _mm256_loadu_ps(b0 + k * NR), x1 = _mm256_loadu_ps(b1 + k * NR), a;
+      ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+    }
+  } else {
+    for (int k = 0; k < kc; k++, pa += MR) {
+      __m256 x0 = _mm256_loadu_ps(b0 + k * NR);
+      ROW1(0); ROW1(1); ROW1(2); ROW1(3); ROW1(4); ROW1(5);
+    }
+  }
+  __m256 c[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (mr == MR && nr == 2 * NR) {
+    for (int i = 0; i < MR; i++) {
+      float *row = C + i * ldc;
+      __m256 v0 = c[i][0], v1 = c[i][1];
+      if (acc) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(row));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(row + NR));
+      }
+      _mm256_storeu_ps(row, v0);
+      _mm256_storeu_ps(row + NR, v1);
+    }
+    return;
+  }
+  float t[MR][2 * NR];
+  for (int i = 0; i < MR; i++) {
+    _mm256_storeu_ps(t[i], c[i][0]);
+    _mm256_storeu_ps(t[i] + NR, c[i][1]);
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) C[i * ldc + j] = acc ? C[i * ldc + j] + t[i][j] : t[i][j];
+}
+#undef ROW
+#undef ROW1
+
+// One (mc x nc) block of C from a packed A block and packed B panels (`panel_stride` k rows apart).
+AVX2 static void block_multiply(int mc, int nc, int kc, const float *pa, const float *pb, int panel_stride, float *C,
+                                int ldc, int acc) {
+  for (int jr = 0; jr < nc; jr += 2 * NR) {
+    int nr = imin(2 * NR, nc - jr);
+    const float *b0 = pb + (jr / NR) * panel_stride * NR, *b1 = nr > NR ? b0 + panel_stride * NR : 0;
+    for (int ir = 0; ir < mc; ir += MR) micro_kernel(kc, pa + ir * kc, b0, b1, C + ir * ldc + jr, ldc, acc, imin(MR, mc - ir), nr);
+  }
+}
+
+// gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K; pa and pb are the caller's packing buffers.
+AVX2 void rl_sgemm(Base base, int tA, int tB, int M, int N, int K, Off a, int lda, Off b, int ldb, Off c, int ldc,
+                   int beta, Off pa_off, Off pb_off) {
+  const float *A = F(a), *B = F(b);
+  float *C = F(c), *pa = F(pa_off), *pb = F(pb_off);
+  if (K == 0) {
+    if (!beta)
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[i * ldc + j] = 0.f;
+    return;
+  }
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = imin(KC, K - pc);
+      pack_b(tB, tB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, pb, kc);
+      int acc = pc > 0 || beta;
+      for (int ic = 0; ic < M; ic += MC) {
+        int mc = imin(MC, M - ic);
+        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+        block_multiply(mc, nc, kc, pa, pb, kc, C + ic * ldc + jc, ldc, acc);
+      }
+    }
+  }
+}
+
+// gemm.c's sgemm_packed: C (+)= op(A) . B, B packed whole by pack_b_full.
+AVX2 void rl_sgemm_packed(Base base, int tA, int M, int N, int K, Off a, int lda, Off pb_full, Off c, int ldc, int beta,
+                          Off pa_off) {
+  const float *A = F(a), *pb = F(pb_full);
+  float *C = F(c), *pa = F(pa_off);
+  for (int pc = 0; pc < K; pc += KC) {
+    int kc = imin(KC, K - pc);
+    int acc = pc > 0 || beta;
+    for (int ic = 0; ic < M; ic += MC) {
+      int mc = imin(MC, M - ic);
+      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+      block_multiply(mc, N, kc, pa, pb + pc * NR, K, C + ic * ldc, ldc, acc);
+    }
+  }
+}
+
+// gemm.c's gates_product: units [u0, u1) of every gate of A . U, U packed gate by gate.
+AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu_off, int H, int G, int u0, int u1, Off c,
+                           int ldc, int beta, Off pa_off) {
+  const float *A = F(a), *pu = F(pu_off);
+  float *C = F(c), *pa = F(pa_off);
+  int per_gate = (H + NR - 1) / NR;
+  for (int pc = 0; pc < K; pc += KC) {
+    int kc = imin(KC, K - pc);
+    int acc = pc > 0 || beta;
+    for (int ic = 0; ic < M; ic += MC) {
+      int mc = imin(MC, M - ic);
+      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa);
+      for (int q = 0; q < G; q++)
+        block_multiply(mc, u1 - u0, kc, pa, pu + ((q * per_gate + u0 / NR) * K + pc) * NR, K, C + ic * ldc + q * H + u0,
+                       ldc, acc);
+    }
+  }
+}
+
+// y[0:32] (+)= x[0:K] . W[:, 0:32]: one walk down the rows with y in four registers.
+AVX2 static void gemv_cols32(const float *x, int K, const float *W, int ldw, float *y, int beta) {
+  __m256 y0 = _mm256_setzero_ps(), y1 = y0, y2 = y0, y3 = y0;
+  if (beta) {
+    y0 = _mm256_loadu_ps(y); y1 = _mm256_loadu_ps(y + 8);
+    y2 = _mm256_loadu_ps(y + 16); y3 = _mm256_loadu_ps(y + 24);
+  }
+  for (int k = 0; k < K; k++, W += ldw) {
+    __m256 xk = _mm256_broadcast_ss(x + k);
+    y0 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W), y0);
+    y1 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 8), y1);
+    y2 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 16), y2);
+    y3 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 24), y3);
+  }
+  _mm256_storeu_ps(y, y0); _mm256_storeu_ps(y + 8, y1);
+  _mm256_storeu_ps(y + 16, y2); _mm256_storeu_ps(y + 24, y3);
+}
+
+// y[0:N] += x[0:K] . W, four rows of W at a time, so W is read in memory order.
+AVX2 static void gemv_rows(const float *x, int K, const float *W, int ldw, int N, float *y) {
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+    __m256 x0 = _mm256_broadcast_ss(x + k), x1 = _mm256_broadcast_ss(x + k + 1);
+    __m256 x2 = _mm256_broadcast_ss(x + k + 2), x3 = _mm256_broadcast_ss(x + k + 3);
+    const float *w0 = W + k * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+      __m256 v = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w0 + j), _mm256_loadu_ps(y + j));
+      v = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w1 + j), v);
+      v = _mm256_fmadd_ps(x2, _mm256_loadu_ps(w2 + j), v);
+      _mm256_storeu_ps(y + j, _mm256_fmadd_ps(x3, _mm256_loadu_ps(w3 + j), v));
+    }
+    for (; j < N; j++) y[j] += x[k] * w0[j] + x[k + 1] * w1[j] + x[k + 2] * w2[j] + x[k + 3] * w3[j];
+  }
+  for (; k < K; k++) {
+    __m256 x0 = _mm256_broadcast_ss(x + k);
+    const float *w = W + k * ldw;
+    int j = 0;
+    for (; j + 8 <= N; j += 8) _mm256_storeu_ps(y + j, _mm256_fmadd_ps(x0, _mm256_loadu_ps(w + j), _mm256_loadu_ps(y + j)));
+    for (; j < N; j++) y[j] += x[k] * w[j];
+  }
+}
+
+// gemm.c's gemv: y[0:N] (+)= x[0:K] . W (row stride ldw). A W that stays in the L2 cache is
+// walked 32 columns at a time (y never leaves registers); a larger one streams in row order.
+AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_off, int beta) {
+  const float *x = F(x_off), *W = F(w_off);
+  float *y = F(y_off);
+  int j = 0;
+  if ((long long)K * ldw * 4 <= 256 * 1024)
+    for (; j + 32 <= N; j += 32) gemv_cols32(x, K, W + j, ldw, y + j, beta);
+  if (j < N) {
+    if (!beta)
+      for (int i = j; i < N; i++) y[i] = 0.f;
+    gemv_rows(x, K, W + j, ldw, N - j, y + j);
+  }
+}
+
+// The base address of the kernels' memory, from a view of it (koffi passes a typed array's data pointer).
+uint64_t rl_address_of(const void *p) { return (uint64_t)(uintptr_t)p; }
