@@ -17,12 +17,18 @@
 #include <stdint.h>
 
 #define NR 8    // columns per packed right-hand panel (gemm.c's NR)
-#define MR 6    // rows per register block here: 6 x 16 outputs in 12 of the 16 ymm registers
 #define KC 256  // gemm.c's KC: the same k blocks, so the same sums
-#define MC 120  // rows per packed left-hand block (a multiple of MR within gemm.c's MC x KC buffer)
 #define NC 1024 // gemm.c's NC (the packed right-hand buffer is KC x NC)
+// Register blocks: AVX2 6 x 16 outputs (12 of the 16 ymm registers); AVX-512 8 x 32 (16 of the
+// 32 zmm registers). Left-hand blocks of MC rows, a multiple of the block's rows that fits
+// gemm.c's MC x KC packing buffer (MC = 128 there).
+#define MR 6
+#define MC 120
+#define MR512 8
+#define MC512 128
 
 #define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
 typedef uint64_t Base;
 typedef uint32_t Off;
@@ -30,30 +36,41 @@ typedef uint32_t Off;
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
+// 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well. Both paths give the same sums (one fused
+// multiply-add per k, k in order), only at different widths.
+static int level;
+
 int rl_products_supported(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
+  level = __builtin_cpu_supports("avx512f") ? 3 : 2;
+  return level;
 }
 
-// A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of MR rows][k][MR], ragged rows zeroed.
-AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa) {
-  for (int ip = 0; ip < mc; ip += MR) {
-    int mr = imin(MR, mc - ip);
+// Keeps the products to AVX2 on a CPU with AVX-512 (tests compare the two; a slow 512-bit unit).
+void rl_products_limit_to_avx2(void) {
+  if (level > 2) level = 2;
+}
+
+// A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of mr rows][k][mr], ragged rows zeroed.
+AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa, int mr_block) {
+  for (int ip = 0; ip < mc; ip += mr_block) {
+    int mr = imin(mr_block, mc - ip);
     if (tA) {
       for (int k = 0; k < kc; k++) {
         const float *src = A + k * lda + ip;
-        for (int r = 0; r < MR; r++) pa[k * MR + r] = r < mr ? src[r] : 0.f;
+        for (int r = 0; r < mr_block; r++) pa[k * mr_block + r] = r < mr ? src[r] : 0.f;
       }
     } else {
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < mr_block; r++) {
         const float *src = A + (ip + r) * lda;
         if (r < mr)
-          for (int k = 0; k < kc; k++) pa[k * MR + r] = src[k];
+          for (int k = 0; k < kc; k++) pa[k * mr_block + r] = src[k];
         else
-          for (int k = 0; k < kc; k++) pa[k * MR + r] = 0.f;
+          for (int k = 0; k < kc; k++) pa[k * mr_block + r] = 0.f;
       }
     }
-    pa += kc * MR;
+    pa += kc * mr_block;
   }
 }
 
@@ -120,15 +137,86 @@ AVX2 static void micro_kernel(int kc, const float *pa, const float *b0, const fl
 #undef ROW
 #undef ROW1
 
+// Zero panels, read in place of the missing ones of a ragged AVX-512 block.
+static const float zero_panel[KC * NR] __attribute__((aligned(64)));
+
+// C[mr x nr] (+)= packed A panel (8 rows) . packed B panels p[0..3] (8 columns each; a missing
+// one is zero_panel), 32 columns as two zmm vectors of two panels each. `groups` = 1 does only
+// the first 16 columns.
+#define Z(lo, hi) _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1))
+#define ROW512(i) a = _mm512_set1_ps(pa[i]); c##i##0 = _mm512_fmadd_ps(a, x0, c##i##0); c##i##1 = _mm512_fmadd_ps(a, x1, c##i##1)
+#define ROW512_1(i) c##i##0 = _mm512_fmadd_ps(_mm512_set1_ps(pa[i]), x0, c##i##0)
+AVX512 static void micro_kernel512(int kc, const float *pa, const float *const p[4], int groups, float *C, int ldc,
+                                   int acc, int mr, int nr) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+  if (groups == 2) {
+    for (int k = 0; k < kc; k++, pa += MR512) {
+      __m512 x0 = Z(_mm256_loadu_ps(p0 + k * NR), _mm256_loadu_ps(p1 + k * NR));
+      __m512 x1 = Z(_mm256_loadu_ps(p2 + k * NR), _mm256_loadu_ps(p3 + k * NR)), a;
+      ROW512(0); ROW512(1); ROW512(2); ROW512(3); ROW512(4); ROW512(5); ROW512(6); ROW512(7);
+    }
+  } else {
+    for (int k = 0; k < kc; k++, pa += MR512) {
+      __m512 x0 = Z(_mm256_loadu_ps(p0 + k * NR), _mm256_loadu_ps(p1 + k * NR));
+      ROW512_1(0); ROW512_1(1); ROW512_1(2); ROW512_1(3); ROW512_1(4); ROW512_1(5); ROW512_1(6); ROW512_1(7);
+    }
+  }
+  __m512 c[MR512][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  if (mr == MR512 && nr == 4 * NR) {
+    for (int i = 0; i < MR512; i++) {
+      float *row = C + i * ldc;
+      __m512 v0 = c[i][0], v1 = c[i][1];
+      if (acc) {
+        v0 = _mm512_add_ps(v0, _mm512_loadu_ps(row));
+        v1 = _mm512_add_ps(v1, _mm512_loadu_ps(row + 2 * NR));
+      }
+      _mm512_storeu_ps(row, v0);
+      _mm512_storeu_ps(row + 2 * NR, v1);
+    }
+    return;
+  }
+  float t[MR512][4 * NR];
+  for (int i = 0; i < MR512; i++) {
+    _mm512_storeu_ps(t[i], c[i][0]);
+    _mm512_storeu_ps(t[i] + 2 * NR, c[i][1]);
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) C[i * ldc + j] = acc ? C[i * ldc + j] + t[i][j] : t[i][j];
+}
+#undef ROW512
+#undef ROW512_1
+#undef Z
+
+AVX512 static void block_multiply512(int mc, int nc, int kc, const float *pa, const float *pb, int panel_stride,
+                                     float *C, int ldc, int acc) {
+  for (int jr = 0; jr < nc; jr += 4 * NR) {
+    int nr = imin(4 * NR, nc - jr), panels = (nr + NR - 1) / NR;
+    const float *p[4];
+    for (int q = 0; q < 4; q++) p[q] = q < panels ? pb + (jr / NR + q) * panel_stride * NR : zero_panel;
+    for (int ir = 0; ir < mc; ir += MR512)
+      micro_kernel512(kc, pa + ir * kc, p, panels > 2 ? 2 : 1, C + ir * ldc + jr, ldc, acc, imin(MR512, mc - ir), nr);
+  }
+}
+
 // One (mc x nc) block of C from a packed A block and packed B panels (`panel_stride` k rows apart).
 AVX2 static void block_multiply(int mc, int nc, int kc, const float *pa, const float *pb, int panel_stride, float *C,
                                 int ldc, int acc) {
+  if (level == 3) {
+    block_multiply512(mc, nc, kc, pa, pb, panel_stride, C, ldc, acc);
+    return;
+  }
   for (int jr = 0; jr < nc; jr += 2 * NR) {
     int nr = imin(2 * NR, nc - jr);
     const float *b0 = pb + (jr / NR) * panel_stride * NR, *b1 = nr > NR ? b0 + panel_stride * NR : 0;
     for (int ir = 0; ir < mc; ir += MR) micro_kernel(kc, pa + ir * kc, b0, b1, C + ir * ldc + jr, ldc, acc, imin(MR, mc - ir), nr);
   }
 }
+
+// The left-hand blocking of the running path.
+static inline int block_rows(void) { return level == 3 ? MR512 : MR; }
+static inline int block_rows_packed(void) { return level == 3 ? MC512 : MC; }
 
 // gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K; pa and pb are the caller's packing buffers.
 AVX2 void rl_sgemm(Base base, int tA, int tB, int M, int N, int K, Off a, int lda, Off b, int ldb, Off c, int ldc,
@@ -147,9 +235,9 @@ AVX2 void rl_sgemm(Base base, int tA, int tB, int M, int N, int K, Off a, int ld
       int kc = imin(KC, K - pc);
       pack_b(tB, tB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, pb, kc);
       int acc = pc > 0 || beta;
-      for (int ic = 0; ic < M; ic += MC) {
-        int mc = imin(MC, M - ic);
-        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+      for (int ic = 0; ic < M; ic += block_rows_packed()) {
+        int mc = imin(block_rows_packed(), M - ic);
+        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa, block_rows());
         block_multiply(mc, nc, kc, pa, pb, kc, C + ic * ldc + jc, ldc, acc);
       }
     }
@@ -164,9 +252,9 @@ AVX2 void rl_sgemm_packed(Base base, int tA, int M, int N, int K, Off a, int lda
   for (int pc = 0; pc < K; pc += KC) {
     int kc = imin(KC, K - pc);
     int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += MC) {
-      int mc = imin(MC, M - ic);
-      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
+    for (int ic = 0; ic < M; ic += block_rows_packed()) {
+      int mc = imin(block_rows_packed(), M - ic);
+      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa, block_rows());
       block_multiply(mc, N, kc, pa, pb + pc * NR, K, C + ic * ldc, ldc, acc);
     }
   }
@@ -181,9 +269,9 @@ AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu_off, 
   for (int pc = 0; pc < K; pc += KC) {
     int kc = imin(KC, K - pc);
     int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += MC) {
-      int mc = imin(MC, M - ic);
-      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa);
+    for (int ic = 0; ic < M; ic += block_rows_packed()) {
+      int mc = imin(block_rows_packed(), M - ic);
+      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa, block_rows());
       for (int q = 0; q < G; q++)
         block_multiply(mc, u1 - u0, kc, pa, pu + ((q * per_gate + u0 / NR) * K + pc) * NR, K, C + ic * ldc + q * H + u0,
                        ldc, acc);
