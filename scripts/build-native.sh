@@ -14,7 +14,7 @@ if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
 fi
 cc="${CC:-}"
 if [ -z "$cc" ]; then
-  for c in cc gcc clang; do
+  for c in cc gcc clang clang-{22..14}; do
     if command -v "$c" >/dev/null 2>&1; then cc="$c"; break; fi
   done
 fi

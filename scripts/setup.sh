@@ -3,7 +3,8 @@
 # skipped when its result is already there.
 #   1. Debian packages: chromium (the browser the VS Code tests drive), ripgrep (seeds
 #      code-server's ripgrep download), libkrb5-dev (code-server's kerberos module), clang-16 and
-#      lld-16 (the WebAssembly kernels), g++ (the unit tests' CPU stand-in for the NVIDIA driver).
+#      lld-16 (the WebAssembly kernels), g++ (the native matrix products, and the unit tests' CPU
+#      stand-in for the NVIDIA driver).
 #      No CUDA toolkit: the GPU kernels' PTX is committed (scripts/build-ptx.sh regenerates it
 #      where nvcc is installed), and the driver compiles it on the user's machine. Where ptxas is
 #      installed, a unit test assembles the PTX for every supported GPU architecture.

@@ -1,5 +1,5 @@
 /**
- * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|wasm]`
+ * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]`
  *
  * Speed of each backend on three char-LSTM configurations (100 steps, vocabulary 64, one-hot
  * input, Adam with global-norm clipping 5, as the PyTorch peer script does):
@@ -97,12 +97,12 @@ interface Options {
   threads: number[];
   steps?: number;
   kernels?: KernelsVariant;
-  /** --products: the wasm backend's matrix products native (AVX2) or in WebAssembly; default native where it runs. */
-  nativeProducts?: boolean;
+  /** --products: the wasm backend's matrix products native (at the CPU's widest vectors, or AVX2) or in WebAssembly; default native where it runs. */
+  products?: 'native' | 'avx2' | 'wasm';
   child?: { backend: BackendName; config: BenchConfig };
 }
 
-const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--config 1,2,3,4,5] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|wasm]
+const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--config 1,2,3,4,5] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]
   Measures training chars/s, batch-1 sampling chars/s, hover latency and peak memory of each backend
   on config 1 (LSTM 1 x 128, batch 64), config 2 (LSTM 2 x 256, batch 64), config 3 (LSTM 2 x 512,
   batch 128), and on the GPU config 4 (LSTM 2 x 512, batch 256) and config 5 (LSTM 3 x 1024,
@@ -115,8 +115,9 @@ const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--c
                more than the cores are capped, and the description says so)
   --steps      timed training steps (default depends on the backend's speed)
   --kernels    which build of the wasm kernels (default: relaxed SIMD where the runtime has it)
-  --products   the wasm backend's matrix products as native AVX2 code or in WebAssembly (default:
-               native where it runs: Linux x86-64 with AVX2)
+  --products   the wasm backend's matrix products as native code (native: AVX-512 where the CPU has
+               it, else AVX2; avx2: AVX2 only) or in WebAssembly (default: native where it runs,
+               Linux x86-64 with AVX2)
 `;
 
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -140,7 +141,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const unavailable = new Map<BackendName, string>();
   for (const backend of options.backends) {
-    const reason = await backendEntries[backend].unavailableReason({ threads: options.threads[0], kernels: options.kernels, nativeProducts: options.nativeProducts });
+    const reason = await backendEntries[backend].unavailableReason({ threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options) });
     if (reason === undefined) continue;
     if (options.explicitBackend) {
       process.stderr.write(`rnn-lab bench: the ${backend} backend is unavailable: ${reason}\n`);
@@ -215,8 +216,8 @@ function parseArgs(argv: string[]): Options {
       options.kernels = v;
     } else if (arg === '--products') {
       const v = value(i++, arg);
-      if (v !== 'native' && v !== 'wasm') throw new Error(`unknown products "${v}" (native or wasm)`);
-      options.nativeProducts = v === 'native';
+      if (v !== 'native' && v !== 'avx2' && v !== 'wasm') throw new Error(`unknown products "${v}" (native, avx2 or wasm)`);
+      options.products = v;
     } else if (arg === '--child') {
       const [backend, id] = value(i++, arg).split(':');
       const config = CONFIGS.find((c) => c.id === Number(id));
@@ -232,7 +233,7 @@ function runChild(backend: BackendName, config: BenchConfig, threads: number, op
   const args = ['bench', '--child', `${backend}:${config.id}`, '--threads', String(threads)];
   if (options.steps !== undefined) args.push('--steps', String(options.steps));
   if (options.kernels !== undefined) args.push('--kernels', options.kernels);
-  if (options.nativeProducts !== undefined) args.push('--products', options.nativeProducts ? 'native' : 'wasm');
+  if (options.products !== undefined) args.push('--products', options.products);
   return new Promise((resolve, reject) => {
     const child = fork(process.argv[1], args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: BenchResult | undefined;
@@ -242,8 +243,14 @@ function runChild(backend: BackendName, config: BenchConfig, threads: number, op
   });
 }
 
-function createBackend(name: BackendName, options: Options): Promise<Backend> {
-  return backendEntries[name].create({ threads: options.threads[0], kernels: options.kernels, nativeProducts: options.nativeProducts });
+async function createBackend(name: BackendName, options: Options): Promise<Backend> {
+  // Each measurement is a process of its own, so the process-wide limit touches nothing else.
+  if (options.products === 'avx2') (await import('../engine/backends/wasm')).limitNativeProductsToAvx2();
+  return backendEntries[name].create({ threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options) });
+}
+
+function nativeProductsOption(options: Options): boolean | undefined {
+  return options.products === undefined ? undefined : options.products !== 'wasm';
 }
 
 async function measure(name: BackendName, config: BenchConfig, options: Options): Promise<BenchResult> {

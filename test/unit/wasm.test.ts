@@ -1,13 +1,15 @@
 // The WebAssembly backend against the float64 reference: losses, gradients, carried state, masks,
-// the stepper, dropout and thread-count invariance (1 to 4 threads, whatever the core count), for each build of the kernels (plain SIMD128
-// and relaxed SIMD). Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
-// clang-16 is installed, else those tests are skipped and say why).
+// the stepper, dropout and thread-count invariance (1 to 16 threads, whatever the core count), for each build of the kernels (plain SIMD128
+// and relaxed SIMD) with their own matrix products, and with the native products (AVX2 / AVX-512,
+// Linux x86-64). Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
+// clang-16 is installed, else those tests are skipped and say why; dist/products-linux-x64.so).
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
-import { createWasmBackend, wasmUnavailableReason, type KernelsVariant } from '../../src/engine/backends/wasm';
+import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
+import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
 import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
@@ -51,6 +53,14 @@ function assertClose(actual: number, expected: number, rel: number, what: string
   assert.ok(err <= rel, `${what}: ${actual} vs ${expected} (relative error ${err.toExponential(2)} > ${rel})`);
 }
 
+/** What a backend's description says of its products. */
+function productsNote(native: boolean): string {
+  return native ? ` with native ${nativeProductsWidth()} products` : '';
+}
+
+/** Native products are built for Linux x86-64; there they must load (the build makes them). */
+const nativeSkip = process.platform === 'linux' && process.arch === 'x64' ? false : `native products are for Linux x86-64, not ${process.platform}-${process.arch}`;
+
 describe('wasm backend: choosing the kernels', () => {
   it('runs at all (the plain build is always there)', () => {
     const reason = wasmUnavailableReason();
@@ -61,19 +71,30 @@ describe('wasm backend: choosing the kernels', () => {
     const relaxedReason = kernelsUnavailableReason('relaxed');
     const backend = await createWasmBackend(2);
     try {
-      const expected = relaxedReason ? 'WebAssembly SIMD, 2 threads' : 'WebAssembly SIMD (relaxed FMA), 2 threads';
+      const native = nativeProductsUnavailableReason() === undefined;
+      const expected = `WebAssembly SIMD${relaxedReason ? '' : ' (relaxed FMA)'}${productsNote(native)}, 2 threads`;
       assert.equal(backend.info.description, expected, relaxedReason ?? '');
     } finally {
       backend.dispose();
     }
-    const plain = await createWasmBackend(1, { kernels: 'plain' });
+    const plain = await createWasmBackend(1, { kernels: 'plain', nativeProducts: false });
     assert.equal(plain.info.description, 'WebAssembly SIMD, 1 thread');
     plain.dispose();
   });
 
+  it('runs its matrix products natively on Linux x86-64, and says at which width', { skip: nativeSkip }, async () => {
+    assert.equal(nativeProductsUnavailableReason(), undefined, 'dist/products-linux-x64.so should load here (npm run build)');
+    const backend = await createWasmBackend(1, { kernels: 'plain' });
+    try {
+      assert.match(backend.info.description, /^WebAssembly SIMD with native (AVX2|AVX-512) products, 1 thread$/);
+    } finally {
+      backend.dispose();
+    }
+  });
+
   it('caps a thread count above the cores, and says so', async () => {
     const cores = availableParallelism();
-    const backend = await createWasmBackend(cores + 2, { kernels: 'plain' });
+    const backend = await createWasmBackend(cores + 2, { kernels: 'plain', nativeProducts: false });
     try {
       assert.equal(backend.info.threads, cores);
       assert.equal(backend.info.description, `WebAssembly SIMD, ${cores} thread${cores === 1 ? '' : 's'} (capped: this machine has ${cores} core${cores === 1 ? '' : 's'})`);
@@ -83,19 +104,25 @@ describe('wasm backend: choosing the kernels', () => {
   });
 });
 
-const VARIANTS: KernelsVariant[] = ['plain', 'relaxed'];
-for (const variant of VARIANTS) {
-  const unavailable = kernelsUnavailableReason(variant);
-  describe(`wasm backend, ${variant} kernels`, { skip: unavailable }, () => suite(variant));
+// Each build of the kernels with its own products, and the relaxed build with the native ones.
+const FLAVOURS: Array<{ variant: KernelsVariant; native: boolean }> = [
+  { variant: 'plain', native: false },
+  { variant: 'relaxed', native: false },
+  { variant: 'relaxed', native: true },
+];
+for (const { variant, native } of FLAVOURS) {
+  const unavailable = kernelsUnavailableReason(variant) ?? (native ? nativeSkip : undefined);
+  describe(`wasm backend, ${variant} kernels, ${native ? 'native' : 'WebAssembly'} products`, { skip: unavailable }, () => suite(variant, native));
 }
 
-function suite(variant: KernelsVariant): void {
+function suite(variant: KernelsVariant, native: boolean): void {
   let wasm1: Backend;
   let wasm2: Backend;
+  const flavour: WasmBackendOptions = { kernels: variant, nativeProducts: native };
 
   before(async () => {
-    wasm1 = await createWasmBackend(1, { kernels: variant });
-    wasm2 = await createWasmBackend(2, { kernels: variant, oversubscribe: true });
+    wasm1 = await createWasmBackend(1, flavour);
+    wasm2 = await createWasmBackend(2, { ...flavour, oversubscribe: true });
   });
   after(() => {
     wasm1?.dispose();
@@ -106,7 +133,7 @@ function suite(variant: KernelsVariant): void {
     assert.equal(wasm1.info.name, 'wasm');
     assert.equal(wasm1.info.threads, 1);
     assert.equal(wasm2.info.threads, 2);
-    assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}, 2 threads`);
+    assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${productsNote(native)}, 2 threads`);
   });
 
   for (const cell of ['rnn', 'gru', 'lstm'] as const) {
@@ -271,7 +298,7 @@ function suite(variant: KernelsVariant): void {
     it(`1, 2, 3, 4 and 16 threads give identical losses and gradients over several Adam steps (${what})`, async () => {
       const runs: Array<{ threads: number; losses: number[]; grads: FloatArray }> = [];
       for (const threads of [1, 2, 3, 4, 16]) {
-        const backend = await createWasmBackend(threads, { kernels: variant, oversubscribe: true });
+        const backend = await createWasmBackend(threads, { ...flavour, oversubscribe: true });
         try {
           assert.equal(backend.info.threads, threads);
           const net = backend.createNetwork(s);

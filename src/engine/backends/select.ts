@@ -49,7 +49,7 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
   wasm: {
     label: 'WebAssembly SIMD',
     auto: true,
-    unavailableReason: async (o) => (await import('./wasm')).wasmUnavailableReason(o.kernels),
+    unavailableReason: async (o) => (await import('./wasm')).wasmUnavailableReason(o.kernels, o.nativeProducts),
     create: async (o) => (await import('./wasm')).createWasmBackend(resolveThreads(o.threads), { kernels: o.kernels, nativeProducts: o.nativeProducts }),
   },
   js: {

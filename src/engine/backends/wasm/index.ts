@@ -11,19 +11,23 @@ import { referenceOnly, type ModelSpec } from '../../model/spec';
 import { UserInputError } from '../../text/errors';
 import type { Backend, Network } from '../types';
 import { WasmNetwork, type WasmRuntime } from './network';
-import { nativeProductsUnavailableReason, productImports } from './native';
+import { nativeProductsUnavailableReason, nativeProductsWidth, productImports } from './native';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
 export { WasmNetwork } from './network';
 export type { KernelsVariant } from './runtime';
+export { limitNativeProductsToAvx2, nativeProductsUnavailableReason } from './native';
 
 /**
  * Why the WebAssembly backend cannot run here (missing build, old runtime), or undefined.
  * Without `kernels`: whether it runs at all (with the plain build, which any later choice falls back to).
  */
-export function wasmUnavailableReason(kernels: KernelsVariant = 'plain'): string | undefined {
-  return kernelsUnavailableReason(kernels);
+export function wasmUnavailableReason(kernels: KernelsVariant = 'plain', nativeProducts?: boolean): string | undefined {
+  const reason = kernelsUnavailableReason(kernels);
+  if (reason !== undefined || nativeProducts !== true) return reason;
+  const native = nativeProductsUnavailableReason();
+  return native === undefined ? undefined : `native products unavailable: ${native}`;
 }
 
 export interface WasmBackendOptions {
@@ -89,6 +93,6 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
 /** `cappedAt`: the core count a larger thread count was capped at. */
 function describe(variant: KernelsVariant, native: boolean, threads: number, cappedAt?: number): string {
   const note = cappedAt ? ` (capped: this machine has ${cappedAt} core${cappedAt === 1 ? '' : 's'})` : '';
-  const products = native ? ' with native AVX2 products' : '';
+  const products = native ? ` with native ${nativeProductsWidth()} products` : '';
   return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${products}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
 }

@@ -23,12 +23,17 @@ export const NATIVE_PRODUCTS_FILE = 'products-linux-x64.so';
 type NativeFn = (...args: any[]) => any;
 
 interface NativeProducts {
+  /** The widest vectors in use: 'AVX-512' where the CPU has it, else 'AVX2'. */
+  width: NativeWidth;
+  limitToAvx2: NativeFn;
   sgemm: NativeFn;
   sgemmPacked: NativeFn;
   gatesProduct: NativeFn;
   gemv: NativeFn;
   addressOf: NativeFn;
 }
+
+export type NativeWidth = 'AVX2' | 'AVX-512';
 
 /** The kernels' `env` imports of the native products, bound to one memory. */
 export type ProductImports = Record<'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv', NativeFn>;
@@ -54,9 +59,12 @@ function open(): { products: NativeProducts } | { reason: string } {
   }
   try {
     const lib = koffi.load(file);
-    if (!lib.func('int rl_products_supported(void)')()) return { reason: 'this CPU has no AVX2 and FMA' };
+    const level = lib.func('int rl_products_supported(void)')();
+    if (!level) return { reason: 'this CPU has no AVX2 and FMA' };
     return {
       products: {
+        width: level === 3 ? 'AVX-512' : 'AVX2',
+        limitToAvx2: lib.func('void rl_products_limit_to_avx2(void)'),
         sgemm: lib.func('void rl_sgemm(uint64_t base, int tA, int tB, int M, int N, int K, uint32_t A, int lda, uint32_t B, int ldb, uint32_t C, int ldc, int beta, uint32_t pa, uint32_t pb)'),
         sgemmPacked: lib.func('void rl_sgemm_packed(uint64_t base, int tA, int M, int N, int K, uint32_t A, int lda, uint32_t pb, uint32_t C, int ldc, int beta, uint32_t pa)'),
         gatesProduct: lib.func('void rl_gates_product(uint64_t base, int M, int K, uint32_t A, int lda, uint32_t pu, int H, int G, int u0, int u1, uint32_t C, int ldc, int beta, uint32_t pa)'),
@@ -73,6 +81,24 @@ function open(): { products: NativeProducts } | { reason: string } {
 export function nativeProductsUnavailableReason(): string | undefined {
   const p = load();
   return 'reason' in p ? p.reason : undefined;
+}
+
+/** The vector width the native products run at, or undefined where they cannot run. */
+export function nativeProductsWidth(): NativeWidth | undefined {
+  const p = load();
+  return 'reason' in p ? undefined : p.products.width;
+}
+
+/**
+ * Keeps the native products to AVX2 on a CPU with AVX-512, for this whole process (the library
+ * is loaded once per process): what `bench --products avx2` measures, and what tests compare.
+ * The sums are the same either way.
+ */
+export function limitNativeProductsToAvx2(): void {
+  const p = load();
+  if ('reason' in p) return;
+  p.products.limitToAvx2();
+  p.products.width = 'AVX2';
 }
 
 /** The kernels' imports of the native products, bound to `memory`; throws where they cannot run. */

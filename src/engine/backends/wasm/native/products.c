@@ -279,22 +279,45 @@ AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu_off, 
   }
 }
 
-// y[0:32] (+)= x[0:K] . W[:, 0:32]: one walk down the rows with y in four registers.
-AVX2 static void gemv_cols32(const float *x, int K, const float *W, int ldw, float *y, int beta) {
-  __m256 y0 = _mm256_setzero_ps(), y1 = y0, y2 = y0, y3 = y0;
-  if (beta) {
-    y0 = _mm256_loadu_ps(y); y1 = _mm256_loadu_ps(y + 8);
-    y2 = _mm256_loadu_ps(y + 16); y3 = _mm256_loadu_ps(y + 24);
-  }
+// y[0:64] (+)= x[0:K] . W[:, 0:64]: one walk down the rows with y in eight registers (eight
+// independent chains of multiply-adds keep both FMA units busy despite their latency).
+AVX2 static void gemv_cols64(const float *x, int K, const float *W, int ldw, float *y, int beta) {
+  __m256 v[8];
+  for (int i = 0; i < 8; i++) v[i] = beta ? _mm256_loadu_ps(y + 8 * i) : _mm256_setzero_ps();
+  __m256 y0 = v[0], y1 = v[1], y2 = v[2], y3 = v[3], y4 = v[4], y5 = v[5], y6 = v[6], y7 = v[7];
   for (int k = 0; k < K; k++, W += ldw) {
     __m256 xk = _mm256_broadcast_ss(x + k);
     y0 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W), y0);
     y1 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 8), y1);
     y2 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 16), y2);
     y3 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 24), y3);
+    y4 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 32), y4);
+    y5 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 40), y5);
+    y6 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 48), y6);
+    y7 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 56), y7);
   }
-  _mm256_storeu_ps(y, y0); _mm256_storeu_ps(y + 8, y1);
-  _mm256_storeu_ps(y + 16, y2); _mm256_storeu_ps(y + 24, y3);
+  _mm256_storeu_ps(y, y0); _mm256_storeu_ps(y + 8, y1); _mm256_storeu_ps(y + 16, y2); _mm256_storeu_ps(y + 24, y3);
+  _mm256_storeu_ps(y + 32, y4); _mm256_storeu_ps(y + 40, y5); _mm256_storeu_ps(y + 48, y6); _mm256_storeu_ps(y + 56, y7);
+}
+
+// The same over 128 columns in eight zmm registers.
+AVX512 static void gemv_cols128(const float *x, int K, const float *W, int ldw, float *y, int beta) {
+  __m512 v[8];
+  for (int i = 0; i < 8; i++) v[i] = beta ? _mm512_loadu_ps(y + 16 * i) : _mm512_setzero_ps();
+  __m512 y0 = v[0], y1 = v[1], y2 = v[2], y3 = v[3], y4 = v[4], y5 = v[5], y6 = v[6], y7 = v[7];
+  for (int k = 0; k < K; k++, W += ldw) {
+    __m512 xk = _mm512_set1_ps(x[k]);
+    y0 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W), y0);
+    y1 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 16), y1);
+    y2 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 32), y2);
+    y3 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 48), y3);
+    y4 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 64), y4);
+    y5 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 80), y5);
+    y6 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 96), y6);
+    y7 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 112), y7);
+  }
+  _mm512_storeu_ps(y, y0); _mm512_storeu_ps(y + 16, y1); _mm512_storeu_ps(y + 32, y2); _mm512_storeu_ps(y + 48, y3);
+  _mm512_storeu_ps(y + 64, y4); _mm512_storeu_ps(y + 80, y5); _mm512_storeu_ps(y + 96, y6); _mm512_storeu_ps(y + 112, y7);
 }
 
 // y[0:N] += x[0:K] . W, four rows of W at a time, so W is read in memory order.
@@ -322,14 +345,43 @@ AVX2 static void gemv_rows(const float *x, int K, const float *W, int ldw, int N
   }
 }
 
+// y[0:N] += x[0:K] . W in row order, eight rows at a time (zmm).
+AVX512 static void gemv_rows512(const float *x, int K, const float *W, int ldw, int N, float *y) {
+  int k = 0;
+  for (; k + 8 <= K; k += 8) {
+    __m512 x0 = _mm512_set1_ps(x[k]), x1 = _mm512_set1_ps(x[k + 1]), x2 = _mm512_set1_ps(x[k + 2]), x3 = _mm512_set1_ps(x[k + 3]);
+    __m512 x4 = _mm512_set1_ps(x[k + 4]), x5 = _mm512_set1_ps(x[k + 5]), x6 = _mm512_set1_ps(x[k + 6]), x7 = _mm512_set1_ps(x[k + 7]);
+    const float *w = W + k * ldw;
+    int j = 0;
+    for (; j + 16 <= N; j += 16) {
+      __m512 a = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + j), _mm512_loadu_ps(y + j));
+      __m512 b = _mm512_mul_ps(x1, _mm512_loadu_ps(w + ldw + j));
+      a = _mm512_fmadd_ps(x2, _mm512_loadu_ps(w + 2 * ldw + j), a);
+      b = _mm512_fmadd_ps(x3, _mm512_loadu_ps(w + 3 * ldw + j), b);
+      a = _mm512_fmadd_ps(x4, _mm512_loadu_ps(w + 4 * ldw + j), a);
+      b = _mm512_fmadd_ps(x5, _mm512_loadu_ps(w + 5 * ldw + j), b);
+      a = _mm512_fmadd_ps(x6, _mm512_loadu_ps(w + 6 * ldw + j), a);
+      b = _mm512_fmadd_ps(x7, _mm512_loadu_ps(w + 7 * ldw + j), b);
+      _mm512_storeu_ps(y + j, _mm512_add_ps(a, b));
+    }
+    for (; j < N; j++)
+      for (int q = 0; q < 8; q++) y[j] += x[k + q] * w[q * ldw + j];
+  }
+  for (; k < K; k++)
+    for (int j = 0; j < N; j++) y[j] += x[k] * W[k * ldw + j];
+}
+
 // gemm.c's gemv: y[0:N] (+)= x[0:K] . W (row stride ldw). A W that stays in the L2 cache is
-// walked 32 columns at a time (y never leaves registers); a larger one streams in row order.
+// walked 64 or 128 columns at a time (y never leaves registers); a larger one streams in row order.
 AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_off, int beta) {
   const float *x = F(x_off), *W = F(w_off);
   float *y = F(y_off);
   int j = 0;
-  if ((long long)K * ldw * 4 <= 256 * 1024)
-    for (; j + 32 <= N; j += 32) gemv_cols32(x, K, W + j, ldw, y + j, beta);
+  if ((long long)K * ldw * 4 <= 256 * 1024) {
+    if (level == 3)
+      for (; j + 128 <= N; j += 128) gemv_cols128(x, K, W + j, ldw, y + j, beta);
+    for (; j + 64 <= N; j += 64) gemv_cols64(x, K, W + j, ldw, y + j, beta);
+  }
   if (j < N) {
     if (!beta)
       for (int i = j; i < N; i++) y[i] = 0.f;
@@ -339,3 +391,6 @@ AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_
 
 // The base address of the kernels' memory, from a view of it (koffi passes a typed array's data pointer).
 uint64_t rl_address_of(const void *p) { return (uint64_t)(uintptr_t)p; }
+void rl_gemv_rows_test(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_off) {
+  gemv_rows512(F(x_off), K, F(w_off), ldw, N, F(y_off));
+}
