@@ -3,12 +3,14 @@
 // the WebAssembly kernels and the GPU kernels' PTX; the ones for platforms with NVIDIA's CUDA
 // driver (Linux and Windows) also carry koffi's JavaScript and the one prebuilt koffi binary that
 // platform loads, under dist/node_modules/ where the bundles' `require('koffi')` finds it. A last,
-// untargeted .vsix (no FFI: the CPU engine only) serves every other platform.
+// untargeted .vsix (no FFI: the CPU engine only) serves every other platform. The native matrix
+// products (dist/products-linux-x64.so, built where the packaging machine is Linux x86-64 with a C
+// compiler) go into the linux-x64 .vsix only.
 //   node scripts/package.mjs [--target linux-x64,win32-x64,...]
 // koffi's binaries for other platforms than this one are fetched from the npm registry with
 // `npm pack` (at packaging time only) into .package-cache/.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,10 +61,25 @@ function sizeOf(path) {
 }
 
 run('node', ['scripts/build.mjs', '--production']);
+const nativeProducts = join(root, 'dist/products-linux-x64.so');
+const nativeAside = join(root, '.package-cache/products-linux-x64.so');
+if (wanted.includes('linux-x64') && !existsSync(nativeProducts)) {
+  console.warn('package: note: dist/products-linux-x64.so was not built here, so the linux-x64 .vsix runs every product in WebAssembly');
+}
+/** The native products in dist/ for the linux-x64 .vsix, set aside for every other. */
+function stageNativeProducts(target) {
+  const inDist = existsSync(nativeProducts), aside = existsSync(nativeAside);
+  if (target === 'linux-x64' && !inDist && aside) renameSync(nativeAside, nativeProducts);
+  if (target !== 'linux-x64' && inDist) {
+    mkdirSync(join(root, '.package-cache'), { recursive: true });
+    renameSync(nativeProducts, nativeAside);
+  }
+}
 const made = [];
 try {
   for (const target of wanted) {
     const out = `${manifest.name}-${target}-${manifest.version}.vsix`;
+    stageNativeProducts(target);
     if (target === 'universal') {
       rmSync(join(root, 'dist/node_modules'), { recursive: true, force: true });
       run('npx', ['vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out]);
@@ -74,5 +91,6 @@ try {
   }
 } finally {
   rmSync(join(root, 'dist/node_modules'), { recursive: true, force: true });
+  stageNativeProducts('linux-x64');
 }
 console.log(`packaged:\n  ${made.join('\n  ')}`);
