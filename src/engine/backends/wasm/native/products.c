@@ -52,11 +52,41 @@ void rl_products_limit_to_avx2(void) {
   if (level > 2) level = 2;
 }
 
+// Writes the transpose of the 8 x 8 block at src (rows ld apart) as eight rows of 8 at dst.
+AVX2 static inline void transpose8x8(const float *src, int ld, float *dst) {
+  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld), r2 = _mm256_loadu_ps(src + 2 * ld);
+  __m256 r3 = _mm256_loadu_ps(src + 3 * ld), r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld);
+  __m256 r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3);
+  __m256 t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
 // A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of mr rows][k][mr], ragged rows zeroed.
 AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa, int mr_block) {
   for (int ip = 0; ip < mc; ip += mr_block) {
     int mr = imin(mr_block, mc - ip);
-    if (tA) {
+    if (mr == 8 && mr_block == 8 && tA) {
+      for (int k = 0; k < kc; k++) _mm256_storeu_ps(pa + k * 8, _mm256_loadu_ps(A + k * lda + ip));
+    } else if (mr == 8 && mr_block == 8) {
+      const float *rows = A + ip * lda;
+      int k = 0;
+      for (; k + 8 <= kc; k += 8) transpose8x8(rows + k, lda, pa + k * 8);
+      for (; k < kc; k++)
+        for (int r = 0; r < 8; r++) pa[k * 8 + r] = rows[r * lda + k];
+    } else if (tA) {
       for (int k = 0; k < kc; k++) {
         const float *src = A + k * lda + ip;
         for (int r = 0; r < mr_block; r++) pa[k * mr_block + r] = r < mr ? src[r] : 0.f;
