@@ -4,9 +4,10 @@
  * x86-64 CPU with AVX2 the native products do twice the multiply-adds per instruction, and the
  * products are nearly all of training's arithmetic.
  *
- * The kernels import four functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
- * native_gates_product, native_gemv) and call them when `set_native_products(1)` was stored in their
- * memory. Their pointers are offsets into the shared memory; the native side needs addresses, so
+ * The kernels import six functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
+ * native_gates_product, native_gemv; kernels/cells.c: native_lstm_forward, native_lstm_backward, the
+ * LSTM's element-wise step, whose exp and divisions are the next largest cost) and call them when
+ * `set_native_products(1)` was stored in their memory. Their pointers are offsets into the shared memory; the native side needs addresses, so
  * each import adds the memory's base address, which never moves (a shared WebAssembly memory is
  * reserved at its maximum size and grows in place). Each worker thread loads the library itself.
  *
@@ -30,13 +31,18 @@ interface NativeProducts {
   sgemmPacked: NativeFn;
   gatesProduct: NativeFn;
   gemv: NativeFn;
+  lstmForward: NativeFn;
+  lstmBackward: NativeFn;
   addressOf: NativeFn;
 }
 
 export type NativeWidth = 'AVX2' | 'AVX-512';
 
 /** The kernels' `env` imports of the native products, bound to one memory. */
-export type ProductImports = Record<'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv', NativeFn>;
+export type ProductImports = Record<
+  'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv' | 'native_lstm_forward' | 'native_lstm_backward',
+  NativeFn
+>;
 
 let loaded: { products: NativeProducts } | { reason: string } | undefined;
 
@@ -69,6 +75,8 @@ function open(): { products: NativeProducts } | { reason: string } {
         sgemmPacked: lib.func('void rl_sgemm_packed(uint64_t base, int tA, int M, int N, int K, uint32_t A, int lda, uint32_t pb, uint32_t C, int ldc, int beta, uint32_t pa)'),
         gatesProduct: lib.func('void rl_gates_product(uint64_t base, int M, int K, uint32_t A, int lda, uint32_t pu, int H, int G, int u0, int u1, uint32_t C, int ldc, int beta, uint32_t pa)'),
         gemv: lib.func('void rl_gemv(uint64_t base, uint32_t x, int K, uint32_t W, int ldw, int N, uint32_t y, int beta)'),
+        lstmForward: lib.func('void rl_lstm_forward(uint64_t base, uint32_t g, uint32_t bias, uint32_t c_prev, int ldcp, uint32_t c, int ldc, uint32_t tc, uint32_t h, int ldh, int rows, int H, int u0, int u1)'),
+        lstmBackward: lib.func('void rl_lstm_backward(uint64_t base, uint32_t g, uint32_t c_prev, uint32_t tc, uint32_t dh, uint32_t dc, uint32_t dg, int rows, int H, int u0, int u1)'),
         addressOf: lib.func('uint64_t rl_address_of(const void *p)'),
       },
     };
@@ -116,5 +124,9 @@ export function productImports(memory: WebAssembly.Memory): ProductImports {
     native_gates_product: (M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa) =>
       products.gatesProduct(base, M, K, A >>> 0, lda, pu >>> 0, H, G, u0, u1, C >>> 0, ldc, beta, pa >>> 0),
     native_gemv: (x, K, W, ldw, N, y, beta) => products.gemv(base, x >>> 0, K, W >>> 0, ldw, N, y >>> 0, beta),
+    native_lstm_forward: (g, bias, cPrev, ldcp, c, ldc, tc, h, ldh, rows, H, u0, u1) =>
+      products.lstmForward(base, g >>> 0, bias >>> 0, cPrev >>> 0, ldcp, c >>> 0, ldc, tc >>> 0, h >>> 0, ldh, rows, H, u0, u1),
+    native_lstm_backward: (g, cPrev, tc, dh, dc, dg, rows, H, u0, u1) =>
+      products.lstmBackward(base, g >>> 0, cPrev >>> 0, tc >>> 0, dh >>> 0, dc >>> 0, dg >>> 0, rows, H, u0, u1),
   };
 }

@@ -4,11 +4,23 @@
 // stepper can update its interleaved state in place (reads of a vector precede its writes).
 #include "kernels.h"
 
+// The LSTM's step as native code (native/cells.inc.h), imported like the products (gemm.c).
+__attribute__((import_module("env"), import_name("native_lstm_forward"))) void native_lstm_forward(
+    float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc, float *h, int ldh, int rows,
+    int H, int u0, int u1);
+__attribute__((import_module("env"), import_name("native_lstm_backward"))) void native_lstm_backward(
+    const float *g, const float *c_prev, const float *tc, const float *dh, float *dc, float *dg, int rows, int H, int u0,
+    int u1);
+
 // ---- LSTM (Keras gate order i, f, c, o; sigmoid gates, tanh cell) ----
 // g: pre-activations x.W + h.U (row stride 4H), replaced by the activations i, f, c~, o.
 // tc (optional, stride H) keeps tanh(c) for backward.
 void lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc,
                   float *h, int ldh, int rows, int H, int u0, int u1) {
+  if (native_products_on()) {
+    native_lstm_forward(g, bias, c_prev, ldcp, c, ldc, tc, h, ldh, rows, H, u0, u1);
+    return;
+  }
   for (int b = 0; b < rows; b++) {
     float *gb = g + b * 4 * H;
     for (int j = u0; j < u1; j += 4) {
@@ -33,6 +45,10 @@ void lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, fl
 // dh: total dL/dh_t; dc: in, dL/dc_t from step t+1; out, dL/dc_{t-1}. dg: pre-activation gradients.
 void lstm_backward(const float *g, const float *c_prev, const float *tc, const float *dh, float *dc, float *dg,
                    int rows, int H, int u0, int u1) {
+  if (native_products_on()) {
+    native_lstm_backward(g, c_prev, tc, dh, dc, dg, rows, H, u0, u1);
+    return;
+  }
   for (int b = 0; b < rows; b++) {
     const float *gb = g + b * 4 * H;
     float *db = dg + b * 4 * H;

@@ -7,8 +7,9 @@
 #define MC 128
 #define NC 1024
 
-// The same products as native code (native/products.c, AVX2 + FMA), imported from the host and
-// used when it sets `native_products` (runtime.ts, where the library loads and the CPU has AVX2).
+// The same products as native code (native/products.c, AVX2 + FMA, AVX-512 where the CPU has it),
+// imported from the host and used when it sets `native_products` (index.ts, where the library
+// loads and the CPU has AVX2); cells.c's LSTM step follows the same switch.
 // Pointers cross as offsets into this memory; the host adds its base address.
 #define NATIVE(name) __attribute__((import_module("env"), import_name(#name)))
 NATIVE(native_sgemm) void native_sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,

@@ -81,6 +81,8 @@ void gates_product(int M, int K, const float *A, int lda, const float *pu, int H
                    int ldc, int beta, float *pa);
 int pack_b_floats(void);
 void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
+// 1 when the products (and the LSTM's step) run as native code (gemm.c).
+int native_products_on(void);
 void fill(float *p, float v, int n);
 void copy(float *dst, const float *src, int n);
 void add_into(float *dst, const float *src, int n);

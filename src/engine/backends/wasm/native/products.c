@@ -11,6 +11,8 @@
 // 0 in blocks of KC, one fused multiply-add per k), so the team's split of a product among its
 // threads leaves the results unchanged, as it does for the WebAssembly products.
 //
+// Also the LSTM's element-wise step (cells.inc.h), which the same switch moves here.
+//
 // Built by scripts/build-native.sh as dist/products-linux-x64.so. Compiled for any x86-64: the
 // AVX2 code sits behind a target attribute, and rl_products_supported() says whether this CPU has it.
 #include <immintrin.h>
@@ -417,6 +419,52 @@ AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_
       for (int i = j; i < N; i++) y[i] = 0.f;
     gemv_rows(x, K, W + j, ldw, N - j, y + j);
   }
+}
+
+// ---- the LSTM's element-wise step at both widths (cells.inc.h) ----
+#define NULLABLE(off) ((off) ? F(off) : (float *)0)
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+#define V v8f
+#define VI v8i
+#define W 8
+#define FN(name) name##_avx2
+#include "cells.inc.h"
+#undef V
+#undef VI
+#undef W
+#undef FN
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+#define V v16f
+#define VI v16i
+#define W 16
+#define FN(name) name##_avx512
+#include "cells.inc.h"
+#undef V
+#undef VI
+#undef W
+#undef FN
+#pragma GCC pop_options
+
+// cells.c's lstm_forward (tc may be null).
+void rl_lstm_forward(Base base, Off g, Off bias, Off c_prev, int ldcp, Off c, int ldc, Off tc, Off h, int ldh, int rows,
+                     int H, int u0, int u1) {
+  if (level == 3) lstm_forward_avx512(F(g), F(bias), F(c_prev), ldcp, F(c), ldc, NULLABLE(tc), F(h), ldh, rows, H, u0, u1);
+  else lstm_forward_avx2(F(g), F(bias), F(c_prev), ldcp, F(c), ldc, NULLABLE(tc), F(h), ldh, rows, H, u0, u1);
+}
+
+// cells.c's lstm_backward.
+void rl_lstm_backward(Base base, Off g, Off c_prev, Off tc, Off dh, Off dc, Off dg, int rows, int H, int u0, int u1) {
+  if (level == 3) lstm_backward_avx512(F(g), F(c_prev), F(tc), F(dh), F(dc), F(dg), rows, H, u0, u1);
+  else lstm_backward_avx2(F(g), F(c_prev), F(tc), F(dh), F(dc), F(dg), rows, H, u0, u1);
 }
 
 // The base address of the kernels' memory, from a view of it (koffi passes a typed array's data pointer).
