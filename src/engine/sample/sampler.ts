@@ -30,14 +30,33 @@ export function softmax(logits: ArrayLike<number>, offset: number, V: number, ou
 /** Scratch weights for sampling, reused: this runs once per generated character. */
 let scratch = new Float64Array(256);
 
-/** Draws one symbol id from logits[offset .. offset+V). */
+const NONE: readonly number[] = [];
+
+/** Whether k is one of the avoided symbols a0, a1, a2 or `rest` (-1: no symbol). */
+function avoids(k: number, a0: number, a1: number, a2: number, rest: readonly number[]): boolean {
+  return k === a0 || k === a1 || k === a2 || (rest.length > 0 && rest.includes(k));
+}
+
+/** Draws one symbol id from logits[offset .. offset+V). Allocates nothing: it runs once per generated character. */
 export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: number, options: SampleOptions, rng: Rng): number {
   // Avoided symbols are excluded unless nothing else is left.
-  const list = options.avoid === undefined ? [] : typeof options.avoid === 'number' ? [options.avoid] : options.avoid;
-  const avoided = list.filter((k) => k >= 0 && k < V).length < V ? list : [];
-  const a0 = avoided[0] ?? -1, a1 = avoided[1] ?? -1, a2 = avoided[2] ?? -1;
-  const rest = avoided.slice(3);
-  const isAvoided = (k: number) => k === a0 || k === a1 || k === a2 || (rest.length > 0 && rest.includes(k));
+  const list = options.avoid === undefined ? NONE : typeof options.avoid === 'number' ? undefined : options.avoid;
+  let a0 = -1, a1 = -1, a2 = -1;
+  let rest = NONE;
+  if (list === undefined) {
+    const only = options.avoid as number;
+    if (!(only >= 0 && only < V && V === 1)) a0 = only;
+  } else if (list.length > 0) {
+    let inRange = 0;
+    for (const k of list) if (k >= 0 && k < V) inRange++;
+    if (inRange < V) {
+      a0 = list[0] ?? -1;
+      a1 = list[1] ?? -1;
+      a2 = list[2] ?? -1;
+      if (list.length > 3) rest = list.slice(3);
+    }
+  }
+  const isAvoided = (k: number) => avoids(k, a0, a1, a2, rest);
   if (!(options.temperature > 0)) {
     let best = -1;
     for (let k = 0; k < V; k++) if (!isAvoided(k) && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
