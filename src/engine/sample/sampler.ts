@@ -64,14 +64,21 @@ export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: n
   }
   if (scratch.length < V) scratch = new Float64Array(V);
   const weights = scratch;
-  let max = -Infinity;
-  for (let k = 0; k < V; k++) if (!isAvoided(k) && logits[offset + k] > max) max = logits[offset + k];
   const invT = 1 / options.temperature;
   let total = 0;
-  for (let k = 0; k < V; k++) {
-    const w = !isAvoided(k) ? Math.exp((logits[offset + k] - max) * invT) : 0;
-    weights[k] = w;
-    total += w;
+  if (a0 < 0 && a1 < 0 && a2 < 0 && rest.length === 0) {
+    // Nothing avoided (the common case of a vocabulary without an unknown symbol): tight loops.
+    let max = -Infinity;
+    for (let k = 0; k < V; k++) if (logits[offset + k] > max) max = logits[offset + k];
+    for (let k = 0; k < V; k++) total += weights[k] = Math.exp((logits[offset + k] - max) * invT);
+  } else {
+    let max = -Infinity;
+    for (let k = 0; k < V; k++) if (!isAvoided(k) && logits[offset + k] > max) max = logits[offset + k];
+    for (let k = 0; k < V; k++) {
+      const w = !isAvoided(k) ? Math.exp((logits[offset + k] - max) * invT) : 0;
+      weights[k] = w;
+      total += w;
+    }
   }
   const topK = options.topK ?? 0;
   if (topK > 0 && topK < V) {

@@ -47,10 +47,13 @@ export class WasmStepper implements Stepper {
     this.checkAlive();
     if (tokens.length !== this.batchSize) throw new RangeError(`expected ${this.batchSize} tokens, got ${tokens.length}`);
     const V = this.net.spec.vocabSize;
+    const view = this.tokensView;
+    // An element loop: for the usual one or few tokens it is cheaper than TypedArray.set.
     for (let i = 0; i < tokens.length; i++) {
-      if (!(tokens[i] >= 0 && tokens[i] < V)) throw new RangeError(`token id ${tokens[i]} out of range 0..${V - 1}`);
+      const token = tokens[i];
+      if (!(token >= 0 && token < V)) throw new RangeError(`token id ${token} out of range 0..${V - 1}`);
+      view[i] = token;
     }
-    this.tokensView.set(tokens);
     this.rt.kernels.step_run(this.job);
     return this.logitsView;
   }
