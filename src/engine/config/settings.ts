@@ -240,7 +240,7 @@ export const trainSettings = {
     choiceDescriptions: [
       'The fastest available: an NVIDIA GPU through its driver when there is one, else WebAssembly SIMD.',
       'NVIDIA GPU (CUDA driver; no toolkit needed). Sampling and the hover stay on the CPU.',
-      'WebAssembly SIMD kernels on worker threads.',
+      'WebAssembly SIMD kernels on worker threads; on Linux x86-64 their matrix products run as native AVX2 / AVX-512 code.',
       'Plain JavaScript (float32).',
       'Float64 reference implementation: slow, for checking.',
     ],
