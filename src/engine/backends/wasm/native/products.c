@@ -11,7 +11,7 @@
 // 0 in blocks of KC, one fused multiply-add per k), so the team's split of a product among its
 // threads leaves the results unchanged, as it does for the WebAssembly products.
 //
-// Also the LSTM's element-wise step (cells.inc.h), which the same switch moves here.
+// Also the LSTM's element-wise step (width.inc.h), which the same switch moves here.
 //
 // Built by scripts/build-native.sh as dist/products-linux-x64.so. Compiled for any x86-64: the
 // AVX2 code sits behind a target attribute, and rl_products_supported() says whether this CPU has it.
@@ -40,18 +40,23 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 
 // 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well. Both paths give the same sums (one fused
 // multiply-add per k, k in order), only at different widths.
-static int level;
+// -1 until the first call of rl_products_supported. One per process: every thread that loads the
+// library (each worker does) shares it, and a limit set once holds for all of them.
+static int level = -1;
 
 int rl_products_supported(void) {
+  int current = __atomic_load_n(&level, __ATOMIC_SEQ_CST);
+  if (current >= 0) return current;
   __builtin_cpu_init();
-  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
-  level = __builtin_cpu_supports("avx512f") ? 3 : 2;
-  return level;
+  int detected = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 0 : __builtin_cpu_supports("avx512f") ? 3 : 2;
+  // Only the first caller's detection lands, so a limit set meanwhile is not undone.
+  __atomic_compare_exchange_n(&level, &current, detected, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&level, __ATOMIC_SEQ_CST);
 }
 
 // Keeps the products to AVX2 on a CPU with AVX-512 (tests compare the two; a slow 512-bit unit).
 void rl_products_limit_to_avx2(void) {
-  if (level > 2) level = 2;
+  if (rl_products_supported() > 2) __atomic_store_n(&level, 2, __ATOMIC_SEQ_CST);
 }
 
 // Writes the transpose of the 8 x 8 block at src (rows ld apart) as eight rows of 8 at dst.
@@ -311,46 +316,37 @@ AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu_off, 
   }
 }
 
-// y[0:64] (+)= x[0:K] . W[:, 0:64]: one walk down the rows with y in eight registers (eight
-// independent chains of multiply-adds keep both FMA units busy despite their latency).
-AVX2 static void gemv_cols64(const float *x, int K, const float *W, int ldw, float *y, int beta) {
-  __m256 v[8];
-  for (int i = 0; i < 8; i++) v[i] = beta ? _mm256_loadu_ps(y + 8 * i) : _mm256_setzero_ps();
-  __m256 y0 = v[0], y1 = v[1], y2 = v[2], y3 = v[3], y4 = v[4], y5 = v[5], y6 = v[6], y7 = v[7];
-  for (int k = 0; k < K; k++, W += ldw) {
-    __m256 xk = _mm256_broadcast_ss(x + k);
-    y0 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W), y0);
-    y1 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 8), y1);
-    y2 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 16), y2);
-    y3 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 24), y3);
-    y4 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 32), y4);
-    y5 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 40), y5);
-    y6 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 48), y6);
-    y7 = _mm256_fmadd_ps(xk, _mm256_loadu_ps(W + 56), y7);
-  }
-  _mm256_storeu_ps(y, y0); _mm256_storeu_ps(y + 8, y1); _mm256_storeu_ps(y + 16, y2); _mm256_storeu_ps(y + 24, y3);
-  _mm256_storeu_ps(y + 32, y4); _mm256_storeu_ps(y + 40, y5); _mm256_storeu_ps(y + 48, y6); _mm256_storeu_ps(y + 56, y7);
-}
+// ---- the batch-1 column walk and the LSTM's element-wise step at both widths (width.inc.h) ----
 
-// The same over 128 columns in eight zmm registers.
-AVX512 static void gemv_cols128(const float *x, int K, const float *W, int ldw, float *y, int beta) {
-  __m512 v[8];
-  for (int i = 0; i < 8; i++) v[i] = beta ? _mm512_loadu_ps(y + 16 * i) : _mm512_setzero_ps();
-  __m512 y0 = v[0], y1 = v[1], y2 = v[2], y3 = v[3], y4 = v[4], y5 = v[5], y6 = v[6], y7 = v[7];
-  for (int k = 0; k < K; k++, W += ldw) {
-    __m512 xk = _mm512_set1_ps(x[k]);
-    y0 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W), y0);
-    y1 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 16), y1);
-    y2 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 32), y2);
-    y3 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 48), y3);
-    y4 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 64), y4);
-    y5 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 80), y5);
-    y6 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 96), y6);
-    y7 = _mm512_fmadd_ps(xk, _mm512_loadu_ps(W + 112), y7);
-  }
-  _mm512_storeu_ps(y, y0); _mm512_storeu_ps(y + 16, y1); _mm512_storeu_ps(y + 32, y2); _mm512_storeu_ps(y + 48, y3);
-  _mm512_storeu_ps(y + 64, y4); _mm512_storeu_ps(y + 80, y5); _mm512_storeu_ps(y + 96, y6); _mm512_storeu_ps(y + 112, y7);
-}
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+#define V v8f
+#define VI v8i
+#define W 8
+#define FN(name) name##_avx2
+#include "width.inc.h"
+#undef V
+#undef VI
+#undef W
+#undef FN
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+#define V v16f
+#define VI v16i
+#define W 16
+#define FN(name) name##_avx512
+#include "width.inc.h"
+#undef V
+#undef VI
+#undef W
+#undef FN
+#pragma GCC pop_options
 
 // y[0:N] += x[0:K] . W, four rows of W at a time, so W is read in memory order.
 AVX2 static void gemv_rows(const float *x, int K, const float *W, int ldw, int N, float *y) {
@@ -411,8 +407,8 @@ AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_
   int j = 0;
   if ((long long)K * ldw * 4 <= 256 * 1024) {
     if (level == 3)
-      for (; j + 128 <= N; j += 128) gemv_cols128(x, K, W + j, ldw, y + j, beta);
-    for (; j + 64 <= N; j += 64) gemv_cols64(x, K, W + j, ldw, y + j, beta);
+      for (; j + 128 <= N; j += 128) gemv_cols_avx512(x, K, W + j, ldw, y + j, beta);
+    for (; j + 64 <= N; j += 64) gemv_cols_avx2(x, K, W + j, ldw, y + j, beta);
   }
   if (j < N) {
     if (!beta)
@@ -421,38 +417,7 @@ AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_
   }
 }
 
-// ---- the LSTM's element-wise step at both widths (cells.inc.h) ----
 #define NULLABLE(off) ((off) ? F(off) : (float *)0)
-
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-typedef float v8f __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
-#define V v8f
-#define VI v8i
-#define W 8
-#define FN(name) name##_avx2
-#include "cells.inc.h"
-#undef V
-#undef VI
-#undef W
-#undef FN
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
-typedef float v16f __attribute__((vector_size(64)));
-typedef int v16i __attribute__((vector_size(64)));
-#define V v16f
-#define VI v16i
-#define W 16
-#define FN(name) name##_avx512
-#include "cells.inc.h"
-#undef V
-#undef VI
-#undef W
-#undef FN
-#pragma GCC pop_options
 
 // cells.c's lstm_forward (tc may be null).
 void rl_lstm_forward(Base base, Off g, Off bias, Off c_prev, int ldcp, Off c, int ldc, Off tc, Off h, int ldh, int rows,

@@ -1,8 +1,11 @@
-// The LSTM's element-wise step (kernels/cells.c: lstm_forward, lstm_backward) over vectors of W
-// floats, included once per width by products.c with V (a float vector type of W lanes), VI (the
-// int vector of the same size) and FN(name) defined, inside a target pragma. The arithmetic is
-// cells.c's, exp included (the same Cephes polynomial), so the native and WebAssembly cells agree
-// to float rounding.
+// The code products.c has at both vector widths, written once: included once per width with V (a
+// float vector type of W lanes), VI (the int vector of the same size) and FN(name) defined, inside
+// a target pragma (products.c builds with -ffp-contract=fast, so a * b + c is one fused
+// multiply-add at either width, and the widths give the same bits).
+//   - the batch-1 matrix-vector product's walk down 8 vectors of columns (gemm.c's gemv);
+//   - the LSTM's element-wise step (cells.c: lstm_forward, lstm_backward), with cells.c's
+//     arithmetic, exp included (the same Cephes polynomial), so the native and WebAssembly cells
+//     agree to float rounding.
 
 static inline V FN(splat)(float c) { return (V){0} + c; }
 
@@ -26,6 +29,27 @@ static inline V FN(vmax)(V a, V b) {
 static inline V FN(vmin)(V a, V b) {
   VI m = a < b;
   return (V)(((VI)a & m) | ((VI)b & ~m));
+}
+
+// y[0:8W] (+)= x[0:K] . W[:, 0:8W]: one walk down the rows with y in eight registers (eight
+// independent chains of multiply-adds keep both FMA units busy despite their latency).
+static void FN(gemv_cols)(const float *x, int K, const float *w, int ldw, float *y, int beta) {
+  V acc[8];
+  for (int i = 0; i < 8; i++) acc[i] = beta ? FN(load)(y + W * i, W) : FN(splat)(0.f);
+  V y0 = acc[0], y1 = acc[1], y2 = acc[2], y3 = acc[3], y4 = acc[4], y5 = acc[5], y6 = acc[6], y7 = acc[7];
+  for (int k = 0; k < K; k++, w += ldw) {
+    V xk = FN(splat)(x[k]);
+    y0 = xk * FN(load)(w, W) + y0;
+    y1 = xk * FN(load)(w + W, W) + y1;
+    y2 = xk * FN(load)(w + 2 * W, W) + y2;
+    y3 = xk * FN(load)(w + 3 * W, W) + y3;
+    y4 = xk * FN(load)(w + 4 * W, W) + y4;
+    y5 = xk * FN(load)(w + 5 * W, W) + y5;
+    y6 = xk * FN(load)(w + 6 * W, W) + y6;
+    y7 = xk * FN(load)(w + 7 * W, W) + y7;
+  }
+  acc[0] = y0; acc[1] = y1; acc[2] = y2; acc[3] = y3; acc[4] = y4; acc[5] = y5; acc[6] = y6; acc[7] = y7;
+  for (int i = 0; i < 8; i++) FN(store)(y + W * i, acc[i], W);
 }
 
 static inline V FN(vexp)(V x) {
