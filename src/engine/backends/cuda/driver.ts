@@ -8,7 +8,7 @@
  * forbids external array buffers, so nothing here ever wraps driver memory in an ArrayBuffer.
  * Every call checks its CUresult and throws a CudaError that names the call and the reason.
  */
-import { createRequire } from 'node:module';
+import { loadKoffi, type Koffi } from '../ffi';
 import { CudaError, GpuUnavailableError } from './errors';
 
 /** A device pointer (CUdeviceptr); 0n is null. */
@@ -46,7 +46,6 @@ export type KernelArg = { p: DevicePtr } | { i: number } | { u: number } | { f: 
 
 // koffi's types are loose (`any` functions); the wrappers below give the typed surface.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Koffi = any;
 type NativeFn = (...args: any[]) => any;
 
 /** The driver library to load; RNN_LAB_CUDA_DRIVER names another (an unusual install, or tests of the no-driver path). */
@@ -55,12 +54,6 @@ export function libraryNames(platform = process.platform, env = process.env): st
   if (platform === 'win32') return ['nvcuda.dll'];
   if (platform === 'linux') return ['libcuda.so.1', 'libcuda.so'];
   return [];
-}
-
-/** koffi ships prebuilt binaries; it is loaded at run time (never bundled) so its .node file is found. */
-export function loadKoffi(): Koffi {
-  const req = createRequire(__filename);
-  return req('koffi');
 }
 
 export class CudaDriver {
@@ -79,7 +72,7 @@ export class CudaDriver {
     try {
       koffi ??= loadKoffi();
     } catch (error) {
-      throw new GpuUnavailableError('no-ffi', `this build has no FFI binary for ${process.platform}-${process.arch} (${(error as Error).message.split('\n')[0]})`);
+      throw new GpuUnavailableError('no-ffi', (error as Error).message);
     }
     const failures: string[] = [];
     for (const name of names) {

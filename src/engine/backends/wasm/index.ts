@@ -3,8 +3,8 @@
  * SIMD128 (kernels/*.c, built into dist/kernels.wasm, and with relaxed SIMD into
  * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by a team of worker
  * threads over one shared memory that splits every time step's products. On Linux x86-64 with
- * AVX2 the matrix products run as native code through koffi (native.ts), twice as wide as
- * WebAssembly's SIMD; elsewhere the kernels run their own.
+ * AVX2 the matrix products run as native code through koffi (native.ts), two or four times as
+ * wide as WebAssembly's SIMD; elsewhere the kernels run their own.
  */
 import * as os from 'node:os';
 import { referenceOnly, type ModelSpec } from '../../model/spec';
@@ -39,7 +39,7 @@ export interface WasmBackendOptions {
    */
   oversubscribe?: boolean;
   /**
-   * Run the matrix products as native AVX2 code (native.ts): by default where it can run here.
+   * Run the matrix products as native AVX2 / AVX-512 code (native.ts): by default where it can run here.
    * false keeps every product in WebAssembly (tests compare the two; bench --products wasm).
    */
   nativeProducts?: boolean;

@@ -1,26 +1,27 @@
 /**
- * The WebAssembly kernels' matrix products as native AVX2 + FMA code (native/products.c, built into
+ * The WebAssembly kernels' matrix products as native code (native/products.c, built into
  * dist/products-linux-x64.so), called through koffi. WebAssembly's SIMD is 128 bits wide; on an
- * x86-64 CPU with AVX2 the native products do twice the multiply-adds per instruction, and the
- * products are nearly all of training's arithmetic.
+ * x86-64 CPU the native products do two (AVX2) or four (AVX-512) times the multiply-adds per
+ * instruction, and the products are nearly all of training's arithmetic.
  *
  * The kernels import six functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
- * native_gates_product, native_gemv; kernels/cells.c: native_lstm_forward, native_lstm_backward, the
- * LSTM's element-wise step, whose exp and divisions are the next largest cost) and call them when
- * `set_native_products(1)` was stored in their memory. Their pointers are offsets into the shared memory; the native side needs addresses, so
- * each import adds the memory's base address, which never moves (a shared WebAssembly memory is
- * reserved at its maximum size and grows in place). Each worker thread loads the library itself.
+ * native_gates_product, native_gemv; kernels/cells.c: native_lstm_forward, native_lstm_backward,
+ * the LSTM's element-wise step, whose exp and divisions are the next largest cost) and call them
+ * when `set_native_products(1)` was stored in their memory. Their pointers are offsets into the
+ * shared memory; the native side needs addresses, so each import adds the memory's base address,
+ * which never moves (a shared WebAssembly memory is reserved at its maximum size and grows in
+ * place). Each worker thread loads the library itself.
  *
  * Where the library is missing (another platform, a build without a C compiler), koffi is missing,
  * or the CPU lacks AVX2, the kernels run their own products and `nativeProductsUnavailableReason`
  * says why.
  */
-import { createRequire } from 'node:module';
+import { loadKoffi, type Koffi } from '../ffi';
 import { findBundledFile } from './runtime';
 
 export const NATIVE_PRODUCTS_FILE = 'products-linux-x64.so';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable-next-line @typescript-eslint/no-explicit-any */
 type NativeFn = (...args: any[]) => any;
 
 interface NativeProducts {
@@ -56,12 +57,11 @@ function open(): { products: NativeProducts } | { reason: string } {
   if (process.platform !== 'linux' || process.arch !== 'x64') return { reason: `native products are built for Linux x86-64 only, not ${process.platform}-${process.arch}` };
   const file = findBundledFile(NATIVE_PRODUCTS_FILE);
   if (!file) return { reason: `${NATIVE_PRODUCTS_FILE} was not found beside ${__dirname} (npm run build makes it where a C compiler is installed)` };
-  let koffi: any;
+  let koffi: Koffi;
   try {
-    // Loaded at run time (never bundled) so its .node binary is found.
-    koffi = createRequire(__filename)('koffi');
+    koffi = loadKoffi();
   } catch (error) {
-    return { reason: `this build has no FFI binary for ${process.platform}-${process.arch} (${(error as Error).message.split('\n')[0]})` };
+    return { reason: (error as Error).message };
   }
   try {
     const lib = koffi.load(file);
