@@ -4,13 +4,13 @@
 // stepper can update its interleaved state in place (reads of a vector precede its writes).
 #include "kernels.h"
 
-// The LSTM's step as native code (native/cells.inc.h), imported like the products (gemm.c).
-__attribute__((import_module("env"), import_name("native_lstm_forward"))) void native_lstm_forward(
-    float *g, const float *bias, const float *c_prev, int ldcp, float *c, int ldc, float *tc, float *h, int ldh, int rows,
-    int H, int u0, int u1);
-__attribute__((import_module("env"), import_name("native_lstm_backward"))) void native_lstm_backward(
-    const float *g, const float *c_prev, const float *tc, const float *dh, float *dc, float *dg, int rows, int H, int u0,
-    int u1);
+// The LSTM's step as native code (native/width.inc.h), imported like the products (gemm.c).
+NATIVE(native_lstm_forward) void native_lstm_forward(float *g, const float *bias, const float *c_prev, int ldcp, float *c,
+                                                     int ldc, float *tc, float *h, int ldh, int rows, int H, int u0,
+                                                     int u1);
+NATIVE(native_lstm_backward) void native_lstm_backward(const float *g, const float *c_prev, const float *tc,
+                                                       const float *dh, float *dc, float *dg, int rows, int H, int u0,
+                                                       int u1);
 
 // ---- LSTM (Keras gate order i, f, c, o; sigmoid gates, tanh cell) ----
 // g: pre-activations x.W + h.U (row stride 4H), replaced by the activations i, f, c~, o.

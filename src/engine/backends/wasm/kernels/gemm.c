@@ -11,7 +11,6 @@
 // imported from the host and used when it sets `native_products` (index.ts, where the library
 // loads and the CPU has AVX2); cells.c's LSTM step follows the same switch.
 // Pointers cross as offsets into this memory; the host adds its base address.
-#define NATIVE(name) __attribute__((import_module("env"), import_name(#name)))
 NATIVE(native_sgemm) void native_sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
                                        int ldb, float *C, int ldc, int beta, float *pa, float *pb);
 NATIVE(native_sgemm_packed) void native_sgemm_packed(int tA, int M, int N, int K, const float *A, int lda,

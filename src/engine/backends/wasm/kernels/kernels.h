@@ -83,6 +83,8 @@ int pack_b_floats(void);
 void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
 // 1 when the products (and the LSTM's step) run as native code (gemm.c).
 int native_products_on(void);
+// Declares a function the host provides (native/products.c through native.ts), by the same name.
+#define NATIVE(name) __attribute__((import_module("env"), import_name(#name)))
 void fill(float *p, float v, int n);
 void copy(float *dst, const float *src, int n);
 void add_into(float *dst, const float *src, int n);

@@ -1,20 +1,22 @@
-// The WebAssembly kernels' matrix products as native x86-64 code with 256-bit AVX2 and FMA, for
-// machines where the WebAssembly engine would otherwise be held to 128-bit SIMD (4 floats per
-// instruction): here 8, which on AVX2 cores roughly doubles the products' rate.
+// The WebAssembly kernels' matrix products as native x86-64 code, for machines where the
+// WebAssembly engine would otherwise be held to 128-bit SIMD (4 floats per instruction): 8 floats
+// with AVX2 and FMA, 16 with AVX-512, which on such cores doubles or quadruples the products' rate.
 //
 // The kernels call these through an import (see kernels/gemm.c): every pointer is a byte offset
 // into the kernels' shared WebAssembly memory, whose fixed base address comes first. The packed
 // right-hand panels are the kernels' own format (gemm.c: panels of NR = 8 columns, [k][8]), so a
 // matrix packed once by the WebAssembly side (the recurrent U) is read here as it is.
 //
-// Every output element is summed in the same order whatever the tile it is computed in (k from
-// 0 in blocks of KC, one fused multiply-add per k), so the team's split of a product among its
-// threads leaves the results unchanged, as it does for the WebAssembly products.
+// Every output element is summed in the same order whatever the tile it is computed in and
+// whatever the width (k from 0 in blocks of KC, one fused multiply-add per k), so the team's split
+// of a product among its threads leaves the results unchanged, as it does for the WebAssembly
+// products, and AVX2 and AVX-512 give the same bits.
 //
-// Also the LSTM's element-wise step (width.inc.h), which the same switch moves here.
+// Also the batch-1 matrix-vector product and the LSTM's element-wise step (width.inc.h), which the
+// same switch moves here.
 //
 // Built by scripts/build-native.sh as dist/products-linux-x64.so. Compiled for any x86-64: the
-// AVX2 code sits behind a target attribute, and rl_products_supported() says whether this CPU has it.
+// vector code sits behind target attributes, and rl_products_supported() says what this CPU has.
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -38,9 +40,7 @@ typedef uint32_t Off;
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
-// 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well. Both paths give the same sums (one fused
-// multiply-add per k, k in order), only at different widths.
-// -1 until the first call of rl_products_supported. One per process: every thread that loads the
+// 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well. -1 until the first call of rl_products_supported. One per process: every thread that loads the
 // library (each worker does) shares it, and a limit set once holds for all of them.
 static int level = -1;
 
