@@ -40,8 +40,9 @@ typedef uint32_t Off;
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
-// 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well. -1 until the first call of rl_products_supported. One per process: every thread that loads the
-// library (each worker does) shares it, and a limit set once holds for all of them.
+// 0: neither; 2: AVX2 + FMA; 3: AVX-512 as well; -1 until the first call of
+// rl_products_supported. One per process: every thread that loads the library (each worker does)
+// shares it, and a limit set once holds for all of them.
 static int level = -1;
 
 int rl_products_supported(void) {
