@@ -4,9 +4,10 @@
  * x86-64 CPU the native products do two (AVX2) or four (AVX-512) times the multiply-adds per
  * instruction, and the products are nearly all of training's arithmetic.
  *
- * The kernels import six functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
+ * The kernels import seven functions (kernels/gemm.c: native_sgemm, native_sgemm_packed,
  * native_gates_product, native_gemv; kernels/cells.c: native_lstm_forward, native_lstm_backward,
- * the LSTM's element-wise step, whose exp and divisions are the next largest cost) and call them
+ * the LSTM's element-wise step, whose exp and divisions are the next largest cost; kernels/net.c:
+ * native_lstm_step, a layer's whole batch-1 step in one call, for sampling) and call them
  * when `set_native_products(1)` was stored in their memory. Their pointers are offsets into the
  * shared memory; the native side needs addresses, so each import adds the memory's base address,
  * which never moves (a shared WebAssembly memory is reserved at its maximum size and grows in
@@ -34,6 +35,7 @@ interface NativeProducts {
   gemv: NativeFn;
   lstmForward: NativeFn;
   lstmBackward: NativeFn;
+  lstmStep: NativeFn;
   addressOf: NativeFn;
 }
 
@@ -41,7 +43,8 @@ export type NativeWidth = 'AVX2' | 'AVX-512';
 
 /** The kernels' `env` imports of the native products, bound to one memory. */
 export type ProductImports = Record<
-  'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv' | 'native_lstm_forward' | 'native_lstm_backward',
+  | 'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv'
+  | 'native_lstm_forward' | 'native_lstm_backward' | 'native_lstm_step',
   NativeFn
 >;
 
@@ -77,6 +80,7 @@ function open(): { products: NativeProducts } | { reason: string } {
         gemv: lib.func('void rl_gemv(uint64_t base, uint32_t x, int K, uint32_t W, int ldw, int N, uint32_t y, int beta)'),
         lstmForward: lib.func('void rl_lstm_forward(uint64_t base, uint32_t g, uint32_t bias, uint32_t c_prev, int ldcp, uint32_t c, int ldc, uint32_t tc, uint32_t h, int ldh, int rows, int H, int u0, int u1)'),
         lstmBackward: lib.func('void rl_lstm_backward(uint64_t base, uint32_t g, uint32_t c_prev, uint32_t tc, uint32_t dh, uint32_t dc, uint32_t dg, int rows, int H, int u0, int u1)'),
+        lstmStep: lib.func('void rl_lstm_step(uint64_t base, uint32_t state, int H, uint32_t U, uint32_t g, uint32_t bias)'),
         addressOf: lib.func('uint64_t rl_address_of(const void *p)'),
       },
     };
@@ -128,5 +132,6 @@ export function productImports(memory: WebAssembly.Memory): ProductImports {
       products.lstmForward(base, g >>> 0, bias >>> 0, cPrev >>> 0, ldcp, c >>> 0, ldc, tc >>> 0, h >>> 0, ldh, rows, H, u0, u1),
     native_lstm_backward: (g, cPrev, tc, dh, dc, dg, rows, H, u0, u1) =>
       products.lstmBackward(base, g >>> 0, cPrev >>> 0, tc >>> 0, dh >>> 0, dc >>> 0, dg >>> 0, rows, H, u0, u1),
+    native_lstm_step: (state, H, U, g, bias) => products.lstmStep(base, state >>> 0, H, U >>> 0, g >>> 0, bias >>> 0),
   };
 }

@@ -557,6 +557,9 @@ int job_run(Job *job, int thread) {
 }
 
 // ---- stepper ----
+// native/products.c: one LSTM layer's batch-1 step (h.U and the cell) in one call.
+NATIVE(native_lstm_step) void native_lstm_step(float *state, int H, const float *U, float *g, const float *bias);
+
 static void matmul_rows(const float *X, int ldx, int n, int K, const float *W, int N, float *Y, int beta, float *pa,
                         float *pb) {
   if (n < 4) {
@@ -594,7 +597,9 @@ void step_run(StepJob *job) {
     } else {
       matmul_rows(job->state + (l - 1) * S, ld, n, H, W, GH, g, 0, pa, pb);
     }
-    if (net->cell == CELL_LSTM) {
+    if (net->cell == CELL_LSTM && n == 1 && native_products_on()) {
+      native_lstm_step(h, H, U, g, bias);
+    } else if (net->cell == CELL_LSTM) {
       matmul_rows(h, ld, n, H, U, GH, g, 1, pa, pb);
       lstm_forward(g, bias, h + H, ld, h + H, ld, 0, h, ld, n, H, 0, H);
     } else if (net->cell == CELL_GRU) {

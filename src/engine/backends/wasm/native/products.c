@@ -402,9 +402,7 @@ AVX512 static void gemv_rows512(const float *x, int K, const float *W, int ldw, 
 
 // gemm.c's gemv: y[0:N] (+)= x[0:K] . W (row stride ldw). A W that stays in the L2 cache is
 // walked 64 or 128 columns at a time (y never leaves registers); a larger one streams in row order.
-AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_off, int beta) {
-  const float *x = F(x_off), *W = F(w_off);
-  float *y = F(y_off);
+AVX2 static void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta) {
   int j = 0;
   if ((long long)K * ldw * 4 <= 256 * 1024) {
     if (level == 3)
@@ -417,6 +415,8 @@ AVX2 void rl_gemv(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_
     gemv_rows(x, K, W + j, ldw, N - j, y + j);
   }
 }
+
+AVX2 void rl_gemv(Base base, Off x, int K, Off w, int ldw, int N, Off y, int beta) { gemv(F(x), K, F(w), ldw, N, F(y), beta); }
 
 #define NULLABLE(off) ((off) ? F(off) : (float *)0)
 
@@ -431,6 +431,16 @@ void rl_lstm_forward(Base base, Off g, Off bias, Off c_prev, int ldcp, Off c, in
 void rl_lstm_backward(Base base, Off g, Off c_prev, Off tc, Off dh, Off dc, Off dg, int rows, int H, int u0, int u1) {
   if (level == 3) lstm_backward_avx512(F(g), F(c_prev), F(tc), F(dh), F(dc), F(dg), rows, H, u0, u1);
   else lstm_backward_avx2(F(g), F(c_prev), F(tc), F(dh), F(dc), F(dg), rows, H, u0, u1);
+}
+
+// One LSTM layer's batch-1 step in one call (net.c's step_run, for sampling and the hover): g +=
+// h.U, then the cell updates h and c (state: h then c) in place. The same arithmetic as the two
+// calls it replaces, one crossing from WebAssembly instead of two.
+void rl_lstm_step(Base base, Off state, int H, Off u, Off g, Off bias) {
+  float *h = F(state), *c = h + H;
+  gemv(h, H, F(u), 4 * H, 4 * H, F(g), 1);
+  if (level == 3) lstm_forward_avx512(F(g), F(bias), c, 0, c, 0, 0, h, 0, 1, H, 0, H);
+  else lstm_forward_avx2(F(g), F(bias), c, 0, c, 0, 0, h, 0, 1, H, 0, H);
 }
 
 // The base address of the kernels' memory, from a view of it (koffi passes a typed array's data pointer).
