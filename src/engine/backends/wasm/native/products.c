@@ -83,6 +83,7 @@ AVX2 static inline void transpose8x8(const float *src, int ld, float *dst) {
 }
 
 // A(i,k) = tA ? A[k*lda+i] : A[i*lda+k]; packed as [panel of mr rows][k][mr], ragged rows zeroed.
+// Whole panels of 8 (AVX-512) or 6 (AVX2) rows move as vectors.
 AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *pa, int mr_block) {
   for (int ip = 0; ip < mc; ip += mr_block) {
     int mr = imin(mr_block, mc - ip);
@@ -94,6 +95,34 @@ AVX2 static void pack_a(int tA, const float *A, int lda, int mc, int kc, float *
       for (; k + 8 <= kc; k += 8) transpose8x8(rows + k, lda, pa + k * 8);
       for (; k < kc; k++)
         for (int r = 0; r < 8; r++) pa[k * 8 + r] = rows[r * lda + k];
+    } else if (mr == 6 && mr_block == 6 && tA) {
+      for (int k = 0; k < kc; k++) {
+        const float *src = A + k * lda + ip;
+        _mm_storeu_ps(pa + k * 6, _mm_loadu_ps(src));
+        _mm_storel_pi((__m64 *)(pa + k * 6 + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(src + 4)));
+      }
+    } else if (mr == 6 && mr_block == 6) {
+      // Four k at a time: rows 0-3 by a 4x4 transpose, rows 4-5 interleaved in pairs.
+      const float *rows = A + ip * lda;
+      int k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        __m128 r0 = _mm_loadu_ps(rows + k), r1 = _mm_loadu_ps(rows + lda + k);
+        __m128 r2 = _mm_loadu_ps(rows + 2 * lda + k), r3 = _mm_loadu_ps(rows + 3 * lda + k);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        __m128 r4 = _mm_loadu_ps(rows + 4 * lda + k), r5 = _mm_loadu_ps(rows + 5 * lda + k);
+        __m128 lo = _mm_unpacklo_ps(r4, r5), hi = _mm_unpackhi_ps(r4, r5);
+        float *dst = pa + k * 6;
+        _mm_storeu_ps(dst, r0);
+        _mm_storel_pi((__m64 *)(dst + 4), lo);
+        _mm_storeu_ps(dst + 6, r1);
+        _mm_storeh_pi((__m64 *)(dst + 10), lo);
+        _mm_storeu_ps(dst + 12, r2);
+        _mm_storel_pi((__m64 *)(dst + 16), hi);
+        _mm_storeu_ps(dst + 18, r3);
+        _mm_storeh_pi((__m64 *)(dst + 22), hi);
+      }
+      for (; k < kc; k++)
+        for (int r = 0; r < 6; r++) pa[k * 6 + r] = rows[r * lda + k];
     } else if (tA) {
       for (int k = 0; k < kc; k++) {
         const float *src = A + k * lda + ip;
