@@ -37,7 +37,7 @@ function avoids(k: number, a0: number, a1: number, a2: number, rest: readonly nu
   return k === a0 || k === a1 || k === a2 || (rest.length > 0 && rest.includes(k));
 }
 
-/** Draws one symbol id from logits[offset .. offset+V). Allocates nothing: it runs once per generated character. */
+/** Draws one symbol id from logits[offset .. offset+V). It runs once per generated character, so it allocates nothing (but with more than three avoided symbols). */
 export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: number, options: SampleOptions, rng: Rng): number {
   // Avoided symbols are excluded unless nothing else is left.
   const list = options.avoid === undefined ? NONE : typeof options.avoid === 'number' ? undefined : options.avoid;
@@ -56,10 +56,9 @@ export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: n
       if (list.length > 3) rest = list.slice(3);
     }
   }
-  const isAvoided = (k: number) => avoids(k, a0, a1, a2, rest);
   if (!(options.temperature > 0)) {
     let best = -1;
-    for (let k = 0; k < V; k++) if (!isAvoided(k) && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
+    for (let k = 0; k < V; k++) if (!avoids(k, a0, a1, a2, rest) && (best < 0 || logits[offset + k] > logits[offset + best])) best = k;
     return best;
   }
   if (scratch.length < V) scratch = new Float64Array(V);
@@ -73,9 +72,9 @@ export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: n
     for (let k = 0; k < V; k++) total += weights[k] = Math.exp((logits[offset + k] - max) * invT);
   } else {
     let max = -Infinity;
-    for (let k = 0; k < V; k++) if (!isAvoided(k) && logits[offset + k] > max) max = logits[offset + k];
+    for (let k = 0; k < V; k++) if (!avoids(k, a0, a1, a2, rest) && logits[offset + k] > max) max = logits[offset + k];
     for (let k = 0; k < V; k++) {
-      const w = !isAvoided(k) ? Math.exp((logits[offset + k] - max) * invT) : 0;
+      const w = !avoids(k, a0, a1, a2, rest) ? Math.exp((logits[offset + k] - max) * invT) : 0;
       weights[k] = w;
       total += w;
     }
