@@ -118,12 +118,19 @@ export class Adam extends Stateful implements Optimizer {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    const { m, v, beta1, beta2 } = this;
+    // PyTorch's arrangement of the same update, lr/c1 * m / (sqrt(v)/sqrt(c2) + eps): one division
+    // and one square root per parameter instead of three divisions (a million parameters take a
+    // few ms a step, on one thread).
+    const { m, v, beta1, beta2, epsilon } = this;
+    const b1 = 1 - beta1, b2 = 1 - beta2;
+    const stepSize = this.learningRate / c1, invSqrtC2 = 1 / Math.sqrt(c2);
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      params[i] -= (this.learningRate * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.epsilon);
+      const mi = beta1 * m[i] + b1 * g;
+      const vi = beta2 * v[i] + b2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      params[i] -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + epsilon);
     }
   }
 }
