@@ -357,10 +357,6 @@ typedef int v8i __attribute__((vector_size(32)));
 #define W 8
 #define FN(name) name##_avx2
 #include "width.inc.h"
-#undef V
-#undef VI
-#undef W
-#undef FN
 #pragma GCC pop_options
 
 #pragma GCC push_options
@@ -372,10 +368,6 @@ typedef int v16i __attribute__((vector_size(64)));
 #define W 16
 #define FN(name) name##_avx512
 #include "width.inc.h"
-#undef V
-#undef VI
-#undef W
-#undef FN
 #pragma GCC pop_options
 
 // y[0:N] += x[0:K] . W, four rows of W at a time, so W is read in memory order.

@@ -1,7 +1,8 @@
 // The code products.c has at both vector widths, written once: included once per width with V (a
 // float vector type of W lanes), VI (the int vector of the same size) and FN(name) defined, inside
-// a target pragma (products.c builds with -ffp-contract=fast, so a * b + c is one fused
-// multiply-add at either width, and the widths give the same bits).
+// a target pragma; the end of this file undefines them again. products.c builds with
+// -ffp-contract=fast, so a * b + c is one fused multiply-add at either width, and the widths give
+// the same bits.
 //   - the batch-1 matrix-vector product's walk down 8 vectors of columns (gemm.c's gemv);
 //   - the LSTM's element-wise step (cells.c: lstm_forward, lstm_backward), with cells.c's
 //     arithmetic, exp included (the same Cephes polynomial), so the native and WebAssembly cells
@@ -113,3 +114,9 @@ static void FN(lstm_backward)(const float *g, const float *c_prev, const float *
     }
   }
 }
+
+// The next inclusion defines them anew.
+#undef V
+#undef VI
+#undef W
+#undef FN
