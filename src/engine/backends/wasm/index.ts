@@ -24,10 +24,12 @@ export { limitNativeProductsToAvx2, nativeProductsUnavailableReason } from './na
  * Without `kernels`: whether it runs at all (with the plain build, which any later choice falls back to).
  */
 export function wasmUnavailableReason(kernels: KernelsVariant = 'plain', nativeProducts?: boolean): string | undefined {
-  const reason = kernelsUnavailableReason(kernels);
-  if (reason !== undefined || nativeProducts !== true) return reason;
-  const native = nativeProductsUnavailableReason();
-  return native === undefined ? undefined : `native products unavailable: ${native}`;
+  return kernelsUnavailableReason(kernels) ?? (nativeProducts === true ? nativeProductsProblem() : undefined);
+}
+
+function nativeProductsProblem(): string | undefined {
+  const reason = nativeProductsUnavailableReason();
+  return reason === undefined ? undefined : `native products unavailable: ${reason}`;
 }
 
 export interface WasmBackendOptions {
@@ -48,9 +50,9 @@ export interface WasmBackendOptions {
 /** Whether a backend with these options runs native products; throws when they were asked for and cannot run. */
 function useNativeProducts(asked: boolean | undefined): boolean {
   if (asked === false) return false;
-  const reason = nativeProductsUnavailableReason();
-  if (reason !== undefined && asked === true) throw new Error(`native products unavailable: ${reason}`);
-  return reason === undefined;
+  const problem = nativeProductsProblem();
+  if (problem !== undefined && asked === true) throw new Error(problem);
+  return problem === undefined;
 }
 
 /**

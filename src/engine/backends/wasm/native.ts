@@ -25,38 +25,42 @@ export const NATIVE_PRODUCTS_FILE = 'products-linux-x64.so';
 /* eslint-disable-next-line @typescript-eslint/no-explicit-any */
 type NativeFn = (...args: any[]) => any;
 
-interface NativeProducts {
-  /** The widest vectors in use: 'AVX-512' where the CPU has it, else 'AVX2'. */
-  width: NativeWidth;
-  limitToAvx2: NativeFn;
-  sgemm: NativeFn;
-  sgemmPacked: NativeFn;
-  gatesProduct: NativeFn;
-  gemv: NativeFn;
-  lstmForward: NativeFn;
-  lstmBackward: NativeFn;
-  lstmStep: NativeFn;
-  addressOf: NativeFn;
-}
+/**
+ * Each import of the kernels and the C function behind it. Every one takes the memory's base
+ * address first, then the kernels' own arguments unchanged: pointers as offsets, which stay below
+ * 2 GiB (the memory's maximum), so WebAssembly's i32 carries them as they are.
+ */
+const IMPORTS = {
+  native_sgemm: 'void rl_sgemm(uint64_t base, int tA, int tB, int M, int N, int K, uint32_t A, int lda, uint32_t B, int ldb, uint32_t C, int ldc, int beta, uint32_t pa, uint32_t pb)',
+  native_sgemm_packed: 'void rl_sgemm_packed(uint64_t base, int tA, int M, int N, int K, uint32_t A, int lda, uint32_t pb, uint32_t C, int ldc, int beta, uint32_t pa)',
+  native_gates_product: 'void rl_gates_product(uint64_t base, int M, int K, uint32_t A, int lda, uint32_t pu, int H, int G, int u0, int u1, uint32_t C, int ldc, int beta, uint32_t pa)',
+  native_gemv: 'void rl_gemv(uint64_t base, uint32_t x, int K, uint32_t W, int ldw, int N, uint32_t y, int beta)',
+  native_lstm_forward: 'void rl_lstm_forward(uint64_t base, uint32_t g, uint32_t bias, uint32_t c_prev, int ldcp, uint32_t c, int ldc, uint32_t tc, uint32_t h, int ldh, int rows, int H, int u0, int u1)',
+  native_lstm_backward: 'void rl_lstm_backward(uint64_t base, uint32_t g, uint32_t c_prev, uint32_t tc, uint32_t dh, uint32_t dc, uint32_t dg, int rows, int H, int u0, int u1)',
+  native_lstm_step: 'void rl_lstm_step(uint64_t base, uint32_t state, int H, uint32_t U, uint32_t g, uint32_t bias)',
+} as const;
+
+/** The kernels' `env` imports of the native products, bound to one memory. */
+export type ProductImports = Record<keyof typeof IMPORTS, NativeFn>;
 
 export type NativeWidth = 'AVX2' | 'AVX-512';
 
-/** The kernels' `env` imports of the native products, bound to one memory. */
-export type ProductImports = Record<
-  | 'native_sgemm' | 'native_sgemm_packed' | 'native_gates_product' | 'native_gemv'
-  | 'native_lstm_forward' | 'native_lstm_backward' | 'native_lstm_step',
-  NativeFn
->;
+interface NativeLibrary {
+  /** The library's level: 2 = AVX2, 3 = AVX-512 (detected once per process; a limit lowers it). */
+  level: () => number;
+  limitToAvx2: NativeFn;
+  addressOf: NativeFn;
+  functions: ProductImports;
+}
 
-let loaded: { products: NativeProducts } | { reason: string } | undefined;
+let loaded: { library: NativeLibrary } | { reason: string } | undefined;
 
-function load(): { products: NativeProducts } | { reason: string } {
-  if (loaded) return loaded;
-  loaded = open();
+function load(): { library: NativeLibrary } | { reason: string } {
+  loaded ??= open();
   return loaded;
 }
 
-function open(): { products: NativeProducts } | { reason: string } {
+function open(): { library: NativeLibrary } | { reason: string } {
   if (process.platform !== 'linux' || process.arch !== 'x64') return { reason: `native products are built for Linux x86-64 only, not ${process.platform}-${process.arch}` };
   const file = findBundledFile(NATIVE_PRODUCTS_FILE);
   if (!file) return { reason: `${NATIVE_PRODUCTS_FILE} was not found beside ${__dirname} (npm run build makes it where a C compiler is installed)` };
@@ -68,20 +72,15 @@ function open(): { products: NativeProducts } | { reason: string } {
   }
   try {
     const lib = koffi.load(file);
-    const level = lib.func('int rl_products_supported(void)')();
-    if (!level) return { reason: 'this CPU has no AVX2 and FMA' };
+    const level: () => number = lib.func('int rl_products_supported(void)');
+    if (!level()) return { reason: 'this CPU has no AVX2 and FMA' };
+    const functions = Object.fromEntries(Object.entries(IMPORTS).map(([name, signature]) => [name, lib.func(signature)])) as ProductImports;
     return {
-      products: {
-        width: level === 3 ? 'AVX-512' : 'AVX2',
+      library: {
+        level,
         limitToAvx2: lib.func('void rl_products_limit_to_avx2(void)'),
-        sgemm: lib.func('void rl_sgemm(uint64_t base, int tA, int tB, int M, int N, int K, uint32_t A, int lda, uint32_t B, int ldb, uint32_t C, int ldc, int beta, uint32_t pa, uint32_t pb)'),
-        sgemmPacked: lib.func('void rl_sgemm_packed(uint64_t base, int tA, int M, int N, int K, uint32_t A, int lda, uint32_t pb, uint32_t C, int ldc, int beta, uint32_t pa)'),
-        gatesProduct: lib.func('void rl_gates_product(uint64_t base, int M, int K, uint32_t A, int lda, uint32_t pu, int H, int G, int u0, int u1, uint32_t C, int ldc, int beta, uint32_t pa)'),
-        gemv: lib.func('void rl_gemv(uint64_t base, uint32_t x, int K, uint32_t W, int ldw, int N, uint32_t y, int beta)'),
-        lstmForward: lib.func('void rl_lstm_forward(uint64_t base, uint32_t g, uint32_t bias, uint32_t c_prev, int ldcp, uint32_t c, int ldc, uint32_t tc, uint32_t h, int ldh, int rows, int H, int u0, int u1)'),
-        lstmBackward: lib.func('void rl_lstm_backward(uint64_t base, uint32_t g, uint32_t c_prev, uint32_t tc, uint32_t dh, uint32_t dc, uint32_t dg, int rows, int H, int u0, int u1)'),
-        lstmStep: lib.func('void rl_lstm_step(uint64_t base, uint32_t state, int H, uint32_t U, uint32_t g, uint32_t bias)'),
         addressOf: lib.func('uint64_t rl_address_of(const void *p)'),
+        functions,
       },
     };
   } catch (error) {
@@ -98,7 +97,7 @@ export function nativeProductsUnavailableReason(): string | undefined {
 /** The vector width the native products run at, or undefined where they cannot run. */
 export function nativeProductsWidth(): NativeWidth | undefined {
   const p = load();
-  return 'reason' in p ? undefined : p.products.width;
+  return 'reason' in p ? undefined : p.library.level() === 3 ? 'AVX-512' : 'AVX2';
 }
 
 /**
@@ -108,30 +107,14 @@ export function nativeProductsWidth(): NativeWidth | undefined {
  */
 export function limitNativeProductsToAvx2(): void {
   const p = load();
-  if ('reason' in p) return;
-  p.products.limitToAvx2();
-  p.products.width = 'AVX2';
+  if (!('reason' in p)) p.library.limitToAvx2();
 }
 
 /** The kernels' imports of the native products, bound to `memory`; throws where they cannot run. */
 export function productImports(memory: WebAssembly.Memory): ProductImports {
   const p = load();
   if ('reason' in p) throw new Error(`native products unavailable: ${p.reason}`);
-  const { products } = p;
-  const base: number | bigint = products.addressOf(new Uint8Array(memory.buffer, 0, 1));
-  // WebAssembly passes pointers as signed i32; `>>> 0` reads them as the offsets they are.
-  return {
-    native_sgemm: (tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb) =>
-      products.sgemm(base, tA, tB, M, N, K, A >>> 0, lda, B >>> 0, ldb, C >>> 0, ldc, beta, pa >>> 0, pb >>> 0),
-    native_sgemm_packed: (tA, M, N, K, A, lda, pb, C, ldc, beta, pa) =>
-      products.sgemmPacked(base, tA, M, N, K, A >>> 0, lda, pb >>> 0, C >>> 0, ldc, beta, pa >>> 0),
-    native_gates_product: (M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa) =>
-      products.gatesProduct(base, M, K, A >>> 0, lda, pu >>> 0, H, G, u0, u1, C >>> 0, ldc, beta, pa >>> 0),
-    native_gemv: (x, K, W, ldw, N, y, beta) => products.gemv(base, x >>> 0, K, W >>> 0, ldw, N, y >>> 0, beta),
-    native_lstm_forward: (g, bias, cPrev, ldcp, c, ldc, tc, h, ldh, rows, H, u0, u1) =>
-      products.lstmForward(base, g >>> 0, bias >>> 0, cPrev >>> 0, ldcp, c >>> 0, ldc, tc >>> 0, h >>> 0, ldh, rows, H, u0, u1),
-    native_lstm_backward: (g, cPrev, tc, dh, dc, dg, rows, H, u0, u1) =>
-      products.lstmBackward(base, g >>> 0, cPrev >>> 0, tc >>> 0, dh >>> 0, dc >>> 0, dg >>> 0, rows, H, u0, u1),
-    native_lstm_step: (state, H, U, g, bias) => products.lstmStep(base, state >>> 0, H, U >>> 0, g >>> 0, bias >>> 0),
-  };
+  const base: number | bigint = p.library.addressOf(new Uint8Array(memory.buffer, 0, 1));
+  const bound = Object.entries(p.library.functions).map(([name, fn]) => [name, (...args: number[]) => fn(base, ...args)]);
+  return Object.fromEntries(bound) as ProductImports;
 }
