@@ -20,83 +20,92 @@ import { asUsage, parseChoice, parseNumber, UsageError } from './args';
 
 const d = defaultSeriesConfig;
 export const seriesSummary = 'rnn-lab series [FILE | --mackey-glass N] [options]   the time-series lab: predict a real-valued series (see rnn-lab series --help)';
-export const seriesUsage = `rnn-lab series [FILE | --mackey-glass N] [options]
-  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, 2000 points).
-  Series:     FILE (one number per line, or CSV columns)  --column NAME|N  --standardize
-              --mackey-glass N (2000)  --tau N (17)  --val-fraction X (${d.valFraction}: the end is validation)
-  Model:      --cell rnn|gru|lstm (${d.cell})  --hidden N (${d.hiddenSize})  --activation tanh|relu|sigmoid (${d.activation})
-              --direct (input→output connections)  --init seed|uniform (${d.init})  --init-scale X (${d.initScale})
-  Objective:  MSE + --l2 X (${d.l2}) · Σw² + --l1 X (${d.l1}) · Σ|w|   --weight-noise SD (${d.weightNoise})
-              --then-l2 X (as --l2: the L2 weight while BFGS / L-BFGS runs; 0 minimises the plain MSE, as the tutorial's BFGS does)
-  Training:   --optimizer gd|momentum|rmsprop|adam|adagrad|adadelta|lbfgs|bfgs (${d.optimizer})  --lr X (${d.learningRate})
-              --epochs N (${d.epochs}: epochs 0..N)  --then lbfgs|bfgs|none (${d.then})  --iterations N (${d.iterations})
-              --gtol X (${d.gtol})  --seed N (${d.seed}: the weights, and the Mackey-Glass history)
-              --compare (also run the quasi-Newton method alone from the same initial weights)
-  Output:     --report-every N (${d.reportEvery})  --generate N (${d.generate}: free-running steps)  --generate-from K (${d.generateFrom}: validation step)
-              --plot out.svg  --json (one JSON object per report line; the last line is the result)`;
 
+/** How a flag's value is read: an integer, a number, one of some choices, on/off, or as it is. */
+type Parse = 'int' | 'number' | readonly string[] | 'boolean' | 'string';
+
+/**
+ * One flag of `rnn-lab series`: the parser's option, the help line and (with `key`) the config
+ * field it sets are all made from this. A flag with a key shows the default of that field.
+ */
+interface SeriesFlag {
+  flag: string;
+  group: 'Series' | 'Model' | 'Objective' | 'Training' | 'Output';
+  parse: Parse;
+  /** The value's name in the help (N, X, NAME...); choices print themselves. */
+  arg?: string;
+  key?: keyof SeriesLabConfig;
+  help?: string;
+}
+
+const SERIES_FLAGS: readonly SeriesFlag[] = [
+  { flag: 'mackey-glass', group: 'Series', parse: 'int', arg: 'N', help: 'N points of the Mackey-Glass series, 2000 by default, instead of a FILE (one number per line, or CSV columns)' },
+  { flag: 'tau', group: 'Series', parse: 'int', arg: 'N', help: "Mackey-Glass's delay, 17 by default" },
+  { flag: 'column', group: 'Series', parse: 'string', arg: 'NAME|N', help: "the FILE's column to learn" },
+  { flag: 'standardize', group: 'Series', parse: 'boolean', help: "z-score each column with the training part's mean and sd" },
+  { flag: 'val-fraction', group: 'Series', parse: 'number', arg: 'X', key: 'valFraction', help: 'the end of the series that is validation' },
+  { flag: 'cell', group: 'Model', parse: seriesCells, key: 'cell' },
+  { flag: 'hidden', group: 'Model', parse: 'int', arg: 'N', key: 'hiddenSize' },
+  { flag: 'activation', group: 'Model', parse: activations, key: 'activation' },
+  { flag: 'direct', group: 'Model', parse: 'boolean', key: 'direct', help: 'input→output connections' },
+  { flag: 'init', group: 'Model', parse: initSchemes, key: 'init' },
+  { flag: 'init-scale', group: 'Model', parse: 'number', arg: 'X', key: 'initScale' },
+  { flag: 'l2', group: 'Objective', parse: 'number', arg: 'X', key: 'l2', help: 'MSE + X · Σw²' },
+  { flag: 'l1', group: 'Objective', parse: 'number', arg: 'X', key: 'l1', help: '+ X · Σ|w|' },
+  { flag: 'weight-noise', group: 'Objective', parse: 'number', arg: 'SD', key: 'weightNoise' },
+  { flag: 'then-l2', group: 'Objective', parse: 'number', arg: 'X', key: 'thenL2', help: "as --l2, while BFGS / L-BFGS runs (by default --l2's value); 0 minimises the plain MSE, as the tutorial's BFGS does" },
+  { flag: 'optimizer', group: 'Training', parse: seriesOptimizers, key: 'optimizer' },
+  { flag: 'lr', group: 'Training', parse: 'number', arg: 'X', key: 'learningRate' },
+  { flag: 'epochs', group: 'Training', parse: 'int', arg: 'N', key: 'epochs', help: 'epochs 0..N' },
+  { flag: 'then', group: 'Training', parse: thenChoices, key: 'then', help: 'after gradient descent' },
+  { flag: 'iterations', group: 'Training', parse: 'int', arg: 'N', key: 'iterations' },
+  { flag: 'gtol', group: 'Training', parse: 'number', arg: 'X', key: 'gtol' },
+  { flag: 'seed', group: 'Training', parse: 'int', arg: 'N', key: 'seed', help: 'the weights, and the Mackey-Glass history' },
+  { flag: 'compare', group: 'Training', parse: 'boolean', key: 'compare', help: 'also run the quasi-Newton method alone from the same initial weights' },
+  { flag: 'report-every', group: 'Output', parse: 'int', arg: 'N', key: 'reportEvery' },
+  { flag: 'generate', group: 'Output', parse: 'int', arg: 'N', key: 'generate', help: 'free-running steps' },
+  { flag: 'generate-from', group: 'Output', parse: 'int', arg: 'K', key: 'generateFrom', help: 'the validation step it starts from' },
+  { flag: 'plot', group: 'Output', parse: 'string', arg: 'out.svg', help: 'the loss curves, predictions and continuation as SVG' },
+  { flag: 'json', group: 'Output', parse: 'boolean', help: 'one JSON object per report line; the last line is the result' },
+];
+
+function helpLine(f: SeriesFlag): string {
+  const value = typeof f.parse === 'object' ? ` ${f.parse.join('|')}` : f.arg ? ` ${f.arg}` : '';
+  const fallback = f.key !== undefined ? d[f.key] : undefined;
+  const notes = [fallback !== undefined && f.parse !== 'boolean' ? String(fallback) : undefined, f.help].filter((x) => x !== undefined);
+  return `    --${f.flag}${value}${notes.length ? `  (${notes.join('; ')})` : ''}`;
+}
+
+export const seriesUsage = [
+  'rnn-lab series [FILE | --mackey-glass N] [options]',
+  '  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, 2000 points).',
+  ...(['Series', 'Model', 'Objective', 'Training', 'Output'] as const).flatMap((group) => [
+    `  ${group}:`,
+    ...SERIES_FLAGS.filter((f) => f.group === group).map(helpLine),
+  ]),
+].join('\n');
+
+// Every value arrives as a string (read by flagValue or loadSeries), but on/off flags.
 const options = {
-  'mackey-glass': { type: 'string' },
-  tau: { type: 'string' },
-  column: { type: 'string' },
-  standardize: { type: 'boolean' },
-  'val-fraction': { type: 'string' },
-  cell: { type: 'string' },
-  hidden: { type: 'string' },
-  activation: { type: 'string' },
-  direct: { type: 'boolean' },
-  init: { type: 'string' },
-  'init-scale': { type: 'string' },
-  l2: { type: 'string' },
-  'then-l2': { type: 'string' },
-  l1: { type: 'string' },
-  'weight-noise': { type: 'string' },
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  epochs: { type: 'string' },
-  then: { type: 'string' },
-  iterations: { type: 'string' },
-  gtol: { type: 'string' },
-  seed: { type: 'string' },
-  compare: { type: 'boolean' },
-  'report-every': { type: 'string' },
-  generate: { type: 'string' },
-  'generate-from': { type: 'string' },
-  plot: { type: 'string' },
-  json: { type: 'boolean' },
+  ...Object.fromEntries(SERIES_FLAGS.map((f) => [f.flag, { type: f.parse === 'boolean' ? 'boolean' : 'string' }])),
   help: { type: 'boolean', short: 'h' },
-} as const;
+} as Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+type Values = Record<string, string | boolean | undefined>;
+
+function flagValue(f: SeriesFlag, v: Values): unknown {
+  const raw = v[f.flag];
+  if (f.parse === 'boolean' || f.parse === 'string') return raw;
+  if (f.parse === 'int' || f.parse === 'number') return parseNumber(raw as string | undefined, f.flag, f.parse === 'int');
+  return parseChoice(raw as string | undefined, f.flag, f.parse);
+}
 
 export function seriesConfigFromFlags(v: Values): SeriesLabConfig {
-  const int = (key: keyof Values) => parseNumber(v[key] as string | undefined, key, true);
-  const num = (key: keyof Values) => parseNumber(v[key] as string | undefined, key);
-  const c: SeriesLabConfig = {
-    ...d,
-    cell: parseChoice(v.cell, 'cell', seriesCells) ?? d.cell,
-    hiddenSize: int('hidden') ?? d.hiddenSize,
-    activation: parseChoice(v.activation, 'activation', activations) ?? d.activation,
-    direct: v.direct ?? d.direct,
-    init: parseChoice(v.init, 'init', initSchemes) ?? d.init,
-    initScale: num('init-scale') ?? d.initScale,
-    optimizer: parseChoice(v.optimizer, 'optimizer', seriesOptimizers) ?? d.optimizer,
-    learningRate: num('lr') ?? d.learningRate,
-    epochs: int('epochs') ?? d.epochs,
-    l2: num('l2') ?? d.l2,
-    thenL2: num('then-l2'),
-    l1: num('l1') ?? d.l1,
-    weightNoise: num('weight-noise') ?? d.weightNoise,
-    then: parseChoice(v.then, 'then', thenChoices) ?? d.then,
-    iterations: int('iterations') ?? d.iterations,
-    gtol: num('gtol') ?? d.gtol,
-    seed: int('seed') ?? d.seed,
-    generate: int('generate') ?? d.generate,
-    generateFrom: int('generate-from') ?? d.generateFrom,
-    reportEvery: int('report-every') ?? d.reportEvery,
-    valFraction: num('val-fraction') ?? d.valFraction,
-    compare: v.compare ?? d.compare,
-  };
+  const c: SeriesLabConfig = { ...d };
+  for (const f of SERIES_FLAGS) {
+    const value = f.key === undefined ? undefined : flagValue(f, v);
+    if (value !== undefined) (c as unknown as Record<string, unknown>)[f.key!] = value;
+  }
   if ((c.optimizer === 'lbfgs' || c.optimizer === 'bfgs') && v.then !== undefined && c.then !== 'none') {
     throw new UsageError(`--then ${c.then} continues gradient descent; with --optimizer ${c.optimizer} there is none to continue`);
   }
@@ -125,14 +134,14 @@ function standardize(series: Series, valFraction: number): string {
 export async function loadSeries(file: string | undefined, v: Values): Promise<Series> {
   if (file !== undefined) {
     if (v['mackey-glass'] !== undefined || v.tau !== undefined) throw new UsageError('give a FILE or --mackey-glass N, not both');
-    return readSeriesFile(file, { column: v.column });
+    return readSeriesFile(file, { column: v.column as string | undefined });
   }
   if (v.column !== undefined) throw new UsageError('--column picks a column of a series FILE');
-  const length = parseNumber(v['mackey-glass'], 'mackey-glass', true) ?? 2000;
-  const tau = parseNumber(v.tau, 'tau', true) ?? 17;
+  const length = parseNumber(v['mackey-glass'] as string | undefined, 'mackey-glass', true) ?? 2000;
+  const tau = parseNumber(v.tau as string | undefined, 'tau', true) ?? 17;
   if (length < 1 || length > MAX_SERIES_POINTS) throw new UsageError(`--mackey-glass must be from 1 to ${MAX_SERIES_POINTS} points (got ${length})`);
   if (tau < 1 || tau > 1000) throw new UsageError(`--tau must be from 1 to 1000 (got ${tau})`);
-  const seed = parseNumber(v.seed, 'seed', true) ?? d.seed;
+  const seed = parseNumber(v.seed as string | undefined, 'seed', true) ?? d.seed;
   const series: Series = { name: `mackey-glass(${length}, tau ${tau}, seed ${seed})`, values: mackeyGlass(length, { tau, seed }), columns: 1, columnNames: ['x'] };
   assertLearnable(series);
   return series;
@@ -190,8 +199,8 @@ export async function seriesCommand(argv: string[]): Promise<number> {
   const series = await loadSeries(positionals[0], v);
   const scaling = v.standardize ? standardize(series, config.valFraction) : undefined;
   const largest = series.values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-  const plotPath = v.plot === undefined ? undefined : resolve(v.plot);
-  const json = v.json ?? false;
+  const plotPath = v.plot === undefined ? undefined : resolve(v.plot as string);
+  const json = v.json === true;
   // A reader that goes away (`| head`) ends the run quietly instead of with an EPIPE trace.
   let readerGone = false;
   process.stdout.on('error', () => { readerGone = true; });
