@@ -59,6 +59,21 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
   test.after(() => gpu?.dispose());
 
   const reference = createReferenceBackend('float64');
+
+  /** The float64 reference and the GPU network of `s`, with the same initial weights (seeded), for `body`; both disposed after. */
+  function onBoth<T extends Network>(s: ModelSpec, seed: number, body: (ref: Network, net: T) => void): void {
+    const ref = reference.createNetwork(s);
+    const net = gpu.createNetwork(s) as T;
+    try {
+      initParams(s, ref.params, seed);
+      net.params.set(ref.params);
+      net.paramsChanged();
+      body(ref, net);
+    } finally {
+      ref.dispose();
+      net.dispose();
+    }
+  }
   const cells: CellType[] = ['lstm', 'gru', 'rnn'];
   const cases: Array<{ cell: CellType; layers: number; embedding: number; mask: boolean; dropout: number }> = [];
   for (const cell of cells) {
@@ -77,12 +92,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
     const name = `${c.cell} x${c.layers} ${c.embedding ? 'embedding' : 'one-hot'}${c.mask ? ', masked' : ''}${c.dropout ? ', dropout' : ''}: loss and gradients match the float64 reference, fresh and with carried state`;
     test(name, () => {
       const s = spec(c.cell, c.layers, c.embedding, { dropout: c.dropout });
-      const ref = reference.createNetwork(s);
-      const net = gpu.createNetwork(s);
-      try {
-        initParams(s, ref.params, 11);
-        net.params.set(ref.params);
-        net.paramsChanged();
+      onBoth(s, 11, (ref, net) => {
         const batch = randomBatch(options.full ? 4 : 3, 7, s.vocabSize, 3, c.mask);
         for (const [i, carryState] of [false, true, true].entries()) {
           const opts = { carryState, train: true, dropoutSeed: 100 + i };
@@ -95,10 +105,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
         const e1 = ref.evaluate(batch, { carryState: true });
         const e2 = net.evaluate(batch, { carryState: true });
         assertClose(e2.lossSum, e1.lossSum, LOSS_TOLERANCE, 'evaluate loss');
-      } finally {
-        ref.dispose();
-        net.dispose();
-      }
+      });
     });
   }
 
@@ -106,52 +113,31 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
     if (!options.full && activation !== 'tanh') continue;
     test(`Dense hidden layer (${activation}) matches the float64 reference`, () => {
       const s = spec('lstm', 2, 4, { hiddenDense: 7, hiddenActivation: activation, dropout: 0.2 });
-      const ref = reference.createNetwork(s);
-      const net = gpu.createNetwork(s);
-      try {
-        initParams(s, ref.params, 2);
-        net.params.set(ref.params);
-        net.paramsChanged();
+      onBoth(s, 2, (ref, net) => {
         const batch = randomBatch(3, 6, s.vocabSize, 8, true);
         const a = ref.forwardBackward(batch, { carryState: false, train: true, dropoutSeed: 9 });
         const b = net.forwardBackward(batch, { carryState: false, train: true, dropoutSeed: 9 });
         assertClose(b.lossSum, a.lossSum, LOSS_TOLERANCE, 'loss');
         for (const [slot, err] of gradErrors(ref, net)) assert.ok(err <= GRAD_TOLERANCE, `${slot} gradient off by ${err.toExponential(2)}`);
-      } finally {
-        ref.dispose();
-        net.dispose();
-      }
+      });
     });
   }
 
   test('large products (128- and 64-wide tiles, split-K weight gradients) match the float64 reference', () => {
     const s = spec('lstm', 2, 0, { vocabSize: 70, hiddenSize: 96 });
-    const ref = reference.createNetwork(s);
-    const net = gpu.createNetwork(s);
-    try {
-      initParams(s, ref.params, 4);
-      net.params.set(ref.params);
-      net.paramsChanged();
+    onBoth(s, 4, (ref, net) => {
       const batch = randomBatch(options.full ? 64 : 32, 40, s.vocabSize, 5);
       const a = ref.forwardBackward(batch, { carryState: false });
       const b = net.forwardBackward(batch, { carryState: false });
       assertClose(b.lossSum, a.lossSum, LOSS_TOLERANCE, 'loss');
       for (const [slot, err] of gradErrors(ref, net)) assert.ok(err <= GRAD_TOLERANCE, `${slot} gradient off by ${err.toExponential(2)}`);
-    } finally {
-      ref.dispose();
-      net.dispose();
-    }
+    });
   });
 
   for (const optimizer of ['sgd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as const) {
     test(`${optimizer} with global-norm clipping on the device matches optim/ over 3 steps`, () => {
       const s = spec('gru', 1, 0);
-      const ref = reference.createNetwork(s);
-      const net = gpu.createNetwork(s) as CudaNetwork;
-      try {
-        initParams(s, ref.params, 6);
-        net.params.set(ref.params);
-        net.paramsChanged();
+      onBoth<CudaNetwork>(s, 6, (ref, net) => {
         const cpu = createOptimizer(optimizer, 0.05, ref.params.length);
         const clipNorm = 0.5;
         for (let step = 0; step < 3; step++) {
@@ -167,10 +153,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
         let worst = 0;
         for (let i = 0; i < params.length; i++) worst = Math.max(worst, Math.abs(params[i] - ref.params[i]));
         assert.ok(worst < 2e-5, `parameters differ by ${worst}`);
-      } finally {
-        ref.dispose();
-        net.dispose();
-      }
+      });
     });
   }
 
