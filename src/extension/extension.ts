@@ -86,8 +86,10 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
 
 export async function deactivate(): Promise<void> {
   await saveHistory?.();
-  controller?.dispose();
+  // Waiting (at most the 2 s before a kill) lets the trainer finish the checkpoint it is writing.
+  const gone = controller?.dispose();
   controller = undefined;
+  await gone;
 }
 
 /** `rnnLab.running`, `rnnLab.paused`, `rnnLab.hasModel` for menus' `when` clauses; set only on change. */

@@ -194,12 +194,14 @@ export class RunController {
     return this.hasModel ? this.client!.surprisal(context, text, lines) : Promise.resolve(undefined);
   }
 
-  dispose(): void {
-    this.client?.dispose();
+  /** Ends the trainer and the events; settles when the trainer process is gone. */
+  dispose(): Promise<void> {
+    const gone = this.client?.dispose() ?? Promise.resolve();
     this.client = undefined;
     this.updates.dispose();
     this.problems.dispose();
     this.logs.dispose();
+    return gone;
   }
 
   /** A fresh trainer process as the current one; any previous trainer is ended first. */

@@ -34,6 +34,9 @@ export class TrainerClient {
   private readonly child: ChildProcess;
   private exited = false;
   private disposing = false;
+  /** Settles once the process is gone, whichever way it went. */
+  private readonly gone: Promise<void>;
+  private markGone: () => void = () => undefined;
   private nextRequestId = 1;
   private readonly pendingSamples = new Map<number, Pending<string>>();
   private readonly pendingProbs = new Map<number, Pending<ProbsAnswer>>();
@@ -43,6 +46,7 @@ export class TrainerClient {
   private readonly sampleChunks = new Map<number, (text: string) => void>();
 
   constructor(private readonly options: TrainerClientOptions) {
+    this.gone = new Promise((resolve) => { this.markGone = resolve; });
     this.child = fork(options.trainerPath, [], {
       execPath: options.execPath,
       // The host's own flags (inspector ports, loaders) do not belong to the trainer.
@@ -110,14 +114,19 @@ export class TrainerClient {
     return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, lines }));
   }
 
-  /** Ends the process on purpose (its exit is then not a crash). */
-  dispose(): void {
+  /**
+   * Ends the process on purpose (its exit is then not a crash). The promise settles when the
+   * process is gone, so a caller that removes the run's folder or quits knows nothing still
+   * writes there; callers that need not know may ignore it.
+   */
+  dispose(): Promise<void> {
     this.disposing = true;
-    if (this.exited) return;
+    if (this.exited) return this.gone;
     if (this.child.connected) this.child.disconnect();
     // The trainer exits on disconnect; make sure of it if it is stuck in a long step.
     const timer = setTimeout(() => { if (!this.exited) this.child.kill('SIGKILL'); }, 2_000);
     timer.unref();
+    return this.gone;
   }
 
   private request<T>(pending: Map<number, Pending<T>>, timeoutMs: number, sendIt: (requestId: number) => boolean): Promise<T | undefined> {
@@ -154,6 +163,7 @@ export class TrainerClient {
       for (const { resolve, timer } of pending.values()) { clearTimeout(timer); resolve(undefined); }
       pending.clear();
     }
+    this.markGone();
     this.options.onExit({ code, signal, error, expected: this.disposing });
   }
 }

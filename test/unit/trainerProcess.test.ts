@@ -47,7 +47,8 @@ async function withLongRun(body: (controller: RunController, problems: RunProble
     controller.start({ source: { kind: 'text', text, name: 'cats.txt' }, config: { ...tiny, steps: 1_000_000 }, checkpointDir: dir });
     await body(controller, problems, dir);
   } finally {
-    controller.dispose();
+    // The long run writes checkpoints into `dir` until its process is gone.
+    await controller.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -89,8 +90,7 @@ test('a forked trainer trains, evaluates, checkpoints, finishes, then answers sa
     assert.ok(probs!.entropyBits >= 0 && probs!.entropyBits <= Math.log2(started.vocabSize) + 1e-9);
     assert.equal(exit, undefined, 'the trainer stays for samples and the hover');
   } finally {
-    client.dispose();
-    await until(() => exit !== undefined, 'the trainer to exit after disconnect', 5000);
+    await client.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(exit!.expected, true);
@@ -209,7 +209,8 @@ test('Resume from checkpoint continues a run where its checkpoint left it, for N
     await until(() => problems.length === 1, 'the refusal');
     assert.match((problems as RunProblem[])[0].message, /does not record which file it trained on/);
   } finally {
-    controller.dispose();
+    // The trainer may still be writing into `dir` until its process is gone.
+    await controller.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 });
