@@ -48,14 +48,20 @@ relaxed_ok() {
 
 # -ffast-math lets clang reassociate the SIMD sums; -matomics + --shared-memory make the memory
 # shareable with worker threads; the stack pointer is exported so each worker gets its own stack.
+# update.c (the optimizers) must compute exactly as JavaScript does, so it is compiled on its own,
+# without -ffast-math; link-time optimisation keeps each function's own floating-point rules.
 build() { # build <output> <extra clang flags...>
   local out="$1"
   shift
-  "$clang" --target=wasm32 -msimd128 "$@" -matomics -mbulk-memory -mmutable-globals -O3 -ffast-math -flto \
-    -nostdlib -Wall -Wextra -Werror \
+  local flags=(--target=wasm32 -msimd128 "$@" -matomics -mbulk-memory -mmutable-globals -O3 -flto -nostdlib -Wall -Wextra -Werror)
+  "$clang" "${flags[@]}" -fno-math-errno -c -o "$out.update.o" "$src/update.c"
+  local fast=()
+  for f in "$src"/*.c; do [ "$f" = "$src/update.c" ] || fast+=("$f"); done
+  "$clang" "${flags[@]}" -ffast-math \
     -Wl,--no-entry -Wl,--export-all -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 \
     -Wl,--export=__heap_base -Wl,--export=__stack_pointer -Wl,--lto-O3 \
-    -o "$out.tmp" "$src"/*.c
+    -o "$out.tmp" "${fast[@]}" "$out.update.o"
+  rm -f "$out.update.o"
   mv "$out.tmp" "$out"
 }
 

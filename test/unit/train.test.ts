@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultTrainConfig, type EvalMetrics, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
+import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { corpusFromText, readCorpusFromFile, type Corpus } from '../../src/engine/data/corpus';
 import { UserInputError } from '../../src/engine/text/errors';
 import { loadCheckpoint, usableParams } from '../../src/engine/model/io/checkpoint';
@@ -99,6 +100,24 @@ test('an exploding loss stops the run as diverged with a clear message', async (
   assert.match(finished.message, /diverged/);
   assert.match(finished.message, /learning rate/);
   assert.ok(logs.some((m) => /diverged/.test(m)));
+});
+
+test('a network that updates itself (the WebAssembly kernels) goes back to its best weights when a step diverges', async () => {
+  const backend = await createWasmBackend(2, { oversubscribe: true });
+  try {
+    const corpus = corpusFromText(nonsense, { maxVocab: 96, name: 'nonsense.txt' });
+    // The first update explodes the weights and a later step's loss trips the guard: the run must
+    // serve step 0's weights (the best), not the ones the kernels wrote.
+    const config = { ...tiny, backend: 'wasm' as const, threads: 2, optimizer: 'sgd' as const, learningRate: 500, clipNorm: 0, steps: 50, evalInterval: 1 };
+    const run = new TrainingRun({ runId: 'd', sourceName: corpus.name, text: corpus, config, backend, events: {} });
+    const finished = await run.run();
+    assert.equal(finished.reason, 'diverged', finished.message);
+    assert.equal(finished.bestStep, 0);
+    const loss = run.validationLoss();
+    assert.ok(Number.isFinite(loss) && Math.abs(loss - Math.log(corpus.tokenizer.size)) < 0.5, `validation loss of the weights served: ${loss}`);
+  } finally {
+    backend.dispose();
+  }
 });
 
 test('checkpoints: best and last files that load back to the same weights and samples', async () => {

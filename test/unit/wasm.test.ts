@@ -13,7 +13,8 @@ import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
 import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
-import { Adam } from '../../src/engine/optim/optimizers';
+import { clipGlobalNorm } from '../../src/engine/optim/clip';
+import { Adam, createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
 
 const reference = createReferenceBackend('float64');
 
@@ -327,6 +328,57 @@ function suite(variant: KernelsVariant, native: boolean): void {
       }
     });
   }
+
+  // The kernels' update (kernels/update.c) against the TypeScript path the other backends take:
+  // 17,350 parameters make 5 chunks of the gradient norm, which 3 threads share unevenly.
+  it('trainStep clips and updates as clipGlobalNorm and the TypeScript optimizer do, bit for bit, on 1 and 3 threads, for every optimizer', async () => {
+    const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.1, hiddenDense: 0, hiddenActivation: 'relu' };
+    const wasm3 = await createWasmBackend(3, { ...flavour, oversubscribe: true });
+    try {
+      for (const name of ['sgd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as OptimizerName[]) {
+        const host = wasm1.createNetwork(s);
+        const hostOptimizer = createOptimizer(name, 0, host.params.length);
+        const onKernels = [wasm1.createNetwork(s), wasm3.createNetwork(s)];
+        const rng = new Rng(9);
+        for (let i = 0; i < host.params.length; i++) host.params[i] = rng.uniform(-0.2, 0.2);
+        for (const net of onKernels) net.params.set(host.params);
+        const data = new Rng(10);
+        let clipped = 0;
+        const step = (nets: Network[], i: number, clipNorm: number) => {
+          const batch = randomBatch(data, 8, 10, s.vocabSize, i % 2 === 1);
+          const options = { carryState: true, train: true, dropoutSeed: 100 + i };
+          const rule = { optimizer: name, learningRate: 0.02 * (1 + (i % 3)), clipNorm };
+          const r = host.forwardBackward(batch, options);
+          const norm = clipGlobalNorm(host.grads, clipNorm);
+          if (clipNorm > 0 && norm > clipNorm) clipped++;
+          hostOptimizer.learningRate = rule.learningRate;
+          hostOptimizer.step(host.params, host.grads);
+          for (const net of nets) {
+            const d = net.trainStep!(batch, options, rule);
+            assert.deepEqual([d.lossSum, d.count], [r.lossSum, r.count], `${name} step ${i}: loss`);
+            assert.equal(d.gradNorm, norm, `${name} step ${i}: gradient norm`);
+            assert.deepEqual(net.grads, host.grads, `${name} step ${i}: clipped gradients`);
+            assert.deepEqual(net.params, host.params, `${name} step ${i}: parameters`);
+          }
+        };
+        // The first norm is 0.14: step 0 clips, step 1 has a higher threshold, step 3 none.
+        [0.1, 0.2, 0.1, 0].forEach((clipNorm, i) => step(onKernels, i, clipNorm));
+        assert.ok(clipped >= 1, `${name}: some steps clipped`);
+        const state = hostOptimizer.getState();
+        for (const net of onKernels) assert.deepEqual(net.getOptimizerState!(), state, `${name}: optimizer state`);
+
+        // A network handed that state (a resumed checkpoint) continues the same way.
+        const resumed = wasm3.createNetwork(s);
+        resumed.params.set(host.params);
+        resumed.setCarriedState!(host.getCarriedState!());
+        resumed.setOptimizerState!(state);
+        step([resumed], 4, 0.1);
+        for (const net of [host, resumed, ...onKernels]) net.dispose();
+      }
+    } finally {
+      wasm3.dispose();
+    }
+  });
 
   it('dropout: seeded, only in training, about p of the units, consistent with its gradient', () => {
     const s = spec('gru', 2, 0, { dropout: 0.3, hiddenSize: 8 });

@@ -96,12 +96,13 @@ export interface Network {
   setCarriedState?(state: CarriedStateCopy | undefined): void;
   createStepper(batchSize: number): Stepper;
   /**
-   * Optional, for backends whose parameters live on a device (GPU): forward, backward, global-norm
-   * clipping and the optimizer update in one call, with the optimizer state kept on the device
-   * (same formulas as optim/). The training loop uses it instead of its own clipping and optimizer.
+   * Optional, for backends that update their parameters themselves (the GPU; the WebAssembly
+   * kernels, on all their threads): forward, backward, global-norm clipping and the optimizer update
+   * in one call, with the optimizer state kept beside the parameters (same formulas as optim/). The
+   * training loop uses it instead of its own clipping and optimizer.
    */
   trainStep?(batch: TokenBatch, options: PassOptions, rule: UpdateRule): DeviceStepResult;
-  /** With `trainStep`: a host copy of the optimizer state on the device (for checkpoints), or undefined before the first step. */
+  /** With `trainStep`: a copy of the optimizer state it keeps (for checkpoints), or undefined before the first step. */
   getOptimizerState?(): OptimizerState | undefined;
   /** With `trainStep`: continue from this optimizer state (a resumed checkpoint's). */
   setOptimizerState?(state: OptimizerState): void;

@@ -1,9 +1,21 @@
 import type { FloatArray } from '../backends/types';
 
+/**
+ * The sum of squares runs over chunks of this many values, and the chunks' sums are added in
+ * order: threads can then sum their chunks side by side and get the same bits as one thread
+ * (kernels/update.c reads the chunk size from here).
+ */
+export const NORM_CHUNK = 4096;
+
 /** Euclidean norm of the whole gradient vector. */
 export function globalNorm(grads: FloatArray): number {
   let sum = 0;
-  for (let i = 0; i < grads.length; i++) sum += grads[i] * grads[i];
+  for (let start = 0; start < grads.length; start += NORM_CHUNK) {
+    const end = Math.min(grads.length, start + NORM_CHUNK);
+    let part = 0;
+    for (let i = start; i < end; i++) part += grads[i] * grads[i];
+    sum += part;
+  }
   return Math.sqrt(sum);
 }
 

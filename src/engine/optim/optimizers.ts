@@ -1,6 +1,7 @@
 /**
  * First-order optimizers over one flat parameter array (every backend exposes its parameters and
- * gradients that way). Each keeps its own per-parameter state in float64.
+ * gradients that way). Each keeps its own per-parameter state in float64, in plain arrays or where
+ * `placeState` puts it.
  * Formulas follow the usual library definitions (PyTorch / Keras), noted on each class.
  */
 import type { FloatArray } from '../backends/types';
@@ -13,6 +14,17 @@ export interface Optimizer {
   learningRate: number;
   /** params -= update(grads); call after the gradients of a step are final (clipped). */
   step(params: FloatArray, grads: FloatArray): void;
+  /**
+   * Counts a step and returns its scalars (learning rate, decay rates, bias corrections), computed
+   * once in float64. `step` applies them itself; an engine that runs the per-parameter update
+   * elsewhere (the WebAssembly kernels, kernels/update.c) takes them from here, so both compute
+   * every number the same way.
+   */
+  nextStep(): number[];
+  /** The per-parameter state, in the order `getState` lists it (allocated on first use). */
+  stateArrays(): Float64Array[];
+  /** Puts the state where `allocate` says (zero-filled arrays); only before it is first used. */
+  placeState(allocate: StateAllocator): void;
   /** Everything the next steps depend on besides the parameters (for checkpoints that resume). */
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
@@ -25,16 +37,34 @@ export interface OptimizerState {
   buffers: Float64Array[];
 }
 
-/** Shared state handling: the buffers named by the subclass, and a step counter. */
+/** Where the per-parameter state lives: plain arrays, or views of memory an engine updates in place. */
+export type StateAllocator = (size: number) => Float64Array;
+
+/** How many float64 arrays of per-parameter state each optimizer keeps. */
+export const OPTIMIZER_STATE_ARRAYS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, rmsprop: 1, adam: 2, adagrad: 1, adadelta: 2 };
+
+/** Shared state handling: the per-parameter arrays, allocated on first use, and a step counter. */
 abstract class Stateful {
   abstract readonly name: OptimizerName;
   protected t = 0;
-  protected abstract buffers(): Float64Array[];
+  private state: Float64Array[] | undefined;
+  private allocate: StateAllocator = (size) => new Float64Array(size);
+
+  constructor(private readonly size: number) {}
+
+  placeState(allocate: StateAllocator): void {
+    if (this.state) throw new Error('the optimizer state is already allocated');
+    this.allocate = allocate;
+  }
+  stateArrays(): Float64Array[] {
+    this.state ??= Array.from({ length: OPTIMIZER_STATE_ARRAYS[this.name] }, () => this.allocate(this.size));
+    return this.state;
+  }
   getState(): OptimizerState {
-    return { name: this.name, steps: this.t, buffers: this.buffers().map((b) => b.slice()) };
+    return { name: this.name, steps: this.t, buffers: this.stateArrays().map((b) => b.slice()) };
   }
   setState(state: OptimizerState): void {
-    const own = this.buffers();
+    const own = this.stateArrays();
     if (state.name !== this.name || state.buffers.length !== own.length || state.buffers.some((b, i) => b.length !== own[i].length)) {
       throw new RangeError(`optimizer state for ${state.name} (${state.buffers.length} buffers) does not fit ${this.name}`);
     }
@@ -43,38 +73,44 @@ abstract class Stateful {
   }
 }
 
+// Each `step` below reads its scalars from `nextStep()` and keeps JavaScript's order of operations
+// (a * b * c is (a * b) * c); kernels/update.c repeats each loop in that order, in float64, so the
+// WebAssembly engine's update gives the same bits.
+
 /** p -= lr·g */
 export class Sgd extends Stateful implements Optimizer {
   readonly name = 'sgd';
-  constructor(public learningRate: number) {
-    super();
+  constructor(public learningRate: number, size = 0) {
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [];
+  /** [lr] */
+  nextStep(): number[] {
+    this.t++;
+    return [this.learningRate];
   }
   step(params: FloatArray, grads: FloatArray): void {
-    this.t++;
-    for (let i = 0; i < params.length; i++) params[i] -= this.learningRate * grads[i];
+    const [lr] = this.nextStep();
+    for (let i = 0; i < params.length; i++) params[i] -= lr * grads[i];
   }
 }
 
 /** v = μ·v + g; p -= lr·v (PyTorch's momentum SGD). */
 export class Momentum extends Stateful implements Optimizer {
   readonly name = 'momentum';
-  private velocity: Float64Array;
   constructor(public learningRate: number, size: number, readonly momentum = 0.9) {
-    super();
-    this.velocity = new Float64Array(size);
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [this.velocity];
+  /** [lr, μ] */
+  nextStep(): number[] {
+    this.t++;
+    return [this.learningRate, this.momentum];
   }
   step(params: FloatArray, grads: FloatArray): void {
-    this.t++;
-    const v = this.velocity;
+    const [lr, mu] = this.nextStep();
+    const [v] = this.stateArrays();
     for (let i = 0; i < params.length; i++) {
-      v[i] = this.momentum * v[i] + grads[i];
-      params[i] -= this.learningRate * v[i];
+      v[i] = mu * v[i] + grads[i];
+      params[i] -= lr * v[i];
     }
   }
 }
@@ -82,21 +118,21 @@ export class Momentum extends Stateful implements Optimizer {
 /** s = ρ·s + (1-ρ)·g²; p -= lr·g / (sqrt(s) + ε) (Keras defaults ρ = 0.9). */
 export class RmsProp extends Stateful implements Optimizer {
   readonly name = 'rmsprop';
-  private meanSquare: Float64Array;
   constructor(public learningRate: number, size: number, readonly rho = 0.9, readonly epsilon = 1e-7) {
-    super();
-    this.meanSquare = new Float64Array(size);
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [this.meanSquare];
+  /** [lr, ρ, 1-ρ, ε] */
+  nextStep(): number[] {
+    this.t++;
+    return [this.learningRate, this.rho, 1 - this.rho, this.epsilon];
   }
   step(params: FloatArray, grads: FloatArray): void {
-    this.t++;
-    const s = this.meanSquare;
+    const [lr, rho, rho1, epsilon] = this.nextStep();
+    const [s] = this.stateArrays();
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
-      s[i] = this.rho * s[i] + (1 - this.rho) * g * g;
-      params[i] -= (this.learningRate * g) / (Math.sqrt(s[i]) + this.epsilon);
+      s[i] = rho * s[i] + rho1 * g * g;
+      params[i] -= (lr * g) / (Math.sqrt(s[i]) + epsilon);
     }
   }
 }
@@ -104,26 +140,22 @@ export class RmsProp extends Stateful implements Optimizer {
 /** Bias-corrected Adam (Kingma & Ba): m, v moving averages of g and g². */
 export class Adam extends Stateful implements Optimizer {
   readonly name = 'adam';
-  private m: Float64Array;
-  private v: Float64Array;
   constructor(public learningRate: number, size: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-8) {
-    super();
-    this.m = new Float64Array(size);
-    this.v = new Float64Array(size);
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [this.m, this.v];
-  }
-  step(params: FloatArray, grads: FloatArray): void {
+  /**
+   * [lr/c1, β1, 1-β1, β2, 1-β2, 1/sqrt(c2), ε] with c = 1 - β^t: PyTorch's arrangement of the
+   * update, lr/c1 · m / (sqrt(v)/sqrt(c2) + ε), one division per parameter instead of three.
+   */
+  nextStep(): number[] {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    // PyTorch's arrangement of the same update, lr/c1 * m / (sqrt(v)/sqrt(c2) + eps): one division
-    // and one square root per parameter instead of three divisions (a million parameters take a
-    // few ms a step, on one thread).
-    const { m, v, beta1, beta2, epsilon } = this;
-    const b1 = 1 - beta1, b2 = 1 - beta2;
-    const stepSize = this.learningRate / c1, invSqrtC2 = 1 / Math.sqrt(c2);
+    return [this.learningRate / c1, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, 1 / Math.sqrt(c2), this.epsilon];
+  }
+  step(params: FloatArray, grads: FloatArray): void {
+    const [stepSize, beta1, b1, beta2, b2, invSqrtC2, epsilon] = this.nextStep();
+    const [m, v] = this.stateArrays();
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
       const mi = beta1 * m[i] + b1 * g;
@@ -138,21 +170,21 @@ export class Adam extends Stateful implements Optimizer {
 /** s += g²; p -= lr·g / (sqrt(s) + ε). */
 export class Adagrad extends Stateful implements Optimizer {
   readonly name = 'adagrad';
-  private sumSquares: Float64Array;
   constructor(public learningRate: number, size: number, readonly epsilon = 1e-10) {
-    super();
-    this.sumSquares = new Float64Array(size);
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [this.sumSquares];
+  /** [lr, ε] */
+  nextStep(): number[] {
+    this.t++;
+    return [this.learningRate, this.epsilon];
   }
   step(params: FloatArray, grads: FloatArray): void {
-    this.t++;
-    const s = this.sumSquares;
+    const [lr, epsilon] = this.nextStep();
+    const [s] = this.stateArrays();
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
       s[i] += g * g;
-      params[i] -= (this.learningRate * g) / (Math.sqrt(s[i]) + this.epsilon);
+      params[i] -= (lr * g) / (Math.sqrt(s[i]) + epsilon);
     }
   }
 }
@@ -163,32 +195,30 @@ export class Adagrad extends Stateful implements Optimizer {
  */
 export class Adadelta extends Stateful implements Optimizer {
   readonly name = 'adadelta';
-  private meanSquare: Float64Array;
-  private meanDelta: Float64Array;
   constructor(public learningRate: number, size: number, readonly rho = 0.95, readonly epsilon = 1e-6) {
-    super();
-    this.meanSquare = new Float64Array(size);
-    this.meanDelta = new Float64Array(size);
+    super(size);
   }
-  protected buffers(): Float64Array[] {
-    return [this.meanSquare, this.meanDelta];
+  /** [lr, ρ, 1-ρ, ε] */
+  nextStep(): number[] {
+    this.t++;
+    return [this.learningRate, this.rho, 1 - this.rho, this.epsilon];
   }
   step(params: FloatArray, grads: FloatArray): void {
-    this.t++;
-    const { meanSquare: s, meanDelta: d, rho, epsilon } = this;
+    const [lr, rho, rho1, epsilon] = this.nextStep();
+    const [s, d] = this.stateArrays();
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
-      s[i] = rho * s[i] + (1 - rho) * g * g;
+      s[i] = rho * s[i] + rho1 * g * g;
       const delta = (Math.sqrt(d[i] + epsilon) / Math.sqrt(s[i] + epsilon)) * g;
-      d[i] = rho * d[i] + (1 - rho) * delta * delta;
-      params[i] -= this.learningRate * delta;
+      d[i] = rho * d[i] + rho1 * delta * delta;
+      params[i] -= lr * delta;
     }
   }
 }
 
 export function createOptimizer(name: OptimizerName, learningRate: number, size: number): Optimizer {
   switch (name) {
-    case 'sgd': return new Sgd(learningRate);
+    case 'sgd': return new Sgd(learningRate, size);
     case 'momentum': return new Momentum(learningRate, size);
     case 'rmsprop': return new RmsProp(learningRate, size);
     case 'adam': return new Adam(learningRate, size);

@@ -97,14 +97,14 @@ export class TrainingRun {
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
   private readonly data: DataPlan;
-  /** The host's optimizer; with `onDevice` it only carries the state checkpoints save and restore. */
+  /** The host's optimizer; with `selfUpdating` it only carries the state checkpoints save and restore. */
   private readonly optimizer: Optimizer;
   /**
-   * The network clips and updates itself on its device (GPU: `Network.trainStep`), and only the
-   * loss and the gradient norm come back. Gradient transforms it does not do (L2, value clipping)
-   * keep the host path, on copies of its weights and gradients.
+   * The network clips and updates itself (`Network.trainStep`: on the GPU, or in the WebAssembly
+   * kernels on all their threads), and only the loss and the gradient norm come back. Gradient
+   * transforms it does not do (L2, value clipping) keep the host path.
    */
-  private readonly onDevice: boolean;
+  private readonly selfUpdating: boolean;
   private readonly schedule: LearningRateSchedule;
   private readonly gradients: GradientProcessing;
   private readonly evaluator: Evaluator;
@@ -137,7 +137,7 @@ export class TrainingRun {
     this.spec = specFromConfig(this.config, text.tokenizer.size);
     this.network = options.backend.createNetwork(this.spec, { batchSize: config.batchSize, steps: config.seqLength });
     this.optimizer = createOptimizer(config.optimizer, config.learningRate, this.network.params.length);
-    this.onDevice = this.network.trainStep !== undefined && !(config.l2 > 0) && !(config.clipValue > 0);
+    this.selfUpdating = this.network.trainStep !== undefined && !(config.l2 > 0) && !(config.clipValue > 0);
     this.schedule = new LearningRateSchedule(config.learningRate, config.lrDecay, config.halveOnRise);
     this.gradients = new GradientProcessing(this.network.layout, config.l2, config.clipValue, config.clipNorm);
     this.evaluator = new Evaluator(options.backend, this.spec, this.data.val, this.data.valSentences);
@@ -290,7 +290,7 @@ export class TrainingRun {
     const passOptions = { carryState: carry, train: true, dropoutSeed: deriveSeed(this.config.seed, 1000 + this.step) };
     let result: LossResult;
     let gradNorm: number;
-    if (this.onDevice) {
+    if (this.selfUpdating) {
       // The update is already applied when the guard looks; a diverged run ends without saving it.
       const rule = { optimizer: this.config.optimizer, learningRate: this.schedule.atEpoch(epoch), clipNorm: this.config.clipNorm };
       const device = this.network.trainStep!(batch, passOptions, rule);
@@ -392,9 +392,10 @@ export class TrainingRun {
   }
 
   /** Puts the best weights into the network (samples and the hover then use them). */
-  private useBestWeights(): void {
+  /** `always`: also when the best weights are this step's (a self-updating network has applied a diverged update since). */
+  private useBestWeights(always = false): void {
     const weights = this.best.weights;
-    if (!weights || this.best.step === this.step) return;
+    if (!weights || (!always && this.best.step === this.step)) return;
     this.network.params.set(weights);
     this.network.paramsChanged();
     this.samples.weightsChanged();
@@ -402,7 +403,7 @@ export class TrainingRun {
 
   private trainingState(): TrainingState {
     return {
-      optimizer: (this.onDevice ? this.network.getOptimizerState?.() : undefined) ?? this.optimizer.getState(),
+      optimizer: (this.selfUpdating ? this.network.getOptimizerState?.() : undefined) ?? this.optimizer.getState(),
       learningRate: this.schedule.rate,
       lastValLoss: this.lastValLoss,
       initialLoss: this.guard.initialLoss,
@@ -449,7 +450,7 @@ export class TrainingRun {
     this.network.params.set(c.params);
     try {
       this.optimizer.setState(t.optimizer);
-      if (this.onDevice) this.network.setOptimizerState?.(t.optimizer);
+      if (this.selfUpdating) this.network.setOptimizerState?.(t.optimizer);
     } catch (error) {
       throw new UserInputError(`the checkpoint's optimizer state does not fit (${(error as Error).message}).`);
     }
@@ -470,7 +471,7 @@ export class TrainingRun {
   private async finishDiverged(why: string): Promise<RunFinished> {
     const message = this.guard.message(why, this.checkpoints.bestPath);
     this.options.events.log?.('error', message);
-    this.useBestWeights();
+    this.useBestWeights(this.selfUpdating);
     return { reason: 'diverged', message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, checkpointPath: this.checkpoints.bestPath };
   }
 }

@@ -12,7 +12,7 @@
  */
 import { gateCount, layerInputSize, outputInputSize, paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { dropoutThreshold } from '../dropout';
-import type { OptimizerState } from '../../optim/optimizers';
+import { OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
 import type { DevicePtr, Handle } from './driver';
 import { CudaError } from './errors';
@@ -24,13 +24,13 @@ const ACTIVATION_CODE = { linear: 0, relu: 1, tanh: 2 } as const;
 const NORM_PARTS = 256;
 
 /** The optimizers' constants, as in ../../optim/optimizers.ts. */
-const OPTIMIZER_KERNELS: Record<UpdateRule['optimizer'], { kernel: KernelName & `opt_${string}`; stateArrays: number; constants: number[] }> = {
-  sgd: { kernel: 'opt_sgd', stateArrays: 0, constants: [] },
-  momentum: { kernel: 'opt_momentum', stateArrays: 1, constants: [0.9] },
-  rmsprop: { kernel: 'opt_rmsprop', stateArrays: 1, constants: [0.9, 1e-7] },
-  adam: { kernel: 'opt_adam', stateArrays: 2, constants: [0.9, 0.999, 1e-8] },
-  adagrad: { kernel: 'opt_adagrad', stateArrays: 1, constants: [1e-10] },
-  adadelta: { kernel: 'opt_adadelta', stateArrays: 2, constants: [0.95, 1e-6] },
+const OPTIMIZER_KERNELS: Record<UpdateRule['optimizer'], { kernel: KernelName & `opt_${string}`; constants: number[] }> = {
+  sgd: { kernel: 'opt_sgd', constants: [] },
+  momentum: { kernel: 'opt_momentum', constants: [0.9] },
+  rmsprop: { kernel: 'opt_rmsprop', constants: [0.9, 1e-7] },
+  adam: { kernel: 'opt_adam', constants: [0.9, 0.999, 1e-8] },
+  adagrad: { kernel: 'opt_adagrad', constants: [1e-10] },
+  adadelta: { kernel: 'opt_adadelta', constants: [0.95, 1e-6] },
 };
 
 interface LayerBuffers {
@@ -348,7 +348,7 @@ export class CudaNetwork implements Network {
       this.optimizerState?.arrays.forEach((a) => this.release(a));
       const P = this.layout.total;
       const arrays: DevicePtr[] = [];
-      for (let k = 0; k < OPTIMIZER_KERNELS[name].stateArrays; k++) {
+      for (let k = 0; k < OPTIMIZER_STATE_ARRAYS[name]; k++) {
         const ptr = this.alloc(P, `the ${name} optimizer state`);
         this.rt.driver.fill32(ptr, 0, P, this.rt.kernels.stream);
         arrays.push(ptr);

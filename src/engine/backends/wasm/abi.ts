@@ -13,6 +13,7 @@ export interface KernelExports {
   net_struct_bytes(): number;
   job_struct_bytes(): number;
   step_struct_bytes(): number;
+  update_struct_bytes(): number;
   job_work_floats(job: Ptr, withDropout: number): number;
   /** Thread `thread` of the job's team: every thread 0 .. job.threads - 1 must call it. */
   job_run(job: Ptr, thread: number): number;
@@ -42,7 +43,7 @@ export const NET_BYTES = 4 * (14 + 3 * MAX_LAYERS);
 export const JobField = {
   net: 2, grads: 3, work: 4, workFloats: 5, batch: 6, steps: 7, threads: 8,
   inputs: 9, targets: 10, mask: 11, state: 12, carry: 13, backward: 14, dropoutOn: 15,
-  seed: 16, dropout: 17, gradScale: 18, status: 19, sync: 20,
+  seed: 16, dropout: 17, gradScale: 18, status: 19, update: 20, sync: 21,
 } as const;
 /** The team's barrier words (after JobField.sync): set ABORT to release every waiting thread. */
 export const SyncWord = { generation: 1, abort: 3 } as const;
@@ -51,7 +52,17 @@ export const SyncWord = { generation: 1, abort: 3 } as const;
  * buffers, row losses, step and product counters, 2 id arrays, zrows, 2 Dense buffers; the size
  * rounded up to 8 bytes (the struct holds a double).
  */
-export const JOB_BYTES = 8 * Math.ceil((4 * (28 + 6 * MAX_LAYERS + 11 + 1 + 2 + 2 + 1 + 2)) / 8);
+export const JOB_BYTES = 8 * Math.ceil((4 * (29 + 6 * MAX_LAYERS + 11 + 1 + 2 + 2 + 1 + 2)) / 8);
+
+/**
+ * Update: the optimizer update a training pass ends with. Float64 fields by Float64Array index
+ * (`scalars` holds up to 8), then 4-byte fields by Int32Array index; `state` is 2 pointers.
+ */
+export const UpdateF64 = { norm: 0, clipNorm: 1, scalars: 2 } as const;
+export const MAX_UPDATE_SCALARS = 8;
+export const UpdateField = { rule: 20, chunk: 21, state: 22, partials: 24 } as const;
+export const UPDATE_BYTES = 8 * Math.ceil((4 * 25) / 8);
+export const UPDATE_RULE_CODE = { sgd: 0, momentum: 1, rmsprop: 2, adam: 3, adagrad: 4, adadelta: 5 } as const;
 
 /** StepJob: one stepper call. */
 export const StepField = { net: 0, batch: 1, tokens: 2, state: 3, logits: 4, work: 5 } as const;
@@ -62,6 +73,7 @@ export function checkAbi(k: KernelExports): void {
     ['Net', k.net_struct_bytes(), NET_BYTES],
     ['Job', k.job_struct_bytes(), JOB_BYTES],
     ['StepJob', k.step_struct_bytes(), STEP_BYTES],
+    ['Update', k.update_struct_bytes(), UPDATE_BYTES],
   ];
   for (const [name, actual, expected] of sizes) {
     if (actual !== expected) throw new Error(`kernels.wasm does not match this build (${name} is ${actual} bytes, expected ${expected}); rebuild with npm run build`);

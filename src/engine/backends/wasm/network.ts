@@ -9,10 +9,20 @@
  * (dropoutSeed, site = index of the layer whose output is dropped, batch row, step, unit):
  * a unit is dropped when the hash is below p * 2^32, kept ones are scaled by 1 / (1 - p)
  * (see `dropout_hash` in kernels/net.c).
+ *
+ * A training step (`trainStep`) ends the same pass with the gradient clipping and the optimizer
+ * update, split among the same threads (kernels/update.c). The optimizer is the TypeScript one of
+ * optim/, with its float64 state placed in the kernels' memory: it computes each step's scalars,
+ * the kernels apply its per-parameter rule, and the results have the bits its own `step` gives.
  */
 import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
-import type { CarriedStateCopy, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
-import { CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, NET_BYTES, NetField, type KernelExports, type Ptr } from './abi';
+import { NORM_CHUNK } from '../../optim/clip';
+import { createOptimizer, type Optimizer, type OptimizerState } from '../../optim/optimizers';
+import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
+import {
+  CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, MAX_UPDATE_SCALARS, NET_BYTES, NetField, UPDATE_BYTES, UPDATE_RULE_CODE,
+  UpdateF64, UpdateField, type KernelExports, type Ptr,
+} from './abi';
 import type { WasmHeap } from './runtime';
 import { WasmStepper } from './stepper';
 import type { ThreadPool } from './threads';
@@ -38,6 +48,10 @@ export class WasmNetwork implements Network {
   readonly paramsPtr: Ptr;
   readonly gradsPtr: Ptr;
   private readonly job: Ptr;
+  private readonly update: Ptr;
+  private readonly normPartials: Ptr;
+  /** The optimizer `trainStep` applies, its state in the kernels' memory; created by the first step. */
+  private optimizer: Optimizer | undefined;
   private batchIo = { inputs: 0, targets: 0, mask: 0, capacity: 0 };
   private carried = { ptr: 0, batchSize: -1 };
   private readonly owned = new Set<{ dispose(): void }>();
@@ -54,6 +68,8 @@ export class WasmNetwork implements Network {
     this.grads = heap.f32(this.gradsPtr, P);
     this.netPtr = heap.alloc(NET_BYTES);
     this.job = heap.allocFloats(JOB_BYTES / 4);
+    this.update = heap.alloc(UPDATE_BYTES);
+    this.normPartials = heap.alloc(8 * Math.ceil(P / NORM_CHUNK));
     this.writeNetStruct();
   }
 
@@ -67,6 +83,35 @@ export class WasmNetwork implements Network {
 
   evaluate(batch: TokenBatch, options: PassOptions): LossResult {
     return this.pass(batch, options, false);
+  }
+
+  /** Forward, backward, clipping and the optimizer update in one pass of the team. */
+  trainStep(batch: TokenBatch, options: PassOptions, rule: UpdateRule): DeviceStepResult {
+    const optimizer = this.optimizerFor(rule.optimizer);
+    optimizer.learningRate = rule.learningRate;
+    const scalars = optimizer.nextStep();
+    if (scalars.length > MAX_UPDATE_SCALARS) throw new RangeError(`the ${rule.optimizer} optimizer has more scalars than kernels/update.c takes`);
+    const { heap } = this.rt;
+    const f64 = heap.f64(this.update, UPDATE_BYTES / 8);
+    f64[UpdateF64.clipNorm] = rule.clipNorm > 0 ? rule.clipNorm : 0;
+    f64.set(scalars, UpdateF64.scalars);
+    const ints = heap.i32(this.update, UPDATE_BYTES / 4);
+    ints[UpdateField.rule] = UPDATE_RULE_CODE[rule.optimizer];
+    ints[UpdateField.chunk] = NORM_CHUNK;
+    optimizer.stateArrays().forEach((array, k) => { ints[UpdateField.state + k] = array.byteOffset; });
+    ints[UpdateField.partials] = this.normPartials;
+    const result = this.pass(batch, options, true, this.update);
+    return { ...result, gradNorm: f64[UpdateF64.norm] };
+  }
+
+  /** A copy of the optimizer state (for checkpoints); undefined before the first step. */
+  getOptimizerState(): OptimizerState | undefined {
+    return this.optimizer?.getState();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.checkAlive();
+    this.optimizerFor(state.name).setState(state);
   }
 
   resetState(): void {
@@ -105,7 +150,25 @@ export class WasmNetwork implements Network {
     this.disposed = true;
     for (const o of [...this.owned]) o.dispose();
     const { heap } = this.rt;
-    [this.job, this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr].forEach((p) => heap.free(p));
+    this.releaseOptimizer();
+    [this.job, this.update, this.normPartials, this.paramsPtr, this.gradsPtr, this.netPtr, this.batchIo.inputs, this.batchIo.targets, this.batchIo.mask, this.carried.ptr]
+      .forEach((p) => heap.free(p));
+  }
+
+  /** The optimizer called `name`, its state zeroed in the kernels' memory when it is new. */
+  private optimizerFor(name: UpdateRule['optimizer']): Optimizer {
+    if (this.optimizer?.name === name) return this.optimizer;
+    this.releaseOptimizer();
+    const { heap } = this.rt;
+    const optimizer = createOptimizer(name, 0, this.layout.total);
+    optimizer.placeState((size) => heap.f64(heap.alloc(8 * size), size).fill(0));
+    this.optimizer = optimizer;
+    return optimizer;
+  }
+
+  private releaseOptimizer(): void {
+    this.optimizer?.stateArrays().forEach((array) => this.rt.heap.free(array.byteOffset));
+    this.optimizer = undefined;
   }
 
   private checkAlive(): void {
@@ -137,7 +200,8 @@ export class WasmNetwork implements Network {
     }
   }
 
-  private pass(batch: TokenBatch, options: PassOptions, backward: boolean): LossResult {
+  /** One pass of the team; with `update`, the kernels clip and update the parameters at its end. */
+  private pass(batch: TokenBatch, options: PassOptions, backward: boolean, update: Ptr = 0): LossResult {
     this.checkAlive();
     const { heap, kernels } = this.rt;
     const { batchSize: B, steps: T } = batch;
@@ -163,6 +227,7 @@ export class WasmNetwork implements Network {
     floats[JobField.dropout] = this.spec.dropout;
     floats[JobField.gradScale] = count > 0 ? 1 / count : 0;
     ints[JobField.status] = 0;
+    ints[JobField.update] = update;
     const ws = this.ensureWorkspace(kernels.job_work_floats(this.job, dropoutOn ? 1 : 0));
     ints[JobField.work] = ws.ptr;
     ints[JobField.workFloats] = ws.floats;

@@ -19,6 +19,26 @@ typedef struct {
   int dense, dense_act, dense_kernel_off, dense_bias_off; // Dense hidden layer (dense = 0: none), dense.c
 } Net;
 
+// The optimizer update a training pass ends with (update.c): global-norm clipping, then one of the
+// optimizers of optim/optimizers.ts on float64 state, in JavaScript's order of float64 operations,
+// so the result has the same bits as the TypeScript optimizer's.
+enum { UPDATE_SGD = 0, UPDATE_MOMENTUM = 1, UPDATE_RMSPROP = 2, UPDATE_ADAM = 3, UPDATE_ADAGRAD = 4, UPDATE_ADADELTA = 5 };
+typedef struct {
+  double norm;      // out: the gradients' global norm before clipping
+  double clip_norm; // clip the gradients to this global norm; 0 = no clipping
+  double k[8];      // the step's scalars, as Optimizer.nextStep() lists them
+  int rule;         // UPDATE_*
+  int chunk;        // values per chunk of the sum of squares (clip.ts NORM_CHUNK)
+  double *state[2]; // per-parameter state (Optimizer.stateArrays())
+  double *partials; // per chunk of the parameters: its sum of squares
+} Update;
+
+// update.c: chunks [c0, c1) of the n gradients; every chunk's sum of squares must be in `partials`
+// before update_norm and update_apply run.
+void update_partials(Update *u, const float *g, int n, int c0, int c1);
+double update_norm(const Update *u, int chunks);
+void update_apply(const Update *u, float *p, float *g, int n, double norm, int c0, int c1);
+
 // One training or evaluation pass over the whole batch, run by a team of `threads` threads that
 // all call job_run(job, thread) over one shared memory. Each phase of the pass is split among
 // them (products by output tiles, element-wise work by rows or units) with a barrier between
@@ -38,6 +58,7 @@ typedef struct {
   unsigned seed;
   float dropout, grad_scale;
   int status; // out: 0 = ok
+  Update *update; // after the backward pass, clip and update the parameters; null = leave them
   // The team's barrier: arrivals, generation, sleeping waiters, abort (set when a thread failed).
   int sync[4];
   // A layer's time steps: threads sleeping until a group's step is done, 3 spare.

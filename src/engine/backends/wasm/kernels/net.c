@@ -20,6 +20,7 @@ static inline int round4(int n) { return (n + 3) & ~3; }
 int net_struct_bytes(void) { return sizeof(Net); }
 int job_struct_bytes(void) { return sizeof(Job); }
 int step_struct_bytes(void) { return sizeof(StepJob); }
+int update_struct_bytes(void) { return sizeof(Update); }
 
 // ---- the team: one thread's view of a pass ----
 typedef struct {
@@ -477,8 +478,24 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
   barrier(t);
 }
 
-// This thread's part of the pass: forward (and backward when job->backward). Thread 0 sets the
-// pass up and sums the loss; every thread of the team must call it. Returns job->status.
+// The optimizer update (update.c) by the whole team, over the gradients of the finished backward
+// pass: each thread sums the squares of its chunks; after a barrier, every thread adds up all the
+// chunks' sums in chunk order (the same norm on every thread, whatever their number) and updates
+// its chunks' parameters.
+static void team_update(const Team *t) {
+  Update *u = t->job->update;
+  const Net *net = t->job->net;
+  int n = net->param_count, chunks = (n + u->chunk - 1) / u->chunk, a, b;
+  share(t, chunks, 1, &a, &b);
+  update_partials(u, t->job->grads, n, a, b);
+  barrier(t);
+  double norm = update_norm(u, chunks);
+  update_apply(u, net->params, t->job->grads, n, norm, a, b);
+  if (t->id == 0) u->norm = norm;
+}
+
+// This thread's part of the pass: forward (and backward when job->backward, then the update when
+// job->update). Thread 0 sets the pass up and sums the loss; every thread of the team must call it. Returns job->status.
 int job_run(Job *job, int thread) {
   int products = 0;
   Team team = {job, thread, job->threads, 0, 0, &products};
@@ -553,6 +570,7 @@ int job_run(Job *job, int thread) {
     layer_backward(t, l, dh, dx);
     float *tmp = dh; dh = dx; dx = tmp;
   }
+  if (job->update) team_update(t);
   return 0;
 }
 
