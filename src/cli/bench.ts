@@ -63,7 +63,7 @@ const WORK: Partial<Record<BackendName, Work>> = {
   cuda: { warmup: 3, steps: [50, 50, 30, 30, 20], sampleChars: 3000 },
 };
 /** Fast backends (wasm, and any compiled one) do the full amount. */
-const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5, 3, 2], sampleChars: 3000 };
+const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5, 3, 2], sampleChars: 20000 };
 const workOf = (name: BackendName): Work => WORK[name] ?? FAST_WORK;
 
 export interface BenchResult {
