@@ -6,9 +6,12 @@
 #include "kernels.h"
 
 // Unlike the other kernels, this file is compiled without -ffast-math (scripts/build-wasm.sh): no
-// reassociation, fused multiply-adds or reciprocals may change a bit.
+// reassociation, fused multiply-adds or reciprocals may change a bit. Its functions are never
+// inlined, so link-time optimisation cannot merge their floating-point rules with a fast-math
+// caller's (they run once per thread per step).
+#define PRECISE __attribute__((noinline))
 
-void update_partials(Update *u, const float *g, int n, int c0, int c1) {
+PRECISE void update_partials(Update *u, const float *g, int n, int c0, int c1) {
   for (int c = c0; c < c1; c++) {
     int end = imin(n, (c + 1) * u->chunk);
     double part = 0;
@@ -17,7 +20,7 @@ void update_partials(Update *u, const float *g, int n, int c0, int c1) {
   }
 }
 
-double update_norm(const Update *u, int chunks) {
+PRECISE double update_norm(const Update *u, int chunks) {
   double sum = 0;
   for (int c = 0; c < chunks; c++) sum += u->partials[c];
   return __builtin_sqrt(sum);
@@ -25,7 +28,7 @@ double update_norm(const Update *u, int chunks) {
 
 // Parameters [c0 * chunk, c1 * chunk) of n: clip their gradients (kept clipped, as clip.ts leaves
 // them), then update them and their state.
-void update_apply(const Update *u, float *p, float *g, int n, double norm, int c0, int c1) {
+PRECISE void update_apply(const Update *u, float *p, float *g, int n, double norm, int c0, int c1) {
   int a = imin(n, c0 * u->chunk), b = imin(n, c1 * u->chunk);
   if (u->clip_norm > 0 && norm > u->clip_norm) {
     double scale = u->clip_norm / norm;
