@@ -57,6 +57,9 @@ const cases: Array<{ name: string; file: string; config: Partial<TrainConfig> }>
   // 7 steps is mid-epoch: the carried state must come back with the checkpoint.
   { name: 'stream mode, contiguous streams, carried state mid-epoch', file: prose, config: { optimizer: 'adam', batching: 'contiguous' } },
   { name: 'stream mode, random windows', file: prose, config: { optimizer: 'adam', batching: 'random' } },
+  // Without L2 and value clipping the wasm network clips and updates itself: its optimizer state
+  // goes into the checkpoint and back into the network.
+  { name: 'stream mode, the network\'s own update (no L2, no value clipping)', file: prose, config: { optimizer: 'adam', l2: 0, clipValue: 0, clipNorm: 0.5 } },
   { name: 'lines mode, rmsprop, truncated BPTT', file: captions, config: { mode: 'lines', optimizer: 'rmsprop', learningRate: 0.003, bpttTruncate: 8, halveOnRise: true } },
 ];
 
@@ -91,6 +94,29 @@ describe('resume equals an uninterrupted run', () => {
 });
 
 describe('checkpoints: bad resumes and opening a model', () => {
+  it('an optimizer state that does not fit is refused, also where the network keeps the state itself (wasm)', async () => {
+    const config = { ...base, l2: 0, clipValue: 0, steps: 4 };
+    const ckptDir = join(dir, 'state');
+    const wasm = await createWasmBackend(1);
+    try {
+      await train(wasm, prose, config, ckptDir);
+      for (const [what, spoil] of [
+        ['another optimizer', (c: { name: string; buffers: Float64Array[] }) => { c.name = 'rmsprop'; c.buffers.pop(); }],
+        ['a short buffer', (c: { name: string; buffers: Float64Array[] }) => { c.buffers[1] = c.buffers[1].subarray(1); }],
+      ] as const) {
+        const plan = await prepareResume(checkpointPath(ckptDir, 'prose.txt', 'last'), { steps: 8 });
+        spoil(plan.checkpoint.training!.optimizer);
+        assert.throws(
+          () => new TrainingRun({ runId: 'x', sourceName: plan.sourceName, text: plan.corpus, config: plan.config, backend: wasm, resumeFrom: plan.checkpoint, events: {} }),
+          (e: Error) => e instanceof UserInputError && /optimizer state does not fit/.test(e.message),
+          what,
+        );
+      }
+    } finally {
+      wasm.dispose();
+    }
+  });
+
   it('a changed text, an old file and a different model get clear messages naming the file', async () => {
     const config = { ...base, steps: 6 };
     const ckptDir = join(dir, 'bad');

@@ -97,7 +97,7 @@ export class TrainingRun {
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
   private readonly data: DataPlan;
-  /** The host's optimizer; with `selfUpdating` it only carries the state checkpoints save and restore. */
+  /** The host's optimizer; with `selfUpdating` it only names the optimizer (and gives the zero state of a run saved before its first step). */
   private readonly optimizer: Optimizer;
   /**
    * The network clips and updates itself (`Network.trainStep`: on the GPU, or in the WebAssembly
@@ -391,8 +391,10 @@ export class TrainingRun {
     return `${(nats / Math.LN2).toFixed(3)} bits/${this.corpus.tokenizer.kind === 'word' ? 'word' : 'char'}`;
   }
 
-  /** Puts the best weights into the network (samples and the hover then use them). */
-  /** `always`: also when the best weights are this step's (a self-updating network has applied a diverged update since). */
+  /**
+   * Puts the best weights into the network (samples and the hover then use them). `always`: also
+   * when they are this step's (a self-updating network has applied a diverged update since).
+   */
   private useBestWeights(always = false): void {
     const weights = this.best.weights;
     if (!weights || (!always && this.best.step === this.step)) return;
@@ -449,8 +451,13 @@ export class TrainingRun {
     if (c.params.length !== this.network.params.length) throw new UserInputError('the checkpoint was written by a different model than its own settings make: it cannot be resumed.');
     this.network.params.set(c.params);
     try {
-      this.optimizer.setState(t.optimizer);
-      if (this.selfUpdating) this.network.setOptimizerState?.(t.optimizer);
+      if (this.selfUpdating && this.network.setOptimizerState) {
+        // The network keeps the state itself; a host copy would only take memory.
+        if (t.optimizer.name !== this.optimizer.name) throw new RangeError(`optimizer state for ${t.optimizer.name} does not fit ${this.optimizer.name}`);
+        this.network.setOptimizerState(t.optimizer);
+      } else {
+        this.optimizer.setState(t.optimizer);
+      }
     } catch (error) {
       throw new UserInputError(`the checkpoint's optimizer state does not fit (${(error as Error).message}).`);
     }
