@@ -256,8 +256,17 @@ async function main(): Promise<number> {
   }
 
   log(`phases:\n${run.clock.report()}`);
-  if (code === 0 && !keepTmp) rmSync(run.tmp, { recursive: true, force: true });
-  else log(`logs kept in ${run.tmp} (code-server.log, workbench.log, browser-console.log, workspace/)`);
+  if (code === 0 && !keepTmp) {
+    // A trainer the stopped code-server leaves behind may still be finishing a checkpoint in the
+    // workspace: retry, and a folder that cannot go is a note, not a failed suite.
+    try {
+      rmSync(run.tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (error) {
+      log(`could not remove ${run.tmp}: ${(error as Error).message}`);
+    }
+  } else {
+    log(`logs kept in ${run.tmp} (code-server.log, workbench.log, browser-console.log, workspace/)`);
+  }
   log(code === 0 ? 'integration tests passed' : `integration tests failed (exit code ${code})`);
   return code;
 }
