@@ -1,4 +1,5 @@
 /** Central finite differences against the analytic gradients of a float64 network. */
+import assert from 'node:assert/strict';
 import type { ReferenceNetwork } from '../../../src/engine/backends/reference';
 import type { PassOptions, TokenBatch } from '../../../src/engine/backends/types';
 
@@ -43,4 +44,16 @@ export function gradCheck(net: ReferenceNetwork, batch: TokenBatch, options: Pas
   }
   net.restoreState(start);
   return { maxRelativeError, worstParam, checked };
+}
+
+/**
+ * gradCheck, asserting that the analytic gradients agree to 1e-4 (relative) and, with
+ * `minCheckedFraction`, that more than that fraction of the parameters had a gradient to check.
+ */
+export function assertGradientsMatch(net: ReferenceNetwork, batch: TokenBatch, options: PassOptions, minCheckedFraction?: number): void {
+  const result = gradCheck(net, batch, options);
+  if (minCheckedFraction !== undefined) {
+    assert.ok(result.checked > net.params.length * minCheckedFraction, `only ${result.checked} gradients checked`);
+  }
+  assert.ok(result.maxRelativeError <= 1e-4, `max relative error ${result.maxRelativeError} at param ${result.worstParam}`);
 }
