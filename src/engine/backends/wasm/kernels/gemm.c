@@ -136,13 +136,14 @@ static void block_multiply(int mc, int nc, int kc, const float *pa, const float 
 
 void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
            float *C, int ldc, int beta, float *pa, float *pb) {
-  if (native_products) {
-    native_sgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb);
-    return;
-  }
+  // An empty inner dimension is handled here, once for both products.
   if (K == 0) {
     if (!beta)
       for (int i = 0; i < M; i++) fill(C + i * ldc, 0.f, N);
+    return;
+  }
+  if (native_products) {
+    native_sgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb);
     return;
   }
   for (int jc = 0; jc < N; jc += NC) {

@@ -285,17 +285,12 @@ AVX2 static void block_multiply(int mc, int nc, int kc, const float *pa, const f
 static inline int block_rows(void) { return level == 3 ? MR512 : MR; }
 static inline int block_rows_packed(void) { return level == 3 ? MC512 : MC; }
 
-// gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K; pa and pb are the caller's packing buffers.
+// gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K > 0 (gemm.c handles K = 0); pa and pb are the
+// caller's packing buffers.
 AVX2 void rl_sgemm(Base base, int tA, int tB, int M, int N, int K, Off a, int lda, Off b, int ldb, Off c, int ldc,
                    int beta, Off pa_off, Off pb_off) {
   const float *A = F(a), *B = F(b);
   float *C = F(c), *pa = F(pa_off), *pb = F(pb_off);
-  if (K == 0) {
-    if (!beta)
-      for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) C[i * ldc + j] = 0.f;
-    return;
-  }
   for (int jc = 0; jc < N; jc += NC) {
     int nc = imin(NC, N - jc);
     for (int pc = 0; pc < K; pc += KC) {
