@@ -1,4 +1,5 @@
 /** Usage errors and number parsing shared by the subcommands. */
+import { renderErrorMessage } from '../engine/config';
 
 /** A malformed command line (exit code 2), as opposed to bad input data (exit code 1). */
 export class UsageError extends Error {
@@ -8,12 +9,15 @@ export class UsageError extends Error {
   }
 }
 
-/** Runs a parser, turning its complaints (an unknown flag, a missing value, a bad setting) into usage errors. */
+/**
+ * Runs a parser or a check, turning its complaints (an unknown flag, a missing value, a bad
+ * setting) into usage errors; a setting is named as the CLI names it (--seq).
+ */
 export function asUsage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(renderErrorMessage(error, 'cli'));
   }
 }
 

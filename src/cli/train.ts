@@ -7,13 +7,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunStarted, TrainConfig } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
-import { briefGpuReason } from '../engine/backends/cuda/errors';
 import { readCorpusFromFile } from '../engine/data/corpus';
 import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/data/validate';
-import { renderErrorMessage, renderSettingRefs, settingOf, validateConfig } from '../engine/config';
+import { renderSettingRefs, settingOf, validateConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
-import { loadCheckpoint, type Checkpoint } from '../engine/model/io/checkpoint';
+import { loadCheckpoint, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
 import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { corpusOptions } from '../engine/train/options';
 import { TrainingRun } from '../engine/train/run';
@@ -88,42 +87,30 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const checkpoint = await loadCheckpoint(values.resume);
     const given = configFromFlags(values, checkpoint.config);
     const overrides = Object.fromEntries(resumeSettings.map((k) => [k, given[k]]));
-    const plan = await prepareResume(values.resume, overrides, positionals[0] === undefined ? undefined : resolve(positionals[0]));
+    const plan = await prepareResume(values.resume, overrides, positionals[0] === undefined ? undefined : resolve(positionals[0]), checkpoint);
     ({ config, corpus } = plan);
     file = plan.sourcePath;
     resumeFrom = plan.checkpoint;
-    try {
-      validateConfig(config);
-    } catch (error) {
-      throw new UsageError(renderErrorMessage(error, 'cli'));
-    }
+    asUsage(() => validateConfig(config));
     if (config.steps > 0 && config.steps <= plan.checkpoint.step && config.epochs === 0 && config.seconds === 0) {
       throw new UsageError(`${values.resume} is at step ${plan.checkpoint.step} already: --steps counts the run's total, so give more than ${plan.checkpoint.step}`);
     }
   } else {
     config = configFromFlags(values, preset ? presetConfig(preset) : undefined);
     // A bad value is a malformed command line (exit code 2); the message names the flag.
-    try {
-      validateConfig(config);
-    } catch (error) {
-      throw new UsageError(renderErrorMessage(error, 'cli'));
-    }
+    asUsage(() => validateConfig(config));
     file = positionals[0] ?? bundledSample(preset!.corpus!);
     if (values['init-from'] !== undefined) {
       const plan = await prepareInitFrom(values['init-from'], config, file);
       ({ config, corpus } = plan);
-      initialParams = plan.checkpoint.bestParams ?? plan.checkpoint.params;
+      initialParams = usableParams(plan.checkpoint);
     } else {
       corpus = await readCorpusFromFile(file, corpusOptions(config));
     }
   }
   assertTrainable(corpus, config);
   // Why the GPU was not used is printed once: in full here (with what to do), so not again in the banner.
-  let gpuNotePrinted: string | undefined;
-  const backend = await createBackend(config.backend, config.threads, (level, message) => {
-    if (message.startsWith('GPU not used: ')) gpuNotePrinted = briefGpuReason(message);
-    process.stderr.write(`rnn-lab: ${level}: ${message}\n`);
-  });
+  const backend = await createBackend(config.backend, config.threads, (level, message) => process.stderr.write(`rnn-lab: ${level}: ${message}\n`));
   // Input and backend are good: now the folder may be made. A folder that cannot be is a clear error before any training.
   if (checkpointDir) {
     await mkdir(checkpointDir, { recursive: true }).catch((error: Error) => {
@@ -155,7 +142,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
           }));
         } else {
           // The description already says the thread count when the backend has threads ("…, 2 threads").
-          const description = gpuNotePrinted ? info.backend.description.replace(` (${gpuNotePrinted})`, '') : info.backend.description;
+          const { fallbackNote } = info.backend;
+          const description = fallbackNote ? info.backend.description.replace(` (${fallbackNote})`, '') : info.backend.description;
           const threads = /\bthreads?\b/.test(description) ? '' : ` (threads ${info.backend.threads})`;
           print(`backend ${description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
             `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val), vocab ${info.vocabSize}, ` +

@@ -24,6 +24,8 @@ export interface BackendSummary {
   /** What a person reads: "WebAssembly SIMD, 2 threads". */
   description: string;
   threads: number;
+  /** Why the GPU was not used when it was asked for (auto), as the description's last parenthesis says. */
+  fallbackNote?: string;
 }
 
 export interface RunStarted {

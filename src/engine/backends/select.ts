@@ -115,7 +115,10 @@ export async function createBackend(
         const reason = await entry.unavailableReason(options);
         if (reason !== undefined) throw new Error(reason);
         const backend = await entry.create({ ...options, onOutOfMemory: (message) => log('warn', message) });
-        if (gpuNote) backend.info.description += ` (${gpuNote})`;
+        if (gpuNote) {
+          backend.info.description += ` (${gpuNote})`;
+          backend.info.fallbackNote = gpuNote;
+        }
         return backend;
       } catch (error) {
         if (last) throw error;

@@ -31,10 +31,11 @@ export interface RunFromCheckpoint {
 
 /**
  * Everything `new TrainingRun({ ..., resumeFrom: checkpoint })` needs to continue a checkpoint's
- * run. `textPath` overrides the file recorded in the checkpoint (it moved); it must hold the same text.
+ * run. `textPath` overrides the file recorded in the checkpoint (it moved); it must hold the same
+ * text. `loaded`: the checkpoint at `checkpointPath`, when the caller has read it already.
  */
-export async function prepareResume(checkpointPath: string, overrides: ResumeOverrides = {}, textPath?: string): Promise<RunFromCheckpoint> {
-  const checkpoint = await loadCheckpoint(checkpointPath);
+export async function prepareResume(checkpointPath: string, overrides: ResumeOverrides = {}, textPath?: string, loaded?: Checkpoint): Promise<RunFromCheckpoint> {
+  const checkpoint = loaded ?? await loadCheckpoint(checkpointPath);
   if (!checkpoint.training) {
     throw new UserInputError(`${checkpointPath} has no training state to resume from (format version ${checkpoint.version}); start a new run from its weights with --init-from ${checkpointPath}.`);
   }
