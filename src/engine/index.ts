@@ -4,7 +4,7 @@
  */
 export { TrainingRun, DIVERGENCE_FACTOR, type TrainEvents, type TrainingRunOptions } from './train/run';
 export { prepareResume, prepareInitFrom, resumeSettings, modelSettings, type RunFromCheckpoint, type ResumeOverrides } from './train/resume';
-export { SampleService, type SampleRequest } from './train/samples';
+export { SampleService } from './train/samples';
 export { validateConfig, specFromConfig } from './train/config';
 export {
   loadCheckpoint, parseCheckpoint, usableParams, textFingerprint, writeCheckpoint, serializeCheckpoint, checkpointPath, checkpointStem,

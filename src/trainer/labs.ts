@@ -31,7 +31,7 @@ export class LabDesk {
   constructor(private readonly io: TrainerIo) {}
 
   started(info: RunStarted): void {
-    this.clock = new EpochClock(info.stepsPerEpoch);
+    this.clock = new EpochClock(info.stepsPerEpoch, info.startStep ?? 0);
   }
 
   step(metrics: StepMetrics): void {

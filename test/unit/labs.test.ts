@@ -142,6 +142,18 @@ test('Q1: epochs timed at their boundaries; 10 epochs projected from them or fro
   assert.equal(hw.gpu, undefined);
 });
 
+test('Q1 on a resumed run: the pace counts only the steps since the resume, and its first, partial epoch is not timed', () => {
+  // Resumed at step 15 of 10-step epochs: the clock starts at 0 there.
+  const clock = new EpochClock(10, 15);
+  clock.observe({ step: 20, elapsedMs: 50 });
+  assert.equal(clock.report().basis, 'projected', 'epoch 2 was only half timed');
+  assert.equal(clock.report().msPerStep, 10);
+  clock.observe({ step: 30, elapsedMs: 170 });
+  const r = clock.report();
+  assert.deepEqual(r.measuredEpochs, [{ epoch: 3, ms: 120 }]);
+  assert.equal(r.avgEpochMs, 120);
+});
+
 test('sentences from a model trained on sentences: start symbol in, end symbol out, never printed', () => {
   const vocab = CharTokenizer.fromText('the cat sat\nthe dog ran\n', 96, { framed: true });
   const spec = { cell: 'gru' as const, vocabSize: vocab.size, hiddenSize: 6, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' as const };

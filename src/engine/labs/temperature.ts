@@ -6,8 +6,12 @@
 import type { Stepper } from '../backends/types';
 import { Rng } from '../random';
 import { sampleFromLogits } from '../sample/sampler';
-import { feed, probabilities } from '../sample/distribution';
+import { feed } from '../sample/distribution';
+import { negLog2Softmax } from './surprisal';
 import { boundariesOf, unknownSymbols, type LabVocab } from './symbols';
+
+/** A drawn symbol's surprisal is capped here (p = 1e-12), so one near-impossible draw cannot swamp the mean. */
+const MAX_SURPRISAL_BITS = -Math.log2(1e-12);
 
 export const explorerTemperatures = [0, 0.3, 0.8, 1.2] as const;
 
@@ -46,7 +50,7 @@ export function temperatureExplorer(
     const token = new Int32Array(1);
     for (let i = 0; i < options.length; i++) {
       const id = sampleFromLogits(logits, 0, vocab.size, { temperature, avoid }, rng);
-      bits -= Math.log2(Math.max(probabilities(logits, vocab.size)[id], 1e-12));
+      bits += Math.min(negLog2Softmax(logits, vocab.size, id), MAX_SURPRISAL_BITS);
       parts.push(id);
       token[0] = id;
       logits = stepper.step(token);

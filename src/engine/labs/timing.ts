@@ -23,19 +23,25 @@ export class EpochClock {
   private lastEndMs = 0;
   private last: StepTick | undefined;
 
-  constructor(private readonly stepsPerEpoch: number) {}
+  /**
+   * `startStep`: the step a resumed run starts from. Its elapsed time starts at 0 there, so the
+   * pace counts only the steps since, and the epoch it resumes in is not a whole one.
+   */
+  constructor(private readonly stepsPerEpoch: number, private readonly startStep = 0) {}
 
   observe(tick: StepTick): void {
     this.last = tick;
     if (this.stepsPerEpoch > 0 && tick.step % this.stepsPerEpoch === 0) {
-      this.ends.push({ epoch: tick.step / this.stepsPerEpoch, ms: tick.elapsedMs - this.lastEndMs });
+      const whole = tick.step - this.stepsPerEpoch >= this.startStep;
+      if (whole) this.ends.push({ epoch: tick.step / this.stepsPerEpoch, ms: tick.elapsedMs - this.lastEndMs });
       this.lastEndMs = tick.elapsedMs;
     }
   }
 
   report(): TimingReport {
     const last = this.last;
-    const msPerStep = last && last.step > 0 ? last.elapsedMs / last.step : 0;
+    const stepsTimed = last ? last.step - this.startStep : 0;
+    const msPerStep = last && stepsTimed > 0 ? last.elapsedMs / stepsTimed : 0;
     const measured = this.ends.slice();
     const avgEpochMs = measured.length > 0
       ? measured.reduce((sum, e) => sum + e.ms, 0) / measured.length

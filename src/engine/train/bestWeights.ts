@@ -10,7 +10,8 @@ export class BestWeights {
   step = -1;
   /** Evaluations since the last improvement. */
   evalsSinceBest = 0;
-  private params: Float64Array | undefined;
+  /** A copy in the network's own precision (float32 for the compiled backends). */
+  private params: FloatArray | undefined;
 
   constructor(private readonly patience: number) {}
 
@@ -24,8 +25,8 @@ export class BestWeights {
       this.valLoss = valLoss;
       this.step = step;
       this.evalsSinceBest = 0;
-      if (this.params?.length !== params.length) this.params = new Float64Array(params.length);
-      this.params.set(params);
+      if (this.params?.length === params.length && this.params.constructor === params.constructor) this.params.set(params);
+      else this.params = params.slice();
       return true;
     }
     if (counts) this.evalsSinceBest++;
@@ -37,7 +38,7 @@ export class BestWeights {
   }
 
   /** The best weights, or undefined before the first evaluation. */
-  get weights(): Float64Array | undefined {
+  get weights(): FloatArray | undefined {
     return this.params;
   }
 
@@ -45,6 +46,6 @@ export class BestWeights {
     this.valLoss = valLoss;
     this.step = step;
     this.evalsSinceBest = evalsSinceBest;
-    this.params = params ? Float64Array.from(params) : undefined;
+    this.params = params === undefined ? undefined : params instanceof Float32Array || params instanceof Float64Array ? params.slice() : Float64Array.from(params);
   }
 }

@@ -17,17 +17,19 @@ export class Checkpointer {
     private readonly events: { checkpoint?(saved: CheckpointSaved): void; log?(level: 'error', message: string): void },
   ) {}
 
-  async save(reason: 'best' | 'final', meta: CheckpointMeta, params: FloatArray, valLoss: number): Promise<string | undefined> {
+  /** `meta` is only gathered when there is a folder to write to (it copies the optimizer's state). */
+  async save(reason: 'best' | 'final', meta: () => CheckpointMeta, params: FloatArray, valLoss: number): Promise<string | undefined> {
     if (!this.dir) return undefined;
     const path = checkpointPath(this.dir, this.sourceName, reason === 'best' ? 'best' : 'last');
+    const gathered = meta();
     try {
-      await writeCheckpoint(path, meta, params);
+      await writeCheckpoint(path, gathered, params);
     } catch (error) {
       this.events.log?.('error', `Could not write the checkpoint ${path}: ${(error as Error).message}`);
       return undefined;
     }
     if (reason === 'best') this.bestPath = path;
-    this.events.checkpoint?.({ path, step: meta.step, valLoss, reason });
+    this.events.checkpoint?.({ path, step: gathered.step, valLoss, reason });
     return path;
   }
 }

@@ -21,7 +21,7 @@ import type { Tokenizer } from '../data/tokenizer';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
 import { initOptionsFromConfig, initParams } from '../model/init';
-import { textFingerprint, type Checkpoint, type TrainingState, type ValPoint } from '../model/io/checkpoint';
+import { textFingerprint, type Checkpoint, type TextFingerprint, type TrainingState, type ValPoint } from '../model/io/checkpoint';
 import type { ModelSpec } from '../model/spec';
 import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { deriveSeed, Rng } from '../random';
@@ -96,6 +96,8 @@ export class TrainingRun {
   readonly totalSteps: number;
   private readonly config: TrainConfig;
   private readonly corpus: Corpus;
+  /** The text's hash, written into every checkpoint (a resumed run must see the same text). */
+  private readonly fingerprint: TextFingerprint;
   private readonly data: DataPlan;
   /** The host's optimizer; with `selfUpdating` it only names the optimizer (and gives the zero state of a run saved before its first step). */
   private readonly optimizer: Optimizer;
@@ -122,6 +124,8 @@ export class TrainingRun {
   private step = 0;
   private readonly startStep: number;
   private lastValLoss = NaN;
+  /** Training time before this session (a resumed run's), added to the time its curves record. */
+  private historyMsOffset = 0;
   private lastEvalStep = -1;
   private running = false;
   private pauseRequested = false;
@@ -133,6 +137,7 @@ export class TrainingRun {
     validateConfig(config);
     this.config = { ...config };
     this.corpus = text;
+    this.fingerprint = textFingerprint(text.ids, text.tokenizer);
     this.data = planData(text, this.config);
     this.spec = specFromConfig(this.config, text.tokenizer.size);
     this.network = options.backend.createNetwork(this.spec, { batchSize: config.batchSize, steps: config.seqLength });
@@ -191,7 +196,7 @@ export class TrainingRun {
       }
       if (this.step > this.startStep && this.lastEvalStep !== this.step) await this.evaluateAndReport();
       // The final checkpoint continues from here; then the network keeps the best weights for the hover and samples.
-      const last = this.step > this.startStep ? await this.checkpoints.save('final', this.checkpointMeta(), this.network.params, this.lastValLoss) : undefined;
+      const last = this.step > this.startStep ? await this.checkpoints.save('final', () => this.checkpointMeta(), this.network.params, this.valHistory.at(-1)?.valLoss ?? NaN) : undefined;
       this.useBestWeights();
       const reason = this.stopRequested ? 'stopped' : 'completed';
       const bestNote = this.best.step >= 0 ? ` Best validation ${this.formatLoss(this.best.valLoss)} at step ${this.best.step}; samples and the hover use those weights.` : '';
@@ -282,6 +287,11 @@ export class TrainingRun {
     if (!this.stopRequested) this.options.events.resumed?.(this.step);
   }
 
+  /** The time a curve point records: the run's training time, earlier sessions included. */
+  private historyMs(): number {
+    return this.historyMsOffset + this.clock.elapsedMs();
+  }
+
   /** One optimizer step; returns a message when the loss guard trips. */
   private trainStep(): string | undefined {
     const began = performance.now();
@@ -314,7 +324,7 @@ export class TrainingRun {
     this.step++;
     this.clock.addStep(performance.now() - began, result.count);
     const smoothLoss = this.lossAverage.add(loss);
-    this.trainHistory.add(this.step, loss, this.clock.elapsedMs());
+    this.trainHistory.add(this.step, loss, this.historyMs());
     this.options.events.step?.({
       step: this.step,
       epoch: this.step / this.stepsPerEpoch,
@@ -364,7 +374,7 @@ export class TrainingRun {
       this.lastValLoss = valLoss;
     }
     this.lastEvalStep = this.step;
-    this.valHistory.push({ step: this.step, valLoss, ms: Math.round(this.clock.elapsedMs()), epoch: this.step / this.stepsPerEpoch });
+    this.valHistory.push({ step: this.step, valLoss, ms: Math.round(this.historyMs()), epoch: this.step / this.stepsPerEpoch });
     this.options.events.eval?.({
       step: this.step,
       epoch: this.step / this.stepsPerEpoch,
@@ -384,7 +394,7 @@ export class TrainingRun {
       elapsedMs: this.clock.elapsedMs(),
       isBest,
     });
-    if (isBest && this.step > 0) await this.checkpoints.save('best', this.checkpointMeta(), this.network.params, valLoss);
+    if (isBest && this.step > 0) await this.checkpoints.save('best', () => this.checkpointMeta(), this.network.params, valLoss);
   }
 
   private formatLoss(nats: number): string {
@@ -428,7 +438,7 @@ export class TrainingRun {
       spec: this.spec,
       config: this.config,
       tokenizer: this.corpus.tokenizer,
-      fingerprint: textFingerprint(this.corpus.ids, this.corpus.tokenizer),
+      fingerprint: this.fingerprint,
       bestParams: best && this.best.step !== this.step ? best : undefined,
       training: this.trainingState(),
       trainHistory: this.trainHistory.toArray(),
@@ -441,7 +451,7 @@ export class TrainingRun {
     const where = c.sourcePath ?? c.sourceName;
     const t = c.training;
     if (!t) throw new UserInputError(`${where}: this checkpoint (format version ${c.version}) has no training state to resume from; start a new run from its weights with --init-from instead.`);
-    const fingerprint = textFingerprint(this.corpus.ids, this.corpus.tokenizer);
+    const fingerprint = this.fingerprint;
     if (c.fingerprint && (c.fingerprint.hash !== fingerprint.hash || c.fingerprint.tokens !== fingerprint.tokens)) {
       throw new UserInputError(
         `the text of ${this.options.sourceName} changed since the checkpoint was written (${c.fingerprint.tokens.toLocaleString('en-US')} tokens then, ` +
@@ -469,8 +479,10 @@ export class TrainingRun {
     this.lossAverage.restore(t.smoothing);
     this.samples.onDemandSamples = t.onDemandSamples;
     this.best.restore(c.bestValLoss, t.bestStep, t.evalsSinceBest, c.bestParams ?? (t.bestStep === c.step ? c.params : undefined));
-    for (const p of c.trainHistory) this.trainHistory.add(p.step, p.loss);
+    for (const p of c.trainHistory) this.trainHistory.add(p.step, p.loss, p.ms);
     this.valHistory.push(...c.valHistory);
+    // The recorded curves go on from the checkpoint's time, so the wall-clock axis keeps its order.
+    this.historyMsOffset = Math.max(0, ...c.trainHistory.map((p) => p.ms ?? 0), ...c.valHistory.map((p) => p.ms ?? 0));
     // Mid-epoch in stream mode the next batch continues the rows of the last one.
     if (c.step % this.stepsPerEpoch !== 0) this.network.setCarriedState?.(t.carriedState);
   }

@@ -10,13 +10,11 @@ import { deriveSeed } from '../random';
 import type { ActualNext } from '../labs/surprisal';
 import { ContextStateCache } from '../sample/contextCache';
 import type { NextSymbolDistribution } from '../sample/distribution';
-import { generate, type GenerateOptions } from '../sample/generate';
+import { generate } from '../sample/generate';
 import { appendContinuation } from '../data/wordTokenizer';
 
 /** Generation settings a sample takes from the run's config unless the request gives its own. */
 export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed'>;
-
-export type SampleRequest = Partial<Omit<GenerateOptions, 'prime' | 'length' | 'temperature' | 'seed'>>;
 
 export class SampleService {
   private contextCache: ContextStateCache | undefined;
@@ -26,13 +24,13 @@ export class SampleService {
   constructor(private readonly network: Network, readonly tokenizer: Tokenizer, private readonly settings: SampleSettings) {}
 
   /** A sample, written to follow the prime (words get the space between them); without a seed, the next on-demand seed. */
-  sample(prime: string, length: number, temperature: number, seed?: number, request: SampleRequest = {}): string {
+  sample(prime: string, length: number, temperature: number, seed?: number): string {
     const s = seed ?? deriveSeed(this.settings.seed, 3_000_000 + this.onDemandSamples++);
     const stepper = this.network.createStepper(1);
     try {
       const text = generate(stepper, this.tokenizer, {
         topK: this.settings.topK, stopAtEnd: this.settings.stopAtEnd, stopWord: this.settings.stopWord,
-        ...request, prime, length, temperature, seed: s,
+        prime, length, temperature, seed: s,
       });
       return appendContinuation(this.tokenizer, prime, text).slice(prime.length);
     } finally {
@@ -40,8 +38,7 @@ export class SampleService {
     }
   }
 
-  /** Next-symbol distribution after `context`, top-k (the hover). */
-  /** With `next`: also that character's probability and surprisal (the hover). */
+  /** Next-symbol distribution after `context`, top-k (the hover); with `next`, also that character's probability and surprisal. */
   nextSymbolProbs(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.tokenizer);
     return this.contextCache.distribution(context, top, next);
