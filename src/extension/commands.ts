@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { onDemandSampleLimit, type TrainSource } from '../protocol/messages';
+import { onDemandSampleLength, type TrainSource } from '../protocol/messages';
 import { configSection, presetOverSettings, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
 import { keepEarlierRun } from './runsList';
@@ -309,7 +309,7 @@ async function sample(deps: CommandDeps, args: SampleArgs): Promise<string | und
   }
   const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
   const prime = typeof args.prime === 'string' ? args.prime : settings.prime;
-  const length = typeof args.length === 'number' && args.length > 0 ? Math.min(onDemandSampleLimit, Math.round(args.length)) : settings.sampleLength;
+  const length = typeof args.length === 'number' && args.length > 0 ? onDemandSampleLength(args.length) : settings.sampleLength;
   const temperature = typeof args.temperature === 'number' && args.temperature >= 0 ? Math.min(2, args.temperature) : settings.temperature;
   // Show the Lab first, so the sample lands in a visible panel (it also stays in the run's snapshot).
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));

@@ -3,9 +3,9 @@
  * process holds, between training steps. Inputs are clamped here (the last stop before the
  * engine), and every failure becomes a calm answer the card can show instead of a spinner.
  */
-import { onDemandSampleLimit, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
+import { onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
 import {
-  EpochClock, boundariesOf, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
+  EpochClock, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
   topFirstSymbols, unitActivations,
 } from '../engine/labs';
 import { teacherForcedDecode } from '../engine/labs/decode';
@@ -118,15 +118,11 @@ export class LabDesk {
   /** A sample sent a piece at a time (training goes on between pieces); ends with `sampleResult`. */
   async streamSample(model: LabModel | undefined, request: HostToTrainer['sample']): Promise<void> {
     if (!model) return this.io.send('sampleResult', { requestId: request.requestId, text: '' });
-    const b = boundariesOf(model.vocab);
     const stepper = model.createStepper();
     let text = '';
     try {
-      const stream = new SampleStream(stepper, model.vocab, {
-        prime: request.prime, temperature: request.temperature, seed: model.seed,
-        endId: request.stopAtEnd && b.hasEndSymbol ? b.endId : undefined,
-      });
-      const length = clamp(request.length, 1, onDemandSampleLimit, 200);
+      const stream = new SampleStream(stepper, model.vocab, { prime: request.prime, temperature: request.temperature, seed: model.seed, stopAtEnd: request.stopAtEnd });
+      const length = onDemandSampleLength(request.length);
       let symbols = 0;
       while (symbols < length && !stream.done) {
         const piece = stream.next(Math.min(streamChunk, length - symbols));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { Rng } from '../../src/engine/random';
 import { generate, nextSymbolDistribution } from '../../src/engine/sample/generate';
+import { SampleStream } from '../../src/engine/sample/stream';
 import { sampleFromLogits, softmax } from '../../src/engine/sample/sampler';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
@@ -51,6 +52,25 @@ test('generated text is whole symbols (emoji never split), seeded, and never ⟨
   assert.ok(symbols.some((s) => s.codePointAt(0)! > 0xffff), 'random weights at T=1.5 emit some astral symbols');
   const greedy = generate(stepper, corpus.tokenizer, { prime: '', length: 20, temperature: 0, seed: 1 });
   assert.equal(greedy, generate(stepper, corpus.tokenizer, { prime: '', length: 20, temperature: 0, seed: 99 }));
+});
+
+test('a streamed sample draws what generate draws, for a model trained on sentences too', () => {
+  const corpus = corpusFromText('the cat sat\nthe dog ran\na cat ran\n', { maxVocab: 40, mode: 'lines' });
+  const tokenizer = corpus.tokenizer;
+  assert.ok(tokenizer.endId >= 0, 'a framed vocabulary');
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'gru', vocabSize: tokenizer.size, hiddenSize: 6, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
+  randomFill(net.params, 1.5, 4);
+  const stepper = net.createStepper(1);
+  for (const stopAtEnd of [false, true]) {
+    const options = { prime: 'the ', temperature: 1, seed: 3, stopAtEnd };
+    const stream = new SampleStream(stepper, tokenizer, options);
+    let streamed = '';
+    while (!stream.done && [...streamed].length < 200) streamed += stream.next(7);
+    const whole = generate(net.createStepper(1), tokenizer, { ...options, length: [...streamed].length });
+    // generate drops a last end symbol's newline; the stream wrote it.
+    assert.equal(whole, streamed.endsWith('\n') && !stopAtEnd ? streamed.slice(0, -1) : streamed, `stopAtEnd ${stopAtEnd}`);
+    if (!stopAtEnd) assert.ok(streamed.includes('\n'), 'several sentences, each from the start symbol');
+  }
 });
 
 test('next-symbol distribution: sorted top-k, sums to 1 over all symbols, entropy in bits', () => {

@@ -59,10 +59,13 @@ export interface GenerateOptions {
 }
 
 /**
- * Generates up to `length` tokens after the prime (the prime itself is not included). Never emits
- * the unknown symbol (nor the start symbol) while anything else is possible.
+ * The symbols a sample draws after the prime, one at a time, for as long as the caller takes them.
+ * Never the unknown symbol (nor the start symbol) while anything else is possible. A framed model
+ * ends by its end symbol (after `sentences` of them, when `stopAtEnd`; that last one is not
+ * yielded); an end symbol that does not stop it is yielded, and the next sentence starts as
+ * training lines do: a zero state and the start symbol.
  */
-export function generate(stepper: Stepper, tokenizer: Tokenizer, options: GenerateOptions): string {
+export function* drawSymbols(stepper: Stepper, tokenizer: Tokenizer, options: Omit<GenerateOptions, 'length' | 'stopWord'>): Generator<number, void, undefined> {
   if (stepper.batchSize !== 1) throw new RangeError('generation needs a stepper with batch size 1');
   const rng = new Rng(options.seed, 17);
   const V = tokenizer.size;
@@ -70,39 +73,48 @@ export function generate(stepper: Stepper, tokenizer: Tokenizer, options: Genera
   const stopAtEnd = framed && (options.stopAtEnd ?? true);
   const sentences = Math.max(1, options.sentences ?? 1);
   const minLength = options.minSentenceLength ?? 0;
-  const stopWord = options.stopWord ?? '';
   const avoid = [tokenizer.unknownId, ...(framed ? [tokenizer.startId] : [])];
   const avoidEarlyEnd = [...avoid, tokenizer.endId];
+  const context = contextIds(tokenizer, options.prime);
   stepper.reset();
-  let logits = feed(stepper, contextIds(tokenizer, options.prime));
+  let logits = feed(stepper, context);
   const token = new Int32Array(1);
-  const out: number[] = [];
-  let inSentence = framed ? contextIds(tokenizer, options.prime).length - 1 : 0;
+  let inSentence = framed ? context.length - 1 : 0;
   let ended = 0;
-  let text = '';
-  for (let i = 0; i < options.length; i++) {
+  for (;;) {
     const early = framed && inSentence < minLength;
     const id = sampleFromLogits(logits, 0, V, { temperature: options.temperature, topK: options.topK, avoid: early ? avoidEarlyEnd : avoid }, rng);
-    out.push(id);
     if (framed && id === tokenizer.endId) {
       ended++;
-      if (stopAtEnd && ended >= sentences) break;
-      // The next sentence starts as training lines do: a zero state and the start symbol.
+      if (stopAtEnd && ended >= sentences) return;
+      yield id;
       inSentence = 0;
       stepper.reset();
       logits = feed(stepper, [tokenizer.startId]);
       continue;
     }
     inSentence++;
-    if (stopWord) {
-      text = tokenizer.decode(out);
-      if (tokenizer.kind === 'word' ? tokenizer.symbolOf(id) === stopWord : text.endsWith(stopWord)) break;
-    }
+    yield id;
     token[0] = id;
-    if (i + 1 < options.length) logits = stepper.step(token);
+    logits = stepper.step(token);
+  }
+}
+
+/** Generates up to `length` tokens after the prime (the prime itself is not included); see `drawSymbols`. */
+export function generate(stepper: Stepper, tokenizer: Tokenizer, options: GenerateOptions): string {
+  const stopWord = options.stopWord ?? '';
+  const out: number[] = [];
+  if (options.length > 0) {
+    for (const id of drawSymbols(stepper, tokenizer, options)) {
+      out.push(id);
+      if (out.length >= options.length) break;
+      if (stopWord && id !== tokenizer.endId) {
+        if (tokenizer.kind === 'word' ? tokenizer.symbolOf(id) === stopWord : tokenizer.decode(out).endsWith(stopWord)) break;
+      }
+    }
   }
   // The last end symbol closes the text; it does not add a trailing newline.
-  const ids = framed && out[out.length - 1] === tokenizer.endId ? out.slice(0, -1) : out;
+  const ids = tokenizer.endId >= 0 && out[out.length - 1] === tokenizer.endId ? out.slice(0, -1) : out;
   return tokenizer.decode(ids);
 }
 
