@@ -8,9 +8,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunCurves } from '../protocol/messages';
-import { checkpointPath, checkpointStem } from '../engine/model/io/checkpoint';
+import { CHECKPOINT_SUFFIX, checkpointPath, checkpointStem } from '../engine/model/io/checkpoint';
 
-const suffix = '.rnnlab.json';
 const keptSuffix = '.curves.json';
 /** Where the curves of earlier runs are kept, inside the checkpoint folder. */
 export const keptRunsFolder = 'runs';
@@ -18,10 +17,17 @@ export const keptRunsFolder = 'runs';
 const maxBytes = 64 * 1024 * 1024;
 const maxRuns = 30;
 
-/** What a checkpoint, or a kept run's curves file, says about its run. */
+/**
+ * What a checkpoint, or a kept run's curves file, says about its run. The best validation loss is
+ * `best.valLoss` in a checkpoint (format 2) and `bestValLoss` in a curves file and a format-1 one.
+ */
 interface RunRecord {
-  sourceName?: string; createdAt?: string; step?: number; bestValLoss?: number | null;
+  sourceName?: string; createdAt?: string; step?: number; bestValLoss?: number | null; best?: { valLoss?: number | null };
   history?: { train?: RunCurves['train']; val?: RunCurves['val'] };
+}
+
+function bestValLossOf(record: RunRecord): number | null {
+  return record.best?.valLoss ?? record.bestValLoss ?? null;
 }
 
 async function readRecord(file: string): Promise<{ record: RunRecord; mtime: Date }> {
@@ -38,7 +44,7 @@ function curvesOf(id: string, name: string, record: RunRecord, mtime: Date): Run
     name,
     createdAt: record.createdAt ?? mtime.toISOString(),
     step: record.step ?? 0,
-    bestValLoss: record.bestValLoss ?? null,
+    bestValLoss: bestValLossOf(record),
     stepsPerEpoch: withEpoch ? withEpoch.step / withEpoch.epoch! : undefined,
     train: Array.isArray(record.history?.train) ? record.history!.train! : [],
     val,
@@ -59,7 +65,7 @@ export async function keepEarlierRun(folder: string, sourceName: string): Promis
     }
     const { record, mtime } = read;
     const createdAt = record.createdAt ?? mtime.toISOString();
-    const kept: RunRecord = { sourceName: record.sourceName ?? sourceName, createdAt, step: record.step, bestValLoss: record.bestValLoss ?? null, history: record.history };
+    const kept: RunRecord = { sourceName: record.sourceName ?? sourceName, createdAt, step: record.step, bestValLoss: bestValLossOf(record), history: record.history };
     const dir = path.join(folder, keptRunsFolder);
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, `${checkpointStem(sourceName)}@${createdAt.replace(/[^0-9A-Za-z]/g, '')}${keptSuffix}`), JSON.stringify(kept));
@@ -70,7 +76,7 @@ export async function keepEarlierRun(folder: string, sourceName: string): Promis
 export async function listRuns(folder: string): Promise<{ runs: RunCurves[]; note?: string }> {
   let names: string[];
   try {
-    names = (await fs.readdir(folder)).filter((n) => n.endsWith(suffix));
+    names = (await fs.readdir(folder)).filter((n) => n.endsWith(CHECKPOINT_SUFFIX));
   } catch {
     return { runs: [], note: `No runs yet: checkpoints go to ${folder} when a run trains.` };
   }
@@ -81,10 +87,15 @@ export async function listRuns(folder: string): Promise<{ runs: RunCurves[]; not
     const stem = m ? m[1] : name;
     if (!byStem.has(stem) || m?.[2] === 'last') byStem.set(stem, name);
   }
+  // Checkpoints are large (their weights), so only the newest `maxRuns` are parsed.
+  const newest = await Promise.all([...byStem].map(async ([stem, name]) => {
+    const file = path.join(folder, name);
+    return { stem, name, file, mtimeMs: await fs.stat(file).then((s) => s.mtimeMs, () => 0) };
+  }));
+  newest.sort((a, b) => b.mtimeMs - a.mtimeMs);
   const runs: RunCurves[] = [];
   const skipped: string[] = [];
-  for (const [stem, name] of byStem) {
-    const file = path.join(folder, name);
+  for (const { stem, name, file } of newest.slice(0, maxRuns)) {
     try {
       const { record, mtime } = await readRecord(file);
       runs.push(curvesOf(file, record.sourceName ?? stem, record, mtime));

@@ -7,7 +7,7 @@ import { keepEarlierRun, keptRunsFolder, listRuns } from '../../src/extension/ru
 
 function writeRun(folder: string, createdAt: string, finalVal: number): void {
   const checkpoint = {
-    format: 'rnn-lab-checkpoint', sourceName: 'prose.txt', createdAt, step: 10, bestValLoss: finalVal,
+    format: 'rnn-lab-checkpoint', version: 2, sourceName: 'prose.txt', createdAt, step: 10, best: { valLoss: finalVal, step: 10, evalsSinceBest: 0 },
     history: { train: [{ step: 1, loss: 4 }, { step: 10, loss: finalVal }], val: [{ step: 0, valLoss: 4.2 }, { step: 10, valLoss: finalVal }] },
   };
   writeFileSync(join(folder, 'prose-last.rnnlab.json'), JSON.stringify(checkpoint));
@@ -28,6 +28,7 @@ test('Compare runs: a re-run of a file keeps the earlier run\'s curves beside th
     assert.equal(runs.length, 2);
     assert.equal(new Set(runs.map((r) => r.id)).size, 2, 'distinct ids');
     assert.deepEqual(runs.map((r) => r.val[1].valLoss), [2.5, 3.1], 'newest first, each with its own curve');
+    assert.deepEqual(runs.map((r) => r.bestValLoss), [2.5, 3.1], 'the best validation loss of a checkpoint and of the kept curves');
     assert.equal(runs[0].name, 'prose.txt');
     assert.match(runs[1].name, /^prose\.txt \(run of 2026-01-01 10:00:00\)$/);
     assert.equal(readdirSync(join(folder, keptRunsFolder)).length, 1);
