@@ -121,7 +121,6 @@ function finish(requestId: number, text: string, error?: string): void {
 
 let renderedEvalCount = -1;
 let renderedStarted: unknown;
-let renderedFresh: unknown;
 
 function render(): void {
   const s = snapshot;
@@ -136,7 +135,7 @@ function render(): void {
   }
   const source = s.started ? `${s.started.sourceName} · ` : '';
   setText(header, `${source}Status: ${s.status} · ${s.evals.length} evaluation${s.evals.length === 1 ? '' : 's'}`);
-  if (s.evals.length === renderedEvalCount && s.started === renderedStarted && s.freshSample === renderedFresh) return;
+  if (s.evals.length === renderedEvalCount && s.started === renderedStarted) return;
   renderedEvalCount = s.evals.length;
   renderedStarted = s.started;
   evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));

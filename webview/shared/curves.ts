@@ -1,20 +1,16 @@
 /** Curve arithmetic for "Compare runs" (pure, unit-tested): smoothing and the x axis. */
 import type { RunCurves } from '../../src/protocol/messages';
+import { DebiasedAverage } from '../../src/engine/train/smoothing';
 
 /**
  * TensorBoard's smoothing: an exponential moving average with weight `w` in [0, 1), debiased so
- * the first points are not pulled toward 0 (divide by 1 - w^n). Non-finite values pass through.
+ * the first points are not pulled toward 0 (the run's own DebiasedAverage, with newest weight
+ * 1 - w). Non-finite values pass through.
  */
 export function debiasedEma(values: readonly number[], w: number): number[] {
   if (!(w > 0)) return values.slice();
-  let last = 0;
-  let n = 0;
-  return values.map((v) => {
-    if (!Number.isFinite(v)) return v;
-    last = last * w + (1 - w) * v;
-    n++;
-    return last / (1 - w ** n);
-  });
+  const average = new DebiasedAverage(1 - w);
+  return values.map((v) => (Number.isFinite(v) ? average.add(v) : v));
 }
 
 export type XAxis = 'step' | 'epoch' | 'wall';
