@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMessageOf, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
+import { isMessageOf, neuronTextLimit, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
 import { noModelNote, type RunController } from './runController';
 import { listRuns } from './runsList';
 
@@ -112,9 +112,9 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
       if (request.kind === 'neurons' && request.text === '') {
         const document = targetEditor()?.document;
         if (!document) {
-          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: 'Open a text file beside the Lab: the Neurons card reads its first 3,000 characters.' } } });
+          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: `Open a text file beside the Lab: the Neurons card reads its first ${neuronTextLimit.toLocaleString('en-US')} characters.` } } });
         }
-        request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, 3000) };
+        request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, neuronTextLimit) };
       }
       if (request.kind === 'decode' && request.line === '') {
         const document = targetEditor()?.document;

@@ -8,6 +8,7 @@
  * and the lab answers' shapes, declared next to their computations in the engine (type-only imports).
  */
 import type { DecodeResult } from '../engine/labs/decode';
+import type { ActualNext } from '../engine/labs/surprisal';
 import type {
   FeatureUnits, FirstSymbolsAnswer, HardwareInfo, ResetStateAnswer, SentencesAnswer, TemperatureAnswer, TimingReport,
 } from '../engine/labs';
@@ -134,14 +135,6 @@ export interface TrainerToHost {
   surprisalResult: SurprisalResult & { requestId: number };
 }
 
-/** The character that actually follows a hover's context: its probability and surprisal. */
-export interface ActualNext {
-  symbol: string;
-  p: number;
-  bits: number;
-  /** False when the model's vocabulary lacks it (it reads as the unknown symbol). */
-  known: boolean;
-}
 
 /** A lab question put to the model the trainer holds (see src/engine/labs). */
 export type LabRequest =
@@ -280,6 +273,9 @@ export interface RunCurves {
 
 /** Longest sample drawn on request (the Lab's Sample control, the Samples view, the sample command, the lab cards). */
 export const onDemandSampleLimit = 10_000;
+
+/** Characters of the open file the Neurons card reads at most. */
+export const neuronTextLimit = 3000;
 
 /** A requested sample length as drawn: rounded into 1 … onDemandSampleLimit, 200 when it is not a number. */
 export function onDemandSampleLength(requested: number): number {

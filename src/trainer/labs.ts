@@ -3,7 +3,7 @@
  * process holds, between training steps. Inputs are clamped here (the last stop before the
  * engine), and every failure becomes a calm answer the card can show instead of a spinner.
  */
-import { onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
+import { neuronTextLimit, onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
 import {
   EpochClock, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
   topFirstSymbols, unitActivations,
@@ -13,8 +13,6 @@ import { SampleStream } from '../engine/sample/stream';
 import type { LabModel } from '../engine/train/run';
 import type { TrainerIo } from './trainer';
 
-/** Characters the Neurons card reads at most. */
-export const neuronTextLimit = 3000;
 /** Characters a streamed sample sends per message. */
 const streamChunk = 24;
 

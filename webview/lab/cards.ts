@@ -4,8 +4,8 @@
  * host (`lab` message), which asks the trainer; every answer, including "no model", ends the wait,
  * and a card that hears nothing gives up with a note rather than spin forever.
  */
-import { presets } from '../../src/engine/config/presets';
-import type { LabAnswer, LabRequest, RunSnapshot } from '../../src/protocol/messages';
+import { findPreset } from '../../src/engine/config/presets';
+import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
 import { el, setText } from '../shared/dom';
 import { formatDuration } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
@@ -210,7 +210,7 @@ const cards: CardSpec[] = [
   },
   {
     id: 'neurons', title: 'Neurons',
-    intro: 'A hidden unit of the top layer read along the open file (its first 3,000 characters): pick a unit, or leave it empty to let the Lab find the units most correlated with quotes, line position and brackets.',
+    intro: `A hidden unit of the top layer read along the open file (its first ${neuronTextLimit.toLocaleString('en-US')} characters): pick a unit, or leave it empty to let the Lab find the units most correlated with quotes, line position and brackets.`,
     inputs: [{ name: 'unit', label: 'Unit', type: 'number', value: '', placeholder: 'find', width: '5em' }],
     request: (v) => ({ kind: 'neurons', text: '', unit: v.unit.trim() === '' ? -1 : num(v.unit, -1) }),
     render(answer) {
@@ -298,7 +298,7 @@ function finish(requestId: number, answer: LabAnswer): void {
 }
 
 /** The window the "Train it in windows" button trains with: the windows preset's, so the table says what the button does. */
-const windowsPreset = presets.find((p) => p.name === 'windows')!;
+const windowsPreset = findPreset('windows')!;
 
 /** The differences the Q6 card lists (they hold whatever the run). */
 const q6Differences: Array<[string, string, string]> = [
@@ -312,7 +312,6 @@ const q6Differences: Array<[string, string, string]> = [
 
 function q6Card(): HTMLElement {
   const md = `### Q6 Sentences (this lab) against windows (the Keras Nietzsche example)\n\n${mdTable(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r]))}`;
-  markdownOf.set('q6', md);
   const copy = el('button', { class: 'copy secondary' }, 'Copy as Markdown');
   copy.addEventListener('click', () => postToHost('copy', { text: md }));
   return el('section', { class: 'lab-card', 'data-card': 'q6' },
