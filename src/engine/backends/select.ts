@@ -66,7 +66,7 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
   },
 };
 
-/** The fastest CPU backend that runs here (for the GPU backend's sampling and hover). */
+/** The fastest CPU backend that runs here (for stepping: sampling, the hover, the lab answers). */
 async function createCpuBackend(options: BackendOptions): Promise<Backend> {
   return (await backendEntries.wasm.unavailableReason(options)) === undefined ? backendEntries.wasm.create(options) : backendEntries.js.create(options);
 }
@@ -82,8 +82,10 @@ function isComputeBackend(name: string): name is ComputeBackendName {
 }
 
 /**
- * A backend that can run `spec`: the preferred one, or the plain TypeScript backend for a model
- * only it computes (say, hard_sigmoid gates read from a Keras 1 file), saying so.
+ * A backend to step a model (an opened model's samples, hover and lab answers, the CLI's sample
+ * and decode): the preferred one, or the plain TypeScript backend for a model only it computes
+ * (say, hard_sigmoid gates read from a Keras 1 file), saying so. Stepping runs on the CPU even on
+ * the GPU backend, so `auto` does not start the GPU for it.
  */
 export async function createBackendFor(
   spec: ModelSpec,
@@ -92,7 +94,7 @@ export async function createBackendFor(
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
   const only = referenceOnly(spec);
-  if (!only) return createBackend(preference, threads, log);
+  if (!only) return preference === 'auto' ? createCpuBackend({ threads }) : createBackend(preference, threads, log);
   if (preference === 'wasm' || preference === 'cuda') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
   if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);
   return createReferenceBackend(preference === 'reference' ? 'float64' : 'float32');

@@ -3,10 +3,6 @@
 // stepper uses, and the small vector routines the driver needs.
 #include "kernels.h"
 
-#define KC 256
-#define MC 128
-#define NC 1024
-
 // The same products as native code (native/products.c, AVX2 + FMA, AVX-512 where the CPU has it),
 // imported from the host and used when it sets `native_products` (index.ts, where the library
 // loads and the CPU has AVX2); cells.c's LSTM step follows the same switch.
@@ -225,9 +221,6 @@ void gates_product(int M, int K, const float *A, int lda, const float *pu, int H
 
 int pack_a_floats(void) { return MC * KC; }
 int pack_b_floats(void) { return KC * NC; }
-
-// Matrices up to this size are assumed to stay in the L2 cache between stepper calls.
-#define GEMV_CACHED_BYTES (256 * 1024)
 
 // y[0:32] += x[0:K] . W[:, 0:32]: one walk down the rows with y in eight registers.
 static void gemv_cols32(const float *x, int K, const float *W, int ldw, float *y) {

@@ -4,6 +4,7 @@
 #ifndef RNNLAB_KERNELS_H
 #define RNNLAB_KERNELS_H
 #include "simd.h"
+#include "blocking.h"
 
 #define MAX_LAYERS 16
 enum { CELL_RNN = 0, CELL_GRU = 1, CELL_LSTM = 2 };
@@ -87,7 +88,6 @@ typedef struct {
 // gemm.c: register blocks of MR x NR outputs; a split of an output on multiples of them leaves
 // every element's arithmetic unchanged.
 #define MR 4
-#define NR 8
 void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
            int beta, float *pa, float *pb);
 int packed_b_floats(int K, int N);

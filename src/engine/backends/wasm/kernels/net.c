@@ -63,19 +63,18 @@ static void share(const Team *t, int n, int grain, int *a, int *b) {
 // A tile of an M x N output: rows [m0, m1), columns [n0, n1).
 typedef struct { int m0, m1, n0, n1; } Tile;
 
-// An M x N output cut into a grid of pr x pc tiles (at most one per thread), rows on multiples of
-// MR, columns on multiples of `ngrain`.
-typedef struct { int M, N, ngrain, mq, nq, pr, pc; } Grid;
+// An M x N output cut into a grid of pr x pc tiles (at most `parts`), rows on multiples of MR,
+// columns on multiples of NR.
+typedef struct { int M, N, mq, nq, pr, pc; } Grid;
 
-// The grid minimises a thread's products plus the packing each tile repeats (A rows once,
-// `weight` x its columns once); ties favour column splits, whose threads read less of the
-// right-hand matrix.
-static Grid grid_of(int parts, int M, int N, int ngrain, int weight) {
-  Grid g = {M, N, ngrain, (M + MR - 1) / MR, (N + ngrain - 1) / ngrain, 1, 1};
+// The grid minimises a tile's products plus the packing each tile repeats (its A rows and its
+// columns once); ties favour column splits, whose threads read less of the right-hand matrix.
+static Grid grid_of(int parts, int M, int N) {
+  Grid g = {M, N, (M + MR - 1) / MR, (N + NR - 1) / NR, 1, 1};
   long long best = -1;
   for (int c = imin(parts, g.nq); c >= 1; c--) {
     int r = imin(parts / c, g.mq);
-    long long mc = (long long)((g.mq + r - 1) / r) * MR, nc = (long long)((g.nq + c - 1) / c) * ngrain * weight;
+    long long mc = (long long)((g.mq + r - 1) / r) * MR, nc = (long long)((g.nq + c - 1) / c) * NR;
     long long cost = mc * nc + 8 * (mc + nc);
     if (best < 0 || cost < best) { best = cost; g.pr = r; g.pc = c; }
   }
@@ -89,8 +88,8 @@ static Tile tile_at(Grid g, int index) {
   if (i >= g.pr) return tile;
   tile.m0 = imin(g.M, (int)((long long)g.mq * i / g.pr) * MR);
   tile.m1 = imin(g.M, (int)((long long)g.mq * (i + 1) / g.pr) * MR);
-  tile.n0 = imin(g.N, (int)((long long)g.nq * j / g.pc) * g.ngrain);
-  tile.n1 = imin(g.N, (int)((long long)g.nq * (j + 1) / g.pc) * g.ngrain);
+  tile.n0 = imin(g.N, (int)((long long)g.nq * j / g.pc) * NR);
+  tile.n1 = imin(g.N, (int)((long long)g.nq * (j + 1) / g.pc) * NR);
   return tile;
 }
 static inline int empty(Tile t) { return t.m0 >= t.m1 || t.n0 >= t.n1; }
@@ -102,7 +101,7 @@ static inline int empty(Tile t) { return t.m0 >= t.m1 || t.n0 >= t.n1; }
 #define TILES_PER_THREAD 4
 static void team_sgemm(const Team *t, int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
                        int ldb, float *C, int ldc, int beta) {
-  Grid g = grid_of(TILES_PER_THREAD * t->n, M, N, NR, 1);
+  Grid g = grid_of(TILES_PER_THREAD * t->n, M, N);
   int tiles = g.pr * g.pc, *claims = t->job->product_claims + (*t->products)++;
   for (int i = __atomic_fetch_add(claims, 1, __ATOMIC_SEQ_CST); i < tiles; i = __atomic_fetch_add(claims, 1, __ATOMIC_SEQ_CST)) {
     Tile r = tile_at(g, i);
@@ -298,7 +297,7 @@ enum { DONE_SLEEPERS = 0 };
 static Grid step_grid(const Team *t) {
   const Net *net = t->job->net;
   int R = t->job->batch, H = net->hidden;
-  Grid g = {R, H, NR, (R + MR - 1) / MR, (H + NR - 1) / NR, 1, 1};
+  Grid g = {R, H, (R + MR - 1) / MR, (H + NR - 1) / NR, 1, 1};
   g.pr = imax(1, imin(t->n, R / MIN_GROUP_ROWS));
   g.pc = imin(t->n / g.pr, g.nq);
   return g;

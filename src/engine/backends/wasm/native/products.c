@@ -20,16 +20,16 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define NR 8    // columns per packed right-hand panel (gemm.c's NR)
-#define KC 256  // gemm.c's KC: the same k blocks, so the same sums
-#define NC 1024 // gemm.c's NC (the packed right-hand buffer is KC x NC)
+#include "../kernels/blocking.h" // NR, KC, MC, NC, GEMV_CACHED_BYTES: gemm.c's own
+
 // Register blocks: AVX2 6 x 16 outputs (12 of the 16 ymm registers); AVX-512 8 x 32 (16 of the
-// 32 zmm registers). Left-hand blocks of MC rows, a multiple of the block's rows that fits
-// gemm.c's MC x KC packing buffer (MC = 128 there).
+// 32 zmm registers). Left-hand blocks of MC256 or MC512 rows, a multiple of the block's rows that
+// fits the MC x KC packing buffer.
 #define MR 6
-#define MC 120
+#define MC256 120
 #define MR512 8
 #define MC512 128
+_Static_assert(MC256 <= MC && MC512 <= MC && MC256 % MR == 0 && MC512 % MR512 == 0, "left-hand blocks must fit the packing buffer");
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
@@ -283,7 +283,7 @@ AVX2 static void block_multiply(int mc, int nc, int kc, const float *pa, const f
 
 // The left-hand blocking of the running path.
 static inline int block_rows(void) { return level == 3 ? MR512 : MR; }
-static inline int block_rows_packed(void) { return level == 3 ? MC512 : MC; }
+static inline int block_rows_packed(void) { return level == 3 ? MC512 : MC256; }
 
 // gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K > 0 (gemm.c handles K = 0); pa and pb are the
 // caller's packing buffers.
@@ -390,37 +390,11 @@ AVX2 static void gemv_rows(const float *x, int K, const float *W, int ldw, int N
   }
 }
 
-// y[0:N] += x[0:K] . W in row order, eight rows at a time (zmm).
-AVX512 static void gemv_rows512(const float *x, int K, const float *W, int ldw, int N, float *y) {
-  int k = 0;
-  for (; k + 8 <= K; k += 8) {
-    __m512 x0 = _mm512_set1_ps(x[k]), x1 = _mm512_set1_ps(x[k + 1]), x2 = _mm512_set1_ps(x[k + 2]), x3 = _mm512_set1_ps(x[k + 3]);
-    __m512 x4 = _mm512_set1_ps(x[k + 4]), x5 = _mm512_set1_ps(x[k + 5]), x6 = _mm512_set1_ps(x[k + 6]), x7 = _mm512_set1_ps(x[k + 7]);
-    const float *w = W + k * ldw;
-    int j = 0;
-    for (; j + 16 <= N; j += 16) {
-      __m512 a = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + j), _mm512_loadu_ps(y + j));
-      __m512 b = _mm512_mul_ps(x1, _mm512_loadu_ps(w + ldw + j));
-      a = _mm512_fmadd_ps(x2, _mm512_loadu_ps(w + 2 * ldw + j), a);
-      b = _mm512_fmadd_ps(x3, _mm512_loadu_ps(w + 3 * ldw + j), b);
-      a = _mm512_fmadd_ps(x4, _mm512_loadu_ps(w + 4 * ldw + j), a);
-      b = _mm512_fmadd_ps(x5, _mm512_loadu_ps(w + 5 * ldw + j), b);
-      a = _mm512_fmadd_ps(x6, _mm512_loadu_ps(w + 6 * ldw + j), a);
-      b = _mm512_fmadd_ps(x7, _mm512_loadu_ps(w + 7 * ldw + j), b);
-      _mm512_storeu_ps(y + j, _mm512_add_ps(a, b));
-    }
-    for (; j < N; j++)
-      for (int q = 0; q < 8; q++) y[j] += x[k + q] * w[q * ldw + j];
-  }
-  for (; k < K; k++)
-    for (int j = 0; j < N; j++) y[j] += x[k] * W[k * ldw + j];
-}
-
 // gemm.c's gemv: y[0:N] (+)= x[0:K] . W (row stride ldw). A W that stays in the L2 cache is
 // walked 64 or 128 columns at a time (y never leaves registers); a larger one streams in row order.
 AVX2 static void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta) {
   int j = 0;
-  if ((long long)K * ldw * 4 <= 256 * 1024) {
+  if ((long long)K * ldw * 4 <= GEMV_CACHED_BYTES) {
     if (level == 3)
       for (; j + 128 <= N; j += 128) gemv_cols_avx512(x, K, W + j, ldw, y + j, beta);
     for (; j + 64 <= N; j += 64) gemv_cols_avx2(x, K, W + j, ldw, y + j, beta);
@@ -461,6 +435,3 @@ void rl_lstm_step(Base base, Off state, int H, Off u, Off g, Off bias) {
 
 // The base address of the kernels' memory, from a view of it (koffi passes a typed array's data pointer).
 uint64_t rl_address_of(const void *p) { return (uint64_t)(uintptr_t)p; }
-void rl_gemv_rows_test(Base base, Off x_off, int K, Off w_off, int ldw, int N, Off y_off) {
-  gemv_rows512(F(x_off), K, F(w_off), ldw, N, F(y_off));
-}
