@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { FloatArray } from '../../src/engine/backends/types';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { NATIVE_PRODUCTS_FILE, nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
-import { findBundledFile } from '../../src/engine/backends/wasm/runtime';
+import { findBundledFile } from '../../src/engine/backends/bundled';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Adam } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';

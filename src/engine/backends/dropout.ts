@@ -25,13 +25,18 @@ export function dropoutThreshold(p: number): number {
   return Math.min(4294967295, Math.floor(p * 4294967296)) >>> 0;
 }
 
+/** The scale of a kept unit (inverted dropout), as float32 since every backend multiplies by it in float32. */
+export function dropoutKeepScale(p: number): number {
+  return Math.fround(1 / (1 - p));
+}
+
 /**
  * Writes the inverted-dropout scale of each value of `rows` time-major rows (row r = t*B + b) of
  * `width` units into `mask`, and multiplies `values` by it.
  */
 export function applyDropout(values: Float32Array | Float64Array, mask: Float32Array | Float64Array, p: number, seed: number, site: number, B: number, width: number): void {
   const threshold = dropoutThreshold(p);
-  const keep = Math.fround(1 / (1 - p));
+  const keep = dropoutKeepScale(p);
   const rows = values.length / width;
   for (let r = 0; r < rows; r++) {
     const t = Math.floor(r / B);

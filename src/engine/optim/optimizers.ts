@@ -40,6 +40,15 @@ export interface OptimizerState {
 /** Where the per-parameter state lives: plain arrays, or views of memory an engine updates in place. */
 export type StateAllocator = (size: number) => Float64Array;
 
+/** The optimizers' fixed hyperparameters (the GPU kernels take theirs from here too). */
+export const OPTIMIZER_DEFAULTS = {
+  momentum: { momentum: 0.9 },
+  rmsprop: { rho: 0.9, epsilon: 1e-7 },
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  adagrad: { epsilon: 1e-10 },
+  adadelta: { rho: 0.95, epsilon: 1e-6 },
+} as const;
+
 /** How many float64 arrays of per-parameter state each optimizer keeps. */
 export const OPTIMIZER_STATE_ARRAYS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, rmsprop: 1, adam: 2, adagrad: 1, adadelta: 2 };
 
@@ -97,7 +106,7 @@ export class Sgd extends Stateful implements Optimizer {
 /** v = μ·v + g; p -= lr·v (PyTorch's momentum SGD). */
 export class Momentum extends Stateful implements Optimizer {
   readonly name = 'momentum';
-  constructor(public learningRate: number, size: number, readonly momentum = 0.9) {
+  constructor(public learningRate: number, size: number, readonly momentum: number = OPTIMIZER_DEFAULTS.momentum.momentum) {
     super(size);
   }
   /** [lr, μ] */
@@ -118,7 +127,7 @@ export class Momentum extends Stateful implements Optimizer {
 /** s = ρ·s + (1-ρ)·g²; p -= lr·g / (sqrt(s) + ε) (Keras defaults ρ = 0.9). */
 export class RmsProp extends Stateful implements Optimizer {
   readonly name = 'rmsprop';
-  constructor(public learningRate: number, size: number, readonly rho = 0.9, readonly epsilon = 1e-7) {
+  constructor(public learningRate: number, size: number, readonly rho: number = OPTIMIZER_DEFAULTS.rmsprop.rho, readonly epsilon: number = OPTIMIZER_DEFAULTS.rmsprop.epsilon) {
     super(size);
   }
   /** [lr, ρ, 1-ρ, ε] */
@@ -140,7 +149,13 @@ export class RmsProp extends Stateful implements Optimizer {
 /** Bias-corrected Adam (Kingma & Ba): m, v moving averages of g and g². */
 export class Adam extends Stateful implements Optimizer {
   readonly name = 'adam';
-  constructor(public learningRate: number, size: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-8) {
+  constructor(
+    public learningRate: number,
+    size: number,
+    readonly beta1: number = OPTIMIZER_DEFAULTS.adam.beta1,
+    readonly beta2: number = OPTIMIZER_DEFAULTS.adam.beta2,
+    readonly epsilon: number = OPTIMIZER_DEFAULTS.adam.epsilon,
+  ) {
     super(size);
   }
   /**
@@ -170,7 +185,7 @@ export class Adam extends Stateful implements Optimizer {
 /** s += g²; p -= lr·g / (sqrt(s) + ε). */
 export class Adagrad extends Stateful implements Optimizer {
   readonly name = 'adagrad';
-  constructor(public learningRate: number, size: number, readonly epsilon = 1e-10) {
+  constructor(public learningRate: number, size: number, readonly epsilon: number = OPTIMIZER_DEFAULTS.adagrad.epsilon) {
     super(size);
   }
   /** [lr, ε] */
@@ -195,7 +210,7 @@ export class Adagrad extends Stateful implements Optimizer {
  */
 export class Adadelta extends Stateful implements Optimizer {
   readonly name = 'adadelta';
-  constructor(public learningRate: number, size: number, readonly rho = 0.95, readonly epsilon = 1e-6) {
+  constructor(public learningRate: number, size: number, readonly rho: number = OPTIMIZER_DEFAULTS.adadelta.rho, readonly epsilon: number = OPTIMIZER_DEFAULTS.adadelta.epsilon) {
     super(size);
   }
   /** [lr, ρ, 1-ρ, ε] */

@@ -9,7 +9,7 @@
  * Every call checks its CUresult and throws a CudaError that names the call and the reason.
  */
 import { loadKoffi, type Koffi } from '../ffi';
-import { CudaError, GpuUnavailableError } from './errors';
+import { CUDA_SUCCESS, CudaError, GpuUnavailableError } from './errors';
 
 /** A device pointer (CUdeviceptr); 0n is null. */
 export type DevicePtr = bigint;
@@ -63,7 +63,6 @@ export class CudaDriver {
   private readonly argPointers: BigUint64Array;
   private readonly out64 = new BigUint64Array(2);
   private readonly out32 = new Int32Array(2);
-  private readonly outF32 = new Float32Array(1);
 
   /** Loads the driver library and calls cuInit; throws GpuUnavailableError when there is no usable driver. */
   static open(ffi?: Koffi, names = libraryNames()): CudaDriver {
@@ -101,10 +100,8 @@ export class CudaDriver {
       ['cuDeviceGetAttribute', 'int cuDeviceGetAttribute(void *value, int attribute, int device)'],
       ['cuDevicePrimaryCtxRetain', 'int cuDevicePrimaryCtxRetain(void *context, int device)'],
       ['cuCtxSetCurrent', 'int cuCtxSetCurrent(void *context)'],
-      ['cuCtxSynchronize', 'int cuCtxSynchronize()'],
       ['cuMemGetInfo', 'int cuMemGetInfo_v2(void *free, void *total)'],
       ['cuModuleLoadDataEx', 'int cuModuleLoadDataEx(void *module, const void *image, unsigned int count, void *options, void *values)'],
-      ['cuModuleUnload', 'int cuModuleUnload(void *module)'],
       ['cuModuleGetFunction', 'int cuModuleGetFunction(void *fn, void *module, const char *name)'],
       ['cuMemAlloc', 'int cuMemAlloc_v2(void *dptr, size_t bytes)'],
       ['cuMemFree', 'int cuMemFree_v2(uint64_t dptr)'],
@@ -113,13 +110,7 @@ export class CudaDriver {
       ['cuMemcpyDtoDAsync', 'int cuMemcpyDtoDAsync_v2(uint64_t dst, uint64_t src, size_t bytes, void *stream)'],
       ['cuMemsetD32Async', 'int cuMemsetD32Async(uint64_t dst, unsigned int value, size_t count, void *stream)'],
       ['cuStreamCreate', 'int cuStreamCreate(void *stream, unsigned int flags)'],
-      ['cuStreamDestroy', 'int cuStreamDestroy_v2(void *stream)'],
       ['cuStreamSynchronize', 'int cuStreamSynchronize(void *stream)'],
-      ['cuEventCreate', 'int cuEventCreate(void *event, unsigned int flags)'],
-      ['cuEventRecord', 'int cuEventRecord(void *event, void *stream)'],
-      ['cuEventSynchronize', 'int cuEventSynchronize(void *event)'],
-      ['cuEventElapsedTime', 'int cuEventElapsedTime(void *ms, void *start, void *end)'],
-      ['cuEventDestroy', 'int cuEventDestroy_v2(void *event)'],
       ['cuLaunchKernel', 'int cuLaunchKernel(void *fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx, unsigned int by, unsigned int bz, unsigned int sharedBytes, void *stream, void *params, void *extra)'],
       ['cuStreamBeginCapture', 'int cuStreamBeginCapture_v2(void *stream, int mode)'],
       ['cuStreamEndCapture', 'int cuStreamEndCapture(void *stream, void *graph)'],
@@ -178,7 +169,7 @@ export class CudaDriver {
 
   /** Throws a CudaError naming `operation` unless `code` is CUDA_SUCCESS. */
   check(operation: string, code: number, detail?: string): void {
-    if (code !== 0) throw new CudaError(operation, code, this.errorName(code), detail);
+    if (code !== CUDA_SUCCESS) throw new CudaError(operation, code, this.errorName(code), detail);
   }
 
   deviceCount(): number {
@@ -234,7 +225,7 @@ export class CudaDriver {
       const values = new BigUint64Array([this.koffi.address(errorLog), BigInt(JIT_LOG_BYTES), this.koffi.address(infoLog), BigInt(JIT_LOG_BYTES)]);
       const module = new BigUint64Array(1);
       const code = this.f.cuModuleLoadDataEx(module, image, options.length, options, values);
-      if (code !== 0) {
+      if (code !== CUDA_SUCCESS) {
         const log = String(this.koffi.decode(errorLog, 'char', -1) ?? '').trim();
         this.check(`cuModuleLoadDataEx (compiling the kernels' PTX for this GPU, driver ${this.versionText})`, code, log ? `JIT log: ${log}` : undefined);
       }
@@ -245,10 +236,6 @@ export class CudaDriver {
     }
   }
 
-  unloadModule(module: Handle): void {
-    this.check('cuModuleUnload', this.f.cuModuleUnload(module));
-  }
-
   getFunction(module: Handle, name: string): Handle {
     this.check(`cuModuleGetFunction(${name})`, this.f.cuModuleGetFunction(this.out64, module, name));
     return this.out64[0];
@@ -257,7 +244,7 @@ export class CudaDriver {
   /** Device memory; `what` names it in the error (e.g. "the parameters"). */
   alloc(bytes: number, what: string): DevicePtr {
     const code = this.f.cuMemAlloc(this.out64, Math.max(4, bytes));
-    if (code !== 0) {
+    if (code !== CUDA_SUCCESS) {
       let free = '';
       try {
         const m = this.memInfo();
@@ -300,32 +287,8 @@ export class CudaDriver {
     return this.out64[0];
   }
 
-  destroyStream(stream: Handle): void {
-    this.check('cuStreamDestroy', this.f.cuStreamDestroy(stream));
-  }
-
   synchronize(stream: Handle): void {
     this.check('cuStreamSynchronize (waiting for the GPU)', this.f.cuStreamSynchronize(stream));
-  }
-
-  createEvent(): Handle {
-    this.check('cuEventCreate', this.f.cuEventCreate(this.out64, 0));
-    return this.out64[0];
-  }
-
-  recordEvent(event: Handle, stream: Handle): void {
-    this.check('cuEventRecord', this.f.cuEventRecord(event, stream));
-  }
-
-  /** Milliseconds between two recorded events (waits for the second). */
-  elapsedMs(start: Handle, end: Handle): number {
-    this.check('cuEventSynchronize', this.f.cuEventSynchronize(end));
-    this.check('cuEventElapsedTime', this.f.cuEventElapsedTime(this.outF32, start, end));
-    return this.outF32[0];
-  }
-
-  destroyEvent(event: Handle): void {
-    this.check('cuEventDestroy', this.f.cuEventDestroy(event));
   }
 
   /**
@@ -345,7 +308,7 @@ export class CudaDriver {
     }
     for (const g of grid) if (!(g >= 1 && g <= 2147483647 && Number.isInteger(g))) throw new RangeError(`${name}: bad grid ${grid.join('x')}`);
     const code = this.f.cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], sharedBytes, stream, this.argPointers, null);
-    if (code !== 0) this.check(`cuLaunchKernel(${name}, grid ${grid.join('x')}, block ${block.join('x')})`, code);
+    if (code !== CUDA_SUCCESS) this.check(`cuLaunchKernel(${name}, grid ${grid.join('x')}, block ${block.join('x')})`, code);
   }
 
   beginCapture(stream: Handle): void {
@@ -360,7 +323,7 @@ export class CudaDriver {
     const code = this.f.cuGraphInstantiateWithFlags
       ? this.f.cuGraphInstantiateWithFlags(exec, graph, 0)
       : this.f.cuGraphInstantiateLog(exec, graph, null, null, 0);
-    if (code !== 0) {
+    if (code !== CUDA_SUCCESS) {
       this.f.cuGraphDestroy(graph);
       this.check('cuGraphInstantiate', code);
     }

@@ -14,11 +14,21 @@ export { briefGpuReason, CudaError, GpuUnavailableError, gpuUnavailableMessage, 
 export { describeDevice, openRuntime } from './runtime';
 
 let shared: CudaRuntime | undefined;
+/** The last failed open, by the driver library it tried: trying again would repeat the driver's set-up and the PTX compile. */
+let failed: { driver: string; error: GpuUnavailableError } | undefined;
 
-/** The process's GPU runtime, opened once (throws GpuUnavailableError saying why not). */
+/** The process's GPU runtime, opened once (throws GpuUnavailableError saying why not; openRuntime throws no other). */
 export function cudaRuntime(): CudaRuntime {
-  shared ??= openRuntime();
-  return shared;
+  if (shared) return shared;
+  const driver = process.env.RNN_LAB_CUDA_DRIVER ?? '';
+  if (failed?.driver === driver) throw failed.error;
+  try {
+    shared = openRuntime();
+    return shared;
+  } catch (error) {
+    failed = { driver, error: error as GpuUnavailableError };
+    throw error;
+  }
 }
 
 /** Why the GPU cannot be used here ("GPU not used: ..."), or undefined when it can. */
@@ -27,7 +37,7 @@ export function cudaUnavailableReason(): string | undefined {
     cudaRuntime();
     return undefined;
   } catch (error) {
-    const e = error instanceof GpuUnavailableError ? error : new GpuUnavailableError('error', (error as Error).message);
+    const e = error as GpuUnavailableError;
     return gpuUnavailableMessage(e.kind, e.message);
   }
 }
@@ -50,7 +60,7 @@ export function createCudaBackend(cpu: Backend, options: CudaBackendOptions = {}
     rt = cudaRuntime();
   } catch (error) {
     cpu.dispose();
-    throw error instanceof GpuUnavailableError ? error : new GpuUnavailableError('error', (error as Error).message);
+    throw error;
   }
   const networks = new Set<CudaNetwork>();
   const info = { name: 'cuda', description: describeDevice(rt.device), threads: 1 };

@@ -11,26 +11,27 @@
  * stepper is created (at each evaluation), since batch-1 stepping is latency-bound.
  */
 import { gateCount, layerInputSize, outputInputSize, paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
-import { dropoutThreshold } from '../dropout';
-import { OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
+import { dropoutKeepScale, dropoutThreshold } from '../dropout';
+import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
 import type { DevicePtr, Handle } from './driver';
 import { CudaError } from './errors';
-import { at, Scalar, SCALAR_COUNT, type KernelName } from './kernelTable';
+import { at, f, p, Scalar, SCALAR_COUNT, type KernelName } from './kernelTable';
 import type { CudaRuntime } from './runtime';
 
 const ACTIVATION_CODE = { linear: 0, relu: 1, tanh: 2 } as const;
 /** Blocks of the gradient-norm reduction (each sums a grid-stride share in double). */
 const NORM_PARTS = 256;
 
-/** The optimizers' constants, as in ../../optim/optimizers.ts. */
+/** Each optimizer's kernel and its constants (optim/optimizers.ts declares them). */
+const d = OPTIMIZER_DEFAULTS;
 const OPTIMIZER_KERNELS: Record<UpdateRule['optimizer'], { kernel: KernelName & `opt_${string}`; constants: number[] }> = {
   sgd: { kernel: 'opt_sgd', constants: [] },
-  momentum: { kernel: 'opt_momentum', constants: [0.9] },
-  rmsprop: { kernel: 'opt_rmsprop', constants: [0.9, 1e-7] },
-  adam: { kernel: 'opt_adam', constants: [0.9, 0.999, 1e-8] },
-  adagrad: { kernel: 'opt_adagrad', constants: [1e-10] },
-  adadelta: { kernel: 'opt_adadelta', constants: [0.95, 1e-6] },
+  momentum: { kernel: 'opt_momentum', constants: [d.momentum.momentum] },
+  rmsprop: { kernel: 'opt_rmsprop', constants: [d.rmsprop.rho, d.rmsprop.epsilon] },
+  adam: { kernel: 'opt_adam', constants: [d.adam.beta1, d.adam.beta2, d.adam.epsilon] },
+  adagrad: { kernel: 'opt_adagrad', constants: [d.adagrad.epsilon] },
+  adadelta: { kernel: 'opt_adadelta', constants: [d.adadelta.rho, d.adadelta.epsilon] },
 };
 
 interface LayerBuffers {
@@ -176,14 +177,14 @@ export class CudaNetwork implements Network {
   /** Forward, backward, clipping and the optimizer update, all on the GPU; reads back the loss and the norm. */
   trainStep(batch: TokenBatch, options: PassOptions, rule: UpdateRule): DeviceStepResult {
     const dropoutOn = (options.train ?? true) && this.spec.dropout > 0;
-    const ws = this.prepare(batch, options, true, true);
     const opt = this.optimizerFor(rule.optimizer);
     opt.steps++;
     const s = this.hostScalars;
     s[Scalar.LearningRate] = rule.learningRate;
-    s[Scalar.AdamC1] = 1 - 0.9 ** opt.steps;
-    s[Scalar.AdamC2] = 1 - 0.999 ** opt.steps;
-    this.rt.driver.upload(this.scalars, this.hostScalars, this.rt.kernels.stream);
+    s[Scalar.AdamC1] = 1 - d.adam.beta1 ** opt.steps;
+    s[Scalar.AdamC2] = 1 - d.adam.beta2 ** opt.steps;
+    // prepare() uploads the scalars with the batch.
+    const ws = this.prepare(batch, options, true, true);
     const record = () => {
       this.forward(ws, dropoutOn, true);
       this.backward(ws, dropoutOn);
@@ -464,8 +465,6 @@ export class CudaNetwork implements Network {
     if (inputs.length !== N || targets.length !== N || (mask && mask.length !== N)) throw new RangeError(`batch arrays must hold ${B}x${T} entries`);
     const ws = this.workspace(B, T, withGradients);
     let count = 0;
-    const counts = ws.hostTokenStart;
-    counts.fill(0);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const x = inputs[b * T + t];
@@ -477,21 +476,26 @@ export class CudaNetwork implements Network {
         ws.hostYs[r] = y;
         ws.hostWeights[r] = w;
         count += w;
-        counts[x + 1]++;
       }
     }
-    // Rows of each input token in increasing order (a counting sort): the scatter-add's fixed order.
-    for (let v = 0; v < V; v++) counts[v + 1] += counts[v];
-    const next = counts.slice(0, V);
-    for (let r = 0; r < N; r++) ws.hostRowsByToken[next[ws.hostXs[r]]++] = r;
     this.count = count;
     const { driver, kernels } = this.rt;
     const stream = kernels.stream;
     driver.upload(ws.xs, ws.hostXs, stream);
     driver.upload(ws.ys, ws.hostYs, stream);
     driver.upload(ws.weights, ws.hostWeights, stream);
-    driver.upload(ws.tokenStart, ws.hostTokenStart, stream);
-    driver.upload(ws.rowsByToken, ws.hostRowsByToken, stream);
+    if (withGradients) {
+      // Rows of each input token in increasing order (a counting sort): the fixed order of the
+      // backward pass's scatter-add into the input weights' gradient.
+      const counts = ws.hostTokenStart;
+      counts.fill(0);
+      for (let r = 0; r < N; r++) counts[ws.hostXs[r] + 1]++;
+      for (let v = 0; v < V; v++) counts[v + 1] += counts[v];
+      const next = counts.slice(0, V);
+      for (let r = 0; r < N; r++) ws.hostRowsByToken[next[ws.hostXs[r]]++] = r;
+      driver.upload(ws.tokenStart, ws.hostTokenStart, stream);
+      driver.upload(ws.rowsByToken, ws.hostRowsByToken, stream);
+    }
     this.hostScalars[Scalar.InvCount] = count > 0 ? 1 / count : 0;
     this.hostScalarBits[Scalar.Seed] = train ? (options.dropoutSeed ?? 0) >>> 0 : 0;
     driver.upload(this.scalars, this.hostScalars, stream);
@@ -641,7 +645,7 @@ export class CudaNetwork implements Network {
     k.clipNorm(P, this.dGrads, this.normPartial, NORM_PARTS, rule.clipNorm, at(this.results, 2), this.scalars);
     const opt = this.optimizerState!;
     const { kernel, constants } = OPTIMIZER_KERNELS[rule.optimizer];
-    k.optimizer(kernel, P, this.dParams, this.dGrads, this.scalars, [...opt.arrays.map((a) => ({ p: a })), ...constants.map((c) => ({ f: c }))]);
+    k.optimizer(kernel, P, this.dParams, this.dGrads, this.scalars, [...opt.arrays.map(p), ...constants.map(f)]);
   }
 
   /** Where layer l reads its input rows: the dropout/embedding buffer, or the layer below's outputs in place. */
@@ -657,10 +661,10 @@ export class CudaNetwork implements Network {
 
   private dropoutParams(): { threshold: number; keepScale: number } {
     const p = this.spec.dropout;
-    return { threshold: dropoutThreshold(p), keepScale: Math.fround(1 / (1 - p)) };
+    return { threshold: dropoutThreshold(p), keepScale: dropoutKeepScale(p) };
   }
 }
 
-export function describeSpec(spec: ModelSpec): string {
+function describeSpec(spec: ModelSpec): string {
   return `${spec.layers}x${spec.hiddenSize} ${spec.cell.toUpperCase()}`;
 }

@@ -2,8 +2,8 @@
  * The process-wide GPU state: the driver, device 0's primary context, the kernels' module (our
  * PTX, JIT-compiled by the driver for this GPU) and one stream every network runs on.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { findBundledFile } from '../bundled';
 import { CudaDriver, formatBytes, type DeviceInfo, type Handle } from './driver';
 import { CudaError, GpuUnavailableError } from './errors';
 import { Kernels } from './kernelTable';
@@ -20,16 +20,6 @@ export interface CudaRuntime {
   kernels: Kernels;
 }
 
-/** Finds the PTX beside the running bundle (dist/, or out/... for tests), walking up to the root's dist/. */
-export function findPtx(from = __dirname): string | undefined {
-  let dir = from;
-  for (let up = 0; up < 5; up++) {
-    for (const candidate of [join(dir, PTX_FILE), join(dir, 'dist', PTX_FILE)]) if (existsSync(candidate)) return candidate;
-    dir = join(dir, '..');
-  }
-  return undefined;
-}
-
 /** "CUDA, NVIDIA H200, 139.8 GiB" (the driver's device name already starts with NVIDIA). */
 export function describeDevice(device: DeviceInfo): string {
   const name = /^nvidia/i.test(device.name) ? device.name : `NVIDIA ${device.name}`;
@@ -40,7 +30,7 @@ export function describeDevice(device: DeviceInfo): string {
  * Opens the driver and device 0 and loads the kernels. Every way this can fail becomes a
  * GpuUnavailableError whose kind says why (no driver, no device, driver too old, ...).
  */
-export function openRuntime(ptxPath = findPtx()): CudaRuntime {
+export function openRuntime(ptxPath = findBundledFile(PTX_FILE)): CudaRuntime {
   if (!ptxPath) throw new GpuUnavailableError('error', `${PTX_FILE} was not found beside ${__dirname}; run "npm run build"`);
   let driver: CudaDriver;
   try {
@@ -58,7 +48,7 @@ export function openRuntime(ptxPath = findPtx()): CudaRuntime {
       module = driver.loadModule(readFileSync(ptxPath, 'utf8'));
     } catch (error) {
       // Any failure to compile our PTX means this driver cannot run it: report it as too old.
-      if (error instanceof CudaError && error.kind === 'error' && error.code !== 2) {
+      if (error instanceof CudaError && error.kind === 'error') {
         throw new GpuUnavailableError('driver-too-old', `driver ${driver.versionText} could not load the kernels: ${error.message}`);
       }
       throw error;

@@ -1,5 +1,5 @@
 /** The reference Network: float64 (or float32) plain loops; the source of truth for every backend. */
-import { paramLayout, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
 import type { CarriedStateCopy, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
 import { geometryOf, type Geometry } from './geometry';
 import { backward, forward } from './passes';
@@ -67,7 +67,7 @@ export class ReferenceNetwork implements Network {
     if (!s) return undefined;
     const H = this.spec.hiddenSize;
     const L = this.spec.layers;
-    const per = this.spec.cell === 'lstm' ? 2 * H : H;
+    const per = stateSizePerLayer(this.spec);
     const values = new this.Float(s.batchSize * L * per);
     for (let b = 0; b < s.batchSize; b++) {
       for (let l = 0; l < L; l++) {
@@ -86,7 +86,7 @@ export class ReferenceNetwork implements Network {
     }
     const H = this.spec.hiddenSize;
     const L = this.spec.layers;
-    const per = this.spec.cell === 'lstm' ? 2 * H : H;
+    const per = stateSizePerLayer(this.spec);
     const B = state.batchSize;
     if (state.values.length !== B * L * per) throw new RangeError(`carried state must hold ${B * L * per} values`);
     const h = Array.from({ length: L }, () => new this.Float(B * H));

@@ -22,7 +22,6 @@ export interface KernelExports {
   add_into(dst: Ptr, src: Ptr, n: number): void;
   /** 1: the matrix products call the native imports (native.ts); stored in the shared memory, so for every thread. */
   set_native_products(on: number): void;
-  native_products_on(): number;
   dropout_hash(seed: number, site: number, row: number, step: number, unit: number): number;
 }
 

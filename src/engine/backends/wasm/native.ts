@@ -18,7 +18,7 @@
  * says why.
  */
 import { loadKoffi, type Koffi } from '../ffi';
-import { findBundledFile } from './runtime';
+import { findBundledFile } from '../bundled';
 
 export const NATIVE_PRODUCTS_FILE = 'products-linux-x64.so';
 

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
+import { findBundledFile } from '../bundled';
 import { checkAbi, type KernelExports, type Ptr } from './abi';
 
 /** Which build of the kernels: `relaxed` (relaxed-SIMD multiply-add) or `plain` (SIMD128 only). */
@@ -21,19 +22,6 @@ const MAX_PAGES = 32768; // 2 GiB, as linked (-Wl,--max-memory)
 /** Shadow-stack bytes for each worker's instance (the main instance uses the module's own). */
 export const WORKER_STACK_BYTES = 65536;
 
-/**
- * Finds a shipped file: next to the running bundle (dist/trainer.js, dist/cli.js,
- * dist/wasm-worker.js), else in a `dist/` folder above it (test bundles under out/).
- */
-export function findBundledFile(name: string, from = __dirname): string | undefined {
-  const beside = path.join(from, name);
-  if (fs.existsSync(beside)) return beside;
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'dist', name);
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
 
 export interface LoadedKernels {
   module: WebAssembly.Module;

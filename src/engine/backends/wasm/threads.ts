@@ -7,7 +7,8 @@
 import { Worker } from 'node:worker_threads';
 import { JobField, SyncWord, type KernelExports, type Ptr } from './abi';
 import { CONTROL_INTS, Control, STATUS_TRAPPED, type WorkerData } from './control';
-import { findBundledFile, WORKER_FILE, WORKER_STACK_BYTES, type WasmHeap } from './runtime';
+import { findBundledFile } from '../bundled';
+import { WORKER_FILE, WORKER_STACK_BYTES, type WasmHeap } from './runtime';
 
 interface PoolWorker {
   worker: Worker;
