@@ -10,19 +10,19 @@
 // koffi's binaries for other platforms than this one are fetched from the npm registry with
 // `npm pack` (at packaging time only) into .package-cache/.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** VS Code target -> koffi's platform package (npm `@koromix/koffi-<name>`). */
-const GPU_TARGETS = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'win32-x64': 'win32-x64' };
+/** VS Code targets with an NVIDIA driver; koffi's platform package has the same name (npm `@koromix/koffi-<target>`). */
+const GPU_TARGETS = ['linux-x64', 'linux-arm64', 'win32-x64'];
 const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const arg = process.argv.indexOf('--target');
-const wanted = arg > 0 ? process.argv[arg + 1].split(',') : [...Object.keys(GPU_TARGETS), 'universal'];
-for (const t of wanted) if (t !== 'universal' && !(t in GPU_TARGETS)) throw new Error(`unknown target ${t} (${Object.keys(GPU_TARGETS).join(', ')}, universal)`);
+const wanted = arg > 0 ? process.argv[arg + 1].split(',') : [...GPU_TARGETS, 'universal'];
+for (const t of wanted) if (t !== 'universal' && !GPU_TARGETS.includes(t)) throw new Error(`unknown target ${t} (${GPU_TARGETS.join(', ')}, universal)`);
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32', ...options });
@@ -56,10 +56,6 @@ function stageKoffi(pkg) {
   cpSync(platform, join(dest, '@koromix', `koffi-${pkg}`), { recursive: true, filter: (src) => !/[\\/]musl_/.test(src) });
 }
 
-function sizeOf(path) {
-  return statSync(path).isDirectory() ? readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0) : statSync(path).size;
-}
-
 run('node', ['scripts/build.mjs', '--production']);
 const nativeProducts = join(root, 'dist/products-linux-x64.so');
 const nativeAside = join(root, '.package-cache/products-linux-x64.so');
@@ -84,10 +80,10 @@ try {
       rmSync(join(root, 'dist/node_modules'), { recursive: true, force: true });
       run('npx', ['vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out]);
     } else {
-      stageKoffi(GPU_TARGETS[target]);
+      stageKoffi(target);
       run('npx', ['vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--target', target, '-o', out]);
     }
-    made.push(`${out} (${(sizeOf(join(root, out)) / 1024 / 1024).toFixed(1)} MiB)`);
+    made.push(`${out} (${(statSync(join(root, out)).size / 1024 / 1024).toFixed(1)} MiB)`);
   }
 } finally {
   rmSync(join(root, 'dist/node_modules'), { recursive: true, force: true });

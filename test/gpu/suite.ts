@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createCudaBackend, CudaError, CudaNetwork } from '../../src/engine/backends/cuda';
+import { CudaError, CudaNetwork } from '../../src/engine/backends/cuda';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import type { Backend, Network, TokenBatch } from '../../src/engine/backends/types';
+import type { Backend, Network } from '../../src/engine/backends/types';
 import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { initParams } from '../../src/engine/model/init';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
@@ -253,5 +253,3 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
   });
 }
 
-export type { TokenBatch };
-export { createCudaBackend };
