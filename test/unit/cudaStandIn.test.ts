@@ -3,7 +3,6 @@
 // koffi binding, the launch sequence, the graph capture rules and the kernels' arithmetic as
 // written; it does not run the PTX, the driver's compiler or a GPU: `npm run test:gpu` does.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,24 +10,13 @@ import { test } from 'node:test';
 import { createCudaBackend, GpuUnavailableError, openRuntime } from '../../src/engine/backends/cuda';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { registerGpuSuite } from '../gpu/suite';
+import { compileStandIn } from '../cuda-stand-in/compile';
 
 const root = join(__dirname, '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'rnnlab-stand-in-'));
 const library = join(work, 'libcuda-stand-in.so');
 
-function compileStandIn(): void {
-  const source = join(root, 'test/cuda-stand-in/stand-in.cc');
-  const compilers = ['g++', 'clang++-16', 'clang++', 'c++'];
-  const errors: string[] = [];
-  for (const cxx of compilers) {
-    const r = spawnSync(cxx, ['-std=c++17', '-O2', '-U_FORTIFY_SOURCE', '-fPIC', '-shared', '-Wall', '-Werror', '-Wno-unknown-pragmas', '-o', library, source], { encoding: 'utf8' });
-    if (r.status === 0) return;
-    errors.push(`${cxx}: ${r.error?.message ?? r.stderr.slice(0, 400)}`);
-  }
-  throw new Error(`could not compile the stand-in driver (install g++):\n${errors.join('\n')}`);
-}
-
-compileStandIn();
+compileStandIn(join(root, 'test/cuda-stand-in/stand-in.cc'), library);
 process.env.RNN_LAB_CUDA_DRIVER = library;
 test.after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { compileStandIn } from '../../cuda-stand-in/compile';
 import { activateExtension, canSeeWebviews, corpusUri, startTraining, stopAnyRun, waitForCompletion, waitForLabPanel, withSettings, type RnnLabApi } from './harness';
 
 // The GPU backend inside VS Code: the trainer process (forked with the editor's Node) loads koffi
@@ -18,9 +18,7 @@ describe('GPU backend in VS Code (through the CPU stand-in for the NVIDIA driver
   before(async () => {
     api = await activateExtension();
     await stopAnyRun(api);
-    const source = join(__dirname, '../../../../test/cuda-stand-in/stand-in.cc');
-    const r = spawnSync('g++', ['-std=c++17', '-O2', '-U_FORTIFY_SOURCE', '-fPIC', '-shared', '-Wno-unknown-pragmas', '-o', library, source], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `compiling the stand-in driver: ${r.error?.message ?? r.stderr}`);
+    compileStandIn(join(__dirname, '../../../../test/cuda-stand-in/stand-in.cc'), library);
   });
 
   after(async () => {
