@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { presets } from '../../../src/engine/config/presets';
 import { corpusFileName } from '../workspace';
 import {
-  activateExtension, canSeeWebviews, clickInWebview, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForLabPanel, webviewTexts, type RnnLabApi,
+  activateExtension, canSeeWebviews, clickInWebview, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForCompletion, waitForLabPanel, webviewTexts, withSettings, type RnnLabApi,
 } from './harness';
 
 /** The next-character hover's Markdown at a place in the corpus, or undefined when RNN Lab gives none. */
@@ -105,18 +105,14 @@ describe('new training run and opened models', () => {
     const stoppedAt = (JSON.parse(readFileSync(checkpoint, 'utf8')) as { step: number }).step;
     assert.ok(stoppedAt <= stoppedStep!);
     await vscode.commands.executeCommand('rnnLab.resumeFromCheckpoint', vscode.Uri.file(checkpoint), { moreSteps: 20 });
-    await waitFor('the resumed run to complete', () => api.getRunState().status === 'completed', { timeoutMs: 60_000, describe: () => api.getRunState() });
-    const state = api.getRunState();
+    const state = await waitForCompletion(api, 60_000);
     assert.equal(state.sourceName, 'captions.txt');
     assert.equal(state.step, stoppedAt + 20, `20 steps after the checkpoint's step ${stoppedAt}`);
   });
 
   it('"New training run…" trains every preset on its bundled text for a few steps, and each one\'s validation loss falls from step 0', async () => {
     // The budget set in the workspace's settings overrides the presets' own, so each run takes seconds.
-    const settings = vscode.workspace.getConfiguration('rnnLab');
-    const saved = { steps: settings.inspect('steps')?.workspaceValue, evalInterval: settings.inspect('evalInterval')?.workspaceValue };
-    await settings.update('steps', 5, vscode.ConfigurationTarget.Workspace);
-    await settings.update('evalInterval', 5, vscode.ConfigurationTarget.Workspace);
+    const restore = await withSettings({ steps: 5, evalInterval: 5 });
     try {
       for (const [index, preset] of presets.entries()) {
         await stopAnyRun(api);
@@ -138,8 +134,7 @@ describe('new training run and opened models', () => {
         }
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
         await starting;
-        await waitFor(`the ${preset.name} run to complete`, () => api.getRunState().status === 'completed', { timeoutMs: 60_000, describe: () => api.getRunState() });
-        const state = api.getRunState();
+        const state = await waitForCompletion(api, 60_000);
         assert.equal(state.sourceName, preset.corpus, `${preset.name} trains on its bundled text`);
         assert.equal(state.step, 5);
         const written = state.checkpointPath!.replace(/-best\.rnnlab\.json$/, '-last.rnnlab.json');
@@ -157,17 +152,13 @@ describe('new training run and opened models', () => {
         assert.ok(last.step > 0 && last.valLoss < val[0].valLoss, `${preset.name}: the validation loss falls from step 0`);
       }
     } finally {
-      await settings.update('steps', saved.steps, vscode.ConfigurationTarget.Workspace);
-      await settings.update('evalInterval', saved.evalInterval, vscode.ConfigurationTarget.Workspace);
+      await restore();
     }
   });
 
   it('the Lab\'s Q6 card trains the open file in lines mode and in windows with one button, and Compare runs ticks both', async function () {
     if (!canSeeWebviews) this.skip();
-    const settings = vscode.workspace.getConfiguration('rnnLab');
-    const saved = { steps: settings.inspect('steps')?.workspaceValue, evalInterval: settings.inspect('evalInterval')?.workspaceValue };
-    await settings.update('steps', 5, vscode.ConfigurationTarget.Workspace);
-    await settings.update('evalInterval', 5, vscode.ConfigurationTarget.Workspace);
+    const restore = await withSettings({ steps: 5, evalInterval: 5 });
     try {
       await stopAnyRun(api);
       // The Lab in one editor group, the file to train beside it (the card trains the visible text editor).
@@ -188,8 +179,7 @@ describe('new training run and opened models', () => {
       const legend = (await webviewTexts('[data-card="compare"] .u-legend')).join(' ');
       assert.ok(legend.includes('corpus (lines).txt val') && legend.includes('corpus (windows).txt val'), legend);
     } finally {
-      await settings.update('steps', saved.steps, vscode.ConfigurationTarget.Workspace);
-      await settings.update('evalInterval', saved.evalInterval, vscode.ConfigurationTarget.Workspace);
+      await restore();
     }
   });
 });
