@@ -33,19 +33,20 @@ interface BenchConfig {
   layers: number;
   hidden: number;
   batch: number;
+  /** What a GPU is for (and the PyTorch cuDNN yardsticks): measured on the GPU only unless named with --config. */
+  gpuOnly?: boolean;
 }
 const CONFIGS: BenchConfig[] = [
   { id: 1, layers: 1, hidden: 128, batch: 64 },
   { id: 2, layers: 2, hidden: 256, batch: 64 },
   { id: 3, layers: 2, hidden: 512, batch: 128 },
-  // What a GPU is for (and the PyTorch cuDNN yardsticks): measured by default on the GPU only.
-  { id: 4, layers: 2, hidden: 512, batch: 256 },
-  { id: 5, layers: 3, hidden: 1024, batch: 256 },
+  { id: 4, layers: 2, hidden: 512, batch: 256, gpuOnly: true },
+  { id: 5, layers: 3, hidden: 1024, batch: 256, gpuOnly: true },
 ];
-/** Configs only the GPU measures unless they are named with --config. */
-const GPU_CONFIGS: readonly number[] = [4, 5];
 /** Backends that train on a GPU. */
 const GPU_BACKENDS: readonly BackendName[] = ['cuda'];
+/** The TypeScript backends: minutes on the larger configs, so those only when asked for by name. */
+const SLOW: readonly BackendName[] = ['js', 'reference'];
 /** Backends whose speed depends on a thread count (swept by --threads N,M,...). */
 const THREADED: readonly BackendName[] = ['wasm'];
 const SEQ = 100;
@@ -154,10 +155,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   for (const config of options.configs) {
     for (const backend of options.backends) {
       if (unavailable.has(backend)) continue;
-      // The TypeScript backends take minutes on the larger configs; only when asked for by name.
-      const slow = backend in WORK && !GPU_BACKENDS.includes(backend);
-      if (slow && !options.explicitBackend && (config.id === 3 || (backend === 'reference' && config.id === 2))) continue;
-      if (GPU_CONFIGS.includes(config.id) && !GPU_BACKENDS.includes(backend) && !options.explicitConfig) continue;
+      if (SLOW.includes(backend) && !options.explicitBackend && (config.id === 3 || (backend === 'reference' && config.id === 2))) continue;
+      if (config.gpuOnly && !GPU_BACKENDS.includes(backend) && !options.explicitConfig) continue;
       const threaded = THREADED.includes(backend);
       for (const threads of threaded ? options.threads : [1]) {
         if (!options.json) process.stderr.write(`measuring ${backend}, config ${config.id}${threaded ? `, threads ${threads || 'all'}` : ''} ...\n`);

@@ -38,9 +38,12 @@ interface SeriesFlag {
   help?: string;
 }
 
+/** The series learned when no FILE is given. */
+const MACKEY_GLASS = { points: 2000, tau: 17 };
+
 const SERIES_FLAGS: readonly SeriesFlag[] = [
-  { flag: 'mackey-glass', group: 'Series', parse: 'int', arg: 'N', help: 'N points of the Mackey-Glass series, 2000 by default, instead of a FILE (one number per line, or CSV columns)' },
-  { flag: 'tau', group: 'Series', parse: 'int', arg: 'N', help: "Mackey-Glass's delay, 17 by default" },
+  { flag: 'mackey-glass', group: 'Series', parse: 'int', arg: 'N', help: `N points of the Mackey-Glass series, ${MACKEY_GLASS.points} by default, instead of a FILE (one number per line, or CSV columns)` },
+  { flag: 'tau', group: 'Series', parse: 'int', arg: 'N', help: `Mackey-Glass's delay, ${MACKEY_GLASS.tau} by default` },
   { flag: 'column', group: 'Series', parse: 'string', arg: 'NAME|N', help: "the FILE's column to learn" },
   { flag: 'standardize', group: 'Series', parse: 'boolean', help: "z-score each column with the training part's mean and sd" },
   { flag: 'val-fraction', group: 'Series', parse: 'number', arg: 'X', key: 'valFraction', help: 'the end of the series that is validation' },
@@ -78,7 +81,7 @@ function helpLine(f: SeriesFlag): string {
 
 export const seriesUsage = [
   'rnn-lab series [FILE | --mackey-glass N] [options]',
-  '  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, 2000 points).',
+  `  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, ${MACKEY_GLASS.points} points).`,
   ...(['Series', 'Model', 'Objective', 'Training', 'Output'] as const).flatMap((group) => [
     `  ${group}:`,
     ...SERIES_FLAGS.filter((f) => f.group === group).map(helpLine),
@@ -131,17 +134,22 @@ function standardize(series: Series, valFraction: number): string {
   return notes.join('; ');
 }
 
-export async function loadSeries(file: string | undefined, v: Values): Promise<Series> {
+/** The flag's value as its declaration parses it. */
+function flagNamed(name: string, v: Values): unknown {
+  return flagValue(SERIES_FLAGS.find((f) => f.flag === name)!, v);
+}
+
+/** The series FILE, or Mackey-Glass from `seed` (the config's). */
+export async function loadSeries(file: string | undefined, v: Values, seed: number): Promise<Series> {
   if (file !== undefined) {
     if (v['mackey-glass'] !== undefined || v.tau !== undefined) throw new UsageError('give a FILE or --mackey-glass N, not both');
     return readSeriesFile(file, { column: v.column as string | undefined });
   }
   if (v.column !== undefined) throw new UsageError('--column picks a column of a series FILE');
-  const length = parseNumber(v['mackey-glass'] as string | undefined, 'mackey-glass', true) ?? 2000;
-  const tau = parseNumber(v.tau as string | undefined, 'tau', true) ?? 17;
+  const length = (flagNamed('mackey-glass', v) as number | undefined) ?? MACKEY_GLASS.points;
+  const tau = (flagNamed('tau', v) as number | undefined) ?? MACKEY_GLASS.tau;
   if (length < 1 || length > MAX_SERIES_POINTS) throw new UsageError(`--mackey-glass must be from 1 to ${MAX_SERIES_POINTS} points (got ${length})`);
   if (tau < 1 || tau > 1000) throw new UsageError(`--tau must be from 1 to 1000 (got ${tau})`);
-  const seed = parseNumber(v.seed as string | undefined, 'seed', true) ?? d.seed;
   const series: Series = { name: `mackey-glass(${length}, tau ${tau}, seed ${seed})`, values: mackeyGlass(length, { tau, seed }), columns: 1, columnNames: ['x'] };
   assertLearnable(series);
   return series;
@@ -196,7 +204,7 @@ export async function seriesCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`series takes at most one FILE (got ${positionals.length})`);
   const config = seriesConfigFromFlags(v);
-  const series = await loadSeries(positionals[0], v);
+  const series = await loadSeries(positionals[0], v, config.seed);
   const scaling = v.standardize ? standardize(series, config.valFraction) : undefined;
   const largest = series.values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
   const plotPath = v.plot === undefined ? undefined : resolve(v.plot as string);
