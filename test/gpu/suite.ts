@@ -14,6 +14,7 @@ import { createReferenceBackend } from '../../src/engine/backends/reference';
 import type { Backend, Network } from '../../src/engine/backends/types';
 import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { initParams } from '../../src/engine/model/init';
+import { assertClose } from '../unit/support/compare';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { createOptimizer, clipGlobalNorm } from '../../src/engine/optim';
 import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
@@ -47,9 +48,6 @@ function gradErrors(ref: Network, gpu: Network): Array<[string, number]> {
   });
 }
 
-function assertClose(actual: number, expected: number, rel: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= rel * Math.max(1e-12, Math.abs(expected)), `${what}: ${actual} vs ${expected} (rel ${rel})`);
-}
 
 export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions): void {
   let gpu: Backend;

@@ -21,6 +21,7 @@ import { loadKernels, instantiate, createSharedMemory } from '../../src/engine/b
 import { initParams } from '../../src/engine/model/init';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { randomBatch } from './support/batches';
+import { withEnv } from './support/env';
 
 const root = join(__dirname, '..', '..', '..');
 const kernelsDir = join(root, 'src/engine/backends/cuda/kernels');
@@ -106,15 +107,10 @@ test('driver errors name the call, the code and what it means', () => {
   assert.equal(describeDevice({ ordinal: 0, name: 'Tesla T4', totalBytes: 16 * 1024 ** 3, computeCapability: [7, 5], multiprocessors: 40 }), 'CUDA, NVIDIA Tesla T4, 16.0 GiB');
 });
 
-test('no driver: the reason says so (a missing library, here forced)', () => {
-  const saved = process.env.RNN_LAB_CUDA_DRIVER;
-  process.env.RNN_LAB_CUDA_DRIVER = '/nonexistent/libcuda.so.1';
-  try {
+test('no driver: the reason says so (a missing library, here forced)', async () => {
+  await withEnv({ RNN_LAB_CUDA_DRIVER: '/nonexistent/libcuda.so.1' }, () => {
     assert.match(cudaUnavailableReason() ?? '', /^GPU not used: no NVIDIA driver: could not load \/nonexistent\/libcuda\.so\.1 \(.+\); install the NVIDIA driver/);
-  } finally {
-    if (saved === undefined) delete process.env.RNN_LAB_CUDA_DRIVER;
-    else process.env.RNN_LAB_CUDA_DRIVER = saved;
-  }
+  });
 });
 
 test('split-K: long sums with few output tiles are split to fill the GPU, within the scratch', () => {

@@ -6,6 +6,7 @@ import { initParams } from '../../src/engine/model/init';
 import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
 import { randomBatch, randomFill } from './support/batches';
+import { withEnv } from './support/env';
 
 const spec: ModelSpec = { cell: 'lstm', vocabSize: 7, hiddenSize: 5, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
 
@@ -157,9 +158,7 @@ test('createBackend picks the requested backend and explains what is unavailable
   assert.equal((await createBackend('js', 1)).info.name, 'js');
   // Without an NVIDIA driver (forced here, so the test means the same on a GPU machine): 'cuda'
   // is a clear error, and 'auto' uses the CPU and says why the GPU was not used.
-  const saved = process.env.RNN_LAB_CUDA_DRIVER;
-  process.env.RNN_LAB_CUDA_DRIVER = '/nonexistent/libcuda.so.1';
-  try {
+  await withEnv({ RNN_LAB_CUDA_DRIVER: '/nonexistent/libcuda.so.1' }, async () => {
     const logs: string[] = [];
     const auto = await createBackend('auto', 1, (_level, message) => logs.push(message));
     assert.ok(['wasm', 'js'].includes(auto.info.name));
@@ -167,10 +166,7 @@ test('createBackend picks the requested backend and explains what is unavailable
     assert.match(logs[0], /^GPU not used: no NVIDIA driver: could not load \/nonexistent\/libcuda\.so\.1 .*; using the WebAssembly SIMD backend\.$/);
     auto.dispose();
     await assert.rejects(createBackend('cuda', 1), (e: Error) => e instanceof UserInputError && /GPU not used: no NVIDIA driver/.test(e.message));
-  } finally {
-    if (saved === undefined) delete process.env.RNN_LAB_CUDA_DRIVER;
-    else process.env.RNN_LAB_CUDA_DRIVER = saved;
-  }
+  });
   assert.equal(resolveThreads(3), 3);
   assert.ok(resolveThreads(0) >= 1);
 });

@@ -12,6 +12,7 @@ import { findBundledFile } from '../../src/engine/backends/bundled';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Adam } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';
+import { relError } from './support/compare';
 
 const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
@@ -48,14 +49,6 @@ async function train(options: WasmBackendOptions): Promise<{ losses: number[]; g
   }
 }
 
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 describe('native matrix products', { skip: onLinuxX64 ? false : `native products are for Linux x86-64, not ${process.platform}-${process.arch}` }, () => {
   it('load here (npm run build makes them)', () => {
@@ -66,8 +59,8 @@ describe('native matrix products', { skip: onLinuxX64 ? false : `native products
     const native = await train({ nativeProducts: true });
     const wasm = await train({ nativeProducts: false });
     for (let i = 0; i < wasm.losses.length; i++) assert.ok(Math.abs(native.losses[i] - wasm.losses[i]) <= 1e-5 * Math.abs(wasm.losses[i]), `loss ${i}: ${native.losses[i]} vs ${wasm.losses[i]}`);
-    assert.ok(maxRelDiff(native.grads, wasm.grads) <= 1e-4, `gradients: ${maxRelDiff(native.grads, wasm.grads)}`);
-    assert.ok(maxRelDiff(native.logits, wasm.logits) <= 1e-5, `stepper logits: ${maxRelDiff(native.logits, wasm.logits)}`);
+    assert.ok(relError(native.grads, wasm.grads) <= 1e-4, `gradients: ${relError(native.grads, wasm.grads)}`);
+    assert.ok(relError(native.logits, wasm.logits) <= 1e-5, `stepper logits: ${relError(native.logits, wasm.logits)}`);
   });
 
   it('give the same bits at AVX-512 and at AVX2', { skip: onLinuxX64 && nativeProductsWidth() !== 'AVX-512' ? 'this CPU has no AVX-512, so there is only the AVX2 code to run' : false }, async () => {

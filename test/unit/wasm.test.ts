@@ -13,6 +13,7 @@ import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
 import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
+import { assertClose, relError } from './support/compare';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { Adam, createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
 
@@ -36,22 +37,6 @@ function sameRandomWeights(a: Network, b: Network, seed: number): void {
   for (let i = 0; i < a.params.length; i++) a.params[i] = rng.uniform(-0.6, 0.6);
   b.params.set(a.params);
   a.params.set(b.params); // both now hold the float32-rounded values
-}
-
-/** Norm-based relative error: max |a - b| / max |b|. */
-function relError(a: FloatArray, b: FloatArray): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
-
-function assertClose(actual: number, expected: number, rel: number, what: string): void {
-  const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-12);
-  assert.ok(err <= rel, `${what}: ${actual} vs ${expected} (relative error ${err.toExponential(2)} > ${rel})`);
 }
 
 /** What a backend's description says of its products. */
