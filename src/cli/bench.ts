@@ -23,6 +23,7 @@ import { Adam, clipGlobalNorm } from '../engine/optim';
 import { Rng } from '../engine/random';
 import { ContextStateCache, sampleFromLogits } from '../engine/sample';
 import { corpusFromText } from '../engine/data/corpus';
+import { UNKNOWN_ID } from '../engine/data/tokenizer';
 
 type BackendName = ComputeBackendName;
 /** The backends of backend selection, in its order. */
@@ -335,7 +336,8 @@ function timeTraining(net: Network, rng: Rng, batchSize: number, warmup: number,
 function timeSampling(stepper: Stepper, rng: Rng, chars: number): number {
   const token = new Int32Array(1);
   const run = (n: number) => {
-    for (let i = 0; i < n; i++) token[0] = sampleFromLogits(stepper.step(token), 0, VOCAB, { temperature: 1 }, rng);
+    // As the samplers draw: never the unknown symbol (id 0 in every vocabulary).
+    for (let i = 0; i < n; i++) token[0] = sampleFromLogits(stepper.step(token), 0, VOCAB, { temperature: 1, avoid: UNKNOWN_ID }, rng);
   };
   const chunk = 50;
   stepper.reset();

@@ -37,7 +37,7 @@ function avoids(k: number, a0: number, a1: number, a2: number, rest: readonly nu
   return k === a0 || k === a1 || k === a2 || (rest.length > 0 && rest.includes(k));
 }
 
-/** Draws one symbol id from logits[offset .. offset+V). It runs once per generated character, so it allocates nothing (but with more than three avoided symbols). */
+/** Draws one symbol id from logits[offset .. offset+V). It runs once per generated character, so it allocates nothing (but with more than three avoided symbols, or top-k). */
 export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: number, options: SampleOptions, rng: Rng): number {
   // Avoided symbols are excluded unless nothing else is left.
   const list = options.avoid === undefined ? NONE : typeof options.avoid === 'number' ? undefined : options.avoid;
@@ -64,21 +64,26 @@ export function sampleFromLogits(logits: ArrayLike<number>, offset: number, V: n
   if (scratch.length < V) scratch = new Float64Array(V);
   const weights = scratch;
   const invT = 1 / options.temperature;
-  let total = 0;
-  if (a0 < 0 && a1 < 0 && a2 < 0 && rest.length === 0) {
-    // Nothing avoided (the common case of a vocabulary without an unknown symbol): tight loops.
-    let max = -Infinity;
-    for (let k = 0; k < V; k++) if (logits[offset + k] > max) max = logits[offset + k];
-    for (let k = 0; k < V; k++) total += weights[k] = Math.exp((logits[offset + k] - max) * invT);
-  } else {
-    let max = -Infinity;
+  const anyAvoided = a0 >= 0 || a1 >= 0 || a2 >= 0 || rest.length > 0;
+  // The largest logit keeps exp() in range; it must be one that can be drawn, or a dominant
+  // avoided symbol would leave every other weight at 0.
+  let max = -Infinity;
+  let best = 0;
+  for (let k = 0; k < V; k++) if (logits[offset + k] > max) { max = logits[offset + k]; best = k; }
+  if (anyAvoided && avoids(best, a0, a1, a2, rest)) {
+    max = -Infinity;
     for (let k = 0; k < V; k++) if (!avoids(k, a0, a1, a2, rest) && logits[offset + k] > max) max = logits[offset + k];
-    for (let k = 0; k < V; k++) {
-      const w = !avoids(k, a0, a1, a2, rest) ? Math.exp((logits[offset + k] - max) * invT) : 0;
-      weights[k] = w;
-      total += w;
-    }
   }
+  // Tight loops (no test per symbol): the weights, then the avoided ones zeroed, then the total.
+  for (let k = 0; k < V; k++) weights[k] = Math.exp((logits[offset + k] - max) * invT);
+  if (anyAvoided) {
+    if (a0 >= 0 && a0 < V) weights[a0] = 0;
+    if (a1 >= 0 && a1 < V) weights[a1] = 0;
+    if (a2 >= 0 && a2 < V) weights[a2] = 0;
+    for (const a of rest) if (a >= 0 && a < V) weights[a] = 0;
+  }
+  let total = 0;
+  for (let k = 0; k < V; k++) total += weights[k];
   const topK = options.topK ?? 0;
   if (topK > 0 && topK < V) {
     const threshold = Array.from(weights.subarray(0, V)).sort((a, b) => b - a)[topK - 1];
