@@ -8,7 +8,7 @@
  * and the lab answers' shapes, declared next to their computations in the engine (type-only imports).
  */
 import type { DecodeResult } from '../engine/labs/decode';
-import type { ActualNext } from '../engine/labs/surprisal';
+import type { ActualNext } from '../engine/sample/distribution';
 import type {
   FeatureUnits, FirstSymbolsAnswer, HardwareInfo, ResetStateAnswer, SentencesAnswer, TemperatureAnswer, TimingReport,
 } from '../engine/labs';

@@ -5,4 +5,4 @@ export { sampleSentences, resetStateExperiment, type SentencesAnswer, type Reset
 export { EpochClock, hardwareInfo, type TimingReport, type HardwareInfo, type EpochTime } from './timing';
 export { temperatureExplorer, explorerTemperatures, type TemperatureAnswer, type TemperatureRow } from './temperature';
 export { hiddenTrace, findNeurons, unitActivations, textFeatures, neuronFeatureNames, type FeatureUnits, type NeuronFeature } from './neurons';
-export { surprisal, negLog2Softmax, actualNext, type SurprisalAnswer } from './surprisal';
+export { surprisal, type SurprisalAnswer } from './surprisal';

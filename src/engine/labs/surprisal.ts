@@ -5,7 +5,7 @@
  * from the start symbol, as the model was trained.
  */
 import type { Stepper } from '../backends/types';
-import { feed } from '../sample/distribution';
+import { feed, negLog2Softmax } from '../sample/distribution';
 import { boundariesOf, type LabVocab } from './symbols';
 
 export interface SurprisalOptions {
@@ -70,29 +70,4 @@ export async function surprisal(stepper: Stepper, vocab: LabVocab, text: string,
     }
   }
   return { bits, meanBits: known ? sum / known : NaN, unknownCount, complete: true };
-}
-
-/** -log2 softmax(logits)[id], without building the whole distribution. */
-export function negLog2Softmax(logits: ArrayLike<number>, size: number, id: number): number {
-  let max = -Infinity;
-  for (let k = 0; k < size; k++) if (logits[k] > max) max = logits[k];
-  let sum = 0;
-  for (let k = 0; k < size; k++) sum += Math.exp(logits[k] - max);
-  return (Math.log(sum) - (logits[id] - max)) / Math.LN2;
-}
-
-/** The character that actually follows a context: its probability and surprisal under `logits`. */
-export function actualNext(logits: ArrayLike<number>, vocab: LabVocab, next: string): ActualNext {
-  const symbol = [...next][0] ?? '';
-  const id = vocab.encode(symbol)[0] ?? vocab.unknownId;
-  const bits = negLog2Softmax(logits, vocab.size, id);
-  return { symbol, p: 2 ** -bits, bits, known: id !== vocab.unknownId };
-}
-
-export interface ActualNext {
-  symbol: string;
-  p: number;
-  bits: number;
-  /** False when the vocabulary lacks it (it reads as the unknown symbol). */
-  known: boolean;
 }

@@ -6,8 +6,7 @@
 import type { Stepper } from '../backends/types';
 import { Rng } from '../random';
 import { sampleFromLogits } from '../sample/sampler';
-import { feed } from '../sample/distribution';
-import { negLog2Softmax } from './surprisal';
+import { feed, negLog2Softmax } from '../sample/distribution';
 import { boundariesOf, unknownSymbols, type LabVocab } from './symbols';
 
 /** A drawn symbol's surprisal is capped here (p = 1e-12), so one near-impossible draw cannot swamp the mean. */

@@ -11,9 +11,8 @@
  */
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
-import { actualNext, type ActualNext } from '../labs/surprisal';
 import { contextIds } from './generate';
-import { distributionFromLogits, type NextSymbolDistribution } from './distribution';
+import { actualNext, distributionFromLogits, type ActualNext, type NextSymbolDistribution } from './distribution';
 
 export class ContextStateCache {
   /** The symbol ids of the last context that was fed. */

@@ -1,7 +1,7 @@
 /**
  * Reading a model's next-symbol distribution through a Stepper (batch of one stream): feeding
- * symbols, the float64 softmax, its entropy and its most probable symbols. Sampling, the hover
- * and the lab answers all read distributions through these.
+ * symbols, the float64 softmax, its entropy and its most probable symbols, one symbol's surprisal.
+ * Sampling, the hover and the lab answers all read distributions through these.
  */
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
@@ -50,4 +50,29 @@ export function topSymbols(p: ArrayLike<number>, vocab: Pick<Tokenizer, 'symbolO
 export function distributionFromLogits(logits: Float32Array, tokenizer: Pick<Tokenizer, 'size' | 'symbolOf'>, top: number): NextSymbolDistribution {
   const p = probabilities(logits, tokenizer.size);
   return { probs: topSymbols(p, tokenizer, top), entropyBits: entropyBits(p) };
+}
+
+/** -log2 softmax(logits)[id], without building the whole distribution. */
+export function negLog2Softmax(logits: ArrayLike<number>, size: number, id: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < size; k++) if (logits[k] > max) max = logits[k];
+  let sum = 0;
+  for (let k = 0; k < size; k++) sum += Math.exp(logits[k] - max);
+  return (Math.log(sum) - (logits[id] - max)) / Math.LN2;
+}
+
+/** The character that actually follows a context: its probability and surprisal under `logits`. */
+export function actualNext(logits: ArrayLike<number>, vocab: Pick<Tokenizer, 'encode' | 'unknownId' | 'size'>, next: string): ActualNext {
+  const symbol = [...next][0] ?? '';
+  const id = vocab.encode(symbol)[0] ?? vocab.unknownId;
+  const bits = negLog2Softmax(logits, vocab.size, id);
+  return { symbol, p: 2 ** -bits, bits, known: id !== vocab.unknownId };
+}
+
+export interface ActualNext {
+  symbol: string;
+  p: number;
+  bits: number;
+  /** False when the vocabulary lacks it (it reads as the unknown symbol). */
+  known: boolean;
 }

@@ -7,7 +7,7 @@ import type { Network } from '../backends/types';
 import type { TrainConfig } from '../config/settings';
 import type { Tokenizer } from '../data/tokenizer';
 import { deriveSeed } from '../random';
-import type { ActualNext } from '../labs/surprisal';
+import type { ActualNext } from '../sample/distribution';
 import { ContextStateCache } from '../sample/contextCache';
 import type { NextSymbolDistribution } from '../sample/distribution';
 import { generate } from '../sample/generate';
