@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics, type TrainConfig } from '../../src/protocol/messages';
+import { defaultTrainConfig, type EvalMetrics, type RunStarted, type StepMetrics } from '../../src/protocol/messages';
 import { configSection, presetOverSettings, readNodePath, readTrainConfig } from '../../src/extension/config';
 import { findPreset } from '../../src/engine/config/presets';
 import { contributedConfiguration } from '../../src/engine/config/contributes';

@@ -2,13 +2,11 @@
 // the AVX-512 and the AVX2 code sum every output element in the same order, so a training run
 // gives the same bits either way; and both agree with the kernels' own WebAssembly products to
 // float rounding. Its own file: the limit to AVX2 holds for the rest of the process.
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FloatArray } from '../../src/engine/backends/types';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
-import { NATIVE_PRODUCTS_FILE, nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
-import { findBundledFile } from '../../src/engine/backends/bundled';
+import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Adam } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';

@@ -12,7 +12,7 @@ import { minimumTokens, splitTrainVal, StreamBatcher } from '../../src/engine/da
 import { assertTrainable } from '../../src/engine/data/validate';
 import { CharTokenizer as Vocabulary, codePointLength, UNKNOWN_SYMBOL } from '../../src/engine/data/charTokenizer';
 import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
-import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
+import { defaultTrainConfig } from '../../src/protocol/messages';
 
 const dir = mkdtempSync(join(tmpdir(), 'rnnlab-text-'));
 const file = (name: string, content: string | Uint8Array) => {

@@ -4,8 +4,7 @@
  */
 import type { RunStarted } from '../../protocol/messages';
 import type { Backend, BackendInfo, Network } from '../backends/types';
-import type { LabModel } from '../train/run';
-import { deriveSeed } from '../random';
+import type { LabModel } from '../train/samples';
 import { asCheckpoint, type LoadedModel } from '../model/io/load';
 import type { Checkpoint } from '../model/io/checkpoint';
 import { SampleService } from '../train/samples';
@@ -13,7 +12,6 @@ import { SampleService } from '../train/samples';
 export class OpenedModel {
   /** The same sampling and hover service a training run uses, on the opened weights and the run's settings. */
   private readonly samples: SampleService;
-  private labRequests = 0;
 
   private constructor(readonly path: string, readonly checkpoint: Checkpoint, private readonly network: Network, private readonly backend: BackendInfo) {
     this.samples = new SampleService(network, checkpoint.tokenizer, checkpoint.config);
@@ -55,14 +53,8 @@ export class OpenedModel {
     return this.samples.nextSymbolProbs(context, top, next);
   }
 
-  /** What the lab answers need (the same as a training run's; see train/run.ts). */
+  /** What the lab answers need (as a training run's, with seeds of their own). */
   labModel(): LabModel {
-    return {
-      spec: this.checkpoint.spec,
-      vocab: this.checkpoint.tokenizer,
-      backend: this.backend,
-      createStepper: () => this.network.createStepper(1),
-      seed: deriveSeed(this.checkpoint.config.seed, 6_000_000 + this.labRequests++),
-    };
+    return this.samples.labModel(this.checkpoint.spec, this.backend, 6_000_000);
   }
 }

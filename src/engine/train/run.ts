@@ -15,9 +15,8 @@
  * divergence.ts, progress.ts, samples.ts, checkpointing.ts.
  */
 import type { CheckpointSaved, EvalMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig } from '../../protocol/messages';
-import type { BackendSummary, TrainerToHost } from '../../protocol/messages';
-import type { Backend, LossResult, Network, Stepper } from '../backends/types';
-import type { Tokenizer } from '../data/tokenizer';
+import type { TrainerToHost } from '../../protocol/messages';
+import type { Backend, LossResult, Network } from '../backends/types';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
 import { initOptionsFromConfig, initParams } from '../model/init';
@@ -34,22 +33,13 @@ import { Evaluator } from './evaluation';
 import { DownsampledHistory } from './history';
 import { RunClock } from './progress';
 import { GradientProcessing } from './regularisation';
-import { SampleService } from './samples';
+import { SampleService, type LabModel } from './samples';
 import { LearningRateSchedule } from './schedule';
 import { DebiasedAverage } from './smoothing';
 
 export { DIVERGENCE_FACTOR } from './divergence';
 
-/** A model as the lab answers use it (the trainer's labs desk). */
-export interface LabModel {
-  spec: ModelSpec;
-  vocab: Tokenizer;
-  backend: BackendSummary;
-  /** A batch-of-one stepper on the current weights; the caller disposes it. */
-  createStepper(): Stepper;
-  /** A fresh seed for each request, so asking again gives new draws. */
-  seed: number;
-}
+export type { LabModel } from './samples';
 
 export interface TrainEvents {
   started?(info: RunStarted): void;
@@ -118,8 +108,6 @@ export class TrainingRun {
   private readonly lossAverage = new DebiasedAverage(SMOOTHING);
   private readonly trainHistory = new DownsampledHistory();
   private readonly valHistory: ValPoint[] = [];
-  /** Lab questions asked so far: each gets its own seed. */
-  private labRequests = 0;
 
   private step = 0;
   private readonly startStep: number;
@@ -238,13 +226,7 @@ export class TrainingRun {
 
   /** What the lab answers need: the model's shape, its tokenizer and steppers on the live weights. */
   labModel(): LabModel {
-    return {
-      spec: this.spec,
-      vocab: this.samples.tokenizer,
-      backend: this.options.backend.info,
-      createStepper: () => this.network.createStepper(1),
-      seed: deriveSeed(this.config.seed, 4_000_000 + this.labRequests++),
-    };
+    return this.samples.labModel(this.spec, this.options.backend.info, 4_000_000);
   }
 
   /** Validation cross-entropy in nats per token with the current weights. */

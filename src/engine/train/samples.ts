@@ -3,7 +3,9 @@
  * and for a model opened from a checkpoint. Each uses a stepper of its own, so sampling never
  * disturbs training. The hover's states along its last context are kept until `weightsChanged()`.
  */
-import type { Network } from '../backends/types';
+import type { BackendSummary } from '../../protocol/messages';
+import type { Network, Stepper } from '../backends/types';
+import type { ModelSpec } from '../model/spec';
 import type { TrainConfig } from '../config/settings';
 import type { Tokenizer } from '../data/tokenizer';
 import { deriveSeed } from '../random';
@@ -16,8 +18,21 @@ import { appendContinuation } from '../data/wordTokenizer';
 /** Generation settings a sample takes from the run's config unless the request gives its own. */
 export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed'>;
 
+/** A model as the lab answers use it (the trainer's labs desk). */
+export interface LabModel {
+  spec: ModelSpec;
+  vocab: Tokenizer;
+  backend: BackendSummary;
+  /** A batch-of-one stepper on the current weights; the caller disposes it. */
+  createStepper(): Stepper;
+  /** A fresh seed for each request, so asking again gives new draws. */
+  seed: number;
+}
+
 export class SampleService {
   private contextCache: ContextStateCache | undefined;
+  /** Lab questions asked so far: each gets its own seed. */
+  private labRequests = 0;
   /** On-demand samples drawn so far: each gets its own seed, so asking again gives a new sample, reproducibly. */
   onDemandSamples = 0;
 
@@ -42,6 +57,17 @@ export class SampleService {
   nextSymbolProbs(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.tokenizer);
     return this.contextCache.distribution(context, top, next);
+  }
+
+  /** What the lab answers need, on this service's network; `seedBase` keeps a run's seeds apart from an opened model's. */
+  labModel(spec: ModelSpec, backend: BackendSummary, seedBase: number): LabModel {
+    return {
+      spec,
+      vocab: this.tokenizer,
+      backend,
+      createStepper: () => this.network.createStepper(1),
+      seed: deriveSeed(this.settings.seed, seedBase + this.labRequests++),
+    };
   }
 
   weightsChanged(): void {

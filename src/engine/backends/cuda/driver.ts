@@ -88,7 +88,8 @@ export class CudaDriver {
     throw new GpuUnavailableError('no-driver', failures[0]);
   }
 
-  private constructor(private readonly koffi: Koffi, private readonly lib: any) {
+  /** `library` is kept: the driver library stays loaded while its functions are in use. */
+  private constructor(private readonly koffi: Koffi, readonly library: any) {
     const sig: Array<[string, string]> = [
       ['cuInit', 'int cuInit(unsigned int flags)'],
       ['cuDriverGetVersion', 'int cuDriverGetVersion(void *version)'],
@@ -121,19 +122,19 @@ export class CudaDriver {
     const missing: string[] = [];
     for (const [key, decl] of sig) {
       try {
-        this.f[key] = lib.func(decl);
+        this.f[key] = library.func(decl);
       } catch {
         missing.push(decl.split(' ')[1].split('(')[0]);
       }
     }
     // Instantiation changed signature over the years: flags (CUDA 11.4+), else the error-log form.
     try {
-      this.f.cuGraphInstantiateWithFlags = lib.func('int cuGraphInstantiateWithFlags(void *exec, void *graph, unsigned long long flags)');
+      this.f.cuGraphInstantiateWithFlags = library.func('int cuGraphInstantiateWithFlags(void *exec, void *graph, unsigned long long flags)');
     } catch {
       // CUDA 11.0-11.3 name it _v2; CUDA 10.x drivers export the same signature unversioned.
       for (const name of ['cuGraphInstantiate_v2', 'cuGraphInstantiate']) {
         try {
-          this.f.cuGraphInstantiateLog = lib.func(`int ${name}(void *exec, void *graph, void *errorNode, void *log, size_t logBytes)`);
+          this.f.cuGraphInstantiateLog = library.func(`int ${name}(void *exec, void *graph, void *errorNode, void *log, size_t logBytes)`);
           break;
         } catch {
           // Try the older name.

@@ -15,7 +15,6 @@ import { dropoutKeepScale, dropoutThreshold } from '../dropout';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
 import type { DevicePtr, Handle } from './driver';
-import { CudaError } from './errors';
 import { at, f, p, Scalar, SCALAR_COUNT, type KernelName } from './kernelTable';
 import type { CudaRuntime } from './runtime';
 

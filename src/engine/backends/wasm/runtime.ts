@@ -8,7 +8,6 @@
  * with FMA3). The relaxed one is used where the runtime accepts it, the plain one otherwise.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { findBundledFile } from '../bundled';
 import { checkAbi, type KernelExports, type Ptr } from './abi';
