@@ -190,8 +190,9 @@ export class RunController {
     return this.hasModel ? this.client!.streamSample(request, onChunk) : Promise.resolve(undefined);
   }
 
-  surprisal(context: string, text: string, lines: boolean): Promise<SurprisalResult | undefined> {
-    return this.hasModel ? this.client!.surprisal(context, text, lines) : Promise.resolve(undefined);
+  /** Each character's bits after `context`; with `summary`, only their mean (a whole file's figure). */
+  surprisal(context: string, text: string, lines: boolean, summary = false): Promise<SurprisalResult | undefined> {
+    return this.hasModel ? this.client!.surprisal(context, text, lines, summary) : Promise.resolve(undefined);
   }
 
   /** Ends the trainer and the events; settles when the trainer process is gone. */

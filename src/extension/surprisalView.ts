@@ -135,12 +135,12 @@ export class SurprisalView implements vscode.Disposable {
       : visible.unknownCount > 0 ? ` · ${visible.unknownCount} characters not in the vocabulary (underlined)` : '';
     this.state = { ...this.state, coloured, visibleBitsPerChar: visible.meanBits, note: unknownNote, refreshes: this.state.refreshes + 1 };
     // Measured without copying the text: a big file is never read whole here.
-    const fileLength = document.offsetAt(document.lineAt(document.lineCount - 1).range.end) > maxWholeFileChars ? -1 : 0;
+    const tooLarge = document.offsetAt(document.lineAt(document.lineCount - 1).range.end) > maxWholeFileChars;
     const fileText = this.state.fileBitsPerChar !== undefined && !wholeFile ? ` · file ${this.state.fileBitsPerChar.toFixed(2)} bits/char` : '';
     this.show(`$(symbol-color) ${visible.meanBits.toFixed(2)} bits/char${fileText}`,
-      `visible lines: ${visible.meanBits.toFixed(2)} bits/char${fileLength < 0 ? ' (the file is too large for a whole-file figure; the visible lines are measured)' : ''}${unknownNote}.`);
+      `visible lines: ${visible.meanBits.toFixed(2)} bits/char${tooLarge ? ' (the file is too large for a whole-file figure; the visible lines are measured)' : ''}${unknownNote}.`);
     // The whole file again when asked, or when a refresh since cut the last whole-file request short.
-    if ((wholeFile || this.state.fileBitsPerChar === undefined) && fileLength === 0) this.scheduleWholeFile(editor, lines, generation);
+    if ((wholeFile || this.state.fileBitsPerChar === undefined) && !tooLarge) this.scheduleWholeFile(editor, lines, generation);
   }
 
   /** The whole file's bits/char, after the visible lines (a second, longer background request). */
@@ -151,7 +151,7 @@ export class SurprisalView implements vscode.Disposable {
       if (generation !== this.generation || !this.on) return;
       const document = editor.document;
       const version = document.version;
-      const whole = await this.controller.surprisal('', document.getText(), lines);
+      const whole = await this.controller.surprisal('', document.getText(), lines, true);
       if (generation !== this.generation || !this.on || document.version !== version || !whole?.complete) return;
       this.state = { ...this.state, fileBitsPerChar: whole.meanBits };
       const visible = this.state.visibleBitsPerChar;

@@ -110,8 +110,8 @@ export class TrainerClient {
     return this.request(this.pendingLabs, timeoutMs, (requestId) => this.send('lab', { requestId, request }));
   }
 
-  surprisal(context: string, text: string, lines: boolean, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
-    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, lines }));
+  surprisal(context: string, text: string, lines: boolean, summary = false, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
+    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, lines, summary }));
   }
 
   /**

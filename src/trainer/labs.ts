@@ -105,7 +105,7 @@ export class LabDesk {
       });
       this.io.send('surprisalResult', {
         requestId: request.requestId,
-        bits: Array.from(answer.bits, (b) => (Number.isNaN(b) ? -1 : round(b, 2))),
+        bits: request.summary ? [] : Array.from(answer.bits, (b) => (Number.isNaN(b) ? -1 : round(b, 2))),
         meanBits: answer.meanBits, unknownCount: answer.unknownCount, complete: answer.complete,
       });
     } finally {

@@ -218,6 +218,12 @@ test('trainer: lab questions, streamed samples and surprisal are answered by req
   const s = h.ofType('surprisalResult')[0].payload;
   assert.equal(s.bits.length, 7);
   assert.ok(s.complete && s.meanBits > 0);
+  // A whole file's figure: the mean, without a figure per character.
+  h.trainer.handle({ type: 'surprisal', payload: { requestId: 6, context: '', text: 'the cat', lines: false, summary: true } });
+  await until(() => h.ofType('surprisalResult').length === 2);
+  const summary = h.ofType('surprisalResult')[1].payload;
+  assert.deepEqual(summary.bits, []);
+  assert.ok(summary.complete && summary.meanBits > 0);
   h.trainer.handle({ type: 'stop', payload: {} });
   await until(() => h.ofType('finished').length === 1);
 });
