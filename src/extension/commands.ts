@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { onDemandSampleLength, type TrainSource } from '../protocol/messages';
+import { onDemandSampleLength, type TrainConfig, type TrainSource } from '../protocol/messages';
 import { configSection, presetOverSettings, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
 import { keepEarlierRun } from './runsList';
@@ -158,16 +158,22 @@ export interface ResumeArgs {
   moreSteps?: number;
 }
 
-/** Asks for a checkpoint file, starting in the workspace's checkpoint folder. */
-async function pickCheckpoint(context: vscode.ExtensionContext, title: string, openLabel: string): Promise<vscode.Uri | undefined> {
+/** Asks for a model file (a checkpoint, unless `filters` says more), starting in the workspace's checkpoint folder. */
+async function pickCheckpoint(
+  context: vscode.ExtensionContext, title: string, openLabel: string, filters: Record<string, string[]> = { 'RNN Lab checkpoints': ['json'] },
+): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({
     title,
     openLabel,
     canSelectMany: false,
     defaultUri: vscode.Uri.file(checkpointFolder(context, vscode.window.activeTextEditor?.document.uri)),
-    filters: { 'RNN Lab checkpoints': ['json'] },
+    filters,
   });
-  const target = picked?.[0];
+  return picked?.[0];
+}
+
+/** The checkpoint to use, refused (with a message) when it is not a local file. */
+function localFile(target: vscode.Uri | undefined): vscode.Uri | undefined {
   if (target && target.scheme !== 'file') {
     void vscode.window.showErrorMessage(`RNN Lab: choose a checkpoint on disk (${target.toString()} is not a local file).`);
     return undefined;
@@ -175,10 +181,16 @@ async function pickCheckpoint(context: vscode.ExtensionContext, title: string, o
   return target;
 }
 
+/** What a trainer that serves or continues a checkpoint is started with: the Node to run it and the backend setting. */
+function serveOptions(): { execPath: string | undefined; backend: TrainConfig['backend'] } {
+  const settings = vscode.workspace.getConfiguration(configSection);
+  return { execPath: readNodePath(settings, vscode.workspace.isTrusted), backend: readTrainConfig(settings).config.backend };
+}
+
 /** "Resume from checkpoint…": continues a run where its checkpoint left it (same settings, text and state). */
 async function resumeFromCheckpoint(deps: CommandDeps, uri: vscode.Uri | undefined, args: ResumeArgs): Promise<void> {
   const { context, controller, log } = deps;
-  const target = uri ?? (await pickCheckpoint(context, 'RNN Lab: Resume from checkpoint', 'Resume'));
+  const target = localFile(uri ?? (await pickCheckpoint(context, 'RNN Lab: Resume from checkpoint', 'Resume')));
   if (!target) return;
   let moreSteps = args.moreSteps;
   if (moreSteps === undefined) {
@@ -191,11 +203,9 @@ async function resumeFromCheckpoint(deps: CommandDeps, uri: vscode.Uri | undefin
     moreSteps = answer.trim() === '' ? 0 : Number(answer);
   }
   if (!(await mayReplaceRun(controller))) return;
-  const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
-  const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   const checkpointDir = path.dirname(target.fsPath);
   log.info(`Resuming ${target.fsPath}${moreSteps ? ` for ${moreSteps} more steps` : ''}; checkpoints in ${checkpointDir}`);
-  controller.continueFrom({ checkpoint: target.fsPath, checkpointDir, moreSteps: moreSteps || undefined, execPath, backend: settings.backend });
+  controller.continueFrom({ checkpoint: target.fsPath, checkpointDir, moreSteps: moreSteps || undefined, ...serveOptions() });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   showRunProgress(controller, path.basename(target.fsPath));
 }
@@ -212,18 +222,10 @@ function vocabularyArg(arg: unknown): VocabularyChoice {
  */
 async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: VocabularyChoice): Promise<void> {
   const { context, controller, log } = deps;
-  const target = uri ?? (await vscode.window.showOpenDialog({
-    title: 'RNN Lab: Open model',
-    openLabel: 'Open model',
-    canSelectMany: false,
-    defaultUri: vscode.Uri.file(checkpointFolder(context, vscode.window.activeTextEditor?.document.uri)),
-    filters: { 'Models': ['json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['json'], 'Keras weights': ['h5', 'hdf5'] },
-  }))?.[0];
+  const target = localFile(uri ?? (await pickCheckpoint(context, 'RNN Lab: Open model', 'Open model', {
+    'Models': ['json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['json'], 'Keras weights': ['h5', 'hdf5'],
+  })));
   if (!target) return;
-  if (target.scheme !== 'file') {
-    void vscode.window.showErrorMessage(`RNN Lab: open a checkpoint on disk (${target.toString()} is not a local file).`);
-    return;
-  }
   let vocabulary: VocabularyChoice = {};
   if (isKerasWeightsPath(target.fsPath)) {
     const chosen = await chooseVocabulary(context, target.fsPath, given);
@@ -231,10 +233,8 @@ async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: 
     vocabulary = chosen;
   }
   if (!(await mayReplaceRun(controller))) return;
-  const settings = readTrainConfig(vscode.workspace.getConfiguration(configSection)).config;
-  const execPath = readNodePath(vscode.workspace.getConfiguration(configSection), vscode.workspace.isTrusted);
   log.info(`Opening model ${target.fsPath}`);
-  controller.open(target.fsPath, { execPath, backend: settings.backend, ...vocabulary });
+  controller.open(target.fsPath, { ...serveOptions(), ...vocabulary });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
 }
 

@@ -95,13 +95,10 @@ export class RunController {
 
   /** Starts a new run in a fresh trainer process; any previous trainer is ended first. */
   start(request: StartRequest): void {
-    this.runs++;
-    this.launch = { execPath: request.execPath, backend: request.config.backend };
-    this.publish(this.store.begin(`Reading ${request.source.name}…`));
-    const client = this.newClient('run', request.execPath, (message) => this.receive(message));
-    const runId = newRunId();
-    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} starting run ${runId} on ${request.source.name}` });
-    client.send('start', { runId, source: request.source, config: request.config, checkpointDir: request.checkpointDir });
+    this.launchTrainer('run', { execPath: request.execPath, backend: request.config.backend }, `Reading ${request.source.name}…`, (client, runId) => {
+      client.send('start', { runId, source: request.source, config: request.config, checkpointDir: request.checkpointDir });
+      return `starting run ${runId} on ${request.source.name}`;
+    });
   }
 
   /**
@@ -109,14 +106,11 @@ export class RunController {
    * training state come from the checkpoint; `moreSteps` (when given) trains that many steps more.
    */
   continueFrom(request: { checkpoint: string; checkpointDir: string; moreSteps?: number } & ServeOptions): void {
-    this.runs++;
-    this.launch = { execPath: request.execPath, backend: request.backend };
-    this.publish(this.store.begin(`Resuming from ${request.checkpoint}…`));
-    const client = this.newClient('run', request.execPath, (message) => this.receive(message));
-    const runId = newRunId();
-    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} resuming ${request.checkpoint} as run ${runId}` });
-    client.send('continueRun', {
-      runId, checkpoint: request.checkpoint, checkpointDir: request.checkpointDir, moreSteps: request.moreSteps, overrides: { backend: request.backend },
+    this.launchTrainer('run', { execPath: request.execPath, backend: request.backend }, `Resuming from ${request.checkpoint}…`, (client, runId) => {
+      client.send('continueRun', {
+        runId, checkpoint: request.checkpoint, checkpointDir: request.checkpointDir, moreSteps: request.moreSteps, overrides: { backend: request.backend },
+      });
+      return `resuming ${request.checkpoint} as run ${runId}`;
     });
   }
 
@@ -125,12 +119,23 @@ export class RunController {
    * the Samples view and samples use it. Replaces the current run.
    */
   open(path: string, options: ServeOptions): void {
+    this.launchTrainer('model', options, `Opening ${path}…`, (client, runId) => {
+      client.send('open', { runId, path, backend: options.backend, threads: 1, vocab: options.vocab, vocabText: options.vocabText });
+      return `opening ${path}`;
+    });
+  }
+
+  /**
+   * A fresh trainer for a new run or model (replacing the current one): counted, remembered for
+   * serving later, announced to the views; `send` gives it its first message and says what it does.
+   */
+  private launchTrainer(role: 'run' | 'model', launch: ServeOptions, status: string, send: (client: TrainerClient, runId: string) => string): void {
     this.runs++;
-    this.launch = options;
-    this.publish(this.store.begin(`Opening ${path}…`));
-    const client = this.newClient('model', options.execPath, (message) => this.receive(message));
-    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} opening ${path}` });
-    client.send('open', { runId: newRunId(), path, backend: options.backend, threads: 1, vocab: options.vocab, vocabText: options.vocabText });
+    this.launch = launch;
+    this.publish(this.store.begin(status));
+    const client = this.newClient(role, launch.execPath, (message) => this.receive(message));
+    const doing = send(client, newRunId());
+    this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} ${doing}` });
   }
 
   /**
