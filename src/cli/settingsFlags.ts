@@ -4,7 +4,7 @@
  * the reverse (for tests and for printing a command line), and the usage text.
  */
 import { defaultTrainConfig, settingGroupTitles, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
-import { budgetKeys, flagsOf } from '../engine/config/flags';
+import { flagsOf, givenOverBase } from '../engine/config/flags';
 import { parseChoice, parseNumber, UsageError } from './args';
 
 type FlagOption = { type: 'string' } | { type: 'boolean' };
@@ -23,13 +23,9 @@ export const settingOptions: Record<string, FlagOption> = Object.fromEntries(set
  * (--steps, --epochs, --seconds) replaces the base's budget: the others become 0 (no limit).
  */
 export function configFromFlags(values: Record<string, string | boolean | undefined>, base: TrainConfig = defaultTrainConfig): TrainConfig {
-  const config: Record<string, unknown> = { ...base };
-  if (budgetKeys.some((k) => values[settingOf(k).flag] !== undefined)) for (const k of budgetKeys) config[k] = 0;
-  for (const key of settingKeys) {
-    const value = flagValue(settingOf(key), values);
-    if (value !== undefined) config[key] = value;
-  }
-  const c = config as unknown as TrainConfig;
+  const given: Record<string, unknown> = {};
+  for (const key of settingKeys) given[key] = flagValue(settingOf(key), values);
+  const c = givenOverBase(base, given as Partial<TrainConfig>);
   if (c.steps === 0 && c.epochs === 0 && c.seconds === 0) throw new UsageError('give a positive --steps, --epochs or --seconds');
   return c;
 }

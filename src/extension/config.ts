@@ -5,7 +5,7 @@
  * WorkspaceConfiguration, tests pass a plain object.
  */
 import { checkValue, defaultTrainConfig, describeRule, settingKeys, settingOf, settingsSection, type SettingKey, type TrainConfig } from '../engine/config';
-import { budgetKeys } from '../engine/config/flags';
+import { givenOverBase } from '../engine/config/flags';
 import { presetConfig, type Preset } from '../engine/config/presets';
 
 export const configSection = settingsSection;
@@ -59,11 +59,8 @@ export function readTrainConfig(settings: SettingsReader, base: TrainConfig = se
  * steps, epochs, seconds replaces the preset's run length (the others become 0, no limit).
  */
 export function presetOverSettings(preset: Preset, settings: TrainConfig, userSet: ReadonlySet<SettingKey>): TrainConfig {
-  const config: Record<string, unknown> = { ...presetConfig(preset, settings) };
   const budget = settingKeys.filter((key) => settingOf(key).group === 'budget' && userSet.has(key));
-  if (budget.some((key) => (budgetKeys as readonly string[]).includes(key))) for (const key of budgetKeys) config[key] = 0;
-  for (const key of budget) config[key] = settings[key];
-  const result = config as unknown as TrainConfig;
+  const result = givenOverBase(presetConfig(preset, settings), Object.fromEntries(budget.map((key) => [key, settings[key]])));
   // Only zeros set by hand: keep the preset's length rather than run without end.
   if (result.steps === 0 && result.epochs === 0 && result.seconds === 0) return { ...result, steps: preset.config.steps ?? 0, epochs: preset.config.epochs ?? 0, seconds: preset.config.seconds ?? 0 };
   return result;
