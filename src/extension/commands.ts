@@ -17,7 +17,7 @@ import { findPreset, presets, type Preset } from '../engine/config/presets';
 import { dataModes, settingKeys, type SettingKey } from '../engine/config';
 
 type DataMode = (typeof dataModes)[number];
-import type { WebviewDeps } from './webviewHost';
+import { targetEditor, type WebviewDeps } from './webviewHost';
 
 export const commandIds = {
   train: 'rnnLab.train',
@@ -291,7 +291,8 @@ async function sourceFromActiveEditor(): Promise<ChosenSource | undefined> {
 
 /** What the webviews need: the run, and this workspace's checkpoint folder (compare runs). */
 export function webviewDeps(deps: Pick<CommandDeps, 'context' | 'controller'>): WebviewDeps {
-  return { controller: deps.controller, checkpointFolder: () => checkpointFolder(deps.context, vscode.window.activeTextEditor?.document.uri) };
+  // The editor the Lab's buttons train (the text editor beside it while the Lab has focus).
+  return { controller: deps.controller, checkpointFolder: () => checkpointFolder(deps.context, targetEditor()?.document.uri) };
 }
 
 /** `.rnnlab/` in the file's workspace folder (or the first one); the extension's global storage without a folder. */

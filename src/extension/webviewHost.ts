@@ -76,7 +76,7 @@ export function connectWebview(webview: vscode.Webview, deps: WebviewDeps): vsco
 }
 
 /** The editor text goes into: the active one, else the first visible (a sidebar view has the focus). */
-function targetEditor(): vscode.TextEditor | undefined {
+export function targetEditor(): vscode.TextEditor | undefined {
   return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== 'output');
 }
 
