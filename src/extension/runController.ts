@@ -196,8 +196,8 @@ export class RunController {
   }
 
   /** Each character's bits after `context`; with `summary`, only their mean (a whole file's figure). */
-  surprisal(context: string, text: string, lines: boolean, summary = false): Promise<SurprisalResult | undefined> {
-    return this.hasModel ? this.client!.surprisal(context, text, lines, summary) : Promise.resolve(undefined);
+  surprisal(context: string, text: string, summary = false): Promise<SurprisalResult | undefined> {
+    return this.hasModel ? this.client!.surprisal(context, text, summary) : Promise.resolve(undefined);
   }
 
   /** Ends the trainer and the events; settles when the trainer process is gone. */

@@ -8,7 +8,6 @@
  */
 import * as vscode from 'vscode';
 import type { SurprisalResult } from '../protocol/messages';
-import { isLinesMode } from './modes';
 import type { RunController } from './runController';
 
 /** Bits thresholds of the colour buckets, and their colours (blue = expected ... red = surprising). */
@@ -113,7 +112,6 @@ export class SurprisalView implements vscode.Disposable {
       return this.note('$(info) Surprisal: no model', 'no model yet: train one ("RNN Lab: Train char-LSTM on this file"); the colours appear once it answers.');
     }
     const document = editor.document;
-    const lines = isLinesMode(this.controller.snapshot?.started?.config);
     const first = editor.visibleRanges[0]?.start.line ?? 0;
     const last = editor.visibleRanges[editor.visibleRanges.length - 1]?.end.line ?? 0;
     const from = document.offsetAt(new vscode.Position(Math.max(0, first - marginLines), 0));
@@ -122,7 +120,7 @@ export class SurprisalView implements vscode.Disposable {
     const context = document.getText(new vscode.Range(document.positionAt(Math.max(0, from - contextChars)), document.positionAt(from)));
     const text = document.getText(new vscode.Range(document.positionAt(from), document.positionAt(to)));
     const version = document.version;
-    const visible = await this.controller.surprisal(context, text, lines);
+    const visible = await this.controller.surprisal(context, text);
     if (generation !== this.generation || !this.on || document.version !== version) return;
     if (visible?.note) return this.note('$(info) Surprisal', visible.note);
     if (!visible) return this.note('$(warning) Surprisal', 'the trainer did not answer (it may have ended); toggle again to retry.');
@@ -140,18 +138,18 @@ export class SurprisalView implements vscode.Disposable {
     this.show(`$(symbol-color) ${visible.meanBits.toFixed(2)} bits/char${fileText}`,
       `visible lines: ${visible.meanBits.toFixed(2)} bits/char${tooLarge ? ' (the file is too large for a whole-file figure; the visible lines are measured)' : ''}${unknownNote}.`);
     // The whole file again when asked, or when a refresh since cut the last whole-file request short.
-    if ((wholeFile || this.state.fileBitsPerChar === undefined) && !tooLarge) this.scheduleWholeFile(editor, lines, generation);
+    if ((wholeFile || this.state.fileBitsPerChar === undefined) && !tooLarge) this.scheduleWholeFile(editor, generation);
   }
 
   /** The whole file's bits/char, after the visible lines (a second, longer background request). */
-  private scheduleWholeFile(editor: vscode.TextEditor, lines: boolean, generation: number): void {
+  private scheduleWholeFile(editor: vscode.TextEditor, generation: number): void {
     if (this.wholeFileTimer) clearTimeout(this.wholeFileTimer);
     this.wholeFileTimer = setTimeout(async () => {
       // A refresh since then has its own request in flight; asking now would cut that one short.
       if (generation !== this.generation || !this.on) return;
       const document = editor.document;
       const version = document.version;
-      const whole = await this.controller.surprisal('', document.getText(), lines, true);
+      const whole = await this.controller.surprisal('', document.getText(), true);
       if (generation !== this.generation || !this.on || document.version !== version || !whole?.complete) return;
       this.state = { ...this.state, fileBitsPerChar: whole.meanBits };
       const visible = this.state.visibleBitsPerChar;

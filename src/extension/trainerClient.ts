@@ -110,8 +110,8 @@ export class TrainerClient {
     return this.request(this.pendingLabs, timeoutMs, (requestId) => this.send('lab', { requestId, request }));
   }
 
-  surprisal(context: string, text: string, lines: boolean, summary = false, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
-    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, lines, summary }));
+  surprisal(context: string, text: string, summary = false, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
+    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, summary }));
   }
 
   /**

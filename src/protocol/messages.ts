@@ -212,7 +212,7 @@ export interface HostToTrainer {
   lab: { requestId: number; request: LabRequest };
   /** Bits per character of `text` after `context`; a newer request cancels an unfinished older one. */
   /** `summary`: only the mean and the unknown count come back (`bits` is empty), for a whole file. */
-  surprisal: { requestId: number; context: string; text: string; lines: boolean; summary?: boolean };
+  surprisal: { requestId: number; context: string; text: string; summary?: boolean };
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];

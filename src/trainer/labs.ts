@@ -100,7 +100,8 @@ export class LabDesk {
     const stepper = model.createStepper();
     try {
       const answer = await surprisal(stepper, model.vocab, request.text, {
-        context: request.context, lines: request.lines, chunk: 1000,
+        // A model trained on lines (a framed vocabulary) reads each line from the start symbol.
+        context: request.context, lines: model.vocab.startId >= 0, chunk: 1000,
         pause: async () => { await yieldToLoop(); return id === this.surprisalRequest; },
       });
       this.io.send('surprisalResult', {

@@ -213,13 +213,13 @@ test('trainer: lab questions, streamed samples and surprisal are answered by req
   assert.equal(h.ofType('sampleResult')[0].payload.text, chunks);
   assert.equal([...chunks].length, 60);
   assert.ok(h.ofType('sampleChunk').length >= 3, 'the sample came in pieces');
-  h.trainer.handle({ type: 'surprisal', payload: { requestId: 5, context: '', text: 'the cat', lines: false } });
+  h.trainer.handle({ type: 'surprisal', payload: { requestId: 5, context: '', text: 'the cat' } });
   await until(() => h.ofType('surprisalResult').length === 1);
   const s = h.ofType('surprisalResult')[0].payload;
   assert.equal(s.bits.length, 7);
   assert.ok(s.complete && s.meanBits > 0);
   // A whole file's figure: the mean, without a figure per character.
-  h.trainer.handle({ type: 'surprisal', payload: { requestId: 6, context: '', text: 'the cat', lines: false, summary: true } });
+  h.trainer.handle({ type: 'surprisal', payload: { requestId: 6, context: '', text: 'the cat', summary: true } });
   await until(() => h.ofType('surprisalResult').length === 2);
   const summary = h.ofType('surprisalResult')[1].payload;
   assert.deepEqual(summary.bits, []);

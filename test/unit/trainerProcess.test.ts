@@ -220,7 +220,7 @@ test('the Lab through the extension\'s controller: no model is a calm answer; a 
   const none = await idle.lab({ kind: 'firstSymbols', prefix: '', top: 10 });
   assert.equal(none.kind, 'error');
   assert.match(none.kind === 'error' ? none.message : '', /No model yet/);
-  assert.equal(await idle.surprisal('', 'the cat', false), undefined);
+  assert.equal(await idle.surprisal('', 'the cat'), undefined);
   idle.dispose();
 
   await withLongRun(async (controller) => {
@@ -233,7 +233,7 @@ test('the Lab through the extension\'s controller: no model is a calm answer; a 
     const sample = await controller.generate({ prime: 'the ', length: 50, temperature: 0.8, stopAtEnd: true }, (piece) => pieces.push(piece));
     assert.equal(sample, pieces.join(''));
     assert.equal([...(sample ?? '')].length, 50);
-    const bits = await controller.surprisal('the ', 'cat sat', false);
+    const bits = await controller.surprisal('the ', 'cat sat');
     assert.ok(bits && bits.complete && bits.bits.length === 7 && bits.bits.every((b) => b > 0));
   });
 });
