@@ -129,13 +129,13 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
     }
     case 'generate': {
       const { requestId, ...request } = message.payload;
-      let text = '';
+      let sofar = '';
       const done = await controller.generate(request, (piece) => {
-        text += piece;
-        postToWebview(webview, { type: 'generated', payload: { requestId, text, done: false } });
+        sofar += piece;
+        postToWebview(webview, { type: 'generated', payload: { requestId, text: piece, done: false } });
       });
       return postToWebview(webview, { type: 'generated', payload: done === undefined
-        ? { requestId, text, done: true, error: controller.hasModel ? 'The trainer did not answer in time.' : noModelNote }
+        ? { requestId, text: sofar, done: true, error: controller.hasModel ? 'The trainer did not answer in time.' : noModelNote }
         : { requestId, text: done, done: true } });
     }
     case 'copy':

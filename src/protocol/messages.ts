@@ -253,7 +253,7 @@ export interface HostToWebview {
   checkpoint: CheckpointSaved;
   sampleResult: FreshSample;
   labResult: { requestId: number; answer: LabAnswer };
-  /** A streamed sample for the samples view: `text` so far; `done` at the end. */
+  /** A streamed sample for the samples view: each new piece as `text`, then (`done`) the whole text. */
   generated: { requestId: number; text: string; done: boolean; error?: string };
   /** `select`: the runs to tick (after the Q6 card trained both modes), else the webview keeps its choice. */
   runs: { runs: RunCurves[]; note?: string; select?: string[] };

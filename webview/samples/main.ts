@@ -145,8 +145,10 @@ onHostMessage((message: ToWebviewMessage) => {
   if (message.type === 'generated') {
     const { requestId, text, done, error } = message.payload;
     if (active && active.requestId === requestId) {
-      active.sample.text = text;
-      setText(active.body.lastChild as HTMLElement, text);
+      // Pieces are appended as they come; the last message carries the whole text.
+      active.sample.text = done ? text : active.sample.text + text;
+      if (done) setText(active.body.lastChild as HTMLElement, text);
+      else (active.body.lastChild as HTMLElement).append(text);
       if (done) finish(requestId, text, error);
     }
     return;
