@@ -3,7 +3,7 @@
  * Lab panel, the samples view, the status bar and the hover all go through it. No `vscode` import:
  * the UI subscribes to its events, and unit tests run it against a real forked trainer.
  */
-import type { LabAnswer, LabRequest, SurprisalResult, TrainConfig, TrainerMessage, ToWebviewMessage, TrainSource } from '../protocol/messages';
+import { noModelMessage, type LabAnswer, type LabRequest, type SurprisalResult, type TrainConfig, type TrainerMessage, type ToWebviewMessage, type TrainSource } from '../protocol/messages';
 import { Emitter } from './emitter';
 import { isActive } from '../protocol/snapshot';
 import { RunStore, type RunState, type TrainerExit } from './runStore';
@@ -35,7 +35,6 @@ export interface RunProblem {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
-export const noModelNote = 'No model yet: train one with "RNN Lab: Train char-LSTM on this file" (a completed or running run answers here).';
 
 export class RunController {
   private readonly store = new RunStore();
@@ -185,7 +184,7 @@ export class RunController {
 
   /** A lab question for the model; always an answer (a calm error when there is no model or no reply). */
   async lab(request: LabRequest): Promise<LabAnswer> {
-    if (!this.hasModel) return { kind: 'error', message: noModelNote };
+    if (!this.hasModel) return { kind: 'error', message: noModelMessage };
     const answer = await this.client!.lab(request);
     return answer ?? { kind: 'error', message: 'The trainer did not answer in time (it may be busy with a long step, or it has ended). Try again.' };
   }

@@ -6,8 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMessageOf, neuronTextLimit, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
-import { noModelNote, type RunController } from './runController';
+import { isMessageOf, neuronTextLimit, noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
+import type { RunController } from './runController';
 import { listRuns } from './runsList';
 
 /** The only folders a webview may load from: the bundles and the media. */
@@ -135,7 +135,7 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
         postToWebview(webview, { type: 'generated', payload: { requestId, text: piece, done: false } });
       });
       return postToWebview(webview, { type: 'generated', payload: done === undefined
-        ? { requestId, text: sofar, done: true, error: controller.hasModel ? 'The trainer did not answer in time.' : noModelNote }
+        ? { requestId, text: sofar, done: true, error: controller.hasModel ? 'The trainer did not answer in time.' : noModelMessage }
         : { requestId, text: done, done: true } });
     }
     case 'copy':

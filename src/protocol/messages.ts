@@ -275,6 +275,9 @@ export interface RunCurves {
 /** Longest sample drawn on request (the Lab's Sample control, the Samples view, the sample command, the lab cards). */
 export const onDemandSampleLimit = 10_000;
 
+/** What a lab card, a sample or the surprisal view says when there is no model to ask (host or trainer). */
+export const noModelMessage = 'No model yet: train one with "RNN Lab: Train char-LSTM on this file" (a completed or running run answers here).';
+
 /** Characters of the open file the Neurons card reads at most. */
 export const neuronTextLimit = 3000;
 

@@ -3,7 +3,7 @@
  * process holds, between training steps. Inputs are clamped here (the last stop before the
  * engine), and every failure becomes a calm answer the card can show instead of a spinner.
  */
-import { neuronTextLimit, onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
+import { neuronTextLimit, noModelMessage, onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
 import {
   EpochClock, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
   topFirstSymbols, unitActivations,
@@ -20,7 +20,6 @@ const clamp = (x: number, lo: number, hi: number, fallback: number) => (Number.i
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
-export const noModelMessage = 'No model yet: train one ("RNN Lab: Train char-LSTM on this file") and ask again.';
 
 export class LabDesk {
   private clock: EpochClock | undefined;
