@@ -292,11 +292,10 @@ export class TrainingRun {
       if (problem) return problem;
     } else {
       result = this.network.forwardBackward(batch, passOptions);
-      const lossProblem = this.guard.check(this.step + 1, result.lossSum / result.count);
-      if (lossProblem) return lossProblem;
       gradNorm = this.gradients.apply(this.network.grads, this.network.params);
-      const normProblem = this.guard.check(this.step + 1, result.lossSum / result.count, gradNorm);
-      if (normProblem) return normProblem;
+      // A diverged step is not applied.
+      const problem = this.guard.check(this.step + 1, result.lossSum / result.count, gradNorm);
+      if (problem) return problem;
       this.optimizer.learningRate = this.schedule.atEpoch(epoch);
       this.optimizer.step(this.network.params, this.network.grads);
       this.network.paramsChanged();
