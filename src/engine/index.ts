@@ -7,8 +7,8 @@ export { prepareResume, prepareInitFrom, resumeSettings, modelSettings, type Run
 export { SampleService } from './train/samples';
 export { validateConfig, specFromConfig } from './train/config';
 export {
-  loadCheckpoint, parseCheckpoint, usableParams, textFingerprint, writeCheckpoint, serializeCheckpoint, checkpointPath, checkpointStem,
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_SUFFIX, type Checkpoint, type CheckpointMeta,
+  loadCheckpoint, parseCheckpoint, readCheckpointSummary, usableParams, textFingerprint, writeCheckpoint, encodeCheckpoint, checkpointPath, checkpointStem,
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CHECKPOINT_SUFFIX, type Checkpoint, type CheckpointMeta, type CheckpointSummary,
 } from './model/io/checkpoint';
 export { createBackend, resolveThreads, type BackendPreference } from './backends/select';
 export { createReferenceBackend, ReferenceNetwork, type ReferenceFloat } from './backends/reference';

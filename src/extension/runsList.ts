@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunCurves } from '../protocol/messages';
-import { CHECKPOINT_SUFFIX, checkpointPath, checkpointStem } from '../engine/model/io/checkpoint';
+import { CHECKPOINT_SUFFIX, checkpointPath, checkpointStem, readCheckpointSummary } from '../engine/model/io/checkpoint';
 
 const keptSuffix = '.curves.json';
 /** Where the curves of earlier runs are kept, inside the checkpoint folder. */
@@ -32,6 +32,12 @@ function bestValLossOf(record: RunRecord): number | null {
 
 async function readRecord(file: string): Promise<{ record: RunRecord; mtime: Date }> {
   const stat = await fs.stat(file);
+  if (!file.endsWith(keptSuffix)) {
+    // A checkpoint: only its header is read (its weights are most of it).
+    const s = await readCheckpointSummary(file);
+    const record = { sourceName: s.sourceName, createdAt: s.createdAt || undefined, step: s.step, bestValLoss: Number.isFinite(s.bestValLoss) ? s.bestValLoss : null, history: { train: s.trainHistory, val: s.valHistory } };
+    return { record, mtime: stat.mtime };
+  }
   if (stat.size > maxBytes) throw new Error(`${(stat.size / 2 ** 20).toFixed(0)} MB`);
   return { record: JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord, mtime: stat.mtime };
 }

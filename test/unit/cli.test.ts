@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { presets } from '../../src/engine/config/presets';
+import { readCheckpointSummary } from '../../src/engine/model/io/checkpoint';
 
 // Runs the built CLI (npm run build puts it in dist/), in a fresh folder so stray output shows.
 const cli = join(__dirname, '../../../dist/cli.js');
@@ -62,7 +63,7 @@ test('bad input: non-zero exit, one line on stderr, no checkpoint folder', () =>
   }
 });
 
-test('train --json prints evaluation lines, the last one final; sample and probs use the checkpoint', () => {
+test('train --json prints evaluation lines, the last one final; sample and probs use the checkpoint', async () => {
   const r = rnnLab(['train', join(samples, 'captions.txt'), '--steps', '12', '--eval-interval', '5', '--hidden', '16', '--batch', '8', '--seq', '16',
     '--sample-length', '30', '--backend', 'js', '--json', '--checkpoint-dir', 'ckpt'], work);
   assert.equal(r.code, 0, r.stderr);
@@ -82,7 +83,7 @@ test('train --json prints evaluation lines, the last one final; sample and probs
   const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
   assert.ok(existsSync(checkpoint));
   assert.ok(existsSync(join(work, 'ckpt', 'captions-best.rnnlab.json')));
-  assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8')).step, 12);
+  assert.equal((await readCheckpointSummary(checkpoint)).step, 12);
 
   const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work);
   assert.equal(s.code, 0, s.stderr);

@@ -12,7 +12,7 @@ import { createWasmBackend } from '../../src/engine/backends/wasm';
 import type { Backend } from '../../src/engine/backends/types';
 import { readCorpusFromFile } from '../../src/engine/data/corpus';
 import { corpusOptions } from '../../src/engine/train/options';
-import { loadCheckpoint, checkpointPath } from '../../src/engine/model/io/checkpoint';
+import { loadCheckpoint, checkpointPath, writeCheckpoint } from '../../src/engine/model/io/checkpoint';
 import { prepareInitFrom, prepareResume } from '../../src/engine/train/resume';
 import { TrainingRun } from '../../src/engine/train/run';
 import { OpenedModel } from '../../src/engine/sample/openedModel';
@@ -133,10 +133,12 @@ describe('checkpoints: bad resumes and opening a model', () => {
     writeFileSync(file, readFileSync(prose, 'utf8').slice(0, 3000));
     await assert.rejects(prepareResume(ckpt, { steps: 10 }), (e: Error) => e instanceof UserInputError && /story\.txt changed since .*bad.*story-last/.test(e.message));
     // A version 1 file (no training state): resume refused, --init-from suggested.
-    const v1 = JSON.parse(readFileSync(ckpt, 'utf8'));
-    v1.version = 1;
-    delete v1.optimizer;
-    delete v1.training;
+    const saved = await loadCheckpoint(ckpt);
+    const v1 = {
+      format: 'rnn-lab-checkpoint', version: 1, createdAt: saved.createdAt, sourceName: saved.sourceName, step: saved.step, spec: saved.spec, config: saved.config,
+      vocab: saved.tokenizer.toJSON(), history: { train: [], val: [] },
+      params: { dtype: saved.params instanceof Float64Array ? 'float64-le' : 'float32-le', count: saved.params.length, base64: Buffer.from(saved.params.buffer).toString('base64') },
+    };
     const old = join(dir, 'old.rnnlab.json');
     writeFileSync(old, JSON.stringify(v1));
     await assert.rejects(prepareResume(old, { steps: 10 }), (e: Error) => e instanceof UserInputError && /old\.rnnlab\.json has no training state/.test(e.message) && /--init-from/.test(e.message));
@@ -144,10 +146,8 @@ describe('checkpoints: bad resumes and opening a model', () => {
     writeFileSync(file, readFileSync(prose, 'utf8'));
     const plan = await prepareInitFrom(ckpt, { ...defaultTrainConfig, hiddenSize: 64, steps: 3 }, file);
     assert.equal(plan.config.hiddenSize, 12);
-    const edited = JSON.parse(readFileSync(ckpt, 'utf8'));
-    edited.config.hiddenSize = 20;
     const other = join(dir, 'other.rnnlab.json');
-    writeFileSync(other, JSON.stringify(edited));
+    await writeCheckpoint(other, { ...saved, config: { ...saved.config, hiddenSize: 20 } }, saved.params);
     await assert.rejects(prepareInitFrom(other, defaultTrainConfig, file), (e: Error) => e instanceof UserInputError && /other\.rnnlab\.json holds a different model \(hiddenSize 12/.test(e.message));
   });
 

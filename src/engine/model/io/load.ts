@@ -73,7 +73,8 @@ export async function isHdf5File(path: string): Promise<boolean> {
   }
   try {
     const head = new Uint8Array(8);
-    await handle.read(head, 0, 8, 0);
+    // A folder opens but cannot be read: not HDF5, and the checkpoint reader says what it is.
+    if (!(await handle.read(head, 0, 8, 0).then(() => true, () => false))) return false;
     return looksLikeHdf5(head);
   } finally {
     await handle.close();
