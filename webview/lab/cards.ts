@@ -6,7 +6,7 @@
  */
 import { findPreset } from '../../src/engine/config/presets';
 import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
-import { el, setText } from '../shared/dom';
+import { el, setText, withStyle } from '../shared/dom';
 import { formatDuration } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
 
@@ -107,7 +107,7 @@ const cards: CardSpec[] = [
       const max = a.probs[0]?.p || 1;
       const bars = el('div', { class: 'bars' }, ...a.probs.map((r) => el('div', { class: 'bar-row' },
         el('span', { class: 'bar-symbol' }, show(r.symbol)),
-        el('span', { class: 'bar', style: `width: ${(100 * r.p / max).toFixed(1)}%` }),
+        withStyle(el('span', { class: 'bar' }), { width: `${(100 * r.p / max).toFixed(1)}%` }),
         el('span', { class: 'bar-p' }, pct(r.p)))));
       const rows = a.probs.map((r, i) => [String(i + 1), show(r.symbol), r.p.toFixed(4)]);
       const top = a.probs.reduce((s, r) => s + r.p, 0);
@@ -220,7 +220,7 @@ const cards: CardSpec[] = [
       const shade = el('pre', { class: 'neuron-text' }, ...chars.map((c, i) => {
         const v = a.activations[i] ?? 0;
         const colour = v >= 0 ? `rgba(235, 64, 52, ${Math.min(1, Math.abs(v)).toFixed(2)})` : `rgba(52, 120, 235, ${Math.min(1, Math.abs(v)).toFixed(2)})`;
-        return el('span', { style: `background-color: ${colour}`, title: `unit ${a.unit}: ${v.toFixed(2)}` }, c);
+        return withStyle(el('span', { title: `unit ${a.unit}: ${v.toFixed(2)}` }, c), { backgroundColor: colour });
       }));
       const best = a.found.flatMap((f) => (f.units ?? []).map((u) => ({ ...u, label: f.label }))).find((u) => u.unit === a.unit);
       return {

@@ -9,7 +9,7 @@ import { onDemandSampleLength, onDemandSampleLimit, type RunSnapshot, type ToWeb
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
-import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
+import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, formatLoss, symbolUnit } from '../shared/format';
 import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 import { buildLabCards, onLabResult, setLabSnapshot } from './cards';
@@ -146,21 +146,22 @@ function render(): void {
   setText(stats.params.value, started ? formatInt(started.paramCount) : '–');
   setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
   setText(stats.backend.value, started ? started.backend.description : '–');
-  setText(stats.train.value, last ? `${last.smoothLoss.toFixed(3)} nats/char (${natsToBits(last.smoothLoss).toFixed(2)} bits/char)` : '–');
+  const unit = symbolUnit(started?.config.tokens);
+  setText(stats.train.value, last ? formatLoss(last.smoothLoss, unit) : '–');
   // The latest validation loss, and the best one when it is not the latest (the weights samples and the hover use).
   const best = lastEval?.bestValLoss !== undefined && lastEval.bestStep !== undefined && lastEval.bestStep !== lastEval.step
-    ? `; best val ${natsToBits(lastEval.bestValLoss).toFixed(2)} at step ${formatInt(lastEval.bestStep)}` : '';
-  setText(stats.val.value, lastEval ? `val ${lastEval.valBitsPerChar.toFixed(2)} bits/char (${lastEval.valLoss.toFixed(3)} nats/char)${best}` : 'not measured yet');
+    ? `; best val ${formatLoss(lastEval.bestValLoss, unit)} at step ${formatInt(lastEval.bestStep)}` : '';
+  setText(stats.val.value, lastEval ? `val ${formatLoss(lastEval.valLoss, unit)}${best}` : 'not measured yet');
   setText(stats.points.value, String(s.evals.length));
-  setText(stats.baseline.value, started ? `${started.baselineNats.toFixed(2)} nats/char (${natsToBits(started.baselineNats).toFixed(2)} bits/char)` : '–');
+  setText(stats.baseline.value, started ? formatLoss(started.baselineNats, unit) : '–');
 
-  chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total });
+  chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total, unit });
 
   if (s.evals.length !== renderedEvalCount || started !== renderedStarted) {
     renderedEvalCount = s.evals.length;
     renderedStarted = started;
     latestBody.replaceChildren(...(lastEval && lastEval.sample !== ''
-      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval))]
+      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval, started?.config.tokens))]
       : [el('p', { class: 'empty' }, 'The first sample appears at the first evaluation.')]));
     const earlier = sampleList(s.evals, 1);
     earlierHeading.hidden = earlier.childElementCount === 0;
