@@ -12,7 +12,9 @@
  * - the browser's console: Chromium's own messages (the CSP report, a failed resource load) and
  *   the webviews' console.error.
  * Only webview frames count: the workbench's own noise (an extension gallery it cannot reach,
- * `open-vsx.org ENOTFOUND`, 404s for `vsda`) is not ours to fix and comes from the main frame.
+ * `open-vsx.org ENOTFOUND`, 404s for `vsda`, "Timed out getting tasks from typescript") is not
+ * ours to fix and comes from the workbench's own scripts, so it is left out by where it comes from,
+ * not by a list of messages.
  */
 import type { Frame, Page } from 'playwright-core';
 import type { WebviewProblem } from '../hookProtocol';
@@ -20,8 +22,12 @@ import type { WebviewProblem } from '../hookProtocol';
 /** The path every VS Code webview frame is served from (its host frame and the content frame inside it). */
 const webviewPath = '/contrib/webview/browser/pre/';
 
-/** Our webview bundles and styles (a console message's location may name the script rather than the frame). */
-const ourWebviewAssets = /\/dist\/webview\/|\/media\/[\w-]+\.css/;
+/**
+ * Where webview content comes from: VS Code serves a webview's resources from *.vscode-cdn.net
+ * (code-server included), and a console message's location names the script (our bundles in
+ * dist/webview/) rather than the frame.
+ */
+const webviewAssets = /\.vscode-cdn\.net\/|\.vscode-resource\.|\/dist\/webview\//;
 
 /**
  * Messages from webview frames that are not faults of ours, each with why.
@@ -30,7 +36,7 @@ const ourWebviewAssets = /\/dist\/webview\/|\/media\/[\w-]+\.css/;
 const allowed: Array<{ pattern: RegExp; why: string }> = [];
 
 export function isWebviewUrl(url: string): boolean {
-  return url.includes(webviewPath) || ourWebviewAssets.test(url);
+  return url.includes(webviewPath) || webviewAssets.test(url);
 }
 
 function isAllowed(text: string): boolean {
