@@ -10,15 +10,9 @@ import * as vscode from 'vscode';
 import type { SurprisalResult } from '../protocol/messages';
 import type { RunController } from './runController';
 
-/** Bits thresholds of the colour buckets, and their colours (blue = expected ... red = surprising). */
-export const surprisalBuckets = [
-  { upTo: 1, colour: 'rgba(64, 128, 255, 0.30)', label: 'under 1 bit' },
-  { upTo: 2, colour: 'rgba(64, 200, 200, 0.30)', label: '1–2 bits' },
-  { upTo: 3, colour: 'rgba(120, 200, 64, 0.30)', label: '2–3 bits' },
-  { upTo: 4.5, colour: 'rgba(230, 200, 40, 0.38)', label: '3–4.5 bits' },
-  { upTo: 6, colour: 'rgba(245, 130, 30, 0.45)', label: '4.5–6 bits' },
-  { upTo: Infinity, colour: 'rgba(235, 40, 40, 0.50)', label: '6 bits or more' },
-] as const;
+import { legendMarkdown, surprisalBuckets } from './surprisalLegend';
+
+export { legendMarkdown, surprisalBuckets };
 
 /** Characters of the visible range (plus a margin) sent at most. */
 const maxVisibleChars = 30_000;
@@ -201,9 +195,4 @@ export class SurprisalView implements vscode.Disposable {
     this.unknownDecoration.dispose();
     this.item.dispose();
   }
-}
-
-export function legendMarkdown(): string {
-  return surprisalBuckets.map((b) => `<span style="background-color:${b.colour};">&nbsp;&nbsp;&nbsp;&nbsp;</span> ${b.label}`).join('<br>') +
-    '<br><u>wavy underline</u>: not in the model\'s vocabulary';
 }

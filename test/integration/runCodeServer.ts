@@ -27,6 +27,7 @@ import { hookEnvVar } from './hookProtocol';
 import { startHook } from './runner/browserHook';
 import { CodeServer, freePort, isolatedEnv } from './runner/codeServer';
 import { LogFile } from './runner/logFile';
+import { WebviewProblems } from './runner/webviewProblems';
 import { createScreenshotWorkspace, createTestWorkspace, writeUserSettings } from './workspace';
 
 /** What a run loads into the extension host, the folder it opens, and the browser's size. */
@@ -187,7 +188,11 @@ async function runSuite(run: SuiteRun): Promise<number> {
   page.on('console', (message) => browserConsole.write(message.type(), [`${message.text()}  (${message.location().url})`]));
   page.on('pageerror', (error) => browserConsole.write('pageerror', [error.stack ?? error.message]));
 
-  const hook = await startHook(page, resultsDir);
+  // Any CSP violation or error in a webview fails the test it happens in (the suite's afterEach
+  // asks the hook) and, below, the whole run: a webview that breaks that way renders blank.
+  const webviewProblems = new WebviewProblems();
+  await webviewProblems.watch(page);
+  const hook = await startHook(page, resultsDir, webviewProblems);
   cleanup.add(() => new Promise<void>((done) => hook.server.close(() => done())));
 
   clock.begin('starting code-server');
@@ -213,6 +218,10 @@ async function runSuite(run: SuiteRun): Promise<number> {
   clock.end();
   // Close the page before code-server goes, or the workbench fills the log with reconnect attempts.
   await browser.close();
+  if (webviewProblems.problems.length > 0) {
+    log(`${webviewProblems.problems.length} CSP violation(s) or error(s) in webviews:\n${webviewProblems.problems.map((p) => `  [${p.kind}] ${p.text}  (${p.url})`).join('\n')}`);
+    return code === 0 ? 1 : code;
+  }
   return code;
 }
 

@@ -197,9 +197,9 @@ test('restoring a saved run that was still training shows it as stopped', () => 
   assert.equal(store.runState().step, 5);
 });
 
-test('progress text shows the step of the total and the latest val bits/char', () => {
+test('progress text shows the step of the total and the best val bits/char', () => {
   const snapshot = { status: 'running' as const, statusMessage: '', started, steps: [], evals: [evaluation(50)], lastStep: step(60) };
-  assert.equal(describeProgress(snapshot), `step 60/100 · val ${(1.5 / Math.LN2).toFixed(2)} bits/char`);
+  assert.equal(describeProgress(snapshot), `step 60/100 · best val ${(1.5 / Math.LN2).toFixed(2)} bits/char`);
 });
 
 test('hover markdown: visible names for whitespace, escaped table cells, bars and entropy', () => {

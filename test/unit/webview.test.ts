@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lossRange, nearestIndex, niceTicks, stepRange } from '../../webview/shared/chartScale';
 import { formatCompact, formatDuration, formatEpoch } from '../../webview/shared/format';
+import { formatLoss, formatLossShort, symbolUnit } from '../../src/protocol/lossFormat';
+import { legendMarkdown, surprisalBuckets } from '../../src/extension/surprisalLegend';
+import { bestValidationNats, describeProgress } from '../../src/extension/progressText';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 test('niceTicks: round values at 1/2/5 x 10^k inside the range', () => {
   assert.deepEqual(niceTicks({ min: 0, max: 1000 }, 5), [0, 200, 400, 600, 800, 1000]);
@@ -56,4 +61,68 @@ test('debiasedEma: TensorBoard smoothing, with the first value kept as it is and
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'epoch'), 2);
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'wall'), 2);
   assert.equal(xOf({ ...run, stepsPerEpoch: undefined }, { step: 10 }, 'epoch'), undefined);
+});
+
+test('niceTicks on an integer axis: a 0–1 range gets the ticks 0 and 1, never fractions', () => {
+  assert.deepEqual(niceTicks({ min: 0, max: 1 }, 8, { integer: true }), [0, 1]);
+  assert.deepEqual(niceTicks({ min: 0, max: 3 }, 10, { integer: true }), [0, 1, 2, 3]);
+  assert.deepEqual(niceTicks({ min: 0, max: 1000 }, 5, { integer: true }), [0, 200, 400, 600, 800, 1000]);
+  for (const max of [1, 2, 5, 7, 13]) {
+    const ticks = niceTicks({ min: 0, max }, 9, { integer: true });
+    assert.ok(ticks.every(Number.isInteger), `${max}: ${ticks}`);
+    assert.equal(new Set(ticks.map((t) => Math.round(t))).size, ticks.length, `labels repeat for 0–${max}: ${ticks}`);
+  }
+});
+
+test('formatLoss: bits per symbol first, nats in parentheses; bits/word for word models', () => {
+  const nats = 1.5;
+  assert.equal(formatLoss(nats), `${(nats / Math.LN2).toFixed(2)} bits/char (1.500 nats)`);
+  assert.equal(formatLoss(nats, 'word'), `${(nats / Math.LN2).toFixed(2)} bits/word (1.500 nats)`);
+  assert.equal(formatLoss(Math.LN2), '1.00 bits/char (0.693 nats)');
+  assert.equal(formatLossShort(Math.LN2 * 2, symbolUnit('word')), '2.00 bits/word');
+  assert.equal(formatLoss(null), '–');
+  assert.equal(formatLoss(Number.NaN), '–');
+  assert.equal(symbolUnit(undefined), 'char');
+});
+
+test('progress text (status bar) shows the best validation loss, not the latest', () => {
+  const evaluation = (step: number, valLoss: number, bestValLoss?: number) => ({
+    step, epoch: 0, valLoss, valBitsPerChar: valLoss / Math.LN2, trainLoss: valLoss, sample: '', prime: '', temperature: 1,
+    charsPerSec: 0, elapsedMs: 0, isBest: false, ...(bestValLoss !== undefined ? { bestValLoss } : {}),
+  });
+  const snapshot = { status: 'running' as const, statusMessage: '', steps: [], evals: [evaluation(50, 1.2, 1.2), evaluation(100, 1.6, 1.2)] };
+  assert.equal(bestValidationNats(snapshot), 1.2);
+  assert.equal(describeProgress(snapshot), `step 0 · best val ${(1.2 / Math.LN2).toFixed(2)} bits/char`);
+  // Snapshots from before evaluations carried the best: the lowest seen.
+  assert.equal(bestValidationNats({ ...snapshot, evals: [evaluation(50, 1.3), evaluation(100, 1.7)] }), 1.3);
+});
+
+// VS Code's Markdown sanitizer (src/vs/base/browser/markdownRenderer.ts): a span keeps its style only in this form.
+const markdownSpanStyle = /^(color\:(#[0-9a-fA-F]+|var\(--vscode(-[a-zA-Z0-9]+)+\));)?(background-color\:(#[0-9a-fA-F]+|var\(--vscode(-[a-zA-Z0-9]+)+\));)?(border-radius:[0-9]+px;)?$/;
+
+test('the surprisal legend\'s swatches survive the tooltip sanitizer (each has a #hex background)', () => {
+  const styles = [...legendMarkdown().matchAll(/style="([^"]*)"/g)].map((m) => m[1]);
+  assert.equal(styles.length, surprisalBuckets.length);
+  for (const style of styles) {
+    assert.match(style, markdownSpanStyle, `the sanitizer strips ${style}`);
+    assert.match(style, /background-color:#[0-9a-f]{8};/i);
+  }
+});
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('no webview source sets an inline style attribute (the webview CSP drops them)', () => {
+  const root = join(__dirname, '..', '..', '..');
+  const offenders: string[] = [];
+  for (const file of [...sourceFiles(join(root, 'webview')), join(root, 'src', 'extension', 'webviewHost.ts')]) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (/setAttribute\(\s*['"]style['"]|\bstyle\s*=\s*["'`$]|[{,]\s*['"]?style['"]?\s*:/.test(line)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(offenders, []);
 });

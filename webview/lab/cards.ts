@@ -6,7 +6,7 @@
  */
 import { findPreset } from '../../src/engine/config/presets';
 import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
-import { el, setText } from '../shared/dom';
+import { el, setText, withStyle } from '../shared/dom';
 import { formatDuration } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
 
@@ -107,7 +107,7 @@ const cards: CardSpec[] = [
       const max = a.probs[0]?.p || 1;
       const bars = el('div', { class: 'bars' }, ...a.probs.map((r) => el('div', { class: 'bar-row' },
         el('span', { class: 'bar-symbol' }, show(r.symbol)),
-        el('span', { class: 'bar', style: `width: ${(100 * r.p / max).toFixed(1)}%` }),
+        withStyle(el('span', { class: 'bar' }), { width: `${(100 * r.p / max).toFixed(1)}%` }),
         el('span', { class: 'bar-p' }, pct(r.p)))));
       const rows = a.probs.map((r, i) => [String(i + 1), show(r.symbol), r.p.toFixed(4)]);
       const top = a.probs.reduce((s, r) => s + r.p, 0);
@@ -220,7 +220,7 @@ const cards: CardSpec[] = [
       const shade = el('pre', { class: 'neuron-text' }, ...chars.map((c, i) => {
         const v = a.activations[i] ?? 0;
         const colour = v >= 0 ? `rgba(235, 64, 52, ${Math.min(1, Math.abs(v)).toFixed(2)})` : `rgba(52, 120, 235, ${Math.min(1, Math.abs(v)).toFixed(2)})`;
-        return el('span', { style: `background-color: ${colour}`, title: `unit ${a.unit}: ${v.toFixed(2)}` }, c);
+        return withStyle(el('span', { title: `unit ${a.unit}: ${v.toFixed(2)}` }, c), { backgroundColor: colour });
       }));
       const best = a.found.flatMap((f) => (f.units ?? []).map((u) => ({ ...u, label: f.label }))).find((u) => u.unit === a.unit);
       return {
@@ -240,8 +240,32 @@ function currentModel(): string {
 }
 
 let nextRequestId = 1;
-const pending = new Map<number, { card: CardSpec; values: Record<string, string>; timer: number; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }>();
+/** What a card shows its answer in. */
+interface CardView { card: CardSpec; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }
+const pending = new Map<number, CardView & { values: Record<string, string>; timer: number }>();
 const markdownOf = new Map<string, string>();
+const views: CardView[] = [];
+
+/** Back to the card's question: no answer, nothing to copy, Run ready. */
+function clearCard(view: CardView): void {
+  view.body.replaceChildren(el('p', { class: 'empty' }, view.card.intro));
+  view.explanation.hidden = true;
+  view.copy.disabled = true;
+  view.run.disabled = false;
+  markdownOf.delete(view.card.id);
+}
+
+/**
+ * The model changed (a new run, a resume, "Open model"): answers about the previous model would
+ * now mislead, so every card goes back to its question, and answers still on their way are dropped.
+ */
+function clearAllCards(): void {
+  for (const [requestId, p] of pending) {
+    window.clearTimeout(p.timer);
+    pending.delete(requestId);
+  }
+  views.forEach(clearCard);
+}
 
 function buildCard(card: CardSpec): HTMLElement {
   const fields = card.inputs.map((spec) => {
@@ -251,16 +275,18 @@ function buildCard(card: CardSpec): HTMLElement {
   });
   const run = el('button', { class: 'run' }, 'Run');
   const copy = el('button', { class: 'copy secondary', disabled: '' }, 'Copy as Markdown');
-  const body = el('div', { class: 'card-result' }, el('p', { class: 'empty' }, card.intro));
+  const body = el('div', { class: 'card-result' });
   const explanation = el('p', { class: 'card-explanation' });
-  explanation.hidden = true;
+  const view: CardView = { card, body, explanation, copy, run };
+  views.push(view);
+  clearCard(view);
   run.addEventListener('click', () => {
     const values = Object.fromEntries(fields.map(({ spec, input }) => [spec.name, input.value]));
     const requestId = nextRequestId++;
     run.disabled = true;
     body.replaceChildren(el('p', { class: 'empty' }, 'Asking the model…'));
     const timer = window.setTimeout(() => finish(requestId, { kind: 'error', message: 'No answer from the model (the trainer may have ended). Try again.' }), giveUpMs);
-    pending.set(requestId, { card, values, timer, body, explanation, copy, run });
+    pending.set(requestId, { ...view, values, timer });
     postToHost('lab', { requestId, request: card.request(values) });
   });
   copy.addEventListener('click', () => {
@@ -326,13 +352,20 @@ function q6Card(): HTMLElement {
 }
 
 export function buildLabCards(): HTMLElement {
-  return el('div', { class: 'lab-cards' }, el('h2', {}, 'Lab questions'), ...cards.slice(0, 5).map(buildCard), q6Card(), el('h2', {}, 'More experiments'), ...cards.slice(5).map(buildCard));
+  return el('div', { class: 'lab-cards' }, el('h3', { class: 'cards-group' }, 'Questions'), ...cards.slice(0, 5).map(buildCard), q6Card(), el('h3', { class: 'cards-group' }, 'More experiments'), ...cards.slice(5).map(buildCard));
 }
 
 export function onLabResult(requestId: number, answer: LabAnswer): void {
   finish(requestId, answer);
 }
 
+/** Which model the cards' answers are about: the run, and the step it (re)started from. */
+const modelKey = (s: RunSnapshot | null) => (s?.started ? `${s.started.runId}@${s.started.startStep ?? 0}` : '');
+let shownModel: string | undefined;
+
 export function setLabSnapshot(s: RunSnapshot | null): void {
   snapshot = s;
+  const key = modelKey(s);
+  if (shownModel !== undefined && key !== shownModel) clearAllCards();
+  shownModel = key;
 }

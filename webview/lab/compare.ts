@@ -8,7 +8,8 @@
 import uPlot from 'uplot';
 import type { RunCurves } from '../../src/protocol/messages';
 import { debiasedEma, xOf, type XAxis } from '../shared/curves';
-import { el, setText } from '../shared/dom';
+import { el, setText, withStyle } from '../shared/dom';
+import { formatLoss, natsToBits } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
 
 const palette = ['#3794ff', '#d18616', '#89d185', '#f14c4c', '#b180d7', '#4ec9b0', '#cca700', '#e06c75'];
@@ -41,7 +42,7 @@ export function buildCompareCard(): HTMLElement {
       el('label', {}, 'x ', xAxis),
       refresh),
     note, list, chartBox, summary,
-    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in nats/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
+    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in bits/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
 }
 
 export function onRuns(found: RunCurves[], why?: string, select?: string[]): void {
@@ -59,8 +60,8 @@ export function onRuns(found: RunCurves[], why?: string, select?: string[]): voi
     const box = el('input', { type: 'checkbox', 'data-run': r.name });
     box.checked = selected.has(r.id);
     box.addEventListener('change', () => { if (box.checked) selected.add(r.id); else selected.delete(r.id); draw(); });
-    return el('label', { class: 'run-choice' }, box, el('span', { class: 'swatch-box', style: `background:${palette[i % palette.length]}` }),
-      ` ${r.name} · ${r.step} steps · best val ${r.bestValLoss === null ? '–' : r.bestValLoss.toFixed(3)} · ${r.createdAt.slice(0, 16).replace('T', ' ')}`);
+    return el('label', { class: 'run-choice' }, box, withStyle(el('span', { class: 'swatch-box' }), { backgroundColor: palette[i % palette.length] }),
+      ` ${r.name} · ${r.step} steps · best val ${formatLoss(r.bestValLoss)} · ${r.createdAt.slice(0, 16).replace('T', ' ')}`);
   }));
   draw();
 }
@@ -77,9 +78,9 @@ function draw(): void {
     const train = run.train.map((p) => [xOf(run, p, axis), p.loss] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
     const val = run.val.map((p) => [xOf(run, p, axis), p.valLoss] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
     if (train.length === 0 && val.length === 0) { missing.push(run.name); return; }
-    tables.push([train.map((p) => p[0]), debiasedEma(train.map((p) => p[1]), w)]);
+    tables.push([train.map((p) => p[0]), debiasedEma(train.map((p) => natsToBits(p[1])), w)]);
     series.push({ label: `${run.name} train`, stroke: colour, width: 1.5, spanGaps: true });
-    tables.push([val.map((p) => p[0]), val.map((p) => p[1])]);
+    tables.push([val.map((p) => p[0]), val.map((p) => natsToBits(p[1]))]);
     series.push({ label: `${run.name} val`, stroke: colour, width: 2, dash: [6, 4], spanGaps: true, points: { show: true, size: 4 } });
   });
   plot?.destroy();
@@ -98,7 +99,7 @@ function draw(): void {
     scales: { x: { time: false }, y: { distr: logY.checked ? 3 : 1 } },
     axes: [
       { stroke: fg, grid: { stroke: grid, width: 1 }, label: axis === 'wall' ? 'seconds' : axis },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, label: 'nats/char' },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, label: 'bits/char' },
     ],
     cursor: { drag: { x: true, y: false } },
     legend: { show: true },

@@ -9,7 +9,7 @@ import { onDemandSampleLength, onDemandSampleLimit, type RunSnapshot, type ToWeb
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
-import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, natsToBits } from '../shared/format';
+import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, formatLoss, symbolUnit } from '../shared/format';
 import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 import { buildLabCards, onLabResult, setLabSnapshot } from './cards';
@@ -56,8 +56,11 @@ function legendItem(kind: string, label: string): HTMLElement {
 
 const latestHeading = el('h2', {}, 'Latest sample');
 const latestBody = el('div', { class: 'latest-sample' });
-const earlierHeading = el('h2', {}, 'Earlier samples');
+/** Earlier samples: the newest few, folded away at the end of the panel, so they never push the lab cards down. */
+const earlierShown = 20;
+const earlierSummary = el('summary', {}, 'Earlier samples');
 const earlierBody = el('div');
+const earlierSamples = el('details', { class: 'earlier-samples', id: 'earlier-samples' }, earlierSummary, earlierBody);
 
 // Sample control: temperature 0-2 (0 = greedy), prime text, length.
 const temperatureInput = el('input', { type: 'range', min: '0', max: '2', step: '0.05', value: sampleInputs.temperature ?? '0.8', 'aria-label': 'Temperature' });
@@ -100,9 +103,30 @@ const runView = el('div', {},
       el('label', {}, 'Length ', lengthInput),
       sampleButton),
     freshSample),
-  earlierHeading, earlierBody,
 );
-document.getElementById('app')!.append(title, empty, runView, buildLabCards(), el('h2', {}, 'Runs'), buildCompareCard());
+
+/**
+ * The panel's sections in a fixed order, whatever the run has produced: the run (its numbers,
+ * chart and latest sample), the lab cards, Compare runs, then the earlier samples (folded).
+ * The links at the top jump to each, so nothing has to be found by scrolling.
+ */
+const sections: Array<[string, string, HTMLElement]> = [
+  ['lab-questions', 'Lab questions', buildLabCards()],
+  ['compare-runs', 'Runs', buildCompareCard()],
+];
+const nav = el('nav', { class: 'lab-nav', 'aria-label': 'Sections' },
+  ...[...sections.map(([id, label]) => [id, label] as const), ['earlier-samples', 'Earlier samples'] as const].map(([id, label]) => {
+    const link = el('button', { class: 'link', 'data-section': id }, label);
+    link.addEventListener('click', () => {
+      const target = document.getElementById(id);
+      if (target instanceof HTMLDetailsElement) target.open = true;
+      target?.scrollIntoView({ block: 'start' });
+    });
+    return link;
+  }));
+document.getElementById('app')!.append(title, nav, empty, runView,
+  ...sections.map(([id, label, content]) => el('section', { class: 'lab-section', id }, el('h2', {}, label), content)),
+  earlierSamples);
 
 // ---- rendering ----
 let renderedEvalCount = -1;
@@ -146,24 +170,27 @@ function render(): void {
   setText(stats.params.value, started ? formatInt(started.paramCount) : '–');
   setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
   setText(stats.backend.value, started ? started.backend.description : '–');
-  setText(stats.train.value, last ? `${last.smoothLoss.toFixed(3)} nats/char (${natsToBits(last.smoothLoss).toFixed(2)} bits/char)` : '–');
+  const unit = symbolUnit(started?.config.tokens);
+  setText(stats.train.value, last ? formatLoss(last.smoothLoss, unit) : '–');
   // The latest validation loss, and the best one when it is not the latest (the weights samples and the hover use).
   const best = lastEval?.bestValLoss !== undefined && lastEval.bestStep !== undefined && lastEval.bestStep !== lastEval.step
-    ? `; best val ${natsToBits(lastEval.bestValLoss).toFixed(2)} at step ${formatInt(lastEval.bestStep)}` : '';
-  setText(stats.val.value, lastEval ? `val ${lastEval.valBitsPerChar.toFixed(2)} bits/char (${lastEval.valLoss.toFixed(3)} nats/char)${best}` : 'not measured yet');
+    ? `; best val ${formatLoss(lastEval.bestValLoss, unit)} at step ${formatInt(lastEval.bestStep)}` : '';
+  setText(stats.val.value, lastEval ? `val ${formatLoss(lastEval.valLoss, unit)}${best}` : 'not measured yet');
   setText(stats.points.value, String(s.evals.length));
-  setText(stats.baseline.value, started ? `${started.baselineNats.toFixed(2)} nats/char (${natsToBits(started.baselineNats).toFixed(2)} bits/char)` : '–');
+  setText(stats.baseline.value, started ? formatLoss(started.baselineNats, unit) : '–');
 
-  chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total });
+  chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total, unit });
 
   if (s.evals.length !== renderedEvalCount || started !== renderedStarted) {
     renderedEvalCount = s.evals.length;
     renderedStarted = started;
     latestBody.replaceChildren(...(lastEval && lastEval.sample !== ''
-      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval))]
+      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval, started?.config.tokens))]
       : [el('p', { class: 'empty' }, 'The first sample appears at the first evaluation.')]));
-    const earlier = sampleList(s.evals, 1);
-    earlierHeading.hidden = earlier.childElementCount === 0;
+    const earlier = sampleList(s.evals, 1, earlierShown, started?.config.tokens);
+    const withText = s.evals.filter((e) => e.sample !== '').length - 1;
+    earlierSamples.hidden = earlier.childElementCount === 0;
+    setText(earlierSummary, withText > earlierShown ? `Earlier samples (the newest ${earlierShown} of ${withText})` : `Earlier samples (${withText})`);
     earlierBody.replaceChildren(earlier);
   }
 }

@@ -138,7 +138,7 @@ function render(): void {
   if (s.evals.length === renderedEvalCount && s.started === renderedStarted) return;
   renderedEvalCount = s.evals.length;
   renderedStarted = s.started;
-  evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
+  evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals, 0, 50, s.started?.config.tokens) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
 }
 
 onHostMessage((message: ToWebviewMessage) => {

@@ -1,20 +1,22 @@
 /**
  * The loss chart: a <canvas> drawn by hand (no chart library, nothing that needs `unsafe-eval`).
  * Training loss per batch (raw, faint) and its moving average, validation loss at each evaluation,
- * and the ln(V) "random guess" baseline dashed, all in nats/char on the left axis with the same
- * lines read in bits/char on the right. Colours come from the editor theme; it redraws on theme
+ * and the ln(V) "random guess" baseline dashed, read in bits/char (bits/word for a word model) on
+ * the left axis and in nats on the right, as every loss in the extension is shown (lossFormat.ts). Colours come from the editor theme; it redraws on theme
  * change and resize, and shows the values under the mouse in a readout element.
  */
 import type { EvalMetrics, StepMetrics } from '../../src/protocol/messages';
 import { lossRange, nearestIndex, niceTicks, stepRange, type Range } from './chartScale';
 import { cssVar, isHighContrast, onThemeChange } from './theme';
-import { formatInt, natsToBits } from './format';
+import { bitsUnit, formatInt, formatLoss, natsToBits, type SymbolUnit } from './format';
 
 export interface ChartData {
   steps: StepMetrics[];
   evals: EvalMetrics[];
   baselineNats?: number;
   totalSteps: number;
+  /** What a symbol is (the unit of the bits axis); char when not given. */
+  unit?: SymbolUnit;
 }
 
 export interface ChartColors {
@@ -110,7 +112,7 @@ export class LossChart {
       ctx.fillStyle = colors.baseline;
       ctx.textAlign = 'right';
       ctx.textBaseline = 'bottom';
-      ctx.fillText(`random guess ln(V) = ${data.baselineNats.toFixed(2)}`, plot.x1 - 4, py(data.baselineNats) - 2);
+      ctx.fillText(`random guess ln(V) = ${formatLoss(data.baselineNats, data.unit ?? 'char')}`, plot.x1 - 4, py(data.baselineNats) - 2);
     }
     this.drawHover(ctx, plot, px);
   }
@@ -128,13 +130,13 @@ export class LossChart {
       const y = Math.round(py(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(plot.x0, y); ctx.lineTo(plot.x1, y); ctx.stroke();
       ctx.textAlign = 'right';
-      ctx.fillText(t.toFixed(2), plot.x0 - 6, y);
+      ctx.fillText(natsToBits(t).toFixed(2), plot.x0 - 6, y);
       ctx.textAlign = 'left';
-      ctx.fillText(natsToBits(t).toFixed(2), plot.x1 + 6, y);
+      ctx.fillText(t.toFixed(2), plot.x1 + 6, y);
     }
     ctx.textBaseline = 'top';
     ctx.textAlign = 'center';
-    for (const t of niceTicks(xr, Math.max(2, Math.floor((plot.x1 - plot.x0) / 90)))) {
+    for (const t of niceTicks(xr, Math.max(2, Math.floor((plot.x1 - plot.x0) / 90)), { integer: true })) {
       const x = Math.round(px(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, plot.y1); ctx.lineTo(x, plot.y1 + 4); ctx.stroke();
       ctx.fillText(formatInt(t), x, plot.y1 + 7);
@@ -144,9 +146,9 @@ export class LossChart {
     ctx.stroke();
     ctx.textBaseline = 'bottom';
     ctx.textAlign = 'left';
-    ctx.fillText('nats/char', 4, plot.y0 - 4);
+    ctx.fillText(bitsUnit(this.data.unit ?? 'char'), 4, plot.y0 - 4);
     ctx.textAlign = 'right';
-    ctx.fillText('bits/char', plot.x1 + margin.right - 4, plot.y0 - 4);
+    ctx.fillText('nats', plot.x1 + margin.right - 4, plot.y0 - 4);
     ctx.textAlign = 'right';
     ctx.textBaseline = 'bottom';
     ctx.fillText('step', plot.x1, plot.y1 + margin.bottom);
@@ -167,8 +169,9 @@ export class LossChart {
     ctx.globalAlpha = 0.4;
     ctx.beginPath(); ctx.moveTo(x, plot.y0); ctx.lineTo(x, plot.y1); ctx.stroke();
     ctx.globalAlpha = 1;
-    const parts = [`step ${formatInt(s.step)}: loss ${s.loss.toFixed(3)}, smoothed ${s.smoothLoss.toFixed(3)} nats/char (${natsToBits(s.smoothLoss).toFixed(2)} bits/char)`];
-    if (e) parts.push(`validation at step ${formatInt(e.step)}: ${e.valLoss.toFixed(3)} nats/char (${e.valBitsPerChar.toFixed(2)} bits/char)`);
+    const unit = data.unit ?? 'char';
+    const parts = [`step ${formatInt(s.step)}: loss ${formatLoss(s.loss, unit)}, smoothed ${formatLoss(s.smoothLoss, unit)}`];
+    if (e) parts.push(`validation at step ${formatInt(e.step)}: ${formatLoss(e.valLoss, unit)}`);
     this.readout.textContent = parts.join(' · ');
   }
 }

@@ -5,13 +5,18 @@ export interface Range {
   max: number;
 }
 
-/** Ticks at 1, 2 or 5 times a power of ten, covering [min, max] with about `count` steps. */
-export function niceTicks(range: Range, count = 5): number[] {
+/**
+ * Ticks at 1, 2 or 5 times a power of ten, covering [min, max] with about `count` steps. With
+ * `integer` (an axis of whole things, such as steps) no step is below 1: a range of 0–1 gets the
+ * ticks 0 and 1, not 0, 0.2, … 1, which read "0 0 0 1 1 1" once labelled as integers.
+ */
+export function niceTicks(range: Range, count = 5, { integer = false }: { integer?: boolean } = {}): number[] {
   const span = range.max - range.min;
   if (!(span > 0) || !Number.isFinite(span)) return [range.min];
   const rough = span / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const nice = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const step = integer ? Math.max(1, nice) : nice;
   const first = Math.ceil(range.min / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let v = first; v <= range.max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));

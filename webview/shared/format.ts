@@ -29,11 +29,8 @@ export function formatEpoch(epoch: number): string {
   return Number.isInteger(epoch) ? String(epoch) : epoch.toFixed(2);
 }
 
-export const ln2 = Math.LN2;
-
-export function natsToBits(nats: number): number {
-  return nats / ln2;
-}
+/** Losses are shown by the one formatter the host uses too. */
+export { bitsUnit, formatLoss, formatLossShort, natsToBits, symbolUnit, type SymbolUnit } from '../../src/protocol/lossFormat';
 
 /** The parts of a run's config that say what kind of lab it is. */
 export interface RunSetup {

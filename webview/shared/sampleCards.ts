@@ -1,11 +1,11 @@
 /** Sample cards (newest first), shared by the Lab panel and the sidebar view. */
 import type { EvalMetrics } from '../../src/protocol/messages';
 import { el } from './dom';
-import { formatInt } from './format';
+import { formatInt, formatLossShort, symbolUnit } from './format';
 
-export function sampleMeta(e: EvalMetrics): string {
+export function sampleMeta(e: EvalMetrics, tokens?: string): string {
   const temperature = e.temperature === 0 ? 'greedy (T 0)' : `T ${e.temperature}`;
-  return `step ${formatInt(e.step)} · val ${e.valBitsPerChar.toFixed(2)} bits/char · ${temperature}${e.isBest ? ' · best so far' : ''}`;
+  return `step ${formatInt(e.step)} · val ${formatLossShort(e.valLoss, symbolUnit(tokens))} · ${temperature}${e.isBest ? ' · best so far' : ''}`;
 }
 
 /**
@@ -19,14 +19,14 @@ export function sampleText(sample: string, prime: string): HTMLElement {
   return pre;
 }
 
-export function sampleCard(e: EvalMetrics): HTMLElement {
-  return el('li', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, sampleMeta(e)), sampleText(e.sample, e.prime));
+export function sampleCard(e: EvalMetrics, tokens?: string): HTMLElement {
+  return el('li', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, sampleMeta(e, tokens)), sampleText(e.sample, e.prime));
 }
 
 /** Cards for the evaluations that still carry their text, newest first, skipping the first `skip`. */
-export function sampleList(evals: EvalMetrics[], skip = 0, limit = 50): HTMLElement {
+export function sampleList(evals: EvalMetrics[], skip = 0, limit = 50, tokens?: string): HTMLElement {
   const list = el('ol', { class: 'sample-list' });
   const withText = evals.filter((e) => e.sample !== '').reverse().slice(skip, skip + limit);
-  for (const e of withText) list.append(sampleCard(e));
+  for (const e of withText) list.append(sampleCard(e, tokens));
   return list;
 }

@@ -8,7 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import type { ActionReply, ElementsReply, FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply } from '../hookProtocol';
+import type {
+  ActionReply, ElementsReply, FrameText, FramesReply, Notification, NotificationsReply, ScreenshotReply, WebviewProblemsReply, WebviewStylesReply,
+} from '../hookProtocol';
+import type { WebviewProblems } from './webviewProblems';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -88,13 +91,33 @@ async function webviewTexts(page: Page, selector: string): Promise<string[]> {
   return texts;
 }
 
+/** The computed `properties` of every element matching `selector`, inside webview frames (or in the workbench itself). */
+async function computedStyles(page: Page, selector: string, properties: string[], inWorkbench: boolean): Promise<WebviewStylesReply['styles']> {
+  const styles: WebviewStylesReply['styles'] = [];
+  for (const frame of page.frames()) {
+    if ((frame === page.mainFrame()) !== inWorkbench) continue;
+    try {
+      styles.push(...await frame.locator(selector).evaluateAll((nodes, names) => nodes.map((n) => {
+        const computed = getComputedStyle(n as Element);
+        const box = (n as Element).getBoundingClientRect();
+        const entry: Record<string, string> = { boxWidth: String(box.width), pageTop: String(box.top + window.scrollY) };
+        for (const name of names) entry[name] = computed.getPropertyValue(name);
+        return entry as Record<string, string> & { boxWidth: string; pageTop: string };
+      }), properties));
+    } catch {
+      // A frame that went away has nothing to report.
+    }
+  }
+  return styles;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
 /** Serves the hook for `page` on a free loopback port; screenshots go to `resultsDir`. */
-export async function startHook(page: Page, resultsDir: string): Promise<{ server: Server; url: string }> {
+export async function startHook(page: Page, resultsDir: string, problems: WebviewProblems): Promise<{ server: Server; url: string }> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://hook');
     if (req.method === 'GET' && url.pathname === '/frames') {
@@ -112,6 +135,23 @@ export async function startHook(page: Page, resultsDir: string): Promise<{ serve
       const selector = url.searchParams.get('selector');
       if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
       const reply: ElementsReply = { texts: await webviewTexts(page, selector) };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'GET' && url.pathname === '/webview-styles') {
+      const selector = url.searchParams.get('selector');
+      if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
+      const properties = (url.searchParams.get('properties') ?? '').split(',').filter(Boolean);
+      const reply: WebviewStylesReply = { styles: await computedStyles(page, selector, properties, url.searchParams.get('in') === 'workbench') };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'POST' && url.pathname === '/hover') {
+      // Moves the mouse over the first visible workbench element matching `selector` (and containing `text`): its hover opens.
+      const selector = url.searchParams.get('selector');
+      if (!selector) return sendJson(res, 400, { error: 'missing ?selector=' });
+      await page.locator(selector, { hasText: url.searchParams.get('text') ?? '' }).first().hover({ timeout: 10_000 });
+      const reply: ActionReply = { done: true };
+      sendJson(res, 200, reply);
+    } else if (req.method === 'GET' && url.pathname === '/webview-problems') {
+      const since = Number(url.searchParams.get('since') ?? 0) || 0;
+      const reply: WebviewProblemsReply = { problems: problems.problems.slice(since), total: problems.problems.length };
       sendJson(res, 200, reply);
     } else if (req.method === 'POST' && (url.pathname === '/click' || url.pathname === '/fill')) {
       const selector = url.searchParams.get('selector');

@@ -50,7 +50,7 @@ describe('README screenshots', () => {
     const run = await waitForCompletion(api, 240_000);
     const panel = await waitForLabPanel('the finished run in the Lab panel',
       (view) => view.status === 'completed' && view.validationPoints === run.evalCount);
-    const uniformBits = Number(/Random guess:[^(]*\((\d+(?:\.\d+)?) bits\/char\)/.exec(panel.text)?.[1]);
+    const uniformBits = Number(/Random guess:\s*(\d+(?:\.\d+)?) bits\/char/.exec(panel.text)?.[1]);
     console.log(`      ${run.step} steps, ${run.evalCount} evaluations, val ${run.lastValBitsPerChar?.toFixed(2)} bits/char (uniform guess ${uniformBits.toFixed(2)})`);
     console.log(`      last sample: ${JSON.stringify(run.lastSample)}`);
     // A picture worth showing: the model has learned well beyond a guess.

@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { corpusFileName } from '../workspace';
 import {
-  activateExtension, canSeeWebviews, clickInWebview, elementTexts, ensureCompletedRun, fillInWebview, screenshot, waitFor, webviewTexts, workspaceDir,
-  type RnnLabApi,
+  activateExtension, canSeeWebviews, clickInWebview, elementTexts, ensureCompletedRun, fillInWebview, hoverInWorkbench, screenshot, waitFor, webviewStyles, webviewTexts,
+  workspaceDir, type RnnLabApi,
 } from './harness';
 
 const card = (id: string) => `[data-card="${id}"]`;
+
+/** A computed colour that paints nothing (what an inline style the CSP dropped leaves behind). */
+const transparent = (colour: string) => colour === '' || colour === 'transparent' || /^rgba\(\d+, \d+, \d+, 0\)$/.test(colour);
 
 /** Clicks a card's Run button and waits for its answer (an explanation, or a calm note). */
 async function runCard(id: string, inputs: Record<string, string> = {}): Promise<string> {
@@ -70,6 +73,17 @@ describe('the Lab', () => {
     assert.ok(p.reduce((s, x) => s + x, 0) <= 1 + 5e-4 * 10, `sum ${p}`);
     assert.match(text, /no start symbol/, 'a stream model says it has no start symbol and what stands in for it');
     assert.equal((await webviewTexts(`${card('q2')} .bar-row`)).length, 10, 'a bar per symbol');
+    // What the student sees: each bar as long as its p (relative to the first), not all full width.
+    const widths = (await webviewStyles(`${card('q2')} .bar`, ['width'])).map((s) => Number(s.boxWidth));
+    const track = (await webviewStyles(`${card('q2')} .bar-row`, ['grid-template-columns'])).length;
+    assert.equal(widths.length, 10);
+    assert.equal(track, 10);
+    for (let i = 1; i < 10; i++) {
+      const expected = widths[0] * p[i] / p[0];
+      assert.ok(Math.abs(widths[i] - expected) <= 1.5, `bar ${i + 1} is ${widths[i]} px for p ${p[i]}; ${expected.toFixed(1)} px expected (bar 1: ${widths[0]} px, p ${p[0]}): ${widths}`);
+    }
+    const differ = p.findIndex((x) => x < p[0] * 0.8);
+    if (differ > 0) assert.ok(widths[differ] < widths[0] * 0.85, `two bars of different p have different widths: ${widths}`);
     const markdown = await copiedMarkdown('q2');
     assert.match(markdown, /^### Q2 First characters/);
     assert.equal(markdown.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length, 10, markdown);
@@ -128,7 +142,27 @@ describe('the Lab', () => {
     assert.match(neurons, /#\d+ \(r -?\d\.\d\d\)/);
     const shaded = await webviewTexts(`${card('neurons')} .neuron-text`);
     assert.ok(shaded[0] && shaded[0].startsWith('the meaning of life'), 'the open file, coloured by the unit');
+    const shades = (await webviewStyles(`${card('neurons')} .neuron-text span`, ['background-color'])).map((s) => s['background-color']);
+    assert.ok(shades.length > 100, `a span per character: ${shades.length}`);
+    const painted = shades.filter((c) => !transparent(c));
+    assert.ok(painted.length > shades.length / 2, `the characters carry the unit's colour: ${painted.length} of ${shades.length} painted (${shades.slice(0, 5)})`);
+    assert.ok(new Set(painted).size > 5, `shades vary with the activation: ${[...new Set(painted)].slice(0, 8)}`);
     await screenshot('lab-cards');
+  });
+
+  it('the lab cards sit at a fixed place above the folded earlier samples, which show the newest 20', async () => {
+    const top = async (selector: string) => Number((await webviewStyles(selector, ['display']))[0]?.pageTop ?? NaN);
+    const cards = await top('#lab-questions');
+    const samples = await top('#earlier-samples');
+    assert.ok(cards < samples, `the cards (${cards} px) come before the earlier samples (${samples} px)`);
+    assert.ok(cards < 2000, `the cards are near the top (${cards} px), not below every sample`);
+    assert.equal((await webviewStyles('#earlier-samples[open]', ['display'])).length, 0, 'the earlier samples start folded');
+    assert.ok((await webviewTexts('#earlier-samples .sample-card')).length <= 20);
+    assert.deepEqual((await webviewTexts('.lab-nav button.link')).map((t) => t.trim()), ['Lab questions', 'Runs', 'Earlier samples']);
+    const stats = (await webviewTexts('.stats'))[0] ?? '';
+    assert.match(stats, /Train loss: \d+\.\d\d bits\/char \(\d+\.\d{3} nats\)/, 'bits first, nats in parentheses');
+    assert.match(stats, /Validation: val \d+\.\d\d bits\/char \(\d+\.\d{3} nats\)/);
+    assert.match(stats, /Random guess: \d+\.\d\d bits\/char \(\d+\.\d{3} nats\)/);
   });
 
   it('Compare runs lists this workspace\'s runs and draws their curves', async () => {
@@ -138,6 +172,11 @@ describe('the Lab', () => {
       return found.length > 0 ? found : undefined;
     }, { timeoutMs: 15_000 });
     assert.ok(runs.some((r) => r.includes('corpus.txt')), JSON.stringify(runs));
+    assert.ok(runs.every((r) => /best val (\d+\.\d\d bits\/char \(\d+\.\d{3} nats\)|–)/.test(r)), `best val in bits first, nats in parentheses: ${JSON.stringify(runs)}`);
+    const swatches = (await webviewStyles(`${card('compare')} .run-choice .swatch-box`, ['background-color'])).map((s) => s['background-color']);
+    assert.equal(swatches.length, runs.length);
+    for (const colour of swatches) assert.ok(!transparent(colour), `each run's swatch has its colour: ${swatches}`);
+    if (swatches.length > 1) assert.notEqual(swatches[0], swatches[1], 'two runs, two colours');
     await waitFor('the uPlot chart', async () => (await webviewTexts(`${card('compare')} .uplot`)).length > 0, { timeoutMs: 10_000 });
     await clickInWebview(`${card('compare')} [data-input="logY"]`);
     assert.ok((await webviewTexts(`${card('compare')} .u-legend`)).some((t) => t.includes('val')));
@@ -166,6 +205,14 @@ describe('the Lab', () => {
       assert.ok(state.visibleBitsPerChar! > 0 && state.visibleBitsPerChar! < 8);
       const bar = await waitFor('the bits/char in the status bar', async () => (await elementTexts('.statusbar-item')).find((t) => /bits\/char/.test(t) && /file/.test(t)), { timeoutMs: 10_000 });
       assert.match(bar, /\d\.\d\d bits\/char · file \d\.\d\d/);
+      // The legend in the status bar item's tooltip: every swatch keeps its colour through VS Code's Markdown sanitizer.
+      await hoverInWorkbench('.statusbar-item', 'file');
+      const legend = await waitFor('the surprisal legend in the tooltip', async () => {
+        const found = await webviewStyles('.monaco-hover span[style]', ['background-color'], 'workbench');
+        return found.length >= 6 ? found.map((s) => s['background-color']) : undefined;
+      }, { timeoutMs: 10_000, describe: () => elementTexts('.monaco-hover') });
+      for (const colour of legend) assert.ok(!transparent(colour), `each legend swatch has its colour: ${legend}`);
+      assert.equal(new Set(legend).size, legend.length, `six buckets, six colours: ${legend}`);
       await screenshot('surprisal');
     } finally {
       await vscode.commands.executeCommand('rnnLab.toggleSurprisal', false);
@@ -193,6 +240,18 @@ describe('the Lab', () => {
     } finally {
       await vscode.commands.executeCommand('workbench.view.explorer');
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
+  it('a new model clears the cards\' answers about the previous one', async () => {
+    await runCard('q2', { prefix: '' });
+    assert.equal((await webviewTexts(`${card('q2')} .bar-row`)).length, 10);
+    await vscode.commands.executeCommand('rnnLab.train', vscode.Uri.file(join(workspaceDir(), corpusFileName)));
+    try {
+      await waitFor('the Q2 card back at its question', async () => (await webviewTexts(`${card('q2')} .bar-row`)).length === 0
+        && (await webviewTexts(`${card('q2')} .card-result`)).some((t) => t.includes('most probable first symbols')), { timeoutMs: 30_000, describe: () => webviewTexts(card('q2')) });
+    } finally {
+      await vscode.commands.executeCommand('rnnLab.stop');
     }
   });
 });

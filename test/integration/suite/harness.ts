@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
   hookEnvVar, type ActionReply, type ElementsReply, type FrameText, type FramesReply, type Notification, type NotificationsReply, type ScreenshotReply,
+  type WebviewProblem, type WebviewProblemsReply, type WebviewStylesReply,
 } from '../hookProtocol';
 import { corpusFileName } from '../workspace';
 import type { RunState } from '../../../src/extension/runStore';
@@ -228,6 +229,39 @@ async function askHook<T>(method: 'GET' | 'POST', path: string): Promise<T> {
   if (!reply.ok) throw new Error(`browser hook ${method} ${path}: HTTP ${reply.status} ${await reply.text()}`);
   return (await reply.json()) as T;
 }
+
+/** The CSP violations and errors the runner has seen in webviews from the `since`-th on. */
+export async function webviewProblems(since = 0): Promise<WebviewProblemsReply> {
+  return askHook<WebviewProblemsReply>('GET', `/webview-problems?since=${since}`);
+}
+
+/** The computed style (`properties`, plus the box width and top) of every webview element matching `selector`. */
+export async function webviewStyles(selector: string, properties: string[], where: 'webviews' | 'workbench' = 'webviews'): Promise<WebviewStylesReply['styles']> {
+  return (await askHook<WebviewStylesReply>('GET', `/webview-styles?selector=${encodeURIComponent(selector)}&properties=${properties.join(',')}&in=${where}`)).styles;
+}
+
+/** Moves the mouse over the first workbench element matching `selector` that contains `text` (its hover opens). */
+export async function hoverInWorkbench(selector: string, text = ''): Promise<void> {
+  await askHook<ActionReply>('POST', `/hover?selector=${encodeURIComponent(selector)}&text=${encodeURIComponent(text)}`);
+}
+
+/**
+ * The webview gate, for every test of the suite (a root-level hook: this module is loaded by
+ * every test file): a test during which a webview broke its CSP (an inline style dropped, so a
+ * bar or a colour silently missing) or logged an error fails, naming what happened.
+ */
+let webviewProblemsSeen = 0;
+afterEach(async function () {
+  if (!canSeeWebviews) return;
+  // Let a webview that is still rendering what the test did report it (a CSP report is asynchronous).
+  await sleep(300);
+  const reply = await webviewProblems(webviewProblemsSeen);
+  webviewProblemsSeen = reply.total;
+  if (reply.problems.length > 0) {
+    const list = reply.problems.map((p: WebviewProblem) => `  [${p.kind}] ${p.text}  (${p.url})`).join('\n');
+    throw new Error(`during "${this.currentTest?.fullTitle()}" a webview logged ${reply.problems.length} CSP violation(s) or error(s):\n${list}`);
+  }
+});
 
 export async function frames(): Promise<FrameText[]> {
   return (await askHook<FramesReply>('GET', '/frames')).frames;
