@@ -6,6 +6,9 @@ import {
   textFeatures, topFirstSymbols, unitActivations, type LabVocab,
 } from '../../src/engine/labs';
 import { nextSymbolDistribution } from '../../src/engine/sample/generate';
+import { formatSeconds } from '../../src/engine/labs/duration';
+import { temperatureSummary } from '../../src/engine/labs/temperature';
+import type { Stepper } from '../../src/engine/backends/types';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
 import { randomFill } from './support/batches';
@@ -106,6 +109,49 @@ test('temperature explorer: four rows; greedy is the same whatever the seed', ()
   assert.ok(a.rows[0].meanBits <= a.rows[3].meanBits);
 });
 
+test('temperature explorer: the paragraph names the cheapest row the table shows, not T = 0 by rule', () => {
+  const summary = temperatureSummary([
+    { temperature: 0, text: 'a', meanBits: 0.69, distinctWords: 0.2 },
+    { temperature: 0.3, text: 'b', meanBits: 0.39, distinctWords: 0.5 },
+    { temperature: 0.8, text: 'c', meanBits: 1.1, distinctWords: 0.8 },
+    { temperature: 1.2, text: 'd', meanBits: 2.4, distinctWords: 0.9 },
+  ], 'char');
+  assert.match(summary, /cheapest is T = 0\.3's \(0\.39 bits\/char/);
+  assert.match(summary, /most surprising is T = 1\.2's \(2\.40/);
+  assert.match(summary, /T = 0 takes the most likely symbol at every step, yet its text costs 0\.69/);
+  assert.match(summary, /most repetitive text is T = 0 \(greedy\)'s \(distinct words 0\.20/);
+});
+
+/**
+ * A stand-in model over a framed vocabulary whose most likely symbol is fixed by how many steps it
+ * has read since its last reset: "a", "b", "c", then the end symbol, then "b" for ever.
+ */
+function countingSentenceModel(vocab: LabVocab): Stepper {
+  let sinceReset = 0;
+  const logits = new Float32Array(vocab.size);
+  const order = ['a', 'b', 'c'].map((c) => vocab.symbols.indexOf(c));
+  return {
+    batchSize: 1,
+    reset: () => { sinceReset = 0; },
+    step: () => {
+      sinceReset++;
+      const best = sinceReset <= 3 ? order[sinceReset - 1] : sinceReset === 4 ? vocab.endId : order[1];
+      logits.fill(0);
+      logits[best] = 10;
+      return logits;
+    },
+    getState: () => new Float32Array(0),
+    setState: () => {},
+    dispose: () => {},
+  };
+}
+
+test('temperature explorer on a lines model: each sentence after an end symbol starts from a reset state and the start symbol', () => {
+  const vocab = CharTokenizer.fromText('abc ', 96, { framed: true });
+  const a = temperatureExplorer(countingSentenceModel(vocab), vocab, { prime: '', length: 12, seed: 1, temperatures: [0] });
+  assert.equal(a.rows[0].text, 'abc\nabc\nabc\n');
+});
+
 test('neurons: features per character; units ranked by |correlation|; a feature the text lacks gets none', () => {
   const f = textFeatures('a "b" (c)\nd');
   assert.deepEqual(Array.from(f.quotes), [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
@@ -140,6 +186,24 @@ test('Q1: epochs timed at their boundaries; 10 epochs projected from them or fro
   const hw = hardwareInfo({ name: 'wasm', description: 'WebAssembly SIMD, 2 threads', threads: 2 });
   assert.ok(hw.cores >= 1 && hw.memoryBytes > 0 && hw.cpuModel.length > 0);
   assert.equal(hw.gpu, undefined);
+});
+
+test('Q1: an epoch of 0.44 s reads as 0.44 s, not 0:00; longer ones keep the precision that tells them apart', () => {
+  assert.equal(formatSeconds(440), '0.44 s');
+  assert.equal(formatSeconds(12_345), '12.3 s');
+  assert.equal(formatSeconds(125_000), '2:05');
+  assert.equal(formatSeconds(3_723_000), '1:02:03');
+  assert.equal(formatSeconds(-1), '–');
+});
+
+test('Q1 hardware: a CPU backend that could not use the GPU has no GPU row, and the thread count is said once', () => {
+  const cpu = hardwareInfo({ name: 'wasm', description: 'WebAssembly SIMD, 2 threads (GPU not used: no NVIDIA driver)', threads: 2, fallbackNote: 'GPU not used: no NVIDIA driver' });
+  assert.equal(cpu.gpu, undefined);
+  assert.equal(cpu.backendText.match(/threads/g)?.length, 1, cpu.backendText);
+  const plain = hardwareInfo({ name: 'js', description: 'plain TypeScript (float32)', threads: 1 });
+  assert.equal(plain.backendText, 'plain TypeScript (float32) (1 thread)');
+  const gpu = hardwareInfo({ name: 'cuda', description: 'CUDA: NVIDIA H100', threads: 1 });
+  assert.equal(gpu.gpu, 'CUDA: NVIDIA H100');
 });
 
 test('Q1 on a resumed run: the pace counts only the steps since the resume, and its first, partial epoch is not timed', () => {

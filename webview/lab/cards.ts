@@ -8,6 +8,7 @@ import { findPreset } from '../../src/engine/config/presets';
 import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
 import { el, setText } from '../shared/dom';
 import { formatDuration } from '../shared/format';
+import { formatSeconds } from '../../src/engine/labs/duration';
 import { postToHost } from '../shared/vscodeApi';
 
 type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
@@ -78,13 +79,13 @@ const cards: CardSpec[] = [
     render(answer) {
       const { timing: t, hardware: h } = answer as Answer<'timing'>;
       const rows: Array<[string, string]> = [
-        ['Time per epoch', `${formatDuration(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
-        ['10 epochs', formatDuration(t.tenEpochsMs)],
+        ['Time per epoch', `${formatSeconds(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
+        ['10 epochs', formatSeconds(t.tenEpochsMs)],
         ['Trained so far', `${t.stepsDone} steps = ${t.epochsDone.toFixed(2)} epochs in ${formatDuration(t.elapsedMs)} (${t.msPerStep.toFixed(1)} ms/step, ${t.stepsPerEpoch} steps/epoch)`],
-        ...(t.measuredEpochs.length ? [['Finished epochs', t.measuredEpochs.map((e) => `#${e.epoch} ${formatDuration(e.ms)}`).join(', ')] as [string, string]] : []),
+        ...(t.measuredEpochs.length ? [['Finished epochs', t.measuredEpochs.map((e) => `#${e.epoch} ${formatSeconds(e.ms)}`).join(', ')] as [string, string]] : []),
         ['CPU', `${h.cpuModel}, ${h.cores} cores`],
         ['Memory', `${(h.memoryBytes / 2 ** 30).toFixed(1)} GiB (${(h.freeMemoryBytes / 2 ** 30).toFixed(1)} GiB free)`],
-        ['Backend', `${h.backend} (${h.threads} thread${h.threads === 1 ? '' : 's'})`],
+        ['Backend', h.backendText],
         ['GPU', h.gpu ?? 'none in use'],
         ['System', `${h.os}, Node ${h.node}`],
       ];
@@ -179,11 +180,9 @@ const cards: CardSpec[] = [
     render(answer) {
       const a = answer as Answer<'temperatures'>;
       const rows = a.rows.map((r) => [r.temperature === 0 ? 'T 0 (greedy)' : `T ${r.temperature}`, el('span', { class: 'sample-inline' }, el('span', { class: 'prime' }, a.prime), r.text), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]);
-      const greedy = a.rows[0];
-      const hot = a.rows[a.rows.length - 1];
       return {
         result: el('div', {}, notes(a.notes), table(['temperature', 'text (prime underlined)', 'bits/char', 'distinct words'], rows)),
-        explanation: `Temperature divides the logits before the softmax. At T = 0 the model always takes its most likely symbol: the text is its cheapest (${greedy.meanBits.toFixed(2)} bits/char under the model) but soon loops (distinct words ${greedy.distinctWords.toFixed(2)}). Higher temperatures flatten the distribution: more variety, more surprises and more misspellings (T ${hot.temperature}: ${hot.meanBits.toFixed(2)} bits/char).`,
+        explanation: a.summary,
         markdown: `### Temperature explorer (prime ${mdQuote(a.prime)})\n\n${mdTable(['T', 'text', 'bits/char', 'distinct words'], a.rows.map((r) => [String(r.temperature), r.text.replace(/\n/g, ' ↵ '), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]))}`,
       };
     },
