@@ -203,7 +203,7 @@ const cards: CardSpec[] = [
       return {
         result: el('div', {}, el('p', {}, `Line ${a.lineNumber}: ${a.correct} of ${a.total} next symbols right (${pct(accuracy)}). Top row: the text; bottom row: the model's argmax; red: a mistake.`), grid),
         explanation: `At each position the model has read the true text so far and its argmax is compared with the symbol that really comes next. This is easier than generating: a mistake does not derail what follows, because the next input is the true symbol again. A model trained for the few epochs of a lab gets common letters after a space, and letters inside frequent words, right first; the start of each word is where it is most often wrong.`,
-        markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join('')}\npredicted: ${cells.map((s) => s.predicted).join('')}\n\`\`\``,
+        markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join(a.separator)}\npredicted: ${cells.map((s) => s.predicted).join(a.separator)}\n\`\`\``,
       };
     },
   },
