@@ -9,6 +9,8 @@ import { nextSymbolDistribution } from '../../src/engine/sample/generate';
 import { formatSeconds } from '../../src/engine/labs/duration';
 import { temperatureSummary } from '../../src/engine/labs/temperature';
 import type { Stepper } from '../../src/engine/backends/types';
+import { weightsLabel } from '../../src/engine/labs/weightsLabel';
+import type { RunSnapshot } from '../../src/protocol/messages';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
 import { randomFill } from './support/batches';
@@ -64,6 +66,28 @@ test('Q3: sentences end without the end symbol, reproducibly', () => {
   assert.equal(a.sentences.length, 5);
   assert.deepEqual(a.sentences, b.sentences);
   for (const s of a.sentences) assert.ok(!s.includes('\n') && [...s].length <= 40);
+});
+
+test('Q3/Q4 say where a sentence starts and ends on the model they ran on: a newline without a start symbol', () => {
+  const { vocab, stepper } = model();
+  const stream = sampleSentences(stepper, vocab, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 });
+  assert.equal(stream.startsAfter, 'a newline');
+  assert.equal(stream.endsAt, 'a newline');
+  assert.equal(resetStateExperiment(stepper, vocab, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 }).startsAfter, 'a newline');
+  const framed = CharTokenizer.fromText('abc ', 96, { framed: true });
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'gru', vocabSize: framed.size, hiddenSize: 4, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
+  const lines = sampleSentences(net.createStepper(1), framed, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 });
+  assert.equal(lines.startsAfter, 'the start symbol ⟨s⟩');
+  assert.equal(lines.endsAt, 'the end symbol ⟨/s⟩');
+});
+
+test('Q5 names the weights the samples use: the best step, not the last one trained', () => {
+  const started = { sourceName: 'captions.txt', config: { cell: 'lstm', hiddenSize: 128, layers: 1 } } as unknown as RunSnapshot['started'];
+  const evalAt = (step: number, bestStep: number) => ({ step, bestStep, isBest: step === bestStep }) as unknown as RunSnapshot['evals'][number];
+  const snapshot = { status: 'completed', statusMessage: '', started, steps: [], evals: [evalAt(600, 600), evalAt(850, 600)], lastStep: { step: 850 } } as unknown as RunSnapshot;
+  assert.equal(weightsLabel(snapshot), 'captions.txt (LSTM 128×1, the step-600 weights, its best validation loss; trained to step 850)');
+  assert.equal(weightsLabel({ ...snapshot, evals: [evalAt(850, 850)] }), 'captions.txt (LSTM 128×1, step 850, its best validation loss)');
+  assert.equal(weightsLabel(null), 'none');
 });
 
 test('Q4: without resets the first sentence matches, later ones start from a carried state that moves the first-symbol distribution', () => {
