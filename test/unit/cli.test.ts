@@ -141,6 +141,15 @@ test('decode on a character model predicts the first character of the line too',
   assert.match(plain.stdout, /^next: +to take away/, plain.stdout);
 });
 
+test('a run whose best is the untrained model says so, why, and what would help', () => {
+  const short = file('short-selection.txt', readFileSync(join(samples, 'prose.txt'), 'utf8').slice(0, 216));
+  const r = rnnLab(['train', short, '--steps', '200', '--eval-interval', '20', '--hidden', '64', '--lr', '0.05', '--backend', 'js', '--no-checkpoint'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const end = r.stdout.trimEnd().split('\n').at(-1)!;
+  assert.match(end, /at step 0; .*The best weights are the untrained ones: validation loss rose from the first evaluation on \([\d.]+ at step 0 to [\d.]+ bits per symbol at step \d+\)/, end);
+  assert.match(end, /Try more text \(\d+ training symbols.*fewer steps \(--steps: .*a smaller model \(--hidden: .* or a lower learning rate \(--lr, now 0\.05\)\.$/, end);
+});
+
 test('auto backend selection without a GPU says why once, with what to do, not again in the banner', () => {
   const r = rnnLab(['train', join(samples, 'nonsense.txt'), '--steps', '2', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8', '--no-checkpoint'], work);
   assert.equal(r.code, 0, r.stderr);
