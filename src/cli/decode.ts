@@ -23,14 +23,14 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   }
   // Two aligned rows, one column per position: what came next, and what the model predicted (· = right).
   const width = (s: string) => Math.max(1, [...s].length);
-  const cells = result.steps.map((s) => {
+  const cells = result.steps.filter((s) => s.target !== undefined).map((s) => {
     const target = s.target ?? '';
     const predicted = s.predicted === s.target ? '·' : s.predicted;
     const w = Math.max(width(target), width(predicted));
     return { target: target.padEnd(w), predicted: predicted.padEnd(w) };
   });
-  process.stdout.write(`next:      ${cells.map((c) => c.target).join('')}\n`);
-  process.stdout.write(`predicted: ${cells.map((c) => c.predicted).join('')}\n`);
+  process.stdout.write(`next:      ${cells.map((c) => c.target).join(result.separator)}\n`);
+  process.stdout.write(`predicted: ${cells.map((c) => c.predicted).join(result.separator)}\n`);
   process.stdout.write(`${result.correct} of ${result.total} next symbols predicted (${(100 * result.correct / Math.max(1, result.total)).toFixed(1)}%; · marks a right prediction)\n`);
   return 0;
 }

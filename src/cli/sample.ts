@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { nextSymbolsAfter } from '../engine/labs/nextSymbols';
 import { generate } from '../engine/sample/generate';
+import { appendContinuation } from '../engine/data/wordTokenizer';
 import { asUsage, parseNumber, UsageError } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
 
@@ -41,7 +42,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     const lines = sentences ? { sentences: text.split('\n').filter((s, i, all) => i < all.length - 1 || s !== '') } : {};
     process.stdout.write(JSON.stringify({ type: 'sample', prime, temperature, text, ...lines }) + '\n');
   } else {
-    process.stdout.write(sentences ? text.replace(/\n?$/, '\n') : prime + text + '\n');
+    process.stdout.write(sentences ? text.replace(/\n?$/, '\n') : appendContinuation(model.tokenizer, prime, text) + '\n');
   }
   return 0;
 }

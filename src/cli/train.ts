@@ -146,7 +146,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
           const description = fallbackNote ? info.backend.description.replace(` (${fallbackNote})`, '') : info.backend.description;
           const threads = /\bthreads?\b/.test(description) ? '' : ` (threads ${info.backend.threads})`;
           print(`backend ${description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
-            `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val), vocab ${info.vocabSize}, ` +
+            `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val${config.tokens === 'word' ? ' words' : ''}), vocab ${info.vocabSize}, ` +
             `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));
         }

@@ -77,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
       SeriesPanel.show(context.extensionUri, request && typeof request === 'object' && !(request instanceof vscode.Uri) ? request : undefined);
     }),
     vscode.commands.registerCommand('rnnLab.seriesLabStop', () => SeriesPanel.stopCurrent()),
+    SeriesPanel.registerSerializer(context.extensionUri),
     trackContextKeys(runs),
     persistHistory(context, runs),
   );

@@ -16,6 +16,9 @@ import {
 } from '../protocol/series';
 import { getWebviewOptions, webviewHtml } from './webviewHost';
 
+/** True while a series run goes (the palette lists "Stop the time-series lab" only then). */
+export const seriesRunningContextKey = 'rnnLab.seriesLabRunning';
+
 export class SeriesPanel {
   static readonly viewType = 'rnnLab.seriesLab';
   private static current: SeriesPanel | undefined;
@@ -42,6 +45,17 @@ export class SeriesPanel {
     return panel;
   }
 
+  /** Brings the panel back after a window reload, as an idle lab (its run ended with the old window). */
+  static registerSerializer(extensionUri: vscode.Uri): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(SeriesPanel.viewType, {
+      async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel) {
+        SeriesPanel.current?.panel.dispose();
+        webviewPanel.webview.options = getWebviewOptions(extensionUri);
+        SeriesPanel.current = new SeriesPanel(webviewPanel, extensionUri);
+      },
+    });
+  }
+
   /** Stops the open panel's run, if one is going; it still reports what it has. */
   static stopCurrent(): void {
     SeriesPanel.current?.stop();
@@ -66,7 +80,9 @@ export class SeriesPanel {
   }
 
   private setState(change: Partial<SeriesLabState>): void {
+    const wasRunning = this.state.status === 'running';
     this.state = { ...this.state, ...change };
+    if (wasRunning !== (this.state.status === 'running')) void vscode.commands.executeCommand('setContext', seriesRunningContextKey, this.state.status === 'running');
     this.post({ type: 'state', payload: this.state });
   }
 
@@ -150,6 +166,7 @@ export class SeriesPanel {
   }
 
   private dispose(): void {
+    if (this.child) void vscode.commands.executeCommand('setContext', seriesRunningContextKey, false);
     this.child?.kill('SIGKILL');
     this.child = undefined;
     if (SeriesPanel.current === this) SeriesPanel.current = undefined;

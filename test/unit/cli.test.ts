@@ -113,6 +113,44 @@ test('plain train output names the backend and corpus first, then one line per e
   assert.ok(!existsSync(join(work, '.rnnlab')));
 });
 
+test('word models: the banner counts words, sample keeps a space after the prime, decode spaces its columns', () => {
+  const r = rnnLab(['train', join(samples, 'prose.txt'), '--tokens', 'word', '--steps', '3', '--eval-interval', '3', '--hidden', '8', '--batch', '4', '--seq', '8',
+    '--backend', 'js', '--checkpoint-dir', 'words'], work);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.split('\n')[0], /: [\d,]+ chars \([\d,]+ train, [\d,]+ val words\)/);
+  const checkpoint = join(work, 'words', 'prose-last.rnnlab.json');
+  const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'the', '--length', '5', '--seed', '2'], work);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^the [^\s]/, s.stdout);
+  const d = rnnLab(['decode', '--checkpoint', checkpoint, '--line', 'the cat ran a dog'], work);
+  assert.equal(d.code, 0, d.stderr);
+  // A stream word model has no line start to read first: one column per word after the first.
+  const next = d.stdout.split('\n')[0].replace(/^next: +/, '').trim().split(/ +/);
+  assert.equal(next.length, 4, d.stdout);
+});
+
+test('decode on a character model predicts the first character of the line too', () => {
+  const r = rnnLab(['train', join(samples, 'prose.txt'), '--steps', '2', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8',
+    '--backend', 'js', '--checkpoint-dir', 'chars'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const d = rnnLab(['decode', '--checkpoint', join(work, 'chars', 'prose-last.rnnlab.json'), '--line', 'to take away', '--json'], work);
+  assert.equal(d.code, 0, d.stderr);
+  const result = JSON.parse(d.stdout);
+  assert.equal(result.steps.filter((s: { target?: string }) => s.target !== undefined).map((s: { target: string }) => s.target).join(''), 'to take away');
+  assert.equal(result.total, 12);
+  const plain = rnnLab(['decode', '--checkpoint', join(work, 'chars', 'prose-last.rnnlab.json'), '--line', 'to take away'], work);
+  assert.match(plain.stdout, /^next: +to take away/, plain.stdout);
+});
+
+test('a run whose best is the untrained model says so, why, and what would help', () => {
+  const short = file('short-selection.txt', readFileSync(join(samples, 'prose.txt'), 'utf8').slice(0, 216));
+  const r = rnnLab(['train', short, '--steps', '200', '--eval-interval', '20', '--hidden', '64', '--lr', '0.05', '--backend', 'js', '--no-checkpoint'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const end = r.stdout.trimEnd().split('\n').at(-1)!;
+  assert.match(end, /at step 0; .*The best weights are the untrained ones: validation loss rose from the first evaluation on \([\d.]+ at step 0 to [\d.]+ bits per symbol at step \d+\)/, end);
+  assert.match(end, /Try more text \(\d+ training symbols.*fewer steps \(--steps: .*a smaller model \(--hidden: .* or a lower learning rate \(--lr, now 0\.05\)\.$/, end);
+});
+
 test('auto backend selection without a GPU says why once, with what to do, not again in the banner', () => {
   const r = rnnLab(['train', join(samples, 'nonsense.txt'), '--steps', '2', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8', '--no-checkpoint'], work);
   assert.equal(r.code, 0, r.stderr);

@@ -47,6 +47,15 @@ test('every contributed command id has a title, the category and is one the exte
   assert.ok(manifest.activationEvents.includes('onWebviewPanel:rnnLab.lab'));
 });
 
+test('the time-series lab: its Stop command is in the palette only while it runs, and its panel comes back after a reload', () => {
+  const palette = manifest.contributes.menus.commandPalette as Array<{ command: string; when?: string }>;
+  assert.equal(palette.find((m) => m.command === 'rnnLab.seriesLabStop')?.when, 'rnnLab.seriesLabRunning');
+  assert.ok(manifest.activationEvents.includes('onWebviewPanel:rnnLab.seriesLab'));
+  const source = readFileSync(join(root, 'src/extension/seriesPanel.ts'), 'utf8');
+  assert.match(source, /registerWebviewPanelSerializer\(SeriesPanel\.viewType/);
+  assert.match(source, /'setContext', seriesRunningContextKey/);
+});
+
 test('readTrainConfig: unset settings give the defaults', () => {
   const { config, problems } = readTrainConfig(reader({}));
   assert.deepEqual(config, defaultTrainConfig);

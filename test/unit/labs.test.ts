@@ -6,6 +6,11 @@ import {
   textFeatures, topFirstSymbols, unitActivations, type LabVocab,
 } from '../../src/engine/labs';
 import { nextSymbolDistribution } from '../../src/engine/sample/generate';
+import { formatSeconds } from '../../src/engine/labs/duration';
+import { temperatureSummary } from '../../src/engine/labs/temperature';
+import type { Stepper } from '../../src/engine/backends/types';
+import { weightsLabel } from '../../src/engine/labs/weightsLabel';
+import type { RunSnapshot } from '../../src/protocol/messages';
 import { corpusFromText } from '../../src/engine/data/corpus';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
 import { randomFill } from './support/batches';
@@ -63,6 +68,28 @@ test('Q3: sentences end without the end symbol, reproducibly', () => {
   for (const s of a.sentences) assert.ok(!s.includes('\n') && [...s].length <= 40);
 });
 
+test('Q3/Q4 say where a sentence starts and ends on the model they ran on: a newline without a start symbol', () => {
+  const { vocab, stepper } = model();
+  const stream = sampleSentences(stepper, vocab, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 });
+  assert.equal(stream.startsAfter, 'a newline');
+  assert.equal(stream.endsAt, 'a newline');
+  assert.equal(resetStateExperiment(stepper, vocab, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 }).startsAfter, 'a newline');
+  const framed = CharTokenizer.fromText('abc ', 96, { framed: true });
+  const net = createReferenceBackend('float64').createNetwork({ cell: 'gru', vocabSize: framed.size, hiddenSize: 4, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' });
+  const lines = sampleSentences(net.createStepper(1), framed, { count: 1, temperature: 0.8, maxLength: 10, seed: 3 });
+  assert.equal(lines.startsAfter, 'the start symbol ⟨s⟩');
+  assert.equal(lines.endsAt, 'the end symbol ⟨/s⟩');
+});
+
+test('Q5 names the weights the samples use: the best step, not the last one trained', () => {
+  const started = { sourceName: 'captions.txt', config: { cell: 'lstm', hiddenSize: 128, layers: 1 } } as unknown as RunSnapshot['started'];
+  const evalAt = (step: number, bestStep: number) => ({ step, bestStep, isBest: step === bestStep }) as unknown as RunSnapshot['evals'][number];
+  const snapshot = { status: 'completed', statusMessage: '', started, steps: [], evals: [evalAt(600, 600), evalAt(850, 600)], lastStep: { step: 850 } } as unknown as RunSnapshot;
+  assert.equal(weightsLabel(snapshot), 'captions.txt (LSTM 128×1, the step-600 weights, its best validation loss; trained to step 850)');
+  assert.equal(weightsLabel({ ...snapshot, evals: [evalAt(850, 850)] }), 'captions.txt (LSTM 128×1, step 850, its best validation loss)');
+  assert.equal(weightsLabel(null), 'none');
+});
+
 test('Q4: without resets the first sentence matches, later ones start from a carried state that moves the first-symbol distribution', () => {
   const { vocab, stepper } = model();
   const r = resetStateExperiment(stepper, vocab, { count: 5, temperature: 0.8, maxLength: 30, seed: 5, driftSentences: 8 });
@@ -106,6 +133,49 @@ test('temperature explorer: four rows; greedy is the same whatever the seed', ()
   assert.ok(a.rows[0].meanBits <= a.rows[3].meanBits);
 });
 
+test('temperature explorer: the paragraph names the cheapest row the table shows, not T = 0 by rule', () => {
+  const summary = temperatureSummary([
+    { temperature: 0, text: 'a', meanBits: 0.69, distinctWords: 0.2 },
+    { temperature: 0.3, text: 'b', meanBits: 0.39, distinctWords: 0.5 },
+    { temperature: 0.8, text: 'c', meanBits: 1.1, distinctWords: 0.8 },
+    { temperature: 1.2, text: 'd', meanBits: 2.4, distinctWords: 0.9 },
+  ], 'char');
+  assert.match(summary, /cheapest is T = 0\.3's \(0\.39 bits\/char/);
+  assert.match(summary, /most surprising is T = 1\.2's \(2\.40/);
+  assert.match(summary, /T = 0 takes the most likely symbol at every step, yet its text costs 0\.69/);
+  assert.match(summary, /most repetitive text is T = 0 \(greedy\)'s \(distinct words 0\.20/);
+});
+
+/**
+ * A stand-in model over a framed vocabulary whose most likely symbol is fixed by how many steps it
+ * has read since its last reset: "a", "b", "c", then the end symbol, then "b" for ever.
+ */
+function countingSentenceModel(vocab: LabVocab): Stepper {
+  let sinceReset = 0;
+  const logits = new Float32Array(vocab.size);
+  const order = ['a', 'b', 'c'].map((c) => vocab.symbols.indexOf(c));
+  return {
+    batchSize: 1,
+    reset: () => { sinceReset = 0; },
+    step: () => {
+      sinceReset++;
+      const best = sinceReset <= 3 ? order[sinceReset - 1] : sinceReset === 4 ? vocab.endId : order[1];
+      logits.fill(0);
+      logits[best] = 10;
+      return logits;
+    },
+    getState: () => new Float32Array(0),
+    setState: () => {},
+    dispose: () => {},
+  };
+}
+
+test('temperature explorer on a lines model: each sentence after an end symbol starts from a reset state and the start symbol', () => {
+  const vocab = CharTokenizer.fromText('abc ', 96, { framed: true });
+  const a = temperatureExplorer(countingSentenceModel(vocab), vocab, { prime: '', length: 12, seed: 1, temperatures: [0] });
+  assert.equal(a.rows[0].text, 'abc\nabc\nabc\n');
+});
+
 test('neurons: features per character; units ranked by |correlation|; a feature the text lacks gets none', () => {
   const f = textFeatures('a "b" (c)\nd');
   assert.deepEqual(Array.from(f.quotes), [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
@@ -140,6 +210,24 @@ test('Q1: epochs timed at their boundaries; 10 epochs projected from them or fro
   const hw = hardwareInfo({ name: 'wasm', description: 'WebAssembly SIMD, 2 threads', threads: 2 });
   assert.ok(hw.cores >= 1 && hw.memoryBytes > 0 && hw.cpuModel.length > 0);
   assert.equal(hw.gpu, undefined);
+});
+
+test('Q1: an epoch of 0.44 s reads as 0.44 s, not 0:00; longer ones keep the precision that tells them apart', () => {
+  assert.equal(formatSeconds(440), '0.44 s');
+  assert.equal(formatSeconds(12_345), '12.3 s');
+  assert.equal(formatSeconds(125_000), '2:05');
+  assert.equal(formatSeconds(3_723_000), '1:02:03');
+  assert.equal(formatSeconds(-1), '–');
+});
+
+test('Q1 hardware: a CPU backend that could not use the GPU has no GPU row, and the thread count is said once', () => {
+  const cpu = hardwareInfo({ name: 'wasm', description: 'WebAssembly SIMD, 2 threads (GPU not used: no NVIDIA driver)', threads: 2, fallbackNote: 'GPU not used: no NVIDIA driver' });
+  assert.equal(cpu.gpu, undefined);
+  assert.equal(cpu.backendText.match(/threads/g)?.length, 1, cpu.backendText);
+  const plain = hardwareInfo({ name: 'js', description: 'plain TypeScript (float32)', threads: 1 });
+  assert.equal(plain.backendText, 'plain TypeScript (float32) (1 thread)');
+  const gpu = hardwareInfo({ name: 'cuda', description: 'CUDA: NVIDIA H100', threads: 1 });
+  assert.equal(gpu.gpu, 'CUDA: NVIDIA H100');
 });
 
 test('Q1 on a resumed run: the pace counts only the steps since the resume, and its first, partial epoch is not timed', () => {

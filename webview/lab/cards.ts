@@ -8,6 +8,8 @@ import { findPreset } from '../../src/engine/config/presets';
 import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
 import { el, setText, withStyle } from '../shared/dom';
 import { formatDuration } from '../shared/format';
+import { formatSeconds } from '../../src/engine/labs/duration';
+import { weightsLabel } from '../../src/engine/labs/weightsLabel';
 import { postToHost } from '../shared/vscodeApi';
 
 type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
@@ -78,13 +80,13 @@ const cards: CardSpec[] = [
     render(answer) {
       const { timing: t, hardware: h } = answer as Answer<'timing'>;
       const rows: Array<[string, string]> = [
-        ['Time per epoch', `${formatDuration(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
-        ['10 epochs', formatDuration(t.tenEpochsMs)],
+        ['Time per epoch', `${formatSeconds(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
+        ['10 epochs', formatSeconds(t.tenEpochsMs)],
         ['Trained so far', `${t.stepsDone} steps = ${t.epochsDone.toFixed(2)} epochs in ${formatDuration(t.elapsedMs)} (${t.msPerStep.toFixed(1)} ms/step, ${t.stepsPerEpoch} steps/epoch)`],
-        ...(t.measuredEpochs.length ? [['Finished epochs', t.measuredEpochs.map((e) => `#${e.epoch} ${formatDuration(e.ms)}`).join(', ')] as [string, string]] : []),
+        ...(t.measuredEpochs.length ? [['Finished epochs', t.measuredEpochs.map((e) => `#${e.epoch} ${formatSeconds(e.ms)}`).join(', ')] as [string, string]] : []),
         ['CPU', `${h.cpuModel}, ${h.cores} cores`],
         ['Memory', `${(h.memoryBytes / 2 ** 30).toFixed(1)} GiB (${(h.freeMemoryBytes / 2 ** 30).toFixed(1)} GiB free)`],
-        ['Backend', `${h.backend} (${h.threads} thread${h.threads === 1 ? '' : 's'})`],
+        ['Backend', h.backendText],
         ['GPU', h.gpu ?? 'none in use'],
         ['System', `${h.os}, Node ${h.node}`],
       ];
@@ -127,7 +129,7 @@ const cards: CardSpec[] = [
       const a = answer as Answer<'sentences'>;
       return {
         result: el('div', {}, notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s === '' ? '(empty)' : s)))),
-        explanation: `Each sentence starts from a reset state and the start symbol; every next symbol is drawn from the model's distribution at temperature ${num(v.temperature, 0.8)} and fed back in, until the model draws the end symbol (${a.ended} of 5 did; the rest stopped at ${num(v.maxLength, 200)} symbols). Early in training the words are plausible shapes more than real words; they improve as the validation loss falls.`,
+        explanation: `Each sentence starts from a reset state and ${a.startsAfter}; every next symbol is drawn from the model's distribution at temperature ${num(v.temperature, 0.8)} and fed back in, until the model draws ${a.endsAt} (${a.ended} of 5 did; the rest stopped at ${num(v.maxLength, 200)} symbols). Early in training the words are plausible shapes more than real words; they improve as the validation loss falls.`,
         markdown: `### Q3 Five sentences\n\n${a.sentences.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
       };
     },
@@ -148,9 +150,9 @@ const cards: CardSpec[] = [
       const fresh = a.freshTop.map((t) => `${show(t.symbol)} ${pct(t.p)}`).join(', ');
       return {
         result: el('div', {}, notes(a.notes), columns,
-          el('p', {}, `First symbol after the start symbol from a fresh state: ${fresh}.`),
+          el('p', {}, `First symbol after ${a.startsAfter} from a fresh state: ${fresh}.`),
           table(['sentence', 'TV distance', 'KL bits', 'state RMS', 'first symbol from the carried state'], driftRows)),
-        explanation: `With reset_states() every sentence starts from the zero state the model was trained to start from, so the first symbol follows the fresh distribution (${fresh}). Without it, sentence n starts from whatever state sentence n−1 left behind (state RMS above 0), a state the model never saw before a start symbol during training. The first-symbol distribution then moves away from the fresh one: a total variation distance of ${meanTv.toFixed(3)} on average over sentences 2–${a.drift.length} (0 = the same, 1 = nothing in common). Sentence 1 is the same in both columns (same draws, same fresh state); after that the carried state changes what the model writes${a.endedWithout < a.endedWith ? ', and fewer sentences reach the end symbol' : ''}.`,
+        explanation: `With reset_states() every sentence starts from the zero state the model was trained to start from, so the first symbol follows the fresh distribution (${fresh}). Without it, sentence n starts from whatever state sentence n−1 left behind, a state the model never saw before ${a.startsAfter} during training. State RMS measures how much is left: the square root of the mean of the squared numbers in that state (0 for a reset state; the larger, the more the earlier sentences still weigh on this one). The first-symbol distribution then moves away from the fresh one: a total variation distance of ${meanTv.toFixed(3)} on average over sentences 2–${a.drift.length} (0 = the same, 1 = nothing in common). Sentence 1 is the same in both columns (same draws, same fresh state); after that the carried state changes what the model writes${a.endedWithout < a.endedWith ? ', and fewer sentences reach the end symbol' : ''}.`,
         markdown: `### Q4 reset_states\n\n${mdTable(['with reset_states()', 'without'], a.withReset.map((s, i) => [s, a.withoutReset[i] ?? '']))}\n\n${mdTable(['sentence', 'TV distance', 'KL bits', 'state RMS', 'top first symbols (carried state)'], driftRows)}\n\nFresh state: ${fresh}.`,
       };
     },
@@ -163,7 +165,7 @@ const cards: CardSpec[] = [
     request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
     render(answer) {
       const a = answer as Answer<'sentences'>;
-      const model = currentModel();
+      const model = weightsLabel(snapshot);
       return {
         result: el('div', {}, el('p', {}, `Model: ${model}`), notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s || '(empty)')))),
         explanation: `Weights trained for longer (the tutorial's took a few thousand epochs on a GPU, to a loss near 0.17) give sentences with real words and grammar; the same code on fewer epochs gives word-shaped guesses. Loading weights needs the same architecture and vocabulary: the number of parameters must match exactly.`,
@@ -179,11 +181,9 @@ const cards: CardSpec[] = [
     render(answer) {
       const a = answer as Answer<'temperatures'>;
       const rows = a.rows.map((r) => [r.temperature === 0 ? 'T 0 (greedy)' : `T ${r.temperature}`, el('span', { class: 'sample-inline' }, el('span', { class: 'prime' }, a.prime), r.text), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]);
-      const greedy = a.rows[0];
-      const hot = a.rows[a.rows.length - 1];
       return {
         result: el('div', {}, notes(a.notes), table(['temperature', 'text (prime underlined)', 'bits/char', 'distinct words'], rows)),
-        explanation: `Temperature divides the logits before the softmax. At T = 0 the model always takes its most likely symbol: the text is its cheapest (${greedy.meanBits.toFixed(2)} bits/char under the model) but soon loops (distinct words ${greedy.distinctWords.toFixed(2)}). Higher temperatures flatten the distribution: more variety, more surprises and more misspellings (T ${hot.temperature}: ${hot.meanBits.toFixed(2)} bits/char).`,
+        explanation: a.summary,
         markdown: `### Temperature explorer (prime ${mdQuote(a.prime)})\n\n${mdTable(['T', 'text', 'bits/char', 'distinct words'], a.rows.map((r) => [String(r.temperature), r.text.replace(/\n/g, ' ↵ '), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]))}`,
       };
     },
@@ -204,7 +204,7 @@ const cards: CardSpec[] = [
       return {
         result: el('div', {}, el('p', {}, `Line ${a.lineNumber}: ${a.correct} of ${a.total} next symbols right (${pct(accuracy)}). Top row: the text; bottom row: the model's argmax; red: a mistake.`), grid),
         explanation: `At each position the model has read the true text so far and its argmax is compared with the symbol that really comes next. This is easier than generating: a mistake does not derail what follows, because the next input is the true symbol again. A model trained for the few epochs of a lab gets common letters after a space, and letters inside frequent words, right first; the start of each word is where it is most often wrong.`,
-        markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join('')}\npredicted: ${cells.map((s) => s.predicted).join('')}\n\`\`\``,
+        markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join(a.separator)}\npredicted: ${cells.map((s) => s.predicted).join(a.separator)}\n\`\`\``,
       };
     },
   },
@@ -234,11 +234,6 @@ const cards: CardSpec[] = [
 ];
 
 let snapshot: RunSnapshot | null = null;
-function currentModel(): string {
-  const s = snapshot?.started;
-  return s ? `${s.sourceName} (${s.config.cell.toUpperCase()} ${s.config.hiddenSize}×${s.config.layers}, step ${snapshot?.lastStep?.step ?? 0})` : 'none';
-}
-
 let nextRequestId = 1;
 /** What a card shows its answer in. */
 interface CardView { card: CardSpec; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }
@@ -337,17 +332,17 @@ const q6Differences: Array<[string, string, string]> = [
 ];
 
 function q6Card(): HTMLElement {
-  const md = `### Q6 Sentences (this lab) against windows (the Keras Nietzsche example)\n\n${mdTable(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r]))}`;
+  const md = `### Q6 Sentences (this lab) against windows (the TFLearn example of seed 003)\n\n${mdTable(['', 'lines mode (this lab)', 'windows (TFLearn example)'], q6Differences.map((r) => [...r]))}`;
   const copy = el('button', { class: 'copy secondary' }, 'Copy as Markdown');
   copy.addEventListener('click', () => postToHost('copy', { text: md }));
   return el('section', { class: 'lab-card', 'data-card': 'q6' },
     el('h3', {}, 'Q6 Sentences against windows'),
-    table(['', 'lines mode (this lab)', 'windows (Keras example)'], q6Differences.map((r) => [...r])),
+    table(['', 'lines mode (this lab)', 'windows (TFLearn example)'], q6Differences.map((r) => [...r])),
     el('div', { class: 'card-inputs' },
       commandButton('Train the open file in lines mode', { id: 'trainPreset', preset: 'captions' }, { 'data-action': 'train-lines', title: 'The captions preset: the lab\'s model, one sentence per line' }),
       commandButton('Train it in windows', { id: 'trainPreset', preset: 'windows' }, { 'data-action': 'train-windows', title: `The windows preset: ${windowsPreset.title}` }),
       commandButton('Train both and compare', { id: 'compareModes' }, { 'data-action': 'compare-modes', title: 'The same model (the captions preset\'s) on the open file in lines mode, then in windows; Compare runs then overlays the two' })),
-    el('p', { class: 'card-explanation' }, 'Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the Keras model sees overlapping fixed windows and learns to continue any text. Train both and compare trains one model (the captions preset\'s) on the open file in lines mode, then in windows, and ticks the two in Compare runs below; the other buttons train the captions and windows presets one at a time (each run keeps its own checkpoint, named after its mode; Refresh in Compare runs shows them): their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).'),
+    el('p', { class: 'card-explanation' }, `Both models learn the same thing, the next character, but from differently cut data: the lab model sees whole sentences and learns where they start and end; the windows model (TFLearn's, in seed 003: ${windowsPreset.config.window} characters every ${windowsPreset.config.windowStep}; Keras's Nietzsche example uses 40 every 3) sees overlapping fixed windows and learns to continue any text. Train both and compare trains one model (the captions preset's) on the open file in lines mode, then in windows, and ticks the two in Compare runs below; the other buttons train the captions and windows presets one at a time (each run keeps its own checkpoint, named after its mode; Refresh in Compare runs shows them): their validation curves overlay (x as epoch or wall time compares them fairly, since their steps differ).`),
     el('div', { class: 'card-actions' }, copy));
 }
 

@@ -56,6 +56,9 @@ export interface SentencesAnswer {
   sentences: string[];
   /** How many ended at the end symbol (the rest hit the length limit). */
   ended: number;
+  /** What a sentence starts after and ends at, as a student reads it: "the start symbol ⟨s⟩", "a newline". */
+  startsAfter: string;
+  endsAt: string;
   notes: string[];
 }
 
@@ -68,7 +71,14 @@ export function sampleSentences(stepper: Stepper, vocab: LabVocab, options: Sent
     stepper.reset();
     out.push(sampleSentence(stepper, vocab, b, options, rng));
   }
-  return { sentences: out.map((s) => s.text), ended: out.filter((s) => s.ended).length, notes: boundaryNotes(b) };
+  return { sentences: out.map((s) => s.text), ended: out.filter((s) => s.ended).length, ...boundaryWords(b), notes: boundaryNotes(b) };
+}
+
+function boundaryWords(b: Boundaries): { startsAfter: string; endsAt: string } {
+  return {
+    startsAfter: b.hasStartSymbol ? `the start symbol ${b.startLabel}` : b.startLabel,
+    endsAt: b.hasEndSymbol ? `the end symbol ${b.endLabel}` : b.endLabel,
+  };
 }
 
 function boundaryNotes(b: Boundaries): string[] {
@@ -99,6 +109,9 @@ export interface ResetStateAnswer {
   /** How many sentences without resets ended at the end symbol (vs with). */
   endedWith: number;
   endedWithout: number;
+  /** As in SentencesAnswer: "the start symbol ⟨s⟩", "a newline". */
+  startsAfter: string;
+  endsAt: string;
   notes: string[];
 }
 
@@ -150,6 +163,7 @@ export function resetStateExperiment(stepper: Stepper, vocab: LabVocab, options:
     drift,
     endedWith: withReset.ended,
     endedWithout: shown.filter((s) => s.ended).length,
+    ...boundaryWords(b),
     notes: boundaryNotes(b),
   };
 }

@@ -86,11 +86,16 @@ export interface HardwareInfo {
   threads: number;
   /** The GPU when the backend runs on one. */
   gpu?: string;
+  /** How the backend row reads: its description, with the thread count when the description lacks it. */
+  backendText: string;
 }
 
 export function hardwareInfo(backend: BackendSummary): HardwareInfo {
   const cpu = cpus();
-  const onGpu = /cuda|gpu|webgpu/i.test(backend.name) || /\bGPU\b|CUDA/i.test(backend.description);
+  // Only the backend's name says where it runs: a CPU backend's description may mention the GPU
+  // it could not use ("GPU not used: no NVIDIA driver").
+  const onGpu = /cuda|gpu/i.test(backend.name);
+  const threadsText = /\bthreads?\b/.test(backend.description) ? '' : ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`;
   return {
     cpuModel: cpu[0]?.model.trim() || 'unknown CPU',
     cores: cpu.length,
@@ -101,5 +106,6 @@ export function hardwareInfo(backend: BackendSummary): HardwareInfo {
     backend: backend.description,
     threads: backend.threads,
     gpu: onGpu ? backend.description : undefined,
+    backendText: backend.description + threadsText,
   };
 }

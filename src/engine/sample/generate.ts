@@ -56,6 +56,8 @@ export interface GenerateOptions {
   minSentenceLength?: number;
   /** Stop after generating this token (a word, or text that the output then ends with); '' = none. */
   stopWord?: string;
+  /** Told of every draw with the logits it was drawn from (before it is yielded): what the model thought of it. */
+  observe?: (logits: Float32Array, id: number) => void;
 }
 
 /**
@@ -84,6 +86,7 @@ export function* drawSymbols(stepper: Stepper, tokenizer: Tokenizer, options: Om
   for (;;) {
     const early = framed && inSentence < minLength;
     const id = sampleFromLogits(logits, 0, V, { temperature: options.temperature, topK: options.topK, avoid: early ? avoidEarlyEnd : avoid }, rng);
+    options.observe?.(logits, id);
     if (framed && id === tokenizer.endId) {
       ended++;
       if (stopAtEnd && ended >= sentences) return;

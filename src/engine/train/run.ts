@@ -34,6 +34,7 @@ import { DownsampledHistory } from './history';
 import { RunClock } from './progress';
 import { GradientProcessing } from './regularisation';
 import { SampleService, type LabModel } from './samples';
+import { untrainedBestNote } from './untrainedBest';
 import { LearningRateSchedule } from './schedule';
 import { DebiasedAverage } from './smoothing';
 
@@ -188,11 +189,16 @@ export class TrainingRun {
       this.useBestWeights();
       const reason = this.stopRequested ? 'stopped' : 'completed';
       const bestNote = this.best.step >= 0 ? ` Best validation ${this.formatLoss(this.best.valLoss)} at step ${this.best.step}; samples and the hover use those weights.` : '';
+      const whyUntrained = untrainedBestNote(this.valHistory, this.best.step, {
+        trainTokens: this.data.trainTokens, steps: this.step, stepsPerEpoch: this.stepsPerEpoch,
+        learningRate: this.config.learningRate, paramCount: this.network.params.length,
+      });
       const message = stoppedEarly
         ? `Stopped early at step ${this.step}: validation did not improve for ${this.config.earlyStop} evaluations.${bestNote}`
         : (reason === 'stopped' ? `Stopped at step ${this.step}.` : `Finished ${this.step} steps.`) + bestNote;
+      const endMessage = message + whyUntrained;
       return {
-        reason, message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, stoppedEarly,
+        reason, message: endMessage, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, stoppedEarly,
         checkpointPath: this.checkpoints.bestPath ?? last,
       };
     } finally {
