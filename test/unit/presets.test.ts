@@ -20,6 +20,8 @@ import { generate } from '../../src/engine/sample/generate';
 import { sampleFromLogits } from '../../src/engine/sample/sampler';
 import { Rng } from '../../src/engine/random';
 import { randomFill } from './support/batches';
+import { FEW_STEPS, fewStepsWarning } from '../../src/engine/train/fewSteps';
+import { renderSettingRefs } from '../../src/engine/config/render';
 
 function preset(name: string): { preset: Preset; config: TrainConfig } {
   const p = findPreset(name);
@@ -156,4 +158,24 @@ test('a windows-mode model is sampled as it was trained: each symbol drawn after
   // A carried state draws another text from the same seed.
   const carried = generate(reference, tokenizer, { prime, length: 40, temperature: 1, seed });
   assert.notEqual(carried, text);
+});
+
+test('an epochs budget that is too few steps on a small text is said when the run starts, naming both budgets', () => {
+  const { corpus, config } = bundledCorpus('captions');
+  const perEpoch = planData(corpus, config).train.batchesPerEpoch;
+  const warning = fewStepsWarning({ steps: 0, epochs: 20 }, perEpoch, 'captions.txt');
+  assert.ok(warning, 'a warning for 20 epochs of the bundled captions');
+  assert.match(warning, new RegExp(`are ${20 * perEpoch} steps`));
+  assert.match(renderSettingRefs(warning, 'cli'), /--epochs.*--steps/);
+  assert.match(renderSettingRefs(warning, 'editor'), /rnnLab\.epochs.*rnnLab\.steps/);
+  // Not when the epochs are enough steps, when a smaller steps budget was chosen, or when steps alone budget the run.
+  assert.equal(fewStepsWarning({ steps: 0, epochs: Math.ceil(FEW_STEPS / perEpoch) }, perEpoch, 'captions.txt'), undefined);
+  assert.equal(fewStepsWarning({ steps: 50, epochs: 20 }, perEpoch, 'captions.txt'), undefined);
+  assert.equal(fewStepsWarning({ steps: 50, epochs: 0 }, perEpoch, 'captions.txt'), undefined);
+  // Every preset budgets by steps, at least that many, so a small file of the user's gets the tutorial's updates.
+  for (const name of ['captions', 'nonsense-words', 'reddit-words', 'windows', 'theano-lines']) {
+    const c = preset(name).config;
+    assert.equal(c.epochs, 0, name);
+    assert.ok(c.steps >= FEW_STEPS, `${name}: ${c.steps} steps`);
+  }
 });
