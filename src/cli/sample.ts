@@ -5,6 +5,15 @@ import { generate } from '../engine/sample/generate';
 import { appendContinuation } from '../engine/data/wordTokenizer';
 import { asUsage, parseNumber, UsageError } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
+import { readingStepper } from '../engine/sample/windowStepper';
+import type { LoadedModel } from '../engine/model/io/load';
+import type { Network, Stepper } from '../engine/backends/types';
+
+/** A batch-of-one stepper that reads the model as it was trained (a windows-mode checkpoint: its last window). */
+function modelReader(model: LoadedModel, net: Network): Stepper {
+  const stepper = net.createStepper(1);
+  return model.checkpoint ? readingStepper(stepper, model.checkpoint.config) : stepper;
+}
 
 export const sampleUsage = `rnn-lab sample ${modelUsage} [--prime TEXT] [--length N (500)] [--sentences N (lines models: N sentences, each ending at the end symbol)] [--temperature T (0.8, 0 = greedy)] [--top-k K] [--min-length N (lines models: tokens before the end symbol may be drawn)] [--stop-word TEXT (stop after generating it)] [--seed N] [--json]`;
 export const probsUsage = `rnn-lab probs ${modelUsage} --prefix TEXT [--top K (10)] [--start (read the start symbol first)] [--json]`;
@@ -36,7 +45,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const model = await loadModelFromFlags('sample', values);
   if (sentences !== undefined && model.tokenizer.endId < 0) throw new UsageError(`--sentences needs a model with an end symbol (trained in lines mode); ${model.path} has none`);
   const net = await networkFor(model, values.backend);
-  const stepper = net.createStepper(1);
+  const stepper = modelReader(model, net);
   const text = generate(stepper, model.tokenizer, { prime, length, temperature, seed, topK, minSentenceLength, stopWord, ...(sentences ? { sentences, stopAtEnd: true } : {}) });
   if (values.json) {
     const lines = sentences ? { sentences: text.split('\n').filter((s, i, all) => i < all.length - 1 || s !== '') } : {};
@@ -68,7 +77,7 @@ export async function probsCommand(argv: string[]): Promise<number> {
   const model = await loadModelFromFlags('probs', values);
   if (values.start && model.tokenizer.startId < 0) throw new UsageError(`--start needs a model with a start symbol (trained in lines mode); ${model.path} has none`);
   const net = await networkFor(model, values.backend);
-  const result = nextSymbolsAfter(net.createStepper(1), model.tokenizer, prefix, { start: values.start ?? false, top });
+  const result = nextSymbolsAfter(modelReader(model, net), model.tokenizer, prefix, { start: values.start ?? false, top });
   if (values.json) {
     process.stdout.write(JSON.stringify({ prefix, top: result.top, entropyBits: result.entropyBits }) + '\n');
   } else {

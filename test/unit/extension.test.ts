@@ -84,13 +84,13 @@ test('presetOverSettings: the preset sets the model; the budget the user set dec
   const captions = findPreset('captions')!;
   const settings = readTrainConfig(reader({ steps: 5, evalInterval: 5, hiddenSize: 32 })).config;
   const untouched = presetOverSettings(captions, settings, new Set());
-  assert.deepEqual([untouched.steps, untouched.epochs, untouched.evalInterval, untouched.hiddenSize], [0, 20, 20, 128]);
+  assert.deepEqual([untouched.steps, untouched.epochs, untouched.evalInterval, untouched.hiddenSize], [790, 0, 50, 128]);
   const config = presetOverSettings(captions, settings, new Set(['steps', 'evalInterval', 'hiddenSize'] as const));
-  // Setting steps replaces the preset's epochs, as --steps does on the CLI; hiddenSize stays the preset's.
+  // Setting steps replaces the preset's steps, as --steps does on the CLI; hiddenSize stays the preset's.
   assert.deepEqual([config.steps, config.epochs, config.evalInterval, config.hiddenSize, config.mode], [5, 0, 5, 128, 'lines']);
   // A budget of zeros set by hand keeps the preset's length.
   const zeros = presetOverSettings(captions, readTrainConfig(reader({ steps: 0, epochs: 0, seconds: 30 })).config, new Set(['steps', 'epochs'] as const));
-  assert.deepEqual([zeros.steps, zeros.epochs], [0, 20]);
+  assert.deepEqual([zeros.steps, zeros.epochs], [790, 0]);
 });
 
 test('readTrainConfig: a run with no limit at all gets the default step budget', () => {

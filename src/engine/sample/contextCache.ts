@@ -12,7 +12,8 @@
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
 import { contextIds } from './generate';
-import { actualNext, distributionFromLogits, type ActualNext, type NextSymbolDistribution } from './distribution';
+import { actualNext, distributionFromLogits, feed, type ActualNext, type NextSymbolDistribution } from './distribution';
+import { WindowStepper } from './windowStepper';
 
 export class ContextStateCache {
   /** The symbol ids of the last context that was fed. */
@@ -35,6 +36,11 @@ export class ContextStateCache {
   distribution(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     // Read exactly as a context fed from scratch is (the same symbol limit and start symbol).
     const ids = contextIds(this.tokenizer, context);
+    // A windows-mode model reads its last window from a zero state: nothing to keep between queries.
+    if (this.stepper instanceof WindowStepper) {
+      this.stepper.reset();
+      return this.answer(feed(this.stepper, ids), top, next);
+    }
 
     const shared = commonPrefixLength(this.ids, ids);
     // The last kept state inside the shared prefix that still leaves a symbol to feed (the logits
@@ -56,6 +62,10 @@ export class ContextStateCache {
       logits = this.stepper.step(this.token);
       if ((i + 1) % this.stride === 0) this.states.push(this.stepper.getState());
     }
+    return this.answer(logits, top, next);
+  }
+
+  private answer(logits: Float32Array, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
     const answer = distributionFromLogits(logits, this.tokenizer, top);
     return next ? { ...answer, next: actualNext(logits, this.tokenizer, next) } : answer;
   }

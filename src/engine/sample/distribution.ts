@@ -6,6 +6,7 @@
 import type { Stepper } from '../backends/types';
 import type { Tokenizer } from '../data/tokenizer';
 import { softmax } from './sampler';
+import { WindowStepper } from './windowStepper';
 
 export interface SymbolProbability {
   symbol: string;
@@ -20,6 +21,8 @@ export interface NextSymbolDistribution {
 
 /** Feeds `ids` one at a time from the stepper's current state; returns the logits after the last. */
 export function feed(stepper: Stepper, ids: ArrayLike<number>): Float32Array {
+  // A window reader reads only the last window: feeding symbol by symbol would re-read it at each one.
+  if (stepper instanceof WindowStepper) return stepper.feed(ids);
   const token = new Int32Array(1);
   let logits: Float32Array = new Float32Array(0);
   for (let i = 0; i < ids.length; i++) {

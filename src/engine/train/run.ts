@@ -37,6 +37,7 @@ import { SampleService, type LabModel } from './samples';
 import { untrainedBestNote } from './untrainedBest';
 import { LearningRateSchedule } from './schedule';
 import { DebiasedAverage } from './smoothing';
+import { fewStepsWarning } from './fewSteps';
 
 export { DIVERGENCE_FACTOR } from './divergence';
 
@@ -166,6 +167,8 @@ export class TrainingRun {
       events.started?.(this.startedInfo());
       for (const note of this.corpus.notes) events.log?.('info', `${this.corpus.name}: ${note}`);
       events.log?.('info', `${this.corpus.name}: ${this.data.description}`);
+      const fewSteps = this.step === 0 ? fewStepsWarning(this.config, this.stepsPerEpoch, this.corpus.name) : undefined;
+      if (fewSteps) events.log?.('warn', fewSteps);
       // Step 0: the loss before any update, to compare with ln V.
       if (this.step === 0) await this.evaluateAndReport();
       let stoppedEarly = false;

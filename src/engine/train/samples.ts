@@ -14,9 +14,10 @@ import { ContextStateCache } from '../sample/contextCache';
 import type { NextSymbolDistribution } from '../sample/distribution';
 import { generate } from '../sample/generate';
 import { appendContinuation } from '../data/wordTokenizer';
+import { readingStepper } from '../sample/windowStepper';
 
 /** Generation settings a sample takes from the run's config unless the request gives its own. */
-export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed'>;
+export type SampleSettings = Pick<TrainConfig, 'topK' | 'stopAtEnd' | 'stopWord' | 'seed' | 'mode' | 'window'>;
 
 /** A model as the lab answers use it (the trainer's labs desk). */
 export interface LabModel {
@@ -41,7 +42,7 @@ export class SampleService {
   /** A sample, written to follow the prime (words get the space between them); without a seed, the next on-demand seed. */
   sample(prime: string, length: number, temperature: number, seed?: number): string {
     const s = seed ?? deriveSeed(this.settings.seed, 3_000_000 + this.onDemandSamples++);
-    const stepper = this.network.createStepper(1);
+    const stepper = this.createStepper();
     try {
       const text = generate(stepper, this.tokenizer, {
         topK: this.settings.topK, stopAtEnd: this.settings.stopAtEnd, stopWord: this.settings.stopWord,
@@ -55,7 +56,7 @@ export class SampleService {
 
   /** Next-symbol distribution after `context`, top-k (the hover); with `next`, also that character's probability and surprisal. */
   nextSymbolProbs(context: string, top: number, next?: string): NextSymbolDistribution & { next?: ActualNext } {
-    this.contextCache ??= new ContextStateCache(this.network.createStepper(1), this.tokenizer);
+    this.contextCache ??= new ContextStateCache(this.createStepper(), this.tokenizer);
     return this.contextCache.distribution(context, top, next);
   }
 
@@ -65,9 +66,14 @@ export class SampleService {
       spec,
       vocab: this.tokenizer,
       backend,
-      createStepper: () => this.network.createStepper(1),
+      createStepper: () => this.createStepper(),
       seed: deriveSeed(this.settings.seed, seedBase + this.labRequests++),
     };
+  }
+
+  /** A batch-of-one stepper that reads the model as it was trained (a windows-mode model: its last window). */
+  private createStepper(): Stepper {
+    return readingStepper(this.network.createStepper(1), this.settings);
   }
 
   weightsChanged(): void {
