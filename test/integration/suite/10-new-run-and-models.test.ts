@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { presets } from '../../../src/engine/config/presets';
+import { readCheckpointSummary } from '../../../src/engine/model/io/checkpoint';
 import { corpusFileName } from '../workspace';
 import {
   activateExtension, canSeeWebviews, clickInWebview, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForCompletion, waitForLabPanel, webviewTexts, withSettings, type RnnLabApi,
@@ -102,7 +103,7 @@ describe('new training run and opened models', () => {
   it('"Resume from checkpoint…" continues the stopped run for more steps', async () => {
     assert.ok(checkpoint, 'the first test left a checkpoint');
     // The checkpoint's own step: after Stop the run may point at its best checkpoint, written at an earlier evaluation.
-    const stoppedAt = (JSON.parse(readFileSync(checkpoint, 'utf8')) as { step: number }).step;
+    const stoppedAt = (await readCheckpointSummary(checkpoint)).step;
     assert.ok(stoppedAt <= stoppedStep!);
     await vscode.commands.executeCommand('rnnLab.resumeFromCheckpoint', vscode.Uri.file(checkpoint), { moreSteps: 20 });
     const state = await waitForCompletion(api, 60_000);
@@ -138,9 +139,8 @@ describe('new training run and opened models', () => {
         assert.equal(state.sourceName, preset.corpus, `${preset.name} trains on its bundled text`);
         assert.equal(state.step, 5);
         const written = state.checkpointPath!.replace(/-best\.rnnlab\.json$/, '-last.rnnlab.json');
-        const checkpoint = JSON.parse(readFileSync(existsSync(written) ? written : state.checkpointPath!, 'utf8')) as {
-          config: Record<string, unknown>; history: { val: { step: number; valLoss: number }[] };
-        };
+        const summary = await readCheckpointSummary(existsSync(written) ? written : state.checkpointPath!);
+        const checkpoint = { config: summary.config as unknown as Record<string, unknown>, history: { val: summary.valHistory } };
         // The preset's set-up, not the workspace's small model.
         for (const key of ['mode', 'tokens', 'cell', 'hiddenSize', 'optimizer'] as const) {
           if (preset.config[key] !== undefined) assert.equal(checkpoint.config[key], preset.config[key], `${preset.name}: ${key}`);
