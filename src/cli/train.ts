@@ -119,6 +119,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const print = (line: string) => process.stdout.write(line + '\n');
   let baselineNats = NaN;
+  // The global gradient norm (before clipping) of the latest step, for the JSON evaluation lines.
+  let lastGradNorm: number | null = null;
   const unit = config.tokens === 'word' ? 'bits/word' : 'bits/char';
   const run = new TrainingRun({
     runId: `cli-${process.pid}`,
@@ -151,13 +153,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));
         }
       },
+      step: (m) => {
+        lastGradNorm = m.gradNorm;
+      },
       eval: (e) => {
         if (json) {
           print(JSON.stringify({
             type: 'eval', step: e.step, epoch: e.epoch, loss: Number.isFinite(e.trainLoss) ? e.trainLoss : null, valLoss: e.valLoss, valBitsPerChar: e.valBitsPerChar,
             valBitsPerToken: e.valBitsPerToken, valPerplexity: e.valPerplexity,
             ...(e.valLossPerSentence !== undefined ? { valLossPerSentence: e.valLossPerSentence } : {}),
-            bestValLoss: e.bestValLoss, bestStep: e.bestStep, learningRate: e.learningRate,
+            bestValLoss: e.bestValLoss, bestStep: e.bestStep, learningRate: e.learningRate, gradNorm: lastGradNorm,
             ...(e.step === 0 ? { baselineLoss: baselineNats } : {}),
             charsPerSec: e.charsPerSec, elapsedMs: e.elapsedMs, isBest: e.isBest, temperature: e.temperature, prime: e.prime, sample: e.sample,
           }));

@@ -552,7 +552,7 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
 // ---------------------------------------------------------------------------------------------
 // Writing (tf.keras 2 layout)
 
-const kerasCellNames: Record<CellType, { cls: string; layer: string; cell: string }> = {
+export const kerasCellNames: Record<CellType, { cls: string; layer: string; cell: string }> = {
   lstm: { cls: 'LSTM', layer: 'lstm', cell: 'lstm_cell' },
   gru: { cls: 'GRU', layer: 'gru', cell: 'gru_cell' },
   rnn: { cls: 'SimpleRNN', layer: 'simple_rnn', cell: 'simple_rnn_cell' },
