@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelHeadline, modelSummary } from '../../src/engine/model/summary';
+import { modelHeadline } from '../../src/engine/model/headline';
+import { modelSummary } from '../../src/engine/model/summary';
 
 const cli = join(__dirname, '../../../dist/cli.js');
 const samples = join(__dirname, '../../../samples');
@@ -30,6 +31,7 @@ test('summary: the layers and parameter counts Keras prints for seed 004\'s mode
   assert.deepEqual(gru.rows.map((r) => [r.name, r.params]), [['embedding', 1920], ['gru', 222720], ['gru_1', 394752], ['dense', 15420]]);
   assert.equal(gru.rows.reduce((a, r) => a + r.params, 0), gru.total);
   assert.equal(modelHeadline({ ...seed004, layers: 2, hiddenSize: 256, hiddenDense: 0, vocabSize: 64 }), 'LSTM 2×256, 870,464 parameters — details: rnn-lab summary');
+  assert.equal(modelHeadline({ ...seed004, cell: 'rnn', embeddingSize: 10 }), 'RNN 128 + Dense 128, embedding 10, 39,586 parameters — details: rnn-lab summary');
 });
 
 test('rnn-lab summary: a fresh model from train\'s flags, a checkpoint, and clear errors', () => {

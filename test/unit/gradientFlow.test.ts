@@ -4,6 +4,7 @@ import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
 import { gradientFlow, stateGradientNorms } from '../../src/engine/labs/gradientFlow';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
+import { LabDesk } from '../../src/trainer/labs';
 import { randomFill } from './support/batches';
 
 const specOf = (cell: CellType, layers = 1, embeddingSize = 0): ModelSpec => ({
@@ -79,4 +80,31 @@ test('gradient flow: the model and fresh RNN, GRU and LSTM of its size; with see
   const kept = (norms: number[]) => norms[norms.length - 41] / norms[norms.length - 1];
   for (const c of answer.curves) assert.ok(Math.abs(c.perStep ** (answer.symbols - 1) - c.norms[0] / c.norms[answer.symbols - 1]) < 1e-6 * c.norms[0] / c.norms[answer.symbols - 1]);
   assert.ok(kept(byCell('fresh LSTM')) > 1000 * kept(byCell('fresh RNN')), `LSTM ${kept(byCell('fresh LSTM'))} vs RNN ${kept(byCell('fresh RNN'))}`);
+});
+
+test('gradient flow: the trainer answers the card on the model it holds; a line too short is a calm note', () => {
+  const vocab = CharTokenizer.fromText('the cat sat on the mat\nthe dog ran\n', 96);
+  const spec: ModelSpec = { ...specOf('lstm'), vocabSize: vocab.size, hiddenSize: 6 };
+  const net = createReferenceBackend('float64').createNetwork(spec);
+  randomFill(net.params, 1, 4);
+  const model = { spec, vocab, backend: { name: 'reference', description: 'reference', threads: 1 }, createStepper: () => net.createStepper(1), seed: 9, params: net.params };
+  const desk = new LabDesk({ send: () => {}, sendAndExit: () => {} });
+  const answer = desk.answer(model, { kind: 'gradientFlow', line: 'the cat sat', lineNumber: 3 });
+  assert.ok(answer.kind === 'gradientFlow', JSON.stringify(answer));
+  assert.equal(answer.lineNumber, 3);
+  assert.equal(answer.target, 't');
+  assert.deepEqual(answer.curves[0].norms, stateGradientNorms(spec, net.params, Array.from(vocab.encode('the cat sa')), vocab.encode('t')[0]));
+  const short = desk.answer(model, { kind: 'gradientFlow', line: 'a', lineNumber: 1 });
+  assert.ok(short.kind === 'error' && /too short/.test(short.message));
+  assert.equal(desk.answer(undefined, { kind: 'gradientFlow', line: 'the cat', lineNumber: 1 }).kind, 'error');
+});
+
+test('gradient flow chart: whole decades on the log axis; steps back until a hundredth', async () => {
+  const { decadeRange } = await import('../../webview/shared/logChart');
+  const { stepsToHundredth } = await import('../../webview/lab/gradientFlow');
+  assert.deepEqual(decadeRange([0.003, 2.5, 0, -1, Infinity]), { min: -3, max: 1 });
+  assert.deepEqual(decadeRange([10]), { min: 0, max: 2 });
+  assert.deepEqual(decadeRange([]), { min: -1, max: 1 });
+  assert.equal(stepsToHundredth([1e-5, 1e-3, 0.02, 0.5, 1]), 3);
+  assert.equal(stepsToHundredth([0.5, 0.8, 1]), undefined);
 });

@@ -9,10 +9,11 @@ import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } fr
 import { el, setText } from '../shared/dom';
 import { formatDuration } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
+import { gradientFlowCard } from './gradientFlow';
 
-type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
+export type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
 
-interface Rendered {
+export interface Rendered {
   result: Node;
   /** What the student sees and why, with this answer's numbers. */
   explanation: string;
@@ -28,7 +29,7 @@ interface InputSpec {
   width?: string;
 }
 
-interface CardSpec {
+export interface CardSpec {
   id: string;
   title: string;
   /** What the card answers, shown before it has run. */
@@ -231,6 +232,7 @@ const cards: CardSpec[] = [
       };
     },
   },
+  gradientFlowCard,
 ];
 
 let snapshot: RunSnapshot | null = null;

@@ -5,6 +5,7 @@
  * layer; the names are those `rnn-lab export` gives the layers in a Keras file.
  */
 import { kerasCellNames } from './io/keras';
+import { recurrentSizes } from './headline';
 import { paramLayout, type ModelSpec, type ParamLayout } from './spec';
 
 export interface SummaryRow {
@@ -30,16 +31,7 @@ function sizeOf(layout: ParamLayout, prefix: string): number {
 }
 
 function slot(layout: ParamLayout, name: string) {
-  const found = layout.byName.get(name);
-  if (!found) throw new Error(`the parameter layout has no ${name}`);
-  return found;
-}
-
-/** The hidden size of each recurrent layer, read from the layout (the rows of its recurrent kernel). */
-export function recurrentSizes(spec: ModelSpec, layout = paramLayout(spec)): number[] {
-  const sizes: number[] = [];
-  for (let l = 0; layout.byName.has(`l${l}.recurrent_kernel`); l++) sizes.push(slot(layout, `l${l}.recurrent_kernel`).shape[0]);
-  return sizes;
+  return layout.byName.get(name)!;
 }
 
 export function modelSummary(spec: ModelSpec): ModelSummary {
@@ -74,13 +66,4 @@ export function formatSummary(summary: ModelSummary, title = 'sequential'): stri
   });
   lines.push(`Total params: ${int(summary.total)}`, `Trainable params: ${int(summary.total)}`, 'Non-trainable params: 0', rule('_'));
   return lines.join('\n') + '\n';
-}
-
-/** One line for the Lab: "LSTM 2×256, 870,464 parameters — details: rnn-lab summary". */
-export function modelHeadline(spec: ModelSpec): string {
-  const layout = paramLayout(spec);
-  const sizes = recurrentSizes(spec, layout);
-  const stack = sizes.every((h) => h === sizes[0]) ? (sizes.length > 1 ? `${sizes.length}×${sizes[0]}` : String(sizes[0])) : sizes.join('–');
-  const dense = layout.byName.has('dense.kernel') ? ` + Dense ${slot(layout, 'dense.kernel').shape[1]}` : '';
-  return `${kerasCellNames[spec.cell].cls === 'SimpleRNN' ? 'RNN' : kerasCellNames[spec.cell].cls} ${stack}${dense}, ${int(layout.total)} parameters — details: rnn-lab summary`;
 }
