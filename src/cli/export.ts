@@ -18,9 +18,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
   }
   if (!values.keras) throw new UsageError('export needs --keras OUT.h5');
   const model = await loadModelFromFlags('export', values);
-  if (model.tokenizer.kind !== 'char') throw new UsageError(`export writes character-level models; ${model.path} is a word-level model`);
   const symbols = [...model.tokenizer.symbols];
-  await writeHdf5(values.keras, kerasTreeFromModel(model.spec, model.params, symbols));
+  // A word model carries its tokenizer too, so the file reads back as the same model.
+  const words = model.tokenizer.kind === 'word' ? model.tokenizer.toJSON() : undefined;
+  await writeHdf5(values.keras, kerasTreeFromModel(model.spec, model.params, symbols, words));
   const vocabPath = vocabPathBeside(values.keras);
   await writeFile(vocabPath, JSON.stringify(symbols, null, 0) + '\n');
   process.stdout.write(`wrote ${values.keras} (tf.keras 2 weights, ${model.params.length} parameters) and ${vocabPath} (${symbols.length} symbols)\n`);

@@ -11,6 +11,8 @@ import { exportCommand, exportUsage } from './export';
 import { probsCommand, probsUsage, sampleCommand, sampleUsage } from './sample';
 import { seriesCommand, seriesSummary } from './series';
 import { presetsCommand, presetsUsage, trainCommand, trainSummary } from './train';
+import { summaryCommand, summaryUsage } from './summary';
+import { labCommand, labUsage } from './lab';
 
 const usage = `rnn-lab: train recurrent language models on text
 
@@ -25,6 +27,10 @@ ${probsUsage}
 ${decodeUsage}
 
 ${exportUsage}
+
+${summaryUsage}
+
+${labUsage}
 
 ${seriesSummary}
 
@@ -41,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'probs': return await probsCommand(rest);
       case 'decode': return await decodeCommand(rest);
       case 'export': return await exportCommand(rest);
+      case 'summary': return await summaryCommand(rest);
+      case 'lab': return await labCommand(rest);
       case 'bench': return await benchCommand(rest);
       case 'series': return await seriesCommand(rest);
       case undefined:

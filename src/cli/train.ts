@@ -15,6 +15,7 @@ import type { Corpus } from '../engine/data/corpus';
 import { loadCheckpoint, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
 import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { corpusOptions } from '../engine/train/options';
+import { withValidationFile } from '../engine/data/validationFile';
 import { TrainingRun } from '../engine/train/run';
 import { asUsage, oneLine, UsageError } from './args';
 import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
@@ -97,6 +98,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   } else {
     config = configFromFlags(values, preset ? presetConfig(preset) : undefined);
+    // The run records where its validation file is, so a resume finds it from anywhere.
+    if (config.valFile) config = { ...config, valFile: resolve(config.valFile) };
     // A bad value is a malformed command line (exit code 2); the message names the flag.
     asUsage(() => validateConfig(config));
     file = positionals[0] ?? bundledSample(preset!.corpus!);
@@ -107,6 +110,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     } else {
       corpus = await readCorpusFromFile(file, corpusOptions(config));
     }
+    corpus = await withValidationFile(corpus, config, process.cwd());
   }
   assertTrainable(corpus, config);
   // Why the GPU was not used is printed once: in full here (with what to do), so not again in the banner.
@@ -119,6 +123,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const print = (line: string) => process.stdout.write(line + '\n');
   let baselineNats = NaN;
+  // The global gradient norm (before clipping) of the latest step, for the JSON evaluation lines.
+  let lastGradNorm: number | null = null;
   const unit = config.tokens === 'word' ? 'bits/word' : 'bits/char';
   const run = new TrainingRun({
     runId: `cli-${process.pid}`,
@@ -151,13 +157,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));
         }
       },
+      step: (m) => {
+        lastGradNorm = m.gradNorm;
+      },
       eval: (e) => {
         if (json) {
           print(JSON.stringify({
             type: 'eval', step: e.step, epoch: e.epoch, loss: Number.isFinite(e.trainLoss) ? e.trainLoss : null, valLoss: e.valLoss, valBitsPerChar: e.valBitsPerChar,
             valBitsPerToken: e.valBitsPerToken, valPerplexity: e.valPerplexity,
             ...(e.valLossPerSentence !== undefined ? { valLossPerSentence: e.valLossPerSentence } : {}),
-            bestValLoss: e.bestValLoss, bestStep: e.bestStep, learningRate: e.learningRate,
+            bestValLoss: e.bestValLoss, bestStep: e.bestStep, learningRate: e.learningRate, gradNorm: lastGradNorm,
             ...(e.step === 0 ? { baselineLoss: baselineNats } : {}),
             charsPerSec: e.charsPerSec, elapsedMs: e.elapsedMs, isBest: e.isBest, temperature: e.temperature, prime: e.prime, sample: e.sample,
           }));

@@ -116,11 +116,11 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
         }
         request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, neuronTextLimit) };
       }
-      if (request.kind === 'decode' && request.line === '') {
+      if ((request.kind === 'decode' || request.kind === 'gradientFlow') && request.line === '') {
         const document = targetEditor()?.document;
         const n = Math.round(request.lineNumber);
         if (!document || !(n >= 1 && n <= document.lineCount)) {
-          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : 'Open a text file beside the Lab: the decode card reads one of its lines.' } } });
+          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : `Open a text file beside the Lab: the ${request.kind === 'decode' ? 'decode' : 'gradient flow'} card reads one of its lines.` } } });
         }
         request = { ...request, line: document.lineAt(n - 1).text };
       }

@@ -8,6 +8,7 @@
  * and the lab answers' shapes, declared next to their computations in the engine (type-only imports).
  */
 import type { DecodeResult } from '../engine/labs/decode';
+import type { GradientFlowAnswer } from '../engine/labs/gradientFlow';
 import type { ActualNext } from '../engine/sample/distribution';
 import type {
   FeatureUnits, FirstSymbolsAnswer, HardwareInfo, ResetStateAnswer, SentencesAnswer, TemperatureAnswer, TimingReport,
@@ -146,7 +147,9 @@ export type LabRequest =
   /** `unit` < 0: find the units most correlated with the text's features and show the best. */
   | { kind: 'neurons'; text: string; unit: number }
   /** Teacher-forced decode of one line (the open file's line `lineNumber` when `line` is empty). */
-  | { kind: 'decode'; line: string; lineNumber: number };
+  | { kind: 'decode'; line: string; lineNumber: number }
+  /** ‖∂L_T/∂h_t‖ along one line (the open file's line `lineNumber` when `line` is empty), for the model and fresh RNN, GRU, LSTM. */
+  | { kind: 'gradientFlow'; line: string; lineNumber: number };
 
 export type LabAnswer =
   | { kind: 'timing'; timing: TimingReport; hardware: HardwareInfo }
@@ -156,6 +159,7 @@ export type LabAnswer =
   | ({ kind: 'temperatures' } & TemperatureAnswer)
   | { kind: 'neurons'; text: string; unit: number; units: number; found: FeatureUnits[]; activations: number[] }
   | ({ kind: 'decode'; lineNumber: number } & DecodeResult)
+  | ({ kind: 'gradientFlow'; lineNumber: number } & GradientFlowAnswer)
   /** No answer: no model, bad input, or the trainer failed; `message` says which, calmly. */
   | { kind: 'error'; message: string };
 

@@ -9,6 +9,7 @@ import {
   topFirstSymbols, unitActivations,
 } from '../engine/labs';
 import { teacherForcedDecode } from '../engine/labs/decode';
+import { gradientFlow } from '../engine/labs/gradientFlow';
 import { SampleStream } from '../engine/sample/stream';
 import type { LabModel } from '../engine/train/run';
 import type { TrainerIo } from './trainer';
@@ -60,6 +61,13 @@ export class LabDesk {
           const line = String(request.line ?? '').split('\n')[0].slice(0, 1000);
           if (line.trim() === '') return { kind: 'error', message: 'That line is empty: pick a line of text to decode.' };
           return { kind: 'decode', lineNumber: request.lineNumber, ...teacherForcedDecode(stepper, model.vocab, line) };
+        }
+        case 'gradientFlow': {
+          const line = String(request.line ?? '').split('\n')[0].slice(0, 1000);
+          if (model.vocab.encode(line).length + (model.vocab.startId >= 0 ? 1 : 0) < 2) {
+            return { kind: 'error', message: 'That line is too short: pick a line of at least two symbols to follow the gradient back through.' };
+          }
+          return { kind: 'gradientFlow', lineNumber: request.lineNumber, ...gradientFlow(model.spec, model.params, model.vocab, line, model.seed) };
         }
       }
     } finally {

@@ -4,6 +4,8 @@
  * parent: when the channel closes, it exits.
  */
 import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
+import { dirname } from 'node:path';
+import { withValidationFile } from '../engine/data/validationFile';
 import { corpusFromText, corpusOptions, createBackend, OpenedModel, prepareResume, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
 import { createBackendFor } from '../engine/backends/select';
 import { loadWeights } from '../engine/model/io/load';
@@ -31,7 +33,9 @@ const io: TrainerIo = {
 const engine: TrainerEngine = {
   readCorpus: async (source, config) => {
     const options = { ...corpusOptions(config), name: source.name };
-    return source.kind === 'file' ? readCorpusFromFile(source.path, options) : corpusFromText(source.text, options);
+    const corpus = source.kind === 'file' ? await readCorpusFromFile(source.path, options) : corpusFromText(source.text, options);
+    // A relative validation file is found beside the training file.
+    return withValidationFile(corpus, config, source.kind === 'file' ? dirname(source.path) : process.cwd());
   },
   createBackend: (config) => createBackend(config.backend, config.threads, (level, message) => io.send('log', { level, message })),
   createRun: (options) => new TrainingRun(options),

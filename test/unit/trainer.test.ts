@@ -81,7 +81,7 @@ class ScriptedRun implements RunHandle {
     const spec = { cell: 'lstm' as const, vocabSize: vocab.size, hiddenSize: 6, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' as const };
     const net = createReferenceBackend('float64').createNetwork(spec);
     randomFill(net.params, 1, 4);
-    return { spec, vocab, backend: { name: 'reference', description: 'reference', threads: 1 }, createStepper: () => net.createStepper(1), seed: 9 };
+    return { spec, vocab, backend: { name: 'reference', description: 'reference', threads: 1 }, createStepper: () => net.createStepper(1), seed: 9, params: net.params };
   }
 }
 

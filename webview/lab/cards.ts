@@ -11,10 +11,11 @@ import { formatDuration } from '../shared/format';
 import { formatSeconds } from '../../src/engine/labs/duration';
 import { weightsLabel } from '../../src/engine/labs/weightsLabel';
 import { postToHost } from '../shared/vscodeApi';
+import { gradientFlowCard } from './gradientFlow';
 
-type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
+export type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
 
-interface Rendered {
+export interface Rendered {
   result: Node;
   /** What the student sees and why, with this answer's numbers. */
   explanation: string;
@@ -30,7 +31,7 @@ interface InputSpec {
   width?: string;
 }
 
-interface CardSpec {
+export interface CardSpec {
   id: string;
   title: string;
   /** What the card answers, shown before it has run. */
@@ -231,6 +232,7 @@ const cards: CardSpec[] = [
       };
     },
   },
+  gradientFlowCard,
 ];
 
 let snapshot: RunSnapshot | null = null;

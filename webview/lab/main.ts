@@ -9,11 +9,14 @@ import { onDemandSampleLength, onDemandSampleLimit, type RunSnapshot, type ToWeb
 import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
-import { describeData, describeModel, formatCompact, formatDuration, formatEpoch, formatInt, formatLoss, symbolUnit } from '../shared/format';
+import { describeData, formatCompact, formatDuration, formatEpoch, formatInt, formatLoss, symbolUnit } from '../shared/format';
 import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 import { buildLabCards, onLabResult, setLabSnapshot } from './cards';
 import { buildCompareCard, onRuns } from './compare';
+import { buildGradNormChart } from './gradNormChart';
+import { modelHeadline } from '../../src/engine/model/headline';
+import { specFromConfig } from '../../src/engine/train/config';
 
 type TextField = HTMLElement & { value: string };
 
@@ -39,13 +42,14 @@ function stat(label: string): { node: HTMLElement; value: HTMLElement } {
 }
 const stats = {
   step: stat('Step'), epoch: stat('Epoch'), elapsed: stat('Elapsed'), eta: stat('ETA'), speed: stat('Speed'),
-  data: stat('Data'), model: stat('Model'), params: stat('Parameters'), vocab: stat('Vocabulary'), backend: stat('Backend'), train: stat('Train loss'),
+  data: stat('Data'), params: stat('Parameters'), vocab: stat('Vocabulary'), backend: stat('Backend'), model: stat('Model'), train: stat('Train loss'),
   val: stat('Validation'), points: stat('Validation points'), baseline: stat('Random guess'),
 };
 
 const canvas = el('canvas', { class: 'chart', role: 'img', 'aria-label': 'Training and validation loss by step' });
 const readout = el('div', { class: 'chart-readout' }, '\u00a0');
 const chart = new LossChart(canvas, readout);
+const gradNorm = buildGradNormChart();
 const legend = el('div', { class: 'legend' },
   legendItem('raw', 'training loss per batch'), legendItem('smooth', 'training loss, moving average'),
   legendItem('val', 'validation loss'), legendItem('baseline', 'random guess ln(V)'));
@@ -93,7 +97,7 @@ const runView = el('div', {},
   el('div', { class: 'toolbar' }, statusLine, el('span', { class: 'buttons' }, pauseButton, stopButton, folderButton)),
   statusMessage,
   el('div', { class: 'stats' }, ...Object.values(stats).map((s) => s.node)),
-  el('div', { class: 'chart-box' }, canvas), legend, readout,
+  el('div', { class: 'chart-box' }, canvas), legend, readout, gradNorm.node,
   latestHeading, latestBody,
   el('details', { class: 'sample-control', open: '' },
     el('summary', {}, 'Sample from the current weights'),
@@ -166,7 +170,8 @@ function render(): void {
   setText(stats.eta.value, last && active ? formatDuration(last.etaMs) : '–');
   setText(stats.speed.value, last ? `${formatCompact(last.charsPerSec)} chars/s` : '–');
   setText(stats.data.value, started ? describeData(started.config) : '–');
-  setText(stats.model.value, started ? describeModel(started.config) : '–');
+  // The architecture and its size from the shared parameter layout, with where to see it layer by layer.
+  setText(stats.model.value, started ? modelHeadline(specFromConfig(started.config, started.vocabSize)) : '–');
   setText(stats.params.value, started ? formatInt(started.paramCount) : '–');
   setText(stats.vocab.value, started ? `${started.vocabSize} symbols` : '–');
   setText(stats.backend.value, started ? started.backend.description : '–');
@@ -180,6 +185,7 @@ function render(): void {
   setText(stats.baseline.value, started ? formatLoss(started.baselineNats, unit) : '–');
 
   chart.setData({ steps: s.steps, evals: s.evals, baselineNats: started?.baselineNats, totalSteps: total, unit });
+  gradNorm.update(s.steps, started?.config.clipNorm);
 
   if (s.evals.length !== renderedEvalCount || started !== renderedStarted) {
     renderedEvalCount = s.evals.length;

@@ -176,7 +176,7 @@ export class LossChart {
   }
 }
 
-function line(ctx: CanvasRenderingContext2D, points: Array<[number, number]>, color: string, width: number): void {
+export function line(ctx: CanvasRenderingContext2D, points: Array<[number, number]>, color: string, width: number): void {
   if (points.length === 0) return;
   ctx.strokeStyle = color;
   ctx.lineWidth = width;

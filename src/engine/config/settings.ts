@@ -121,6 +121,10 @@ export const trainSettings = {
     group: 'data', flag: 'val-fraction', default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 0.5,
     description: 'Fraction of the text (its end) held out for validation.',
   }),
+  valFile: text({
+    group: 'data', flag: 'val-file', default: '', maxLength: 4096, placeholder: 'FILE',
+    description: 'A separate text file to validate on, read with the training vocabulary, instead of the end of the training text (empty = hold out valFraction).',
+  }),
   maxVocab: int({
     group: 'data', flag: 'max-vocab', default: 96, minimum: 2, maximum: 65_535,
     description: 'Largest vocabulary; rarer symbols map to the unknown symbol.',

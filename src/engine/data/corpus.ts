@@ -25,6 +25,11 @@ export interface Corpus {
   notes: string[];
   /** Word tokens: seed 003's report on the vocabulary. */
   wordReport?: WordReport;
+  /**
+   * Where the validation text begins (a token index; in lines mode the start of a line) when it is a
+   * separate file appended to the training text (see validationFile.ts); absent: the split is by valFraction.
+   */
+  validationFrom?: number;
 }
 
 export interface CorpusOptions {

@@ -131,7 +131,9 @@ export function linesPlan(corpus: Corpus, config: TrainConfig): DataPlan {
       { key: 'mode', suggestion: 'stream' },
     );
   }
-  const valLines = Math.min(L - 1, Math.max(1, Math.floor(L * config.valFraction)));
+  const valLines = corpus.validationFrom !== undefined
+    ? L - starts.indexOf(corpus.validationFrom)
+    : Math.min(L - 1, Math.max(1, Math.floor(L * config.valFraction)));
   const trainLines = Int32Array.from({ length: L - valLines }, (_, i) => i);
   const val = Int32Array.from({ length: Math.min(valLines, VALIDATION_LINE_CAP) }, (_, i) => L - valLines + i);
   const train = new LinesBatcher(corpus, trainLines, config.batchSize, config.bpttTruncate, config.seed, true);

@@ -28,7 +28,9 @@ export interface Split {
   valEnd: number;
 }
 
-export function splitTrainVal(length: number, valFraction: number, rowLength: number): Split {
+export function splitTrainVal(length: number, valFraction: number, rowLength: number, validationFrom?: number): Split {
+  // A separate validation text: everything before it trains.
+  if (validationFrom !== undefined) return { trainStart: 0, trainEnd: validationFrom, valStart: validationFrom, valEnd: length };
   const valTokens = Math.min(length - rowLength, Math.max(rowLength, Math.floor(length * valFraction)));
   const trainEnd = length - valTokens;
   return { trainStart: 0, trainEnd, valStart: trainEnd, valEnd: length };
@@ -123,7 +125,7 @@ export class RandomWindowBatcher implements Batcher {
 export function streamPlan(corpus: Corpus, config: TrainConfig): DataPlan {
   const T = config.seqLength;
   assertLongEnough(corpus, T + 1, 'seqLength');
-  const split = splitTrainVal(corpus.ids.length, config.valFraction, T + 1);
+  const split = splitTrainVal(corpus.ids.length, config.valFraction, T + 1, corpus.validationFrom);
   const train = config.batching === 'random'
     ? new RandomWindowBatcher(corpus.ids, split.trainStart, split.trainEnd, config.batchSize, T, config.seed)
     : new StreamBatcher(corpus.ids, split.trainStart, split.trainEnd, config.batchSize, T);

@@ -67,7 +67,7 @@ export class WindowsBatcher implements Batcher {
 export function windowsPlan(corpus: Corpus, config: TrainConfig): DataPlan {
   const W = config.window;
   assertLongEnough(corpus, W + 1, 'window');
-  const split = splitTrainVal(corpus.ids.length, config.valFraction, W + 1);
+  const split = splitTrainVal(corpus.ids.length, config.valFraction, W + 1, corpus.validationFrom);
   const train = new WindowsBatcher(corpus.ids, split.trainStart, split.trainEnd, config.batchSize, W, config.windowStep, config.seed, true);
   // Validation costs `window` steps per predicted token: cap the steps, not the windows.
   const maxValWindows = Math.max(1, Math.floor(VALIDATION_TOKEN_CAP / W));

@@ -6,7 +6,8 @@
  *   init-from a new run with the given settings, starting from the checkpoint's weights: its model
  *             and vocabulary settings are taken from the checkpoint (the weights fit nothing else).
  */
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { withValidationFile } from '../data/validationFile';
 import type { TrainConfig } from '../config/settings';
 import { readCorpusFromFile, type Corpus } from '../data/corpus';
 import { loadCheckpoint, type Checkpoint } from '../model/io/checkpoint';
@@ -43,7 +44,8 @@ export async function prepareResume(checkpointPath: string, overrides: ResumeOve
   if (!sourcePath) throw new UserInputError(`${checkpointPath} does not record which file it trained on (it trained on text from the editor); give the file to resume on.`);
   const config: TrainConfig = { ...checkpoint.config, ...definedOnly(overrides) };
   const sourceName = checkpoint.sourceName || basename(sourcePath);
-  const corpus = await readCorpusFromFile(sourcePath, { ...corpusOptions(config), name: sourceName, tokenizer: checkpoint.tokenizer });
+  const text = await readCorpusFromFile(sourcePath, { ...corpusOptions(config), name: sourceName, tokenizer: checkpoint.tokenizer });
+  const corpus = await withValidationFile(text, config, dirname(sourcePath));
   if (checkpoint.fingerprint && (corpus.ids.length !== checkpoint.fingerprint.tokens)) {
     throw new UserInputError(
       `${sourcePath} changed since ${checkpointPath} was written (${checkpoint.fingerprint.tokens.toLocaleString('en-US')} tokens then, ` +

@@ -28,6 +28,8 @@ export interface LabModel {
   createStepper(): Stepper;
   /** A fresh seed for each request, so asking again gives new draws. */
   seed: number;
+  /** The current weights, canonical layout (a live view: read, never write). */
+  params: ArrayLike<number>;
 }
 
 export class SampleService {
@@ -68,6 +70,7 @@ export class SampleService {
       backend,
       createStepper: () => this.createStepper(),
       seed: deriveSeed(this.settings.seed, seedBase + this.labRequests++),
+      params: this.network.params,
     };
   }
 

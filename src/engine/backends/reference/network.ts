@@ -2,7 +2,7 @@
 import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
 import type { CarriedStateCopy, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
 import { geometryOf, type Geometry } from './geometry';
-import { backward, forward } from './passes';
+import { backward, forward, type StateGradientObserver } from './passes';
 import { ReferenceStepper } from './stepper';
 import { createWorkspace, type FloatArrayConstructor, type Workspace } from './workspace';
 
@@ -32,11 +32,12 @@ export class ReferenceNetwork implements Network {
     // Parameters are read straight from `params`; nothing to upload.
   }
 
-  forwardBackward(batch: TokenBatch, options: PassOptions): LossResult {
+  /** `observe` sees the gradient of the loss w.r.t. every layer's hidden state at every step (see StateGradientObserver). */
+  forwardBackward(batch: TokenBatch, options: PassOptions, observe?: StateGradientObserver): LossResult {
     const train = options.train ?? true;
     const ws = this.prepare(batch, options.carryState);
     const result = forward(this.geometry, ws, this.params, train ? this.spec.dropout : 0, options.dropoutSeed ?? 0);
-    backward(this.geometry, ws, this.params, this.grads, result.count);
+    backward(this.geometry, ws, this.params, this.grads, result.count, observe);
     this.keepFinalState(ws);
     return result;
   }

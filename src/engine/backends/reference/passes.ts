@@ -95,8 +95,15 @@ function crossEntropy(ws: Workspace, V: number): LossResult {
   return { lossSum, count };
 }
 
+/**
+ * Sees d loss/d h_t of layer `layer` at step t (0-based; the cell state held fixed) as two [B, H]
+ * parts whose sum it is: `fromOutput` (rows t·B·H … of the layer's dOut: the output or the layer
+ * above) and `fromFuture` (what flows back in time from step t + 1).
+ */
+export type StateGradientObserver = (layer: number, t: number, fromOutput: FloatArray, fromFuture: FloatArray) => void;
+
 /** Backward after `forward`; writes d(lossSum/count)/d(params) into `grads` (overwriting). */
-export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, count: number): void {
+export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, count: number, observe?: StateGradientObserver): void {
   const { B, T, N } = ws;
   const { H, G, V } = g;
   const GH = G * H;
@@ -142,7 +149,10 @@ export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: 
     const I = lg.inputSize;
     lb.dhNext.fill(0);
     lb.dcNext.fill(0);
-    for (let t = T - 1; t >= 0; t--) backwardStep(g, l, lb, params, B, t);
+    for (let t = T - 1; t >= 0; t--) {
+      observe?.(l, t, lb.dOut.subarray(t * B * H, (t + 1) * B * H), lb.dhNext);
+      backwardStep(g, l, lb, params, B, t);
+    }
     // Weight gradients as whole-sequence products: dU = Σ_t h_{t-1}ᵀ · dPreRec_t, dW = Σ_t x_tᵀ · dPre_t.
     const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
     matMulTransAAdd(N, H, GH, lb.h, 0, dRec, 0, grads, lg.recurrentKernel);

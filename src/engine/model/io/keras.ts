@@ -18,6 +18,7 @@
  */
 import { gateCount, hiddenActivations, paramLayout, validateSpec, type CellType, type HiddenActivation, type ModelSpec } from '../spec';
 import { UserInputError } from '../../text/errors';
+import type { TokenizerJSON } from '../../data/tokenizer';
 import { nodeAt, type H5Attribute, type H5Dataset, type H5Group, type H5WriteDataset, type H5WriteGroup } from './hdf5';
 
 export type KerasLayoutName = 'keras1.0' | 'keras1.1' | 'keras2' | 'keras3';
@@ -43,6 +44,8 @@ export interface KerasModel {
   notes: string[];
   /** A vocabulary stored in the file by RNN Lab's export (attribute `rnn_lab_vocabulary`), if any. */
   vocabulary?: string[];
+  /** The whole tokenizer (`Tokenizer.toJSON`) stored by RNN Lab's export of a word-level model (attribute `rnn_lab_tokenizer`), if any. */
+  tokenizer?: unknown;
 }
 
 /** One weight array of a layer, with its role in the layer. */
@@ -546,13 +549,15 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
   put('output.bias', output.bias);
   for (let i = 0; i < params.length; i++) if (!Number.isFinite(params[i])) fail(path, 'the weights contain NaN or infinite values.');
   const vocabulary = stringList(root.attrs.rnn_lab_vocabulary);
-  return { spec, params, layout, layerNames: layers.filter((l) => l.weights.length > 0).map((l) => l.name), notes, vocabulary };
+  const tokenizerAttr = root.attrs.rnn_lab_tokenizer;
+  const tokenizer = typeof tokenizerAttr === 'string' ? JSON.parse(tokenizerAttr) as unknown : undefined;
+  return { spec, params, layout, layerNames: layers.filter((l) => l.weights.length > 0).map((l) => l.name), notes, vocabulary, tokenizer };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writing (tf.keras 2 layout)
 
-const kerasCellNames: Record<CellType, { cls: string; layer: string; cell: string }> = {
+export const kerasCellNames: Record<CellType, { cls: string; layer: string; cell: string }> = {
   lstm: { cls: 'LSTM', layer: 'lstm', cell: 'lstm_cell' },
   gru: { cls: 'GRU', layer: 'gru', cell: 'gru_cell' },
   rnn: { cls: 'SimpleRNN', layer: 'simple_rnn', cell: 'simple_rnn_cell' },
@@ -564,7 +569,7 @@ const numbered = (base: string, i: number) => (i === 0 ? base : `${base}_${i}`);
 export const KERAS_VERSION_WRITTEN = '2.15.0';
 
 /** The tf.keras 2 weights file of a model, with its model_config (and our vocabulary, if given). */
-export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, vocabulary?: readonly string[]): H5WriteGroup {
+export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, vocabulary?: readonly string[], tokenizer?: TokenizerJSON): H5WriteGroup {
   validateSpec(spec);
   const pl = paramLayout(spec);
   const slice = (name: string) => {
@@ -644,5 +649,7 @@ export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, v
     model_config: JSON.stringify(modelConfig),
   };
   if (vocabulary) attrs.rnn_lab_vocabulary = [...vocabulary];
+  // A word vocabulary is more than its symbols (how text splits into words, lowercasing): the tokenizer itself.
+  if (tokenizer) attrs.rnn_lab_tokenizer = JSON.stringify(tokenizer);
   return { kind: 'group', attrs, children: layerGroups };
 }

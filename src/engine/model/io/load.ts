@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { FloatArray } from '../../backends/types';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
-import type { Tokenizer } from '../../data/tokenizer';
+import { tokenizerFromJSON, type Tokenizer } from '../../data/tokenizer';
 import { UserInputError, unreadableFile } from '../../text/errors';
 import { loadCheckpoint, usableParams, type Checkpoint } from './checkpoint';
 import { defaultTrainConfig } from '../../config/settings';
@@ -90,6 +90,14 @@ export async function loadWeights(path: string, options: LoadOptions = {}): Prom
   }
   const tree = await readHdf5(path);
   const model = kerasModelFromTree(path, tree, options);
+  if (model.tokenizer !== undefined && !options.vocab && !options.vocabText) {
+    // RNN Lab's export of a word-level model: the tokenizer travels in the file, in the model's own id order.
+    const tokenizer = tokenizerFromJSON(model.tokenizer);
+    if (tokenizer.size !== model.spec.vocabSize) {
+      throw new UserInputError(`the tokenizer stored in ${path} has ${tokenizer.size} symbols but the model has ${model.spec.vocabSize} outputs: the file is inconsistent.`);
+    }
+    return { kind: 'keras', path, spec: model.spec, params: Float64Array.from(model.params), tokenizer, notes: model.notes, kerasLayout: model.layout, vocabSource: `${path} (its rnn_lab_tokenizer attribute)` };
+  }
   let vocab: KerasVocabulary;
   let vocabSource: string;
   if (options.vocab) {
@@ -181,7 +189,7 @@ export function asCheckpoint(model: LoadedModel): Checkpoint {
     config: {
       ...defaultTrainConfig,
       cell: spec.cell, hiddenSize: spec.hiddenSize, layers: spec.layers, embeddingSize: spec.embeddingSize, dropout: 0,
-      hiddenDense: spec.hiddenDense, hiddenActivation: spec.hiddenActivation, tokens: 'char', mode: framed ? 'lines' : 'stream',
+      hiddenDense: spec.hiddenDense, hiddenActivation: spec.hiddenActivation, tokens: model.tokenizer.kind, mode: framed ? 'lines' : 'stream',
       maxVocab: Math.max(defaultTrainConfig.maxVocab, model.tokenizer.size),
     },
     tokenizer: model.tokenizer,
