@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rnnLab, samples } from './support/cli';
 import { presets } from '../../src/engine/config/presets';
 import { readCheckpointSummary } from '../../src/engine/model/io/checkpoint';
 
-// Runs the built CLI (npm run build puts it in dist/), in a fresh folder so stray output shows.
-const cli = join(__dirname, '../../../dist/cli.js');
-const samples = join(__dirname, '../../../samples');
-
-function rnnLab(args: string[], cwd: string) {
-  // No NVIDIA driver, even on a machine with one: these tests are about the CPU engine and messages.
-  const env = { ...process.env, RNN_LAB_CUDA_DRIVER: '/nonexistent/libcuda.so.1' };
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const work = mkdtempSync(join(tmpdir(), 'rnnlab-cli-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));

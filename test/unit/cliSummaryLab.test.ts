@@ -1,20 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rnnLab, samples } from './support/cli';
 import { modelHeadline } from '../../src/engine/model/headline';
 import { modelSummary } from '../../src/engine/model/summary';
 
-const cli = join(__dirname, '../../../dist/cli.js');
-const samples = join(__dirname, '../../../samples');
-
-function rnnLab(args: string[], cwd: string) {
-  const env = { ...process.env, RNN_LAB_CUDA_DRIVER: '/nonexistent/libcuda.so.1' };
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const work = mkdtempSync(join(tmpdir(), 'rnnlab-summary-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
