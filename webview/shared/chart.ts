@@ -64,20 +64,9 @@ export class LossChart {
 
   private draw(): void {
     const { canvas, data, colors } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    const font = cssVar('--vscode-font-family', 'sans-serif');
-    ctx.font = `11px ${font}`;
+    const surface = prepareCanvas(canvas);
+    if (!surface) return;
+    const { ctx, width, height } = surface;
     const lineScale = isHighContrast() ? 1.5 : 1;
 
     const lastStep = data.steps[data.steps.length - 1]?.step ?? data.evals[data.evals.length - 1]?.step ?? 0;
@@ -174,6 +163,27 @@ export class LossChart {
     if (e) parts.push(`validation at step ${formatInt(e.step)}: ${formatLoss(e.valLoss, unit)}`);
     this.readout.textContent = parts.join(' · ');
   }
+}
+
+/**
+ * Sizes a canvas's backing store to its CSS size at the device's pixel ratio, clears it and sets
+ * the theme's font; undefined while it is not laid out (zero size) or has no 2D context.
+ */
+export function prepareCanvas(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; width: number; height: number } | undefined {
+  const dpr = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  if (width === 0 || height === 0) return undefined;
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return undefined;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  ctx.font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+  return { ctx, width, height };
 }
 
 export function line(ctx: CanvasRenderingContext2D, points: Array<[number, number]>, color: string, width: number): void {

@@ -4,7 +4,7 @@
  * tick maths; y ticks at powers of ten. Series colours are CSS colours (the editor theme's chart
  * colours), set by the caller.
  */
-import { chartColors, line } from './chart';
+import { chartColors, line, prepareCanvas } from './chart';
 import { niceTicks } from './chartScale';
 import { cssVar, isHighContrast, onThemeChange } from './theme';
 
@@ -59,19 +59,9 @@ export class LogChart {
 
   private draw(): void {
     const { canvas, colors } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    ctx.font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+    const surface = prepareCanvas(canvas);
+    if (!surface) return;
+    const { ctx, width, height } = surface;
     const lineScale = isHighContrast() ? 1.5 : 1;
     const all = this.series.flatMap((s) => s.points);
     if (all.length === 0) return;
