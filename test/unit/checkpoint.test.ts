@@ -22,9 +22,9 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a checkpoint round-trips spec, config, vocabulary, histories and float32 weights', async () => {
   const path = checkpointPath(join(dir, 'nested'), meta.sourceName, 'best');
-  assert.equal(path, join(dir, 'nested', 'my_notes-best.rnnlab.json'));
+  assert.equal(path, join(dir, 'nested', 'my_notes-best.rnnlab'));
   await writeCheckpoint(path, meta, params);
-  assert.deepEqual(readdirSync(join(dir, 'nested')), ['my_notes-best.rnnlab.json'], 'no temporary files left');
+  assert.deepEqual(readdirSync(join(dir, 'nested')), ['my_notes-best.rnnlab'], 'no temporary files left');
   const c = await loadCheckpoint(path);
   assert.deepEqual(c.spec, spec);
   assert.equal(c.config.cell, 'gru');

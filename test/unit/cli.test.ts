@@ -73,15 +73,18 @@ test('train --json prints evaluation lines, the last one final; sample and probs
   assert.deepEqual(evals.map((e) => e.step), [0, 5, 10, 12]);
   // Step 0: before any update, beside ln V.
   assert.ok(Math.abs(evals[0].valLoss - evals[0].baselineLoss) < 0.2, `${evals[0].valLoss} vs ${evals[0].baselineLoss}`);
-  const last = lines[lines.length - 1];
+  const finished = lines[lines.length - 1];
+  assert.equal(finished.type, 'finished');
+  assert.equal(finished.bestPath, join(work, 'ckpt', 'captions-best.rnnlab'), 'the file\'s best model');
+  const last = lines[lines.length - 2];
   assert.equal(last.type, 'eval');
   assert.equal(last.step, 12);
   for (const key of ['step', 'loss', 'valLoss', 'valBitsPerChar', 'valBitsPerToken', 'valPerplexity', 'bestValLoss', 'bestStep', 'charsPerSec', 'sample']) assert.ok(key in last, key);
   assert.ok(Math.abs(last.valPerplexity - Math.exp(last.valLoss)) < 1e-9);
   assert.ok(Math.abs(last.valBitsPerChar - last.valLoss / Math.LN2) < 1e-9);
-  const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
+  const checkpoint = join(finished.runDir, 'last.rnnlab');
   assert.ok(existsSync(checkpoint));
-  assert.ok(existsSync(join(work, 'ckpt', 'captions-best.rnnlab.json')));
+  assert.ok(existsSync(finished.bestPath));
   assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8')).step, 12);
 
   const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work);

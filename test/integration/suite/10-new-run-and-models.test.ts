@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { presets } from '../../../src/engine/config/presets';
+import { lastCheckpointBeside } from '../../../src/engine/train/runFolder';
 import { corpusFileName } from '../workspace';
 import {
   activateExtension, canSeeWebviews, clickInWebview, corpusUri, elementTexts, frames, processExists, sleep, stopAnyRun, waitFor, waitForCompletion, waitForLabPanel, webviewTexts, withSettings, type RnnLabApi,
@@ -137,7 +138,7 @@ describe('new training run and opened models', () => {
         const state = await waitForCompletion(api, 60_000);
         assert.equal(state.sourceName, preset.corpus, `${preset.name} trains on its bundled text`);
         assert.equal(state.step, 5);
-        const written = state.checkpointPath!.replace(/-best\.rnnlab\.json$/, '-last.rnnlab.json');
+        const written = lastCheckpointBeside(state.checkpointPath!);
         const checkpoint = JSON.parse(readFileSync(existsSync(written) ? written : state.checkpointPath!, 'utf8')) as {
           config: Record<string, unknown>; history: { val: { step: number; valLoss: number }[] };
         };

@@ -18,9 +18,7 @@
  * and the on-demand sample count are its whole random state. Version 1 files (weights, spec,
  * config and vocabulary only) still load for sampling and as `--init-from` weights, not to resume.
  *
- * Files in the checkpoint folder, per source file (its name without extension, made file-safe):
- *   <source>-best.rnnlab.json   replaced at every new best validation loss
- *   <source>-last.rnnlab.json   written when the run ends
+ * Where the files go (a folder per run, the file's best beside them): see train/runFolder.ts.
  * Writes go to a temporary file that is then renamed over the target, so a killed trainer
  * never leaves a half-written checkpoint behind.
  */
@@ -35,7 +33,8 @@ import { paramLayout, validateSpec, withSpecDefaults, type ModelSpec } from '../
 
 export const CHECKPOINT_FORMAT = 'rnn-lab-checkpoint';
 export const CHECKPOINT_VERSION = 2;
-export const CHECKPOINT_SUFFIX = '.rnnlab.json';
+/** New checkpoints; older builds wrote `.rnnlab.json` (train/runFolder.ts LEGACY_SUFFIX), which still load. */
+export const CHECKPOINT_SUFFIX = '.rnnlab';
 
 export interface LossPoint {
   step: number;
