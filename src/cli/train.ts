@@ -35,7 +35,8 @@ ${settingsUsage()}
                                   the file it records), with its settings; --steps / --epochs count the total
     --init-from CKPT              Start a new run from a checkpoint's weights (its model and vocabulary settings)
   Output:
-    --checkpoint-dir DIR          Where checkpoints go (default .rnnlab)
+    --checkpoint-dir DIR          Where checkpoints go (default .rnnlab): a folder per run in runs/<file>/, and
+                                  <file>-best.rnnlab, the file's best model (only a better one replaces it)
     --no-checkpoint               Write no checkpoint
     --json                        One JSON object per line`;
 
@@ -135,6 +136,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     backend,
     checkpointDir,
     resumeFrom,
+    resumePath: values.resume === undefined ? undefined : resolve(values.resume),
     initialParams,
     events: {
       started: (info: RunStarted) => {
@@ -144,7 +146,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
             type: 'started', backend: info.backend.name, backendDescription: info.backend.description, threads: info.backend.threads,
             corpusChars: corpus.charCount, trainChars: info.trainChars, valChars: info.valChars, vocabSize: info.vocabSize,
             params: info.paramCount, baselineBitsPerChar: info.baselineNats / Math.LN2, totalSteps: info.totalSteps,
-            stepsPerEpoch: info.stepsPerEpoch, startStep: info.startStep ?? 0, data: info.dataDescription, checkpointDir: checkpointDir ?? null, config: info.config,
+            stepsPerEpoch: info.stepsPerEpoch, startStep: info.startStep ?? 0, data: info.dataDescription, checkpointDir: checkpointDir ?? null, runDir: info.runDir ?? null, config: info.config,
           }));
         } else {
           // The description already says the thread count when the backend has threads ("…, 2 threads").
@@ -187,17 +189,33 @@ export async function trainCommand(argv: string[]): Promise<number> {
       },
     },
   });
+  // SIGTERM (kill, a service manager) ends the run as Ctrl+C does: its last checkpoint is written.
   const stop = () => run.stop();
   process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const finished = await run.run();
+    const message = renderSettingRefs(finished.message, 'cli');
+    if (json) {
+      print(JSON.stringify({
+        type: 'finished', reason: finished.reason, message, step: finished.step, bestValLoss: Number.isFinite(finished.bestValLoss) ? finished.bestValLoss : null,
+        bestStep: finished.bestStep ?? -1, checkpoint: finished.checkpointPath ?? null, runDir: finished.runDir ?? null, bestPath: finished.bestPath ?? null,
+      }));
+    }
+    // A checkpoint that could not be written fails the run: one line, what was lost and where the last good one is.
+    if (finished.checkpointFailed) {
+      if (!json) process.stderr.write(`rnn-lab: error: ${message}\n`);
+      return 1;
+    }
     if (finished.reason === 'diverged') return 1;
     if (!json) {
-      print(renderSettingRefs(finished.message, 'cli') + (finished.checkpointPath ? ` Checkpoint: ${finished.checkpointPath}` : ''));
+      print(message + (finished.checkpointPath ? ` Checkpoint: ${finished.checkpointPath}` : ''));
+      if (finished.runDir) print(`Run folder: ${finished.runDir}` + (finished.bestPath ? `; best model of ${corpus.name}: ${finished.bestPath}` : ''));
     }
     return 0;
   } finally {
     process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
     backend.dispose();
   }
 }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { onDemandSampleLength, type TrainConfig, type TrainSource } from '../protocol/messages';
 import { configSection, presetOverSettings, readNodePath, readTrainConfig } from './config';
 import { LabPanel } from './labPanel';
-import { keepEarlierRun } from './runsList';
+import { checkpointFolderOf } from '../engine/train/runFolder';
 import { showRunProgress } from './progress';
 import type { RunController } from './runController';
 import { chooseVocabulary, isKerasWeightsPath, type VocabularyChoice } from './modelVocabulary';
@@ -102,8 +102,6 @@ async function startRun(deps: CommandDeps, chosen: ChosenSource, preset?: Preset
   if (execPath) log.info(`Trainer runs with ${execPath} (rnnLab.nodePath)`);
   const checkpointDir = checkpointFolder(context, chosen.uri);
   log.info(`Training on ${chosen.source.name} (${chosen.source.kind === 'file' ? chosen.source.path : `${chosen.source.text.length} chars of editor text`}); checkpoints in ${checkpointDir}`);
-  // This run overwrites the file's checkpoints: keep the earlier run's curves for Compare runs.
-  await keepEarlierRun(checkpointDir, chosen.source.name).catch((error: Error) => log.warn(`Could not keep the earlier run's curves: ${error.message}`));
   controller.start({ source: chosen.source, config, checkpointDir, execPath });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
   showRunProgress(controller, chosen.source.name);
@@ -160,7 +158,7 @@ export interface ResumeArgs {
 
 /** Asks for a model file (a checkpoint, unless `filters` says more), starting in the workspace's checkpoint folder. */
 async function pickCheckpoint(
-  context: vscode.ExtensionContext, title: string, openLabel: string, filters: Record<string, string[]> = { 'RNN Lab checkpoints': ['json'] },
+  context: vscode.ExtensionContext, title: string, openLabel: string, filters: Record<string, string[]> = { 'RNN Lab checkpoints': ['rnnlab', 'json'] },
 ): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({
     title,
@@ -203,7 +201,8 @@ async function resumeFromCheckpoint(deps: CommandDeps, uri: vscode.Uri | undefin
     moreSteps = answer.trim() === '' ? 0 : Number(answer);
   }
   if (!(await mayReplaceRun(controller))) return;
-  const checkpointDir = path.dirname(target.fsPath);
+  // A run's checkpoint lies in its run folder: the new checkpoints go to the folder above the runs.
+  const checkpointDir = checkpointFolderOf(target.fsPath);
   log.info(`Resuming ${target.fsPath}${moreSteps ? ` for ${moreSteps} more steps` : ''}; checkpoints in ${checkpointDir}`);
   controller.continueFrom({ checkpoint: target.fsPath, checkpointDir, moreSteps: moreSteps || undefined, ...serveOptions() });
   LabPanel.createOrShow(context.extensionUri, webviewDeps(deps));
@@ -223,7 +222,7 @@ function vocabularyArg(arg: unknown): VocabularyChoice {
 async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: VocabularyChoice): Promise<void> {
   const { context, controller, log } = deps;
   const target = localFile(uri ?? (await pickCheckpoint(context, 'RNN Lab: Open model', 'Open model', {
-    'Models': ['json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['json'], 'Keras weights': ['h5', 'hdf5'],
+    'Models': ['rnnlab', 'json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['rnnlab', 'json'], 'Keras weights': ['h5', 'hdf5'],
   })));
   if (!target) return;
   let vocabulary: VocabularyChoice = {};

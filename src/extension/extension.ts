@@ -59,7 +59,13 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     log,
     { dispose: () => runs.dispose() },
     runs.onDidLog(({ level, message }) => log[level](message)),
-    runs.onDidFail(({ message }) => { void vscode.window.showErrorMessage(`RNN Lab: ${message}`); }),
+    // A lost model's notice has an action, which keeps it on screen until it is closed.
+    runs.onDidFail(({ message, lasting }) => {
+      if (!lasting) return void vscode.window.showErrorMessage(`RNN Lab: ${message}`);
+      void vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Open Checkpoint Folder').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('rnnLab.openCheckpointFolder');
+      });
+    }),
     new RunStatusBar(runs),
     surprisal,
     vscode.commands.registerCommand('rnnLab.toggleSurprisal', (on?: unknown) => surprisal.toggle(typeof on === 'boolean' ? on : undefined)),

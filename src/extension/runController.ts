@@ -31,6 +31,8 @@ export interface RunProblem {
   message: string;
   /** Stack or other detail, for the log. */
   detail?: string;
+  /** A model was lost (a checkpoint could not be written): the notice must stay until the user closes it. */
+  lasting?: boolean;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -235,8 +237,15 @@ export class RunController {
       if (message.payload.detail) this.logs.fire({ level: 'error', message: message.payload.detail });
       this.problems.fire({ message: message.payload.message, detail: message.payload.detail });
     }
-    if (message.type === 'finished') this.logs.fire({ level: 'info', message: `Run ended (${message.payload.reason}): ${message.payload.message}` });
+    if (message.type === 'finished') {
+      this.logs.fire({ level: message.payload.checkpointFailed ? 'error' : 'info', message: `Run ended (${message.payload.reason}): ${message.payload.message}` });
+      // The Lab's status keeps the line (status 'error'); the notice stays too.
+      if (message.payload.checkpointFailed) this.problems.fire({ message: message.payload.message, lasting: true });
+    }
     this.publish(this.store.apply(message));
+    if (message.type === 'started' && message.payload.patienceReset) {
+      this.publish(this.store.setStatus('running', `Resumed at step ${message.payload.startStep ?? 0} after early stopping: its patience (rnnLab.earlyStop) starts afresh.`));
+    }
   }
 
   /** Only the current client's exit gets here; one ended on purpose has been replaced already. */

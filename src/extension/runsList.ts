@@ -1,18 +1,18 @@
 /**
- * "Compare runs": this workspace's runs, read from the checkpoints in its checkpoint folder (one
- * per trained file: its `-last` checkpoint, else its `-best`) and from the curves of earlier runs
- * kept in its `runs/` subfolder. A new run of a file overwrites that file's checkpoints, so before
- * it starts `keepEarlierRun` saves the earlier run's curves (a few KB, no weights) there. Read
- * asynchronously; very large files are skipped with a note rather than parsed on the extension host.
+ * "Compare runs": this workspace's runs, read from its checkpoint folder: each run folder's small
+ * `run.json` (runs/<file>/<runId>/, see engine/train/runFolder.ts), the flat `<file>-last.rnnlab.json`
+ * (else `-best`) checkpoints of older builds, and the curves files those builds kept in `runs/`.
+ * Weights are never parsed here: very large older checkpoints are skipped with a note.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunCurves } from '../protocol/messages';
-import { CHECKPOINT_SUFFIX, checkpointPath, checkpointStem, readCheckpointSummary } from '../engine/model/io/checkpoint';
+import { CHECKPOINT_SUFFIX, readCheckpointSummary } from '../engine/model/io/checkpoint';
+import { legacyCheckpointKind, LEGACY_SUFFIX, RUN_RECORD, RUNS_FOLDER, type RunRecord as RunFolderRecord } from '../engine/train/runFolder';
 
 const keptSuffix = '.curves.json';
-/** Where the curves of earlier runs are kept, inside the checkpoint folder. */
-export const keptRunsFolder = 'runs';
+/** Where older builds kept the curves of earlier runs, inside the checkpoint folder (now also the run folders' parent). */
+export const keptRunsFolder = RUNS_FOLDER;
 /** Checkpoints above this size are not read here (their weights dominate; the curves are small). */
 const maxBytes = 64 * 1024 * 1024;
 const maxRuns = 30;
@@ -32,7 +32,7 @@ function bestValLossOf(record: RunRecord): number | null {
 
 async function readRecord(file: string): Promise<{ record: RunRecord; mtime: Date }> {
   const stat = await fs.stat(file);
-  if (!file.endsWith(keptSuffix)) {
+  if (file.endsWith(LEGACY_SUFFIX) || file.endsWith(CHECKPOINT_SUFFIX)) {
     // A checkpoint: only its header is read (its weights are most of it).
     const s = await readCheckpointSummary(file);
     const record = { sourceName: s.sourceName, createdAt: s.createdAt || undefined, step: s.step, bestValLoss: Number.isFinite(s.bestValLoss) ? s.bestValLoss : null, history: { train: s.trainHistory, val: s.valHistory } };
@@ -57,59 +57,16 @@ function curvesOf(id: string, name: string, record: RunRecord, mtime: Date): Run
   };
 }
 
-/**
- * Keeps the curves of the run whose checkpoints a new run on `sourceName` is about to overwrite.
- * Nothing to keep (no checkpoint yet, or one too big to read here) is not an error.
- */
-export async function keepEarlierRun(folder: string, sourceName: string): Promise<void> {
-  for (const kind of ['last', 'best'] as const) {
-    let read: { record: RunRecord; mtime: Date };
-    try {
-      read = await readRecord(checkpointPath(folder, sourceName, kind));
-    } catch {
-      continue;
-    }
-    const { record, mtime } = read;
-    const createdAt = record.createdAt ?? mtime.toISOString();
-    const kept: RunRecord = { sourceName: record.sourceName ?? sourceName, createdAt, step: record.step, bestValLoss: bestValLossOf(record), history: record.history };
-    const dir = path.join(folder, keptRunsFolder);
-    await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(path.join(dir, `${checkpointStem(sourceName)}@${createdAt.replace(/[^0-9A-Za-z]/g, '')}${keptSuffix}`), JSON.stringify(kept));
-    return;
-  }
-}
-
 export async function listRuns(folder: string): Promise<{ runs: RunCurves[]; note?: string }> {
   let names: string[];
   try {
-    names = (await fs.readdir(folder)).filter((n) => n.endsWith(CHECKPOINT_SUFFIX));
+    names = await fs.readdir(folder);
   } catch {
     return { runs: [], note: `No runs yet: checkpoints go to ${folder} when a run trains.` };
   }
-  // One per stem: prefer the final checkpoint, which carries the whole history.
-  const byStem = new Map<string, string>();
-  for (const name of names.sort()) {
-    const m = /^(.*)-(best|last)\.rnnlab\.json$/.exec(name);
-    const stem = m ? m[1] : name;
-    if (!byStem.has(stem) || m?.[2] === 'last') byStem.set(stem, name);
-  }
-  // Checkpoints are large (their weights), so only the newest `maxRuns` are parsed.
-  const newest = await Promise.all([...byStem].map(async ([stem, name]) => {
-    const file = path.join(folder, name);
-    return { stem, name, file, mtimeMs: await fs.stat(file).then((s) => s.mtimeMs, () => 0) };
-  }));
-  newest.sort((a, b) => b.mtimeMs - a.mtimeMs);
-  const runs: RunCurves[] = [];
   const skipped: string[] = [];
-  for (const { stem, name, file } of newest.slice(0, maxRuns)) {
-    try {
-      const { record, mtime } = await readRecord(file);
-      runs.push(curvesOf(file, record.sourceName ?? stem, record, mtime));
-    } catch (error) {
-      skipped.push(`${name} (${(error as Error).message})`);
-    }
-  }
-  // Earlier runs, unless their checkpoint is still there (it was not overwritten after all).
+  const runs = [...await listRunFolders(folder, skipped), ...await listLegacyCheckpoints(folder, names, skipped)];
+  // Curves kept by older builds, unless their checkpoint is still there (it was not overwritten after all).
   const current = new Set(runs.map((r) => `${r.name}|${r.createdAt}`));
   const keptDir = path.join(folder, keptRunsFolder);
   const kept = await fs.readdir(keptDir).then((all) => all.filter((n) => n.endsWith(keptSuffix)), () => [] as string[]);
@@ -119,7 +76,7 @@ export async function listRuns(folder: string): Promise<{ runs: RunCurves[]; not
       const { record, mtime } = await readRecord(file);
       const run = curvesOf(file, record.sourceName ?? name, record, mtime);
       if (current.has(`${run.name}|${run.createdAt}`)) continue;
-      runs.push({ ...run, name: `${run.name} (run of ${run.createdAt.slice(0, 19).replace('T', ' ')})` });
+      runs.push({ ...run, name: olderRunName(run) });
     } catch (error) {
       skipped.push(`${keptRunsFolder}/${name} (${(error as Error).message})`);
     }
@@ -128,4 +85,67 @@ export async function listRuns(folder: string): Promise<{ runs: RunCurves[]; not
   runs.splice(maxRuns);
   const note = skipped.length ? `Not read: ${skipped.join('; ')}.` : runs.length === 0 ? `No runs yet in ${folder}.` : undefined;
   return { runs, note };
+}
+
+function olderRunName(run: RunCurves): string {
+  return `${run.name} (run of ${run.createdAt.slice(0, 19).replace('T', ' ')})`;
+}
+
+/**
+ * One entry per run folder, from its run.json. Its id is the run's final checkpoint (its best one
+ * while it has none), as the Lab names the run it shows. Each file's newest run has the file's
+ * name; earlier ones say when they ran.
+ */
+async function listRunFolders(folder: string, skipped: string[]): Promise<RunCurves[]> {
+  const root = path.join(folder, RUNS_FOLDER);
+  const stems = await fs.readdir(root, { withFileTypes: true }).then((all) => all.filter((e) => e.isDirectory()).map((e) => e.name), () => [] as string[]);
+  const runs: RunCurves[] = [];
+  for (const stem of stems) {
+    const runIds = await fs.readdir(path.join(root, stem)).catch(() => [] as string[]);
+    const ofFile: RunCurves[] = [];
+    for (const runId of runIds) {
+      const dir = path.join(root, stem, runId);
+      const recordFile = path.join(dir, RUN_RECORD);
+      let read: { record: RunFolderRecord; mtime: Date };
+      try {
+        read = await readRecord(recordFile) as { record: RunFolderRecord; mtime: Date };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') skipped.push(`${RUNS_FOLDER}/${stem}/${runId} (${(error as Error).message})`);
+        continue;
+      }
+      const last = path.join(dir, `last${CHECKPOINT_SUFFIX}`);
+      const id = await fs.access(last).then(() => last, () => path.join(dir, `best${CHECKPOINT_SUFFIX}`));
+      const { record, mtime } = read;
+      ofFile.push(curvesOf(id, record.sourceName ?? stem, { ...record, bestValLoss: record.bestValLoss }, mtime));
+    }
+    ofFile.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    runs.push(...ofFile.map((run, i) => (i === 0 ? run : { ...run, name: olderRunName(run) })));
+  }
+  return runs;
+}
+
+/** The flat checkpoints of older builds: one per file, its final one (the whole history) when there is one. */
+async function listLegacyCheckpoints(folder: string, names: string[], skipped: string[]): Promise<RunCurves[]> {
+  const byStem = new Map<string, string>();
+  for (const name of names.filter((n) => n.endsWith(LEGACY_SUFFIX)).sort()) {
+    const kind = legacyCheckpointKind(name);
+    const stem = kind ? kind.stem : name;
+    if (!byStem.has(stem) || kind?.kind === 'last') byStem.set(stem, name);
+  }
+  // They hold their weights, so only the newest `maxRuns` are parsed.
+  const newest = await Promise.all([...byStem].map(async ([stem, name]) => {
+    const file = path.join(folder, name);
+    return { stem, name, file, mtimeMs: await fs.stat(file).then((s) => s.mtimeMs, () => 0) };
+  }));
+  newest.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const runs: RunCurves[] = [];
+  for (const { stem, name, file } of newest.slice(0, maxRuns)) {
+    try {
+      const { record, mtime } = await readRecord(file);
+      runs.push(curvesOf(file, record.sourceName ?? stem, record, mtime));
+    } catch (error) {
+      skipped.push(`${name} (${(error as Error).message})`);
+    }
+  }
+  return runs;
 }

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { isMessageOf, neuronTextLimit, noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
 import type { RunController } from './runController';
 import { listRuns } from './runsList';
+import { lastCheckpointBeside } from '../engine/train/runFolder';
 
 /** The only folders a webview may load from: the bundles and the media. */
 export function getWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -180,7 +181,7 @@ async function trainBothModes(webview: vscode.Webview, deps: WebviewDeps): Promi
     const state = deps.controller.runState();
     if (deps.controller.generation !== generation || state.status !== 'completed' || !state.checkpointPath) return;
     // Compare runs lists a run by its final checkpoint when there is one.
-    const last = state.checkpointPath.replace(/-best(\.rnnlab\.json)$/, '-last$1');
+    const last = lastCheckpointBeside(state.checkpointPath);
     ids.push(await fs.access(last).then(() => last, () => state.checkpointPath!));
   }
   postToWebview(webview, { type: 'runs', payload: { ...(await listRuns(deps.checkpointFolder())), select: ids } });

@@ -48,6 +48,10 @@ export interface RunStarted {
   stepsPerEpoch: number;
   /** The step a resumed run continues from (0 for a new run). */
   startStep?: number;
+  /** A resumed run had stopped early: its early-stopping patience starts afresh. */
+  patienceReset?: boolean;
+  /** The run's own folder, when it writes checkpoints. */
+  runDir?: string;
   /** How the text was split and batched, in words. */
   dataDescription?: string;
 }
@@ -111,6 +115,12 @@ export interface RunFinished {
   /** Early stopping ended the run (validation stopped improving). */
   stoppedEarly?: boolean;
   checkpointPath?: string;
+  /** The run's own folder (its checkpoints and run.json). */
+  runDir?: string;
+  /** The file's best model (this run's, or an earlier run's that was better on the same text). */
+  bestPath?: string;
+  /** A checkpoint could not be written: the message says what was lost and where the last good one is. */
+  checkpointFailed?: boolean;
 }
 
 /** Trainer process -> extension host. */

@@ -43,7 +43,7 @@ const engine: TrainerEngine = {
     const resumed = await prepareResume(checkpoint, overrides);
     // "N more steps" counts from the checkpoint's step; budgets count a run's total.
     const config = moreSteps ? { ...resumed.config, steps: resumed.checkpoint.step + moreSteps, epochs: 0, seconds: 0 } : resumed.config;
-    return { sourceName: resumed.sourceName, sourcePath: resumed.sourcePath, text: resumed.corpus, config, resumeFrom: resumed.checkpoint };
+    return { sourceName: resumed.sourceName, sourcePath: resumed.sourcePath, text: resumed.corpus, config, resumeFrom: resumed.checkpoint, resumePath: checkpoint };
   },
   openModel: async ({ runId, path, backend: preference, threads, vocab, vocabText }) => {
     // A checkpoint or Keras weights; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
@@ -75,6 +75,8 @@ process.on('message', (raw: unknown) => {
 });
 // No parent, no purpose: never leave an orphan computing in the background.
 process.on('disconnect', () => process.exit(0));
+// SIGTERM stops a run as Stop does (its last checkpoint is written); with no run, the process just ends.
+process.on('SIGTERM', () => { if (!trainer.terminate()) process.exit(143); });
 process.on('uncaughtException', (error) => trainer.crash(error));
 process.on('unhandledRejection', (reason) => trainer.crash(reason));
 

@@ -62,6 +62,9 @@ export class Trainer {
   /** One run or opened model per process: set by the first `start` or `open`, never cleared. */
   private started = false;
   private stopRequested = false;
+  /** This process trains (a `start` or `continueRun` came), and whether that run has returned. */
+  private training = false;
+  private runEnded = false;
   private readonly steps: LatestValueThrottle<StepMetrics>;
   private readonly labs: LabDesk;
 
@@ -103,6 +106,16 @@ export class Trainer {
     }
   }
 
+  /**
+   * SIGTERM: a run in progress stops as with Stop (its last checkpoint is written, then the process
+   * ends with code 0). Returns false when there is no run to stop, and the caller just exits.
+   */
+  terminate(): boolean {
+    if (!this.training || this.runEnded) return false;
+    this.handle({ type: 'stop', payload: {} });
+    return true;
+  }
+
   /** Unexpected failure anywhere in the process: report it with the stack, then end with a non-zero code. */
   crash(error: unknown): void {
     const e = error instanceof Error ? error : new Error(String(error));
@@ -131,6 +144,7 @@ export class Trainer {
       return;
     }
     this.started = true;
+    this.training = true;
     try {
       const prepared = await prepare();
       const backend = await this.engine.createBackend(prepared.config);
@@ -149,6 +163,7 @@ export class Trainer {
       this.run = run;
       if (this.stopRequested) run.stop();
       const ended = await run.run();
+      this.runEnded = true;
       const finished = { ...ended, message: renderSettingRefs(ended.message, 'editor') };
       this.steps.flush();
       // Stop means "done with this model": the process ends and frees its memory and threads.

@@ -15,6 +15,7 @@ import type { Backend, Network } from '../../src/engine/backends/types';
 import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { initParams } from '../../src/engine/model/init';
 import { assertClose } from '../unit/support/compare';
+import { lastOfNewestRun } from '../unit/support/runs';
 import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { createOptimizer, clipGlobalNorm } from '../../src/engine/optim';
 import { defaultTrainConfig, type TrainConfig } from '../../src/protocol/messages';
@@ -211,7 +212,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
       // Float32 on both sides, summed in different orders: the runs drift apart slowly.
       onGpu.losses.forEach((loss, i) => assertClose(loss, onCpu.losses[i], 2e-3, `step ${i + 1} loss`));
       assertClose(onGpu.finished.bestValLoss, onCpu.finished.bestValLoss, 2e-3, 'validation loss');
-      const saved = await loadCheckpoint(join(dir, 'prose-last.rnnlab.json'));
+      const saved = await loadCheckpoint(lastOfNewestRun(dir, 'prose.txt'));
       assert.deepEqual(Array.from(saved.params), Array.from(onGpu.r.network.params), 'the checkpoint holds the GPU weights');
       const cont = new TrainingRun({ runId: 'c', sourceName: 'prose.txt', text: corpus, config: { ...config, steps: 1 }, backend: wasm, events: {}, initialParams: saved.params });
       assertClose(cont.validationLoss(), onGpu.r.validationLoss(), 1e-4, 'the checkpoint evaluates the same on the CPU');

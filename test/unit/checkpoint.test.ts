@@ -73,9 +73,9 @@ async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void
 
 test('a checkpoint round-trips spec, config, vocabulary, histories and float64 and float32 weights (format 3)', async () => {
   const path = checkpointPath(join(dir, 'nested'), meta.sourceName, 'best');
-  assert.equal(path, join(dir, 'nested', 'my_notes-best.rnnlab.json'));
+  assert.equal(path, join(dir, 'nested', 'my_notes-best.rnnlab'));
   await writeCheckpoint(path, meta, params);
-  assert.deepEqual(readdirSync(join(dir, 'nested')), ['my_notes-best.rnnlab.json'], 'no temporary files left');
+  assert.deepEqual(readdirSync(join(dir, 'nested')), ['my_notes-best.rnnlab'], 'no temporary files left');
   const c = await loadCheckpoint(path);
   assert.equal(c.version, CHECKPOINT_VERSION);
   assert.equal(CHECKPOINT_VERSION, 3);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rnnLab, samples } from './support/cli';
+import { lastOfNewestRun } from './support/runs';
 import { presets } from '../../src/engine/config/presets';
 import { readCheckpointSummary } from '../../src/engine/model/io/checkpoint';
 
@@ -64,15 +65,18 @@ test('train --json prints evaluation lines, the last one final; sample and probs
   assert.deepEqual(evals.map((e) => e.step), [0, 5, 10, 12]);
   // Step 0: before any update, beside ln V.
   assert.ok(Math.abs(evals[0].valLoss - evals[0].baselineLoss) < 0.2, `${evals[0].valLoss} vs ${evals[0].baselineLoss}`);
-  const last = lines[lines.length - 1];
+  const finished = lines[lines.length - 1];
+  assert.equal(finished.type, 'finished');
+  assert.equal(finished.bestPath, join(work, 'ckpt', 'captions-best.rnnlab'), 'the file\'s best model');
+  const last = lines[lines.length - 2];
   assert.equal(last.type, 'eval');
   assert.equal(last.step, 12);
   for (const key of ['step', 'loss', 'valLoss', 'valBitsPerChar', 'valBitsPerToken', 'valPerplexity', 'bestValLoss', 'bestStep', 'charsPerSec', 'sample']) assert.ok(key in last, key);
   assert.ok(Math.abs(last.valPerplexity - Math.exp(last.valLoss)) < 1e-9);
   assert.ok(Math.abs(last.valBitsPerChar - last.valLoss / Math.LN2) < 1e-9);
-  const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
+  const checkpoint = join(finished.runDir, 'last.rnnlab');
   assert.ok(existsSync(checkpoint));
-  assert.ok(existsSync(join(work, 'ckpt', 'captions-best.rnnlab.json')));
+  assert.ok(existsSync(finished.bestPath));
   assert.equal((await readCheckpointSummary(checkpoint)).step, 12);
 
   const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'a man ', '--length', '40', '--seed', '3', '--json'], work);
@@ -108,7 +112,7 @@ test('word models: the banner counts words, sample keeps a space after the prime
     '--backend', 'js', '--checkpoint-dir', 'words'], work);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.split('\n')[0], /: [\d,]+ chars \([\d,]+ train, [\d,]+ val words\)/);
-  const checkpoint = join(work, 'words', 'prose-last.rnnlab.json');
+  const checkpoint = lastOfNewestRun(join(work, 'words'), 'prose.txt');
   const s = rnnLab(['sample', '--checkpoint', checkpoint, '--prime', 'the', '--length', '5', '--seed', '2'], work);
   assert.equal(s.code, 0, s.stderr);
   assert.match(s.stdout, /^the [^\s]/, s.stdout);
@@ -123,12 +127,12 @@ test('decode on a character model predicts the first character of the line too',
   const r = rnnLab(['train', join(samples, 'prose.txt'), '--steps', '2', '--eval-interval', '2', '--hidden', '8', '--batch', '4', '--seq', '8',
     '--backend', 'js', '--checkpoint-dir', 'chars'], work);
   assert.equal(r.code, 0, r.stderr);
-  const d = rnnLab(['decode', '--checkpoint', join(work, 'chars', 'prose-last.rnnlab.json'), '--line', 'to take away', '--json'], work);
+  const d = rnnLab(['decode', '--checkpoint', lastOfNewestRun(join(work, 'chars'), 'prose.txt'), '--line', 'to take away', '--json'], work);
   assert.equal(d.code, 0, d.stderr);
   const result = JSON.parse(d.stdout);
   assert.equal(result.steps.filter((s: { target?: string }) => s.target !== undefined).map((s: { target: string }) => s.target).join(''), 'to take away');
   assert.equal(result.total, 12);
-  const plain = rnnLab(['decode', '--checkpoint', join(work, 'chars', 'prose-last.rnnlab.json'), '--line', 'to take away'], work);
+  const plain = rnnLab(['decode', '--checkpoint', lastOfNewestRun(join(work, 'chars'), 'prose.txt'), '--line', 'to take away'], work);
   assert.match(plain.stdout, /^next: +to take away/, plain.stdout);
 });
 

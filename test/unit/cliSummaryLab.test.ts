@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rnnLab, samples } from './support/cli';
+import { lastOfNewestRun } from './support/runs';
 import { modelHeadline } from '../../src/engine/model/headline';
 import { modelSummary } from '../../src/engine/model/summary';
 
@@ -40,7 +41,7 @@ test('rnn-lab summary: a fresh model from train\'s flags, a checkpoint, and clea
   // The global gradient norm of the latest step, before clipping; none before the first step.
   assert.equal(evals[0].gradNorm, null);
   for (const e of evals.slice(1)) assert.ok(typeof e.gradNorm === 'number' && e.gradNorm > 0, JSON.stringify(e));
-  const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
+  const checkpoint = lastOfNewestRun(join(work, 'ckpt'), 'captions.txt');
   const json = JSON.parse(rnnLab(['summary', '--checkpoint', checkpoint, '--json'], work).stdout);
   const started = JSON.parse(train.stdout.split('\n')[0]);
   assert.equal(json.totalParams, started.params);

@@ -127,7 +127,7 @@ test('export: a trained checkpoint becomes tf.keras 2 weights that load back wit
   const train = rnnLab(['train', join(samples, 'captions.txt'), '--mode', 'lines', '--steps', '3', '--hidden', '12', '--hidden-dense', '10', '--hidden-activation', 'tanh',
     '--batch', '4', '--backend', 'js', '--eval-interval', '3', '--checkpoint-dir', 'ckpt', '--json']);
   assert.equal(train.code, 0, train.stderr);
-  const checkpoint = join(work, 'ckpt', 'captions-last.rnnlab.json');
+  const checkpoint = join(JSON.parse(train.stdout.trimEnd().split('\n').pop()!).runDir, 'last.rnnlab');
   const out = join(work, 'exported.h5');
   const e = rnnLab(['export', '--checkpoint', checkpoint, '--keras', out]);
   assert.equal(e.code, 0, e.stderr);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rnnLab, samples } from './support/cli';
+import { lastOfNewestRun } from './support/runs';
 
 
 const work = mkdtempSync(join(tmpdir(), 'rnnlab-keras-words-'));
@@ -15,7 +16,7 @@ for (const [input, flags] of [['an embedding', ['--embedding', '6']], ['one-hot 
     const train = rnnLab(['train', join(samples, 'nonsense.txt'), '--preset', 'nonsense-words', ...flags, '--steps', '5', '--eval-interval', '5',
       '--backend', 'js', '--checkpoint-dir', dir, '--json'], work);
     assert.equal(train.code, 0, train.stderr);
-    const checkpoint = join(work, dir, 'nonsense-last.rnnlab.json');
+    const checkpoint = lastOfNewestRun(join(work, dir), 'nonsense.txt');
     const out = join(work, `words-${flags[1]}.h5`);
     const exported = rnnLab(['export', '--checkpoint', checkpoint, '--keras', out], work);
     assert.equal(exported.code, 0, exported.stderr);

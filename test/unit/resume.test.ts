@@ -18,6 +18,7 @@ import { TrainingRun } from '../../src/engine/train/run';
 import { OpenedModel } from '../../src/engine/sample/openedModel';
 import { loadWeights } from '../../src/engine/model/io/load';
 import { UserInputError } from '../../src/engine/text/errors';
+import { lastOfNewestRun } from './support/runs';
 
 const samplesDir = join(__dirname, '../../../samples');
 const dir = mkdtempSync(join(tmpdir(), 'rnnlab-resume-'));
@@ -81,7 +82,7 @@ describe('resume equals an uninterrupted run', () => {
         const partDir = join(dir, `${backendName}-part-${c.config.mode ?? 'stream'}`);
         const first = await train(backend, c.file, { ...config, steps: 7 }, partDir);
         assert.deepEqual(first, whole.slice(0, 7), 'the same first steps');
-        const ckpt = checkpointPath(partDir, c.file.split('/').pop()!, 'last');
+        const ckpt = lastOfNewestRun(partDir, c.file.split('/').pop()!);
         const { losses, startStep } = await resume(backend, ckpt, 12);
         assert.equal(startStep, 7);
         assert.equal(losses.length, 5, '--steps counts the total: 5 more');
@@ -104,7 +105,7 @@ describe('checkpoints: bad resumes and opening a model', () => {
         ['another optimizer', (c: { name: string; buffers: Float64Array[] }) => { c.name = 'rmsprop'; c.buffers.pop(); }],
         ['a short buffer', (c: { name: string; buffers: Float64Array[] }) => { c.buffers[1] = c.buffers[1].subarray(1); }],
       ] as const) {
-        const plan = await prepareResume(checkpointPath(ckptDir, 'prose.txt', 'last'), { steps: 8 });
+        const plan = await prepareResume(lastOfNewestRun(ckptDir, 'prose.txt'), { steps: 8 });
         spoil(plan.checkpoint.training!.optimizer);
         assert.throws(
           () => new TrainingRun({ runId: 'x', sourceName: plan.sourceName, text: plan.corpus, config: plan.config, backend: wasm, resumeFrom: plan.checkpoint, events: {} }),
@@ -123,7 +124,7 @@ describe('checkpoints: bad resumes and opening a model', () => {
     const file = join(dir, 'story.txt');
     writeFileSync(file, readFileSync(prose, 'utf8'));
     await train(createReferenceBackend('float64'), file, config, ckptDir);
-    const ckpt = checkpointPath(ckptDir, 'story.txt', 'last');
+    const ckpt = lastOfNewestRun(ckptDir, 'story.txt');
     // The text changed: refused, naming the file.
     writeFileSync(file, readFileSync(prose, 'utf8').replace(/the/g, 'thy'));
     await assert.rejects(async () => {
@@ -131,7 +132,7 @@ describe('checkpoints: bad resumes and opening a model', () => {
       new TrainingRun({ runId: 'x', sourceName: plan.sourceName, text: plan.corpus, config: plan.config, backend: createReferenceBackend('float64'), resumeFrom: plan.checkpoint, events: {} });
     }, (e: Error) => e instanceof UserInputError && /story\.txt changed since the checkpoint was written/.test(e.message));
     writeFileSync(file, readFileSync(prose, 'utf8').slice(0, 3000));
-    await assert.rejects(prepareResume(ckpt, { steps: 10 }), (e: Error) => e instanceof UserInputError && /story\.txt changed since .*bad.*story-last/.test(e.message));
+    await assert.rejects(prepareResume(ckpt, { steps: 10 }), (e: Error) => e instanceof UserInputError && /story\.txt changed since .*bad.*last\.rnnlab/.test(e.message));
     // A version 1 file (no training state): resume refused, --init-from suggested.
     const saved = await loadCheckpoint(ckpt);
     const v1 = {

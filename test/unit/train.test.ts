@@ -130,11 +130,15 @@ test('checkpoints: best and last files that load back to the same weights and sa
       backend: createReferenceBackend('float32'), checkpointDir: dir, events: { checkpoint: (c) => saved.push(`${c.reason}:${c.step}`) },
     });
     const finished = await run.run();
-    assert.deepEqual(readdirSync(dir).sort(), ['nonsense-best.rnnlab.json', 'nonsense-last.rnnlab.json']);
+    const runDir = finished.runDir!;
+    assert.equal(join(runDir, '..', '..', '..'), dir, 'the run folder is runs/<file>/<runId> in the checkpoint folder');
+    assert.deepEqual(readdirSync(dir).sort(), ['nonsense-best.rnnlab', 'runs']);
+    assert.deepEqual(readdirSync(runDir).sort(), ['best.rnnlab', 'last.rnnlab', 'run.json'], 'the lock is gone when the run ends');
     assert.ok(saved.includes('final:20'));
     assert.ok(saved.some((s) => s.startsWith('best:')));
-    assert.equal(finished.checkpointPath, join(dir, 'nonsense-best.rnnlab.json'));
-    const last = await loadCheckpoint(join(dir, 'nonsense-last.rnnlab.json'));
+    assert.equal(finished.checkpointPath, join(runDir, 'best.rnnlab'));
+    assert.equal(finished.bestPath, join(dir, 'nonsense-best.rnnlab'));
+    const last = await loadCheckpoint(join(runDir, 'last.rnnlab'));
     assert.equal(last.step, 20);
     // After the run the network holds the best weights, which the checkpoint carries too.
     assert.deepEqual(Array.from(usableParams(last)), Array.from(run.network.params));
@@ -191,7 +195,7 @@ test('each on-demand sample is a new draw, and the same run asked the same way r
   assert.deepEqual(await draws(), first, 'seeded: a second identical run draws the same three');
 });
 
-test('a checkpoint that cannot be written is reported, and training carries on to the end', async () => {
+test('a checkpoint folder that cannot be written stops the run before it trains, in one line naming the folder', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rnnlab-ckpt-'));
   const blocker = join(dir, 'a-file');
   writeFileSync(blocker, 'not a folder');
@@ -199,11 +203,9 @@ test('a checkpoint that cannot be written is reported, and training carries on t
   const saved: string[] = [];
   try {
     const run = newRun({ steps: 10, evalInterval: 5 }, { log: (_level, message) => logs.push(message), checkpoint: (c) => saved.push(c.path) }, undefined, join(blocker, 'checkpoints'));
-    const finished = await run.run();
-    assert.equal(finished.reason, 'completed');
-    assert.equal(finished.step, 10);
+    await assert.rejects(run.run(), (e: Error) => e instanceof UserInputError && /^cannot write checkpoints to \S+a-file\/checkpoints: /.test(e.message) && !e.message.includes('\n'));
     assert.deepEqual(saved, []);
-    assert.ok(logs.some((m) => /Could not write the checkpoint/.test(m)), logs.join('\n'));
+    assert.deepEqual(logs, [], 'nothing trained');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

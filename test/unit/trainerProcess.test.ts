@@ -137,7 +137,7 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
       await until(() => opener.hasModel, 'the opened model');
       assert.equal(opener.runState().status, 'completed');
       assert.equal(opener.snapshot?.started?.sourceName, 'cats.txt');
-      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model cats-(best|last)\.rnnlab\.json \(trained on cats\.txt, step \d+/);
+      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model (best|last)\.rnnlab \(trained on cats\.txt, step \d+/);
       assert.ok((opener.snapshot?.evals.length ?? 0) >= 1, 'the checkpoint\'s validation history is shown');
       assert.equal([...(await opener.sample('the ', 12, 0.5)) ?? ''].length, 12);
       opener.open(join(dir, 'missing.rnnlab.json'), { backend: 'js' });
@@ -235,5 +235,33 @@ test('the Lab through the extension\'s controller: no model is a calm answer; a 
     assert.equal([...(sample ?? '')].length, 50);
     const bits = await controller.surprisal('the ', 'cat sat');
     assert.ok(bits && bits.complete && bits.bits.length === 7 && bits.bits.every((b) => b > 0));
+  });
+});
+
+test('SIGTERM stops the trainer\'s run as Stop does: its last checkpoint is written, then the process ends with code 0', async () => {
+  await withLongRun(async (controller, problems) => {
+    await until(() => controller.runState().evalCount >= 2, 'two evaluations');
+    const pid = controller.runState().trainerPid!;
+    process.kill(pid, 'SIGTERM');
+    await until(() => !processExists(pid), 'the trainer to end');
+    await until(() => controller.runState().status === 'stopped', 'the run to be stopped');
+    assert.deepEqual(problems, [], 'not a crash');
+    const best = controller.runState().checkpointPath!;
+    assert.ok(existsSync(join(best, '..', 'last.rnnlab')), 'the last checkpoint, beside the run\'s best');
+  });
+});
+
+test('a checkpoint that cannot be written mid-run ends the trainer\'s run with a lasting problem and an error status', async () => {
+  await withLongRun(async (controller, problems) => {
+    await until(() => controller.runState().evalCount >= 1 && controller.snapshot?.started?.runDir !== undefined, 'the first evaluation');
+    // The run's folder is replaced by a file: its next checkpoint cannot be written.
+    const runDir = controller.snapshot!.started!.runDir!;
+    rmSync(runDir, { recursive: true, force: true });
+    writeFileSync(runDir, 'in the way');
+    await until(() => controller.runState().status === 'error', 'the run to end with an error');
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].lasting, true);
+    assert.match(problems[0].message, /^Could not write the checkpoint \S+\.rnnlab \(.*\): the model of step \d+ is lost; the last good checkpoint is /);
+    assert.equal(controller.snapshot?.statusMessage, problems[0].message, 'the Lab\'s status keeps the line');
   });
 });

@@ -215,6 +215,10 @@ export const trainSettings = {
     group: 'budget', flag: 'early-stop', default: 5, minimum: 0, maximum: 10_000,
     description: 'Stop after this many evaluations without a better validation loss (0 = never stop early).',
   }),
+  keepRuns: int({
+    group: 'budget', flag: 'keep-runs', default: 5, minimum: 0, maximum: 10_000,
+    description: 'Keep the run folders of the best this many runs per file (by validation loss) and remove the rest when a run ends; the run of the file\'s best model and running runs are always kept (0 = keep every run).',
+  }),
   // Sampling
   sampleLength: int({
     group: 'sampling', flag: 'sample-length', default: 200, minimum: 1, maximum: 100_000,

@@ -16,7 +16,7 @@ import { corpusOptions } from './options';
 import { specFromConfig } from './config';
 
 /** The settings a resumed run may change: its budget, how often it reports, where it computes. */
-export const resumeSettings = ['steps', 'epochs', 'seconds', 'evalInterval', 'earlyStop', 'backend', 'threads', 'sampleLength', 'temperature', 'prime'] as const;
+export const resumeSettings = ['steps', 'epochs', 'seconds', 'evalInterval', 'earlyStop', 'keepRuns', 'backend', 'threads', 'sampleLength', 'temperature', 'prime'] as const;
 export type ResumeOverrides = Partial<Pick<TrainConfig, (typeof resumeSettings)[number]>>;
 
 /** The settings that shape a model's weights and the meaning of its ids: init-from keeps the checkpoint's. */

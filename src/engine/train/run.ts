@@ -26,7 +26,7 @@ import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import { BestWeights } from './bestWeights';
-import { Checkpointer } from './checkpointing';
+import { Checkpointer, type CheckpointsClosed } from './checkpointing';
 import { specFromConfig, validateConfig } from './config';
 import { DivergenceGuard } from './divergence';
 import { Evaluator } from './evaluation';
@@ -63,8 +63,10 @@ export interface TrainingRunOptions {
   text: Corpus;
   config: TrainConfig;
   backend: Backend;
-  /** Where checkpoints go; undefined = do not write checkpoints. */
+  /** Where checkpoints go (a folder per run inside, see runFolder.ts); undefined = do not write checkpoints. */
   checkpointDir?: string;
+  /** The checkpoint file `resumeFrom` was read from: the run continues in its run folder when it is a run's last checkpoint. */
+  resumePath?: string;
   events: TrainEvents;
   /** Start from these weights (canonical layout, e.g. a checkpoint's: `--init-from`) instead of a fresh initialisation. */
   initialParams?: ArrayLike<number>;
@@ -121,6 +123,8 @@ export class TrainingRun {
   private pauseRequested = false;
   private stopRequested = false;
   private wake: (() => void) | undefined;
+  /** A resumed run had stopped early: its patience starts afresh (else it would stop at its first evaluation). */
+  private patienceReset = false;
 
   constructor(readonly options: TrainingRunOptions) {
     const { config, text, resumeFrom } = options;
@@ -138,7 +142,10 @@ export class TrainingRun {
     this.evaluator = new Evaluator(options.backend, this.spec, this.data.val, this.data.valSentences);
     this.best = new BestWeights(config.earlyStop);
     this.samples = new SampleService(this.network, text.tokenizer, this.config);
-    this.checkpoints = new Checkpointer(options.checkpointDir, options.sourceName, options.events);
+    this.checkpoints = new Checkpointer(
+      options.checkpointDir === undefined ? undefined : { dir: options.checkpointDir, sourceName: options.sourceName, resumePath: options.resumePath, keepRuns: config.keepRuns },
+      options.events,
+    );
     if (resumeFrom) {
       this.restore(resumeFrom);
     } else if (options.initialParams) {
@@ -161,10 +168,13 @@ export class TrainingRun {
   async run(): Promise<RunFinished> {
     if (this.running) throw new Error('this run is already running');
     this.running = true;
-    this.clock.start();
     const events = this.options.events;
     try {
+      // The run's folder first: a folder that cannot be written stops the run before it trains.
+      await this.checkpoints.open();
+      this.clock.start();
       events.started?.(this.startedInfo());
+      if (this.patienceReset) events.log?.('info', `Resumed at step ${this.step} after early stopping: validation may go {setting:earlyStop} = ${this.config.earlyStop} evaluations without improving again.`);
       for (const note of this.corpus.notes) events.log?.('info', `${this.corpus.name}: ${note}`);
       events.log?.('info', `${this.corpus.name}: ${this.data.description}`);
       const fewSteps = this.step === 0 ? fewStepsWarning(this.config, this.stepsPerEpoch, this.corpus.name) : undefined;
@@ -180,6 +190,7 @@ export class TrainingRun {
         if (diverged) return await this.finishDiverged(diverged);
         if (this.step % this.config.evalInterval === 0) {
           await this.evaluateAndReport();
+          if (this.checkpoints.failure) return await this.finishFailed();
           if (this.best.shouldStop) {
             stoppedEarly = true;
             break;
@@ -189,23 +200,31 @@ export class TrainingRun {
       if (this.step > this.startStep && this.lastEvalStep !== this.step) await this.evaluateAndReport();
       // The final checkpoint continues from here; then the network keeps the best weights for the hover and samples.
       const last = this.step > this.startStep ? await this.checkpoints.save('final', () => this.checkpointMeta(), this.network.params, this.valHistory.at(-1)?.valLoss ?? NaN) : undefined;
+      if (this.checkpoints.failure) return await this.finishFailed();
       this.useBestWeights();
       const reason = this.stopRequested ? 'stopped' : 'completed';
+      const closed = await this.checkpoints.close(reason, this.recordFields());
+      if (this.checkpoints.failure) return await this.finishFailed();
       const bestNote = this.best.step >= 0 ? ` Best validation ${this.formatLoss(this.best.valLoss)} at step ${this.best.step}; samples and the hover use those weights.` : '';
       const whyUntrained = untrainedBestNote(this.valHistory, this.best.step, {
         trainTokens: this.data.trainTokens, steps: this.step, stepsPerEpoch: this.stepsPerEpoch,
         learningRate: this.config.learningRate, paramCount: this.network.params.length,
       });
+      const kept = closed.fileBestKept;
+      const keptNote = kept ? ` The best model of ${this.options.sourceName} stays that of run ${kept.runId} (${this.formatLoss(kept.valLoss)}), better than this run's.` : '';
       const message = stoppedEarly
         ? `Stopped early at step ${this.step}: validation did not improve for ${this.config.earlyStop} evaluations.${bestNote}`
         : (reason === 'stopped' ? `Stopped at step ${this.step}.` : `Finished ${this.step} steps.`) + bestNote;
-      const endMessage = message + whyUntrained;
+      const endMessage = message + keptNote + whyUntrained;
       return {
         reason, message: endMessage, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, stoppedEarly,
         checkpointPath: this.checkpoints.bestPath ?? last,
+        ...this.checkpointPaths(closed),
       };
     } finally {
       this.running = false;
+      // Whatever ended the run (an error included), its folder's lock is given up.
+      await this.checkpoints.release();
     }
   }
 
@@ -259,6 +278,8 @@ export class TrainingRun {
       totalSteps: this.totalSteps,
       stepsPerEpoch: this.stepsPerEpoch,
       startStep: this.startStep,
+      ...(this.patienceReset ? { patienceReset: true } : {}),
+      ...(this.checkpoints.runDir ? { runDir: this.checkpoints.runDir } : {}),
       dataDescription: this.data.description,
     };
   }
@@ -468,7 +489,8 @@ export class TrainingRun {
     this.guard.initialLoss = t.initialLoss;
     this.lossAverage.restore(t.smoothing);
     this.samples.onDemandSamples = t.onDemandSamples;
-    this.best.restore(c.bestValLoss, t.bestStep, t.evalsSinceBest, c.bestParams ?? (t.bestStep === c.step ? c.params : undefined));
+    this.patienceReset = this.config.earlyStop > 0 && t.evalsSinceBest >= this.config.earlyStop;
+    this.best.restore(c.bestValLoss, t.bestStep, this.patienceReset ? 0 : t.evalsSinceBest, c.bestParams ?? (t.bestStep === c.step ? c.params : undefined));
     for (const p of c.trainHistory) this.trainHistory.add(p.step, p.loss, p.ms);
     this.valHistory.push(...c.valHistory);
     // The recorded curves go on from the checkpoint's time, so the wall-clock axis keeps its order.
@@ -481,6 +503,36 @@ export class TrainingRun {
     const message = this.guard.message(why, this.checkpoints.bestPath);
     this.options.events.log?.('error', message);
     this.useBestWeights(this.selfUpdating);
-    return { reason: 'diverged', message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, checkpointPath: this.checkpoints.bestPath };
+    const closed = await this.checkpoints.close('diverged', this.recordFields());
+    return {
+      reason: 'diverged', message, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step, checkpointPath: this.checkpoints.bestPath,
+      ...this.checkpointPaths(closed),
+    };
+  }
+
+  /** A checkpoint could not be written: the run ends here, its message the one line that says what was lost. */
+  private async finishFailed(): Promise<RunFinished> {
+    this.useBestWeights();
+    const closed = await this.checkpoints.close('error', this.recordFields());
+    return {
+      reason: 'error', message: this.checkpoints.failure!, step: this.step, bestValLoss: this.best.valLoss, bestStep: this.best.step,
+      checkpointPath: this.checkpoints.bestPath, checkpointFailed: true, ...this.checkpointPaths(closed),
+    };
+  }
+
+  private checkpointPaths(closed: CheckpointsClosed): Pick<RunFinished, 'runDir' | 'bestPath'> {
+    return { ...(closed.runDir ? { runDir: closed.runDir } : {}), ...(closed.fileBestPath ? { bestPath: closed.fileBestPath } : {}) };
+  }
+
+  /** What run.json records when the run ends. */
+  private recordFields() {
+    return {
+      sourcePath: this.options.sourcePath,
+      fingerprint: this.fingerprint,
+      step: this.step,
+      bestValLoss: Number.isFinite(this.best.valLoss) ? this.best.valLoss : null,
+      bestStep: this.best.step,
+      history: { train: this.trainHistory.toArray(), val: this.valHistory.slice() },
+    };
   }
 }

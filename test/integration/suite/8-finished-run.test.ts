@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { visibleSymbol } from '../../../src/extension/hoverFormat';
+import { lastCheckpointBeside } from '../../../src/engine/train/runFolder';
 import { corpusFileName } from '../workspace';
 import {
   activateExtension, canSeeWebviews, elementTexts, ensureCompletedRun, frames, labPanel, waitFor, waitForLabPanel, workspaceDir,
@@ -66,10 +67,11 @@ function assertPlausibleTable(table: HoverTable, where: string): void {
  * The same question put to the CLI: `rnn-lab probs` on the run's final checkpoint, with `context`.
  * Agreeing with it shows that the hover reads the text before the cursor with the trained weights.
  */
-async function probsFromCli(context: string): Promise<{ probs: Array<{ symbol: string; p: number }>; entropyBits: number }> {
+async function probsFromCli(context: string, bestPath: string): Promise<{ probs: Array<{ symbol: string; p: number }>; entropyBits: number }> {
   const extensionPath = vscode.extensions.getExtension(extensionId)!.extensionPath;
-  // Written when the run ends, beside `<name>-best`; named after the file trained on.
-  const last = join(workspaceDir(), '.rnnlab', `${corpusFileName.replace(/\.txt$/, '')}-last.rnnlab.json`);
+  // Written when the run ends, in the run's folder beside its best checkpoint.
+  const last = lastCheckpointBeside(bestPath);
+  assert.ok(last.startsWith(join(workspaceDir(), '.rnnlab', 'runs', corpusFileName.replace(/\.txt$/, ''))), `${last} is in a run folder of ${corpusFileName}`);
   assert.ok(existsSync(last), `the run left its final checkpoint ${last}`);
   const { stdout } = await promisify(execFile)(process.execPath,
     [join(extensionPath, 'dist/cli.js'), 'probs', '--checkpoint', last, '--prefix', context, '--top', '10', '--json'],
@@ -101,7 +103,7 @@ describe('after a completed run', () => {
     const fromProvider = parseHoverTable(markdown, markdownCells);
     assertPlausibleTable(fromProvider, 'hover provider');
     // Near the top of the file the hover's context is all the text before the cursor.
-    const expected = await probsFromCli(editor.document.getText(new vscode.Range(new vscode.Position(0, 0), position)));
+    const expected = await probsFromCli(editor.document.getText(new vscode.Range(new vscode.Position(0, 0), position)), run.checkpointPath!);
     fromProvider.symbols.forEach((symbol, i) => {
       const same = expected.probs.find((row) => visibleSymbol(row.symbol) === symbol);
       const p = fromProvider.probs[i];

@@ -33,10 +33,7 @@
  * Every random draw of a run is derived from (seed, step) or (seed, epoch, batch), so the step
  * and the on-demand sample count are its whole random state.
  *
- * Files in the checkpoint folder, per source file (its name without extension, made file-safe):
- *   <source>-best.rnnlab.json   replaced at every new best validation loss
- *   <source>-last.rnnlab.json   written when the run ends
- * (the name is kept from the JSON days; the content, not the name, says which format a file is).
+ * Where the files go (a folder per run, the file's best beside them): see train/runFolder.ts.
  * Writes go to a temporary file that is flushed to disk and then renamed over the target, so a
  * killed trainer never leaves a half-written checkpoint behind.
  */
@@ -53,7 +50,8 @@ import { encodeSafetensors, readHeader, readTensor, SafetensorsFormatError, writ
 
 export const CHECKPOINT_FORMAT = 'rnn-lab-checkpoint';
 export const CHECKPOINT_VERSION = 3;
-export const CHECKPOINT_SUFFIX = '.rnnlab.json';
+/** New checkpoints; older builds wrote `.rnnlab.json` (train/runFolder.ts LEGACY_SUFFIX), which still load. */
+export const CHECKPOINT_SUFFIX = '.rnnlab';
 
 export interface LossPoint {
   step: number;
