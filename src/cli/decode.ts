@@ -1,13 +1,12 @@
 /** `rnn-lab decode`: the argmax prediction at every position of a line, teacher-forced (seed 004, section 4). */
-import { parseArgs } from 'node:util';
 import { teacherForcedDecode } from '../engine/labs/decode';
-import { asUsage, UsageError } from './args';
+import { asUsage, UsageError, parseFlags } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage, networkFor } from './model';
 
 export const decodeUsage = `rnn-lab decode ${modelUsage} --line TEXT [--json]`;
 
 export async function decodeCommand(argv: string[]): Promise<number> {
-  const parsed = asUsage(() => parseArgs({ args: argv, strict: true, options: { ...modelOptions, line: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+  const parsed = asUsage(() => parseFlags({ args: argv, strict: true, options: { ...modelOptions, line: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   const { values } = parsed;
   if (values.help) {
     process.stdout.write(decodeUsage + '\n');

@@ -1,28 +1,33 @@
 /** `rnn-lab export --checkpoint C --keras out.h5`: our model as a tf.keras 2 weights file, with its vocabulary beside it. */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { writeHdf5 } from '../engine/model/io/hdf5';
 import { kerasTreeFromModel } from '../engine/model/io/keras';
 import { vocabPathBeside } from '../engine/model/io/load';
-import { asUsage, UsageError } from './args';
+import { assertNotAnInput, makeFolderFor } from '../engine/text/file';
+import { asUsage, UsageError, parseFlags } from './args';
 import { loadModelFromFlags, modelOptions, modelUsage } from './model';
 
 export const exportUsage = `rnn-lab export ${modelUsage} --keras OUT.h5   write tf.keras 2 weights (and OUT.vocab.json, the symbols in id order)`;
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const parsed = asUsage(() => parseArgs({ args: argv, strict: true, options: { ...modelOptions, keras: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  const parsed = asUsage(() => parseFlags({ args: argv, strict: true, options: { ...modelOptions, keras: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   const { values } = parsed;
   if (values.help) {
     process.stdout.write(exportUsage + '\n');
     return 0;
   }
   if (!values.keras) throw new UsageError('export needs --keras OUT.h5');
+  const vocabPath = vocabPathBeside(values.keras);
+  // The weights and the vocabulary written must not replace a file this command reads.
+  const inputs: Array<[string, string | undefined]> = [['--checkpoint', values.checkpoint], ['--keras-weights', values['keras-weights']], ['--vocab', values.vocab], ['--vocab-text', values['vocab-text']]];
+  assertNotAnInput(values.keras, '--keras', inputs);
+  assertNotAnInput(vocabPath, `the vocabulary beside --keras`, inputs);
   const model = await loadModelFromFlags('export', values);
   const symbols = [...model.tokenizer.symbols];
   // A word model carries its tokenizer too, so the file reads back as the same model.
   const words = model.tokenizer.kind === 'word' ? model.tokenizer.toJSON() : undefined;
+  await makeFolderFor(values.keras);
   await writeHdf5(values.keras, kerasTreeFromModel(model.spec, model.params, symbols, words));
-  const vocabPath = vocabPathBeside(values.keras);
   await writeFile(vocabPath, JSON.stringify(symbols, null, 0) + '\n');
   process.stdout.write(`wrote ${values.keras} (tf.keras 2 weights, ${model.params.length} parameters) and ${vocabPath} (${symbols.length} symbols)\n`);
   return 0;

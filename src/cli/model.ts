@@ -6,7 +6,7 @@
 import { createBackendFor } from '../engine/backends/select';
 import type { Network } from '../engine/backends/types';
 import { hiddenActivations } from '../engine/model/spec';
-import { loadWeights, type LoadedModel } from '../engine/model/io/load';
+import { loadWeights, unreadableWeights, weightsFormatOf, type LoadedModel } from '../engine/model/io/load';
 import { backendNames } from '../protocol/messages';
 import { parseChoice, UsageError } from './args';
 
@@ -42,6 +42,10 @@ export async function loadModelFromFlags(command: string, flags: ModelFlags): Pr
   if (checkpoint && keras) throw new UsageError(`${command} takes --checkpoint or --keras-weights, not both`);
   if (!checkpoint && !keras) throw new UsageError(`${command} needs --checkpoint FILE or --keras-weights FILE.h5`);
   if (flags.vocab && flags['vocab-text']) throw new UsageError('give --vocab or --vocab-text, not both');
+  if (keras) {
+    const format = await weightsFormatOf(keras);
+    if (format !== 'hdf5') throw unreadableWeights(keras, format, 'hdf5');
+  }
   const model = await loadWeights((checkpoint ?? keras)!, {
     vocab: flags.vocab,
     vocabText: flags['vocab-text'],

@@ -6,7 +6,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserInputError } from '../engine/text/errors';
 import {
   defaultSeriesConfig, runSeriesLab, SERIES_DIVERGENCE_FACTOR, seriesOptimizers, splitSeries, thenChoices, validateSeriesConfig,
@@ -16,7 +15,7 @@ import { mackeyGlass } from '../engine/series/mackeyGlass';
 import { activations, initSchemes, seriesCells } from '../engine/series/model';
 import { seriesPlotSvg } from '../engine/series/plot';
 import { assertLearnable, readSeriesFile, MAX_SERIES_POINTS, type Series } from '../engine/series/read';
-import { asUsage, parseChoice, parseNumber, UsageError } from './args';
+import { asUsage, parseChoice, parseNumber, UsageError, parseFlags } from './args';
 
 const d = defaultSeriesConfig;
 export const seriesSummary = 'rnn-lab series [FILE | --mackey-glass N] [options]   the time-series lab: predict a real-valued series (see rnn-lab series --help)';
@@ -196,7 +195,7 @@ export function finalJson(r: SeriesLabResult, plot: string | undefined): Record<
 }
 
 export async function seriesCommand(argv: string[]): Promise<number> {
-  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+  const parsed = asUsage(() => parseFlags({ args: argv, options, allowPositionals: true, strict: true }));
   const { values: v, positionals } = parsed;
   if (v.help) {
     process.stdout.write(seriesUsage + '\n');

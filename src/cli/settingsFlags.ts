@@ -48,6 +48,19 @@ function flagValue(s: Setting, values: Record<string, string | boolean | undefin
   }
 }
 
+/**
+ * The setting flags given (without their `no-` prefix) whose value differs from `base`'s: what the
+ * command line asks to change.
+ */
+export function changedSettingFlags(values: Record<string, string | boolean | undefined>, base: TrainConfig): string[] {
+  return settingKeys
+    .filter((key) => {
+      const value = flagValue(settingOf(key), values);
+      return value !== undefined && value !== base[key];
+    })
+    .map((key) => settingOf(key).flag);
+}
+
 /** The flags that reproduce `config` from the defaults (only the settings that differ, and the budget). */
 export const flagsFromConfig = flagsOf;
 

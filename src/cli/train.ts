@@ -4,7 +4,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { RunStarted, TrainConfig } from '../protocol/messages';
 import { createBackend } from '../engine/backends/select';
 import { readCorpusFromFile } from '../engine/data/corpus';
@@ -13,12 +12,13 @@ import { assertTrainable } from '../engine/data/validate';
 import { renderSettingRefs, settingOf, validateConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { loadCheckpoint, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
-import { prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
+import { modelSettings, prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
+import { assertReadableFile } from '../engine/text/file';
 import { corpusOptions } from '../engine/train/options';
 import { withValidationFile } from '../engine/data/validationFile';
 import { TrainingRun } from '../engine/train/run';
-import { asUsage, oneLine, UsageError } from './args';
-import { configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
+import { asUsage, oneLine, UsageError, parseFlags } from './args';
+import { changedSettingFlags, configFromFlags, flagsFromConfig, settingOptions, settingsUsage } from './settingsFlags';
 import { findPreset, presetConfig, presets } from '../engine/config/presets';
 import { shellJoin } from '../engine/config/flags';
 import { bundledSample } from './samples';
@@ -55,7 +55,7 @@ const options = {
 } as const;
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+  const parsed = asUsage(() => parseFlags({ args: argv, options, allowPositionals: true, strict: true }));
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(trainUsage + '\n');
@@ -82,11 +82,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (values.resume !== undefined) {
     // Only the budget, reporting and compute may change; the rest is the checkpoint's run.
     const allowed = new Set<string>(resumeSettings.map((k) => settingOf(k).flag));
-    const changed = Object.keys(values).filter((flag) => flag in settingOptions && !allowed.has(flag.replace(/^no-/, '')));
+    await assertReadableFile(values.resume, '--resume');
+    const checkpoint = await loadCheckpoint(values.resume);
+    // A flag that repeats the checkpoint's own value changes nothing, so it is accepted.
+    const changed = changedSettingFlags(values, checkpoint.config).filter((flag) => !allowed.has(flag));
     if (changed.length) {
       throw new UsageError(`--resume continues a run with its own settings; --${changed[0]} cannot change them (only ${[...allowed].map((f) => `--${f}`).join(', ')} can)`);
     }
-    const checkpoint = await loadCheckpoint(values.resume);
     const given = configFromFlags(values, checkpoint.config);
     const overrides = Object.fromEntries(resumeSettings.map((k) => [k, given[k]]));
     const plan = await prepareResume(values.resume, overrides, positionals[0] === undefined ? undefined : resolve(positionals[0]), checkpoint);
@@ -105,6 +107,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
     asUsage(() => validateConfig(config));
     file = positionals[0] ?? bundledSample(preset!.corpus!);
     if (values['init-from'] !== undefined) {
+      await assertReadableFile(values['init-from'], '--init-from');
+      // The model and its vocabulary are the checkpoint's: a flag asking for another one is refused, not ignored.
+      const fixed = new Set<string>(modelSettings.map((k) => settingOf(k).flag));
+      const changed = changedSettingFlags(values, (await loadCheckpoint(values['init-from'])).config).filter((flag) => fixed.has(flag));
+      if (changed.length) {
+        throw new UsageError(`--init-from starts from the checkpoint's model and vocabulary; --${changed[0]} cannot change them (drop it, or train from scratch without --init-from)`);
+      }
       const plan = await prepareInitFrom(values['init-from'], config, file);
       ({ config, corpus } = plan);
       initialParams = usableParams(plan.checkpoint);

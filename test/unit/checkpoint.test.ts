@@ -194,7 +194,7 @@ test('bad files are refused with one line naming the path, by loadCheckpoint and
   const hugeHeader = Buffer.from(good.subarray(0, 64));
   hugeHeader.writeBigUInt64LE(2n ** 40n);
   const cases: [string, string, RegExp][] = [
-    ['a folder', folder, new RegExp(`${folder} is a folder, not a checkpoint file`)],
+    ['a folder', folder, new RegExp(`${folder} is a folder`)],
     ['not a regular file', '/dev/null', /\/dev\/null is not a regular file/],
     ['random bytes', fileWith('random.rnnlab.json', random), /random\.rnnlab\.json is not an RNN Lab checkpoint/],
     ['an empty file', fileWith('empty.rnnlab.json', ''), /empty\.rnnlab\.json .*empty/],
@@ -208,7 +208,7 @@ test('bad files are refused with one line naming the path, by loadCheckpoint and
     await rejects(readCheckpointSummary(path), pattern).catch((e) => assert.fail(`${what} (summary): ${(e as Error).message}`));
   }
   // What `sample --checkpoint` and the editor's Open model read through (it first checks for a Keras file).
-  await rejects(loadWeights(folder), new RegExp(`${folder} is a folder, not a checkpoint file`));
+  await rejects(loadWeights(folder), new RegExp(`${folder} is a folder`));
   // Truncated data, NaN weights and weights of another model are found by loading (the summary does not read them).
   await rejects(loadCheckpoint(fileWith('cut-data.rnnlab.json', good.subarray(0, good.length - 10))), new RegExp(`truncated: expected ${good.length} bytes, found ${good.length - 10}`));
   const nan = Buffer.from(good);

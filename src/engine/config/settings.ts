@@ -197,7 +197,7 @@ export const trainSettings = {
   // Budget
   steps: int({
     group: 'budget', flag: 'steps', default: 1000, minimum: 0, maximum: 100_000_000,
-    description: 'Stop after this many optimizer steps (0 = no limit from steps). If steps, epochs and seconds are all 0, the default number of steps is used.',
+    description: 'Stop after this many optimizer steps (0 = no limit from steps). Steps, epochs and seconds cannot all be 0.',
   }),
   epochs: int({
     group: 'budget', flag: 'epochs', default: 0, minimum: 0, maximum: 100_000,

@@ -52,10 +52,13 @@ export function validateConfig(config: TrainConfig): void {
     const value = (config as Record<SettingKey, unknown>)[key];
     const checked = checkValue(setting, value);
     if (checked.ok) continue;
-    const suggestion = checked.nearest !== undefined && typeof checked.nearest !== 'object' ? checked.nearest as string | number | boolean : undefined;
-    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    // A cut-down text is no suggestion to echo back: the message stays one short line.
+    const suggestion = checked.nearest !== undefined && typeof checked.nearest !== 'object' && typeof checked.nearest !== 'string' ? checked.nearest as number | boolean : undefined;
+    const shown = typeof value === 'string'
+      ? (value.length > 40 ? `${value.length.toLocaleString('en-US')} characters: ${JSON.stringify(value.slice(0, 20)).slice(0, 30)}…` : JSON.stringify(value))
+      : String(value);
     throw new UserInputError(
-      `{setting} must be ${describeRule(setting)} (got ${shown.length > 40 ? shown.slice(0, 40) + '…' : shown})` + (suggestion !== undefined ? '; try {suggestion}.' : '.'),
+      `{setting} must be ${describeRule(setting)} (got ${shown})` + (suggestion !== undefined ? '; try {suggestion}.' : '.'),
       { key, suggestion },
     );
   }

@@ -4,16 +4,17 @@
  * skipped. The file is read line by line and reading stops as soon as it holds more points than
  * the lab trains on, so a ten-million-line file costs a bounded read and a clear message.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
-import { UserInputError, unreadableFile } from '../text/errors';
+import { UserInputError } from '../text/errors';
+import { assertReadableFile } from '../text/file';
+import { readLinesCapped } from '../text/lines';
 
 /** The lab trains on the whole series at once (full-batch, full backpropagation through time). */
 export const MAX_SERIES_POINTS = 100_000;
 /** Enough rows for a training part and a validation part of a few steps each. */
 export const MIN_SERIES_POINTS = 20;
+/** A line of a series file holds a few numbers; a longer one means the file is not a series. */
+export const MAX_SERIES_LINE_CHARS = 1024 * 1024;
 
 export interface Series {
   /** Where it came from, for messages ("mackey-glass(2000)" or a file name). */
@@ -111,19 +112,6 @@ export function assertLearnable(series: Series): void {
 
 export async function readSeriesFile(path: string, options: ReadSeriesOptions = {}): Promise<Series> {
   const name = basename(path);
-  let info;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    throw unreadableFile(path, error);
-  }
-  if (info.isDirectory()) throw new UserInputError(`${path} is a folder, not a series file`);
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    return await parseSeriesLines(lines, name, options);
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
+  await assertReadableFile(path, 'series file');
+  return parseSeriesLines(readLinesCapped(path, MAX_SERIES_LINE_CHARS, name), name, options);
 }

@@ -79,6 +79,8 @@ export async function assertTextFile(path: string): Promise<number> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw new UserInputError(`${path} is a folder; give a text file.`);
+    // A device (/dev/zero), pipe or socket may never end or block: only regular files are read.
+    if (!info.isFile()) throw new UserInputError(`${path} is not a regular file (a device, pipe or socket); give a text file.`);
     size = info.size;
     if (size > MAX_TEXT_BYTES) {
       throw new UserInputError(`${path} is ${(size / 2 ** 30).toFixed(1)} GiB; RNN Lab trains on files of up to ${MAX_TEXT_BYTES / 2 ** 30} GiB. Train on a part of it (a selection, or a file cut with head -c).`);

@@ -10,6 +10,8 @@
  * an HDF5 file.
  */
 import { UserInputError, unreadableFile } from '../../text/errors';
+import { assertReadableFile } from '../../text/file';
+import fs = require('node:fs');
 
 /** Attribute values as Keras uses them: strings (names, JSON), string lists, numbers. */
 export type H5Attribute = string | number | boolean | Array<string | number | boolean>;
@@ -75,12 +77,42 @@ function readAttributes(entity: { attrs: Record<string, { json_value: unknown }>
   return out;
 }
 
-/** Reads a whole HDF5 file. A file that is not HDF5 gets a message naming it. */
-export async function readHdf5(path: string): Promise<H5Group> {
-  const { readFile } = await import('node:fs/promises');
-  let head: Uint8Array;
+/**
+ * Runs a synchronous HDF5 call with stderr held back: the library prints its diagnostic stack
+ * (dozens of HDF5-DIAG lines) before it fails, and the failure itself becomes one message.
+ */
+function quietly<T>(call: () => T): T {
+  // The library writes to file descriptor 2 directly (fs.writeSync), not through process.stderr.
+  const writeSync = fs.writeSync;
+  // Claims the whole buffer was written, so a writer that loops until everything is written stops.
+  const held = ((fd: number, buffer: unknown, ...rest: unknown[]) => {
+    if (fd !== 2) return (writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
+    const length = rest[1];
+    return typeof length === 'number' ? length : typeof buffer === 'string' ? Buffer.byteLength(buffer) : (buffer as ArrayBufferView).byteLength;
+  }) as typeof fs.writeSync;
+  const write = process.stderr.write;
+  fs.writeSync = held;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    head = (await readFile(path)).subarray(0, 8);
+    return call();
+  } finally {
+    fs.writeSync = writeSync;
+    process.stderr.write = write;
+  }
+}
+
+/** Reads a whole HDF5 file. A file that is not HDF5, or is damaged, gets a message naming it. */
+export async function readHdf5(path: string): Promise<H5Group> {
+  await assertReadableFile(path);
+  const { open } = await import('node:fs/promises');
+  const head = new Uint8Array(8);
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(head, 0, 8, 0);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw unreadableFile(path, error);
   }
@@ -88,14 +120,16 @@ export async function readHdf5(path: string): Promise<H5Group> {
   const lib = await h5wasm();
   let file: InstanceType<H5Module['File']>;
   try {
-    file = new lib.File(path, 'r');
+    file = quietly(() => new lib.File(path, 'r'));
   } catch (error) {
     throw new UserInputError(`cannot open ${path} as HDF5: ${(error as Error).message}`);
   }
   try {
-    return readGroup(lib, file);
+    return quietly(() => readGroup(lib, file));
+  } catch (error) {
+    throw new UserInputError(`cannot read ${path}: the HDF5 file is damaged or truncated (${String((error as Error).message ?? error)}).`);
   } finally {
-    file.close();
+    quietly(() => file.close());
   }
 }
 
@@ -144,15 +178,19 @@ export async function writeHdf5(path: string, root: H5WriteGroup): Promise<void>
   const lib = await h5wasm();
   let file: InstanceType<H5Module['File']>;
   try {
-    file = new lib.File(path, 'w');
+    file = quietly(() => new lib.File(path, 'w'));
   } catch (error) {
     throw new UserInputError(`cannot create ${path}: ${(error as Error).message}`);
   }
   try {
-    writeGroup(file, root);
-    file.flush();
+    quietly(() => {
+      writeGroup(file, root);
+      file.flush();
+    });
+  } catch (error) {
+    throw new UserInputError(`cannot write ${path}: ${String((error as Error).message ?? error)}`);
   } finally {
-    file.close();
+    quietly(() => file.close());
   }
 }
 

@@ -17,6 +17,7 @@ import type { FloatArray } from '../../backends/types';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
 import { tokenizerFromJSON, type Tokenizer } from '../../data/tokenizer';
 import { UserInputError, unreadableFile } from '../../text/errors';
+import { assertReadableFile } from '../../text/file';
 import { loadCheckpoint, usableParams, type Checkpoint } from './checkpoint';
 import { defaultTrainConfig } from '../../config/settings';
 import { paramLayout, type HiddenActivation, type ModelSpec } from '../spec';
@@ -62,8 +63,11 @@ export function vocabPathBeside(weightsPath: string): string {
   return join(dirname(weightsPath), `${basename(weightsPath, extname(weightsPath))}.vocab.json`);
 }
 
-/** Whether a file is HDF5 (a Keras file) rather than a JSON checkpoint, from its first bytes. */
-export async function isHdf5File(path: string): Promise<boolean> {
+/** What a weights file is, from its first bytes. */
+export type WeightsFormat = 'hdf5' | 'checkpoint' | 'zip' | 'other';
+
+export async function weightsFormatOf(path: string): Promise<WeightsFormat> {
+  await assertReadableFile(path);
   const { open } = await import('node:fs/promises');
   let handle;
   try {
@@ -72,18 +76,45 @@ export async function isHdf5File(path: string): Promise<boolean> {
     throw unreadableFile(path, error);
   }
   try {
-    const head = new Uint8Array(8);
-    // A folder opens but cannot be read: not HDF5, and the checkpoint reader says what it is.
-    if (!(await handle.read(head, 0, 8, 0).then(() => true, () => false))) return false;
-    return looksLikeHdf5(head);
+    const head = new Uint8Array(64);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (looksLikeHdf5(head)) return 'hdf5';
+    // A .keras file is a zip archive ("PK\x03\x04").
+    if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
+    // A checkpoint: format 3 is safetensors (an 8-byte header length, then the JSON header), 1 and 2 are JSON.
+    if (bytesRead > 8 && head[8] === 0x7b) return 'checkpoint';
+    const text = new TextDecoder().decode(head.subarray(0, bytesRead)).replace(/^\uFEFF/, '').trimStart();
+    return text.startsWith('{') ? 'checkpoint' : 'other';
   } finally {
     await handle.close();
   }
 }
 
+/** Whether a file is HDF5 (a Keras file) rather than a JSON checkpoint, from its first bytes. */
+export async function isHdf5File(path: string): Promise<boolean> {
+  return (await weightsFormatOf(path)) === 'hdf5';
+}
+
+/** The message for a file that is neither of the formats read, saying what it is when that is known. */
+export function unreadableWeights(path: string, format: WeightsFormat, expected: 'any' | 'hdf5'): UserInputError {
+  if (format === 'zip') {
+    return new UserInputError(`${path} is a zip archive (a Keras 3 .keras file?), not an HDF5 weights file: save the weights as HDF5 with tf.keras 2 (model.save_weights("weights.h5")) and give that file.`);
+  }
+  return new UserInputError(expected === 'hdf5'
+    ? `${path} is not an HDF5 file (Keras weights start with the HDF5 signature).`
+    : `${path} is neither an RNN Lab checkpoint nor an HDF5 file (Keras weights).`);
+}
+
+/** A vocabulary lists at most a few hundred thousand symbols. */
+const MAX_VOCABULARY_BYTES = 64 * 1024 * 1024;
+/** The longest text read whole into one string (V8 strings stop at about 512 MiB). */
+const MAX_TEXT_BYTES_AS_STRING = 256 * 1024 * 1024;
+
 /** Loads a checkpoint or a Keras weights file (told apart by content, not by name). */
 export async function loadWeights(path: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  if (!(await isHdf5File(path))) {
+  const format = await weightsFormatOf(path);
+  if (format === 'zip' || format === 'other') throw unreadableWeights(path, format, 'any');
+  if (format === 'checkpoint') {
     const checkpoint = await loadCheckpoint(path);
     // The best weights of the run when the checkpoint has them.
     return { kind: 'checkpoint', path, spec: checkpoint.spec, params: usableParams(checkpoint), tokenizer: checkpoint.tokenizer, notes: [], checkpoint };
@@ -201,6 +232,7 @@ export function asCheckpoint(model: LoadedModel): Checkpoint {
 
 async function readJson(path: string): Promise<unknown> {
   let text: string;
+  await assertReadableFile(path, 'the vocabulary', MAX_VOCABULARY_BYTES);
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
@@ -258,6 +290,7 @@ export function seed004Symbols(text: string): string[] {
 
 async function seed004Vocabulary(textPath: string): Promise<KerasVocabulary> {
   let text: string;
+  await assertReadableFile(textPath, '', MAX_TEXT_BYTES_AS_STRING);
   try {
     text = await readFile(textPath, 'utf8');
   } catch (error) {
