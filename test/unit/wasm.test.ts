@@ -216,14 +216,14 @@ function suite(variant: KernelsVariant, native: boolean): void {
             assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
             const err = relError(net.grads, ref.grads);
             assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
-            const carried = net.getCarriedState()!;
+            const carried = net.getCarriedState!()!;
             assert.equal(carried.values.length, 21 * stateSizePerRow(s));
-            assert.ok(relError(carried.values, ref.getCarriedState()!.values) <= 1e-5, `${what} carried state`);
+            assert.ok(relError(carried.values, ref.getCarriedState!()!.values) <= 1e-5, `${what} carried state`);
           }
           // The carried state goes back in as it came out.
-          const carried = ref.getCarriedState()!;
-          net.setCarriedState(carried);
-          assert.deepEqual(Array.from(net.getCarriedState()!.values), Array.from(Float32Array.from(carried.values)));
+          const carried = ref.getCarriedState!()!;
+          net.setCarriedState!(carried);
+          assert.deepEqual(Array.from(net.getCarriedState!()!.values), Array.from(Float32Array.from(carried.values)));
           for (const B of [1, 5]) {
             const sa = net.createStepper(B);
             const sb = ref.createStepper(B);
