@@ -3,7 +3,7 @@
  * (src/engine/config/settings.ts): the parseArgs options, turning parsed flags into a TrainConfig,
  * the reverse (for tests and for printing a command line), and the usage text.
  */
-import { defaultTrainConfig, settingGroupTitles, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
+import { defaultTrainConfig, parseLayerSizes, settingGroupTitles, settingGroups, settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from '../engine/config';
 import { flagsOf, givenOverBase } from '../engine/config/flags';
 import { parseChoice, parseNumber, UsageError } from './args';
 
@@ -41,7 +41,7 @@ function flagValue(s: Setting, values: Record<string, string | boolean | undefin
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw new UsageError(`--${s.flag} needs a value`);
   switch (s.type) {
-    case 'integer': return parseNumber(raw, s.flag, true);
+    case 'integer': return s.perLayer ? parseSizesFlag(raw, s.flag) : parseNumber(raw, s.flag, true);
     case 'number': return parseNumber(raw, s.flag);
     case 'choice': return parseChoice(raw, s.flag, s.choices);
     case 'string': return raw;
@@ -56,9 +56,22 @@ export function changedSettingFlags(values: Record<string, string | boolean | un
   return settingKeys
     .filter((key) => {
       const value = flagValue(settingOf(key), values);
-      return value !== undefined && value !== base[key];
+      return value !== undefined && !sameSettingValue(value, base[key]);
     })
     .map((key) => settingOf(key).flag);
+}
+
+/** Equal setting values; a per-layer size list is compared element by element. */
+function sameSettingValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
+}
+
+/** `--hidden 128` or `--hidden 128,512` (one size per layer). */
+function parseSizesFlag(raw: string, flag: string): number | number[] {
+  const sizes = parseLayerSizes(raw);
+  if (sizes === undefined) throw new UsageError(`--${flag} needs an integer, or integers separated by commas, one per layer (got "${raw}")`);
+  return sizes;
 }
 
 /** The flags that reproduce `config` from the defaults (only the settings that differ, and the budget). */

@@ -12,6 +12,7 @@ import { assertTrainable } from '../engine/data/validate';
 import { renderSettingRefs, settingOf, validateConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { loadCheckpoint, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
+import { hiddenSizeText } from '../engine/model/spec';
 import { modelSettings, prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { assertReadableFile } from '../engine/text/file';
 import { corpusOptions } from '../engine/train/options';
@@ -164,7 +165,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
           const threads = /\bthreads?\b/.test(description) ? '' : ` (threads ${info.backend.threads})`;
           print(`backend ${description}${threads}; ${corpus.name}: ${corpus.charCount.toLocaleString('en-US')} chars ` +
             `(${info.trainChars.toLocaleString('en-US')} train, ${info.valChars.toLocaleString('en-US')} val${config.tokens === 'word' ? ' words' : ''}), vocab ${info.vocabSize}, ` +
-            `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${config.hiddenSize}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
+            `params ${info.paramCount.toLocaleString('en-US')}, ${config.cell} ${config.layers}x${hiddenSizeText(config)}; uniform guess ${(info.baselineNats / Math.LN2).toFixed(2)} ${unit}` +
             (info.startStep ? `; resuming at step ${info.startStep}` : ''));
         }
       },

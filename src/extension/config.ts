@@ -37,7 +37,7 @@ export function readTrainConfig(settings: SettingsReader, base: TrainConfig = se
     const setting = settingOf(key);
     const checked = checkValue(setting, value);
     if (checked.ok) {
-      config[key] = value;
+      config[key] = checked.value;
     } else if (checked.nearest !== undefined) {
       config[key] = checked.nearest;
       problems.push(`${configSection}.${key}: ${JSON.stringify(value).slice(0, 60)} is not ${describeRule(setting)}; using ${JSON.stringify(checked.nearest).slice(0, 60)}`);

@@ -108,6 +108,32 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
     });
   }
 
+  for (const cell of cells) {
+    for (const hiddenSize of [[5, 9], [9, 4, 6]]) {
+      test(`${cell} with layers of ${hiddenSize.join(', ')} units, masked, dropout${cell === 'rnn' ? ', Dense hidden layer' : ''}: loss, gradients and carried state match the float64 reference`, () => {
+        const s = spec(cell, hiddenSize.length, cell === 'gru' ? 5 : 0, { hiddenSize, dropout: 0.25, ...(cell === 'rnn' ? { hiddenDense: 7 } : {}) });
+        onBoth(s, 13, (ref, net) => {
+          const batch = randomBatch(3, 6, s.vocabSize, 4, true);
+          for (const [i, carryState] of [false, true].entries()) {
+            const opts = { carryState, train: true, dropoutSeed: 200 + i };
+            const a = ref.forwardBackward(batch, opts);
+            const b = net.forwardBackward(batch, opts);
+            assertClose(b.lossSum, a.lossSum, LOSS_TOLERANCE, `pass ${i} loss`);
+            for (const [slot, err] of gradErrors(ref, net)) assert.ok(err <= GRAD_TOLERANCE, `pass ${i}: ${slot} gradient off by ${err.toExponential(2)} of its scale`);
+            const carried = net.getCarriedState!()!;
+            const expected = ref.getCarriedState!()!;
+            assert.equal(carried.values.length, expected.values.length);
+            for (let j = 0; j < expected.values.length; j++) assert.ok(Math.abs(carried.values[j] - expected.values[j]) <= 1e-4, `pass ${i}: carried state ${j}`);
+          }
+          // The carried state goes back in as it came out.
+          const state = ref.getCarriedState!()!;
+          net.setCarriedState!(state);
+          assert.deepEqual(Array.from(net.getCarriedState!()!.values), Array.from(Float32Array.from(state.values)));
+        });
+      });
+    }
+  }
+
   for (const activation of ['relu', 'tanh', 'linear'] as const) {
     if (!options.full && activation !== 'tanh') continue;
     test(`Dense hidden layer (${activation}) matches the float64 reference`, () => {

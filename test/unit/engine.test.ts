@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
 import { createBackend, resolveThreads } from '../../src/engine/backends/select';
 import { initParams } from '../../src/engine/model/init';
-import { paramLayout, type ModelSpec } from '../../src/engine/model/spec';
+import { layerHiddenSize, paramLayout, stateSizePerRow, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
 import { randomBatch, randomFill } from './support/batches';
 import { withEnv } from './support/env';
@@ -21,7 +21,7 @@ test('initialisation is seeded; LSTM forget bias as set, other biases 0', () => 
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
   const bias = layout.byName.get('l0.bias')!;
-  const H = spec.hiddenSize;
+  const H = layerHiddenSize(spec, 0);
   for (let j = 0; j < 4 * H; j++) assert.equal(a[bias.offset + j], j >= H && j < 2 * H ? 1 : 0);
   initParams(spec, a, 1, { forgetBias: 2.5 });
   for (let j = 0; j < 4 * H; j++) assert.equal(a[bias.offset + j], j >= H && j < 2 * H ? 2.5 : 0);
@@ -127,7 +127,7 @@ test('stepper reproduces the network forward pass and exposes its state', () => 
     }
     assert.ok(Math.abs(loss - expected) < 1e-5, `${cell}: stepper ${loss} vs network ${expected}`);
     const state = stepper.getState();
-    assert.equal(state.length, s.layers * (cell === 'lstm' ? 2 : 1) * s.hiddenSize);
+    assert.equal(state.length, stateSizePerRow(s));
     const next = Array.from(stepper.step(Int32Array.of(1)));
     stepper.setState(state);
     // The state travels as float32, so the replay agrees to float32 precision.

@@ -80,3 +80,30 @@ test('gradient check would catch a wrong gradient', () => {
   const result = gradCheck(net, batch, { carryState: false });
   assert.ok(result.maxRelativeError > 1e-3);
 });
+
+for (const cell of ['rnn', 'gru', 'lstm'] as CellType[]) {
+  for (const embeddingSize of [0, 3]) {
+    test(`gradients match finite differences: ${cell}, layers of 5 then 9 units, ${embeddingSize ? 'embedding' : 'one-hot'}, masked, carried state, dropout`, () => {
+      const spec: ModelSpec = { cell, vocabSize: 6, hiddenSize: [5, 9], layers: 2, embeddingSize, dropout: 0.2, hiddenDense: 0, hiddenActivation: 'relu' };
+      const net = tinyNetwork(spec, 23);
+      // Layer 1 reads layer 0's 5 units; the output reads layer 1's 9.
+      const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+      assert.deepEqual(net.layout.byName.get('l0.recurrent_kernel')?.shape, [5, G * 5]);
+      assert.deepEqual(net.layout.byName.get('l1.kernel')?.shape, [5, G * 9]);
+      assert.deepEqual(net.layout.byName.get('l1.recurrent_kernel')?.shape, [9, G * 9]);
+      assert.deepEqual(net.layout.byName.get('output.kernel')?.shape, [9, 6]);
+      net.forwardBackward(randomBatch(2, 3, 6, 1), { carryState: false });
+      const state = net.getCarriedState()!;
+      assert.equal(state.values.length, 2 * (cell === 'lstm' ? 2 : 1) * (5 + 9));
+      const batch = randomBatch(2, 4, 6, 2, true);
+      assertGradientsMatch(net, batch, { carryState: true, train: true, dropoutSeed: 7 }, 1 / 2);
+    });
+  }
+  test(`gradients match finite differences: ${cell}, layers of 9 then 5 units + Dense hidden layer`, () => {
+    const spec: ModelSpec = { cell, vocabSize: 5, hiddenSize: [9, 5], layers: 2, embeddingSize: 2, dropout: 0, hiddenDense: 4, hiddenActivation: 'tanh' };
+    const net = tinyNetwork(spec, 29);
+    assert.deepEqual(net.layout.byName.get('dense.kernel')?.shape, [5, 4]);
+    const batch = randomBatch(2, 4, 5, 4, true);
+    assertGradientsMatch(net, batch, { carryState: false }, 1 / 2);
+  });
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createReferenceBackend, type ReferenceNetwork } from '../../src/engine/backends/reference';
 import { CharTokenizer } from '../../src/engine/data/charTokenizer';
 import { gradientFlow, stateGradientNorms } from '../../src/engine/labs/gradientFlow';
-import type { CellType, ModelSpec } from '../../src/engine/model/spec';
+import { topHiddenSize, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { LabDesk } from '../../src/trainer/labs';
 import { randomFill } from './support/batches';
 
@@ -35,7 +35,7 @@ function finiteDifferenceGradient(spec: ModelSpec, params: Float64Array, t: numb
   const top = spec.layers - 1;
   const eps = 1e-6;
   const gradient: number[] = [];
-  for (let j = 0; j < spec.hiddenSize; j++) {
+  for (let j = 0; j < topHiddenSize(spec); j++) {
     const loss = (delta: number) => {
       const moved = { ...state, h: state.h.map((h, l) => (l === top ? h.map((v, k) => (k === j ? v + delta : v)) : h.slice())) };
       net.restoreState(moved);

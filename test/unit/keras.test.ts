@@ -141,6 +141,32 @@ test('export writes the tf.keras 2 layout that reads back to the same weights, n
   assertClose(ourForward(back, ids), kerasForward(net, ids), 1e-6, 'exported');
 });
 
+for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+  test(`${cell} layers of different sizes (as seed 003's 128 then 512, here 4 then 9) read, run and export back to the same model`, async () => {
+    const net = randomNet({ cell, V, E: 0, H: 4, sizes: [4, 9], layers: 2, D: 0, hiddenActivation: 'relu', gateActivation: 'sigmoid' }, 5);
+    const model = await roundTrip(net, 'tfkeras2');
+    assert.deepEqual(model.spec.hiddenSize, [4, 9]);
+    const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+    const layout = createReferenceBackend('float64').createNetwork(model.spec).layout;
+    assert.deepEqual(layout.byName.get('l1.kernel')?.shape, [4, G * 9]);
+    assert.deepEqual(layout.byName.get('output.kernel')?.shape, [9, model.spec.vocabSize]);
+    assertClose(ourForward(model, ids), kerasForward(net, ids), 1e-6, `${cell} 4, 9`);
+    const out = join(dir, `sizes-${cell}.h5`);
+    await writeHdf5(out, kerasTreeFromModel(model.spec, model.params, model.tokenizer.symbols));
+    const tree = await readHdf5(out);
+    const name = cell === 'rnn' ? 'simple_rnn' : cell;
+    const config = JSON.parse(String(tree.attrs.model_config)) as { config: { layers: Array<{ config: { units?: number } }> } };
+    assert.deepEqual(config.config.layers.map((l) => l.config.units).filter((u) => u !== undefined), [4, 9, model.spec.vocabSize]);
+    const kernel = nodeAt(tree, `${name}_1/${name}_1/${name}_cell_1/kernel:0`);
+    assert.ok(kernel?.kind === 'dataset', 'the second layer\'s kernel');
+    assert.deepEqual(kernel.shape, [4, G * 9]);
+    const back = await loadWeights(out);
+    assert.deepEqual(back.spec, model.spec);
+    assert.deepEqual(Array.from(back.params), Array.from(Float32Array.from(model.params)));
+    assertClose(ourForward(back, ids), kerasForward(net, ids), 1e-6, `${cell} 4, 9 exported`);
+  });
+}
+
 test('mismatches name the layer, the dataset and both shapes; unsupported layers name themselves', async () => {
   const net = randomNet({ cell: 'lstm', V, E: 0, H: 4, layers: 1, D: 0, hiddenActivation: 'relu', gateActivation: 'sigmoid' }, 5);
   // A recurrent kernel one column short.

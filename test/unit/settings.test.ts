@@ -168,3 +168,38 @@ test('engine messages name settings per surface: a diverged run says --lr on the
   assert.equal(renderErrorMessage(error, 'cli'), 'too big; lower --batch');
   assert.equal(renderErrorMessage(error, 'editor'), 'too big; lower rnnLab.batchSize');
 });
+
+test('hiddenSize takes one size for every layer or one per layer: --hidden 128,512, rnnLab.hiddenSize "128,512" or [128, 512]', () => {
+  const cli = configFromFlags(parseFlags(['--hidden', '128,512', '--layers', '2']));
+  assert.deepEqual(cli.hiddenSize, [128, 512]);
+  validateConfig(cli);
+  assert.deepEqual(flagsFromConfig(cli), ['--hidden', '128,512', '--layers', '2', '--steps', String(defaultTrainConfig.steps), '--epochs', '0', '--seconds', '0']);
+  assert.deepEqual(configFromFlags(parseFlags(flagsFromConfig(cli))), cli);
+  assert.equal(configFromFlags(parseFlags(['--hidden', '64'])).hiddenSize, 64);
+  assert.throws(() => configFromFlags(parseFlags(['--hidden', '128,x'])), /--hidden needs an integer, or integers separated by commas, one per layer \(got "128,x"\)/);
+  assert.throws(() => configFromFlags(parseFlags(['--hidden', '128,'])), /--hidden needs/);
+  for (const value of ['128, 512', [128, 512]]) {
+    const read = readTrainConfig(reader({ hiddenSize: value, layers: 2 }));
+    assert.deepEqual(read.config.hiddenSize, [128, 512]);
+    assert.deepEqual(read.problems, []);
+  }
+  // Out of range in a list: clamped like one number, and said.
+  const clamped = readTrainConfig(reader({ hiddenSize: [128, 9000], layers: 2 }));
+  assert.deepEqual(clamped.config.hiddenSize, [128, 4096]);
+  assert.equal(clamped.problems.length, 1);
+  assert.match(clamped.problems[0], /^rnnLab\.hiddenSize: \[128,9000\] is not an integer from 1 to 4096, or a comma-separated list of such, one per layer; using \[128,4096\]/);
+  assert.throws(() => validateConfig({ ...defaultTrainConfig, hiddenSize: [128, 0], layers: 2 }), /hiddenSize must be an integer from 1 to 4096, or a comma-separated list of such, one per layer \(got 128,0\)/);
+  assert.equal(readTrainConfig(reader({ hiddenSize: 'wide' })).config.hiddenSize, defaultTrainConfig.hiddenSize);
+});
+
+test('a list of sizes that disagrees with the layer count is one message naming both settings, per surface', () => {
+  let error: unknown;
+  try {
+    validateConfig(configFromFlags(parseFlags(['--hidden', '128,512'])));
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof UserInputError);
+  assert.equal(renderErrorMessage(error, 'cli'), '--hidden gives 2 sizes (128,512) but --layers is 1: give one size per layer, or set --layers to 2.');
+  assert.equal(renderErrorMessage(error, 'editor'), 'rnnLab.hiddenSize gives 2 sizes (128,512) but rnnLab.layers is 1: give one size per layer, or set rnnLab.layers to 2.');
+});

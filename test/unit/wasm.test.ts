@@ -11,7 +11,7 @@ import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/
 import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
-import { stateSizePerLayer, type CellType, type ModelSpec } from '../../src/engine/model/spec';
+import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
 import { assertClose, relError } from './support/compare';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
@@ -197,6 +197,52 @@ function suite(variant: KernelsVariant, native: boolean): void {
     }
   }
 
+  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
+    for (const hiddenSize of [[5, 9], [9, 4, 6]]) {
+      it(`matches the float64 reference with layers of ${hiddenSize.join(', ')} units: ${cell}, masks, carried state, dropout, stepper`, () => {
+        const s = spec(cell, hiddenSize.length, cell === 'gru' ? 5 : 0, { hiddenSize, dropout: 0.25, ...(cell === 'rnn' ? { hiddenDense: 7 } : {}) });
+        const ref = reference.createNetwork(s);
+        for (const backend of [wasm1, wasm2]) {
+          const net = backend.createNetwork(s);
+          sameRandomWeights(ref, net, 31);
+          ref.resetState();
+          const rng = new Rng(6);
+          for (let pass = 0; pass < 3; pass++) {
+            const batch = randomBatch(rng, 21, 5, s.vocabSize, pass !== 1);
+            const options = { carryState: pass > 0, train: pass < 2, dropoutSeed: 9 + pass };
+            const what = `${backend.info.description}, pass ${pass}`;
+            const a = net.forwardBackward(batch, options);
+            const b = ref.forwardBackward(batch, options);
+            assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
+            const err = relError(net.grads, ref.grads);
+            assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+            const carried = net.getCarriedState!()!;
+            assert.equal(carried.values.length, 21 * stateSizePerRow(s));
+            assert.ok(relError(carried.values, ref.getCarriedState!()!.values) <= 1e-5, `${what} carried state`);
+          }
+          // The carried state goes back in as it came out.
+          const carried = ref.getCarriedState!()!;
+          net.setCarriedState!(carried);
+          assert.deepEqual(Array.from(net.getCarriedState!()!.values), Array.from(Float32Array.from(carried.values)));
+          for (const B of [1, 5]) {
+            const sa = net.createStepper(B);
+            const sb = ref.createStepper(B);
+            for (let t = 0; t < 4; t++) {
+              const x = Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
+              const la = sa.step(x).slice();
+              const lb = sb.step(x);
+              assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
+            }
+            assert.equal(sa.getState().length, B * stateSizePerRow(s));
+            assert.ok(relError(sa.getState(), sb.getState()) <= 1e-5, `stepper batch ${B} states agree`);
+            sa.dispose();
+          }
+          net.dispose();
+        }
+      });
+    }
+  }
+
   it('matches the reference at kernel-friendly sizes (full 4x8 tiles, several KC blocks, split among threads)', () => {
     const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
     const ref = reference.createNetwork(s);
@@ -228,7 +274,7 @@ function suite(variant: KernelsVariant, native: boolean): void {
         const lb = b.step(x);
         assert.ok(relError(la, lb) <= 1e-5, `step ${t} logits: ${relError(la, lb)}`);
       }
-      assert.equal(a.getState().length, B * s.layers * stateSizePerLayer(s));
+      assert.equal(a.getState().length, B * stateSizePerRow(s));
       assert.ok(relError(a.getState(), b.getState()) <= 1e-5, 'states agree');
       const saved = a.getState();
       const x = tokens();

@@ -38,7 +38,8 @@ export interface RunSetup {
   tokens?: string;
   cell: string;
   layers: number;
-  hiddenSize: number;
+  /** One size for every layer, or one per layer (bottom first). */
+  hiddenSize: number | number[];
   embeddingSize: number;
   hiddenDense?: number;
 }
@@ -48,9 +49,9 @@ export function describeData(c: Pick<RunSetup, 'mode' | 'tokens'>): string {
   return `${c.mode ?? 'stream'} mode, ${c.tokens ?? 'char'} tokens`;
 }
 
-/** "LSTM 2 × 128 + Dense 128, embedding 10". */
+/** "LSTM 2 × 128 + Dense 128, embedding 10"; "LSTM 128 → 512, one-hot input" for layers of different sizes. */
 export function describeModel(c: RunSetup): string {
-  const layers = c.layers > 1 ? `${c.layers} × ${c.hiddenSize}` : String(c.hiddenSize);
+  const layers = Array.isArray(c.hiddenSize) ? c.hiddenSize.join(' → ') : c.layers > 1 ? `${c.layers} × ${c.hiddenSize}` : String(c.hiddenSize);
   const dense = c.hiddenDense ? ` + Dense ${c.hiddenDense}` : '';
   const embedding = c.embeddingSize > 0 ? `, embedding ${c.embeddingSize}` : ', one-hot input';
   return `${c.cell.toUpperCase()} ${layers}${dense}${embedding}`;

@@ -12,7 +12,9 @@ function schemaOf(setting: Setting): JsonSchema {
     case 'integer':
     case 'number':
       return {
-        type: setting.type, default: setting.default, ...base,
+        // A per-layer setting also takes its list as text, "128,512".
+        type: setting.perLayer ? [setting.type, 'string'] : setting.type, default: setting.default, ...base,
+        ...(setting.perLayer ? { pattern: '^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$', patternErrorMessage: 'One size, or one per layer separated by commas (128,512).' } : {}),
         ...(setting.exclusiveMinimum ? { exclusiveMinimum: setting.minimum } : { minimum: setting.minimum }),
         maximum: setting.maximum,
       };

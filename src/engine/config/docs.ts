@@ -10,7 +10,7 @@ function range(s: Setting): string {
   switch (s.type) {
     case 'integer':
     case 'number':
-      return `${s.exclusiveMinimum ? `> ${s.minimum}` : s.minimum} … ${s.maximum}`;
+      return `${s.exclusiveMinimum ? `> ${s.minimum}` : s.minimum} … ${s.maximum}${s.perLayer ? ', or one per layer: `128,512`' : ''}`;
     case 'boolean': return 'true, false';
     case 'string': return `text, ≤ ${s.maxLength} chars`;
     case 'choice': return s.choices.map((c) => `\`${c}\``).join(', ');

@@ -53,11 +53,11 @@ export const presets: readonly Preset[] = [
   },
   {
     name: 'windows',
-    title: 'Semi-redundant windows (TFLearn, seed 003): maxlen 20, step 2, LSTM 2 × 128, dropout 0.4 (TFLearn\'s keep 0.6), Adam 0.001, clip 5, batch 512, T 0.8 (and 0.3)',
+    title: 'Semi-redundant windows (TFLearn, seed 003): maxlen 20, step 2, LSTM 128 then 512, dropout 0.4 (TFLearn\'s keep 0.6), Adam 0.001, clip 5, batch 512, T 0.8 (and 0.3)',
     corpus: 'prose.txt',
     config: {
       // TFLearn's dropout(g, 0.6) keeps 0.6 of the units; `dropout` here is the probability of dropping one.
-      mode: 'windows', window: 20, windowStep: 2, cell: 'lstm', hiddenSize: 128, layers: 2, dropout: 0.4, optimizer: 'adam', learningRate: 0.001,
+      mode: 'windows', window: 20, windowStep: 2, cell: 'lstm', hiddenSize: [128, 512], layers: 2, dropout: 0.4, optimizer: 'adam', learningRate: 0.001,
       clipNorm: 5, batchSize: 512, steps: 500, evalInterval: 50, temperature: 0.8, sampleLength: 600,
     },
   },

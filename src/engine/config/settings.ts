@@ -43,6 +43,11 @@ export interface NumberSetting extends Common {
   maximum: number;
   /** The minimum itself is not allowed (a learning rate of 0 learns nothing). */
   exclusiveMinimum?: boolean;
+  /**
+   * A list with one value per recurrent layer is accepted too (`128,512` on the CLI and as the
+   * editor's text, or a JSON array); its length must equal `layers`. One number means every layer.
+   */
+  perLayer?: true;
 }
 export interface BooleanSetting extends Common {
   type: 'boolean';
@@ -62,6 +67,7 @@ export interface ChoiceSetting<C extends string = string> extends Common {
 export type Setting = NumberSetting | BooleanSetting | StringSetting | ChoiceSetting;
 
 const int = (s: Omit<NumberSetting, 'type'>): NumberSetting => ({ type: 'integer', placeholder: 'N', ...s });
+const perLayerInt = (s: Omit<NumberSetting, 'type' | 'perLayer'>) => ({ type: 'integer', placeholder: 'N[,N…]', perLayer: true, ...s }) as const satisfies NumberSetting;
 const real = (s: Omit<NumberSetting, 'type'>): NumberSetting => ({ type: 'number', placeholder: 'X', ...s });
 const bool = (s: Omit<BooleanSetting, 'type'>): BooleanSetting => ({ type: 'boolean', ...s });
 const text = (s: Omit<StringSetting, 'type'>): StringSetting => ({ type: 'string', placeholder: 'TEXT', ...s });
@@ -75,7 +81,10 @@ export const trainSettings = {
     description: 'Recurrent cell: LSTM, GRU or a plain (Elman) RNN.',
     choiceDescriptions: ['Long short-term memory (gates i, f, c, o).', 'Gated recurrent unit.', 'Plain tanh RNN.'],
   }),
-  hiddenSize: int({ group: 'model', flag: 'hidden', default: 128, minimum: 1, maximum: 4096, description: 'Hidden units per recurrent layer.' }),
+  hiddenSize: perLayerInt({
+    group: 'model', flag: 'hidden', default: 128, minimum: 1, maximum: 4096,
+    description: 'Hidden units per recurrent layer: one size for every layer, or one per layer, bottom first (128,512 with 2 layers).',
+  }),
   layers: int({ group: 'model', flag: 'layers', default: 1, minimum: 1, maximum: 8, description: 'Number of stacked recurrent layers.' }),
   embeddingSize: int({
     group: 'model', flag: 'embedding', default: 0, minimum: 0, maximum: 4096,
@@ -263,12 +272,23 @@ export type TrainSettings = typeof trainSettings;
 export type SettingKey = keyof TrainSettings;
 
 /** Everything a run needs; the CLI, the trainer process and the extension settings all produce this. */
-export type TrainConfig = { -readonly [K in SettingKey]: TrainSettings[K] extends ChoiceSetting<infer C> ? C : TrainSettings[K]['default'] extends boolean ? boolean : TrainSettings[K]['default'] extends string ? string : number };
+export type TrainConfig = { -readonly [K in SettingKey]: TrainSettings[K] extends { perLayer: true } ? number | number[] : TrainSettings[K] extends ChoiceSetting<infer C> ? C : TrainSettings[K]['default'] extends boolean ? boolean : TrainSettings[K]['default'] extends string ? string : number };
 
 export const settingKeys = Object.keys(trainSettings) as SettingKey[];
 
 export function settingOf(key: SettingKey): Setting {
   return trainSettings[key] as Setting;
+}
+
+/**
+ * A per-layer setting's text ("128" or "128,512") as a number or a list; undefined when it is not
+ * integers separated by commas. Range and list length are checked by validation.
+ */
+export function parseLayerSizes(text: string): number | number[] | undefined {
+  const parts = text.split(',').map((p) => p.trim());
+  if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
+  const sizes = parts.map(Number);
+  return sizes.length === 1 ? sizes[0] : sizes;
 }
 
 /** The defaults, derived from the table. */

@@ -4,7 +4,7 @@
  * settings.json (coerceSetting), so both agree on every limit.
  */
 import { UserInputError } from '../text/errors';
-import { settingKeys, settingOf, type Setting, type SettingKey, type TrainConfig } from './settings';
+import { parseLayerSizes, settingKeys, settingOf, type NumberSetting, type Setting, type SettingKey, type TrainConfig } from './settings';
 
 /** What the value must be, in words: "an integer from 1 to 2048". */
 export function describeRule(setting: Setting): string {
@@ -12,9 +12,10 @@ export function describeRule(setting: Setting): string {
     case 'integer':
     case 'number': {
       const kind = setting.type === 'integer' ? 'an integer' : 'a number';
-      return setting.exclusiveMinimum
+      const rule = setting.exclusiveMinimum
         ? `${kind} above ${setting.minimum} and at most ${setting.maximum}`
         : `${kind} from ${setting.minimum} to ${setting.maximum}`;
+      return setting.perLayer ? `${rule}, or a comma-separated list of such, one per layer` : rule;
     }
     case 'boolean': return 'true or false';
     case 'string': return `text of at most ${setting.maxLength} characters`;
@@ -29,6 +30,7 @@ export function checkValue(setting: Setting, value: unknown): Checked {
   switch (setting.type) {
     case 'integer':
     case 'number': {
+      if (setting.perLayer && typeof value !== 'number') return checkPerLayer(setting, value);
       if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false };
       let v = setting.type === 'integer' ? Math.round(value) : value;
       v = Math.min(setting.maximum, Math.max(setting.minimum, v));
@@ -45,6 +47,17 @@ export function checkValue(setting: Setting, value: unknown): Checked {
   }
 }
 
+/** A per-layer setting given as a list (or the text of one): every value checked, out-of-range ones clamped. */
+function checkPerLayer(setting: NumberSetting, value: unknown): Checked {
+  const parsed = typeof value === 'string' ? parseLayerSizes(value) : value;
+  if (typeof parsed === 'number') return checkValue({ ...setting, perLayer: undefined }, parsed);
+  if (!Array.isArray(parsed) || parsed.length === 0) return { ok: false };
+  const checked = parsed.map((v) => checkValue({ ...setting, perLayer: undefined }, v));
+  if (checked.every((c) => c.ok)) return { ok: true, value: parsed };
+  if (checked.some((c) => !c.ok && c.nearest === undefined)) return { ok: false };
+  return { ok: false, nearest: checked.map((c) => (c.ok ? c.value : c.nearest)) };
+}
+
 /** Throws a UserInputError naming the first bad setting, with the nearest valid value as the suggestion. */
 export function validateConfig(config: TrainConfig): void {
   for (const key of settingKeys) {
@@ -56,10 +69,17 @@ export function validateConfig(config: TrainConfig): void {
     const suggestion = checked.nearest !== undefined && typeof checked.nearest !== 'object' && typeof checked.nearest !== 'string' ? checked.nearest as number | boolean : undefined;
     const shown = typeof value === 'string'
       ? (value.length > 40 ? `${value.length.toLocaleString('en-US')} characters: ${JSON.stringify(value.slice(0, 20)).slice(0, 30)}…` : JSON.stringify(value))
-      : String(value);
+      : Array.isArray(value) ? value.join(',') : String(value);
     throw new UserInputError(
       `{setting} must be ${describeRule(setting)} (got ${shown})` + (suggestion !== undefined ? '; try {suggestion}.' : '.'),
       { key, suggestion },
+    );
+  }
+  if (Array.isArray(config.hiddenSize) && config.hiddenSize.length !== config.layers) {
+    const n = config.hiddenSize.length;
+    throw new UserInputError(
+      `{setting} gives ${n} sizes (${config.hiddenSize.join(',')}) but {setting:layers} is ${config.layers}: give one size per layer, or set {setting:layers} to ${n}.`,
+      { key: 'hiddenSize' },
     );
   }
   if (config.steps === 0 && config.epochs === 0 && config.seconds === 0) {

@@ -5,7 +5,7 @@
  * vocabulary sizes, and a run that cannot fit is refused before any weight is initialised.
  */
 import type { TrainConfig } from '../config/settings';
-import { gateCount, paramLayout } from '../model/spec';
+import { gateCount, layerHiddenSizes, paramLayout } from '../model/spec';
 import { UserInputError } from '../text/errors';
 import { specFromConfig } from '../train/config';
 import { planData } from './batcher';
@@ -42,12 +42,11 @@ export function estimateTrainingMemory(config: TrainConfig, vocabSize: number): 
   // the backend's repacked kernels.
   const weightBytes = 7 * 4 * params;
   const positions = config.batchSize * config.seqLength;
-  const H = config.hiddenSize;
   // Gate pre-activations and activations, cell state, hidden output, dropout mask and their gradients' workspace.
-  const perLayer = (2 * gateCount(config.cell) + 4) * H;
+  const perLayer = layerHiddenSizes(spec).reduce((sum, H) => sum + (2 * gateCount(config.cell) + 4) * H, 0);
   const input = config.embeddingSize > 0 ? config.embeddingSize : vocabSize; // one-hot input rows are vocabulary-wide
   // Logits, probabilities and their gradient are vocabulary-wide at every position.
-  const perPosition = input + config.layers * perLayer + 2 * config.hiddenDense + 3 * vocabSize;
+  const perPosition = input + perLayer + 2 * config.hiddenDense + 3 * vocabSize;
   const activationBytes = 4 * positions * perPosition;
   return { params, weightBytes, activationBytes, totalBytes: weightBytes + activationBytes };
 }
@@ -59,13 +58,14 @@ function gib(bytes: number): string {
 /** Refuses a run that cannot fit, with the estimate and the setting to change. */
 export function assertFitsInMemory(config: TrainConfig, vocabSize: number): void {
   const e = estimateTrainingMemory(config, vocabSize);
+  const spec = specFromConfig(config, vocabSize);
   if (e.totalBytes <= MAX_TRAINING_BYTES) return;
   const needs = `this run needs about ${gib(e.totalBytes)} (${e.params.toLocaleString('en-US')} parameters: ${gib(e.weightBytes)} with gradients and optimizer state; ${gib(e.activationBytes)} of activations for batch ${config.batchSize} x seq ${config.seqLength}), more than the ${gib(MAX_TRAINING_BYTES)} a run may use`;
   if (config.embeddingSize === 0 && vocabSize > LARGE_VOCABULARY) {
     throw new UserInputError(`${needs}; the vocabulary has ${vocabSize.toLocaleString('en-US')} symbols fed one-hot: learn an embedding instead ({suggestion}) or lower {setting:maxVocab}.`, { key: 'embeddingSize', suggestion: 256 });
   }
   if (e.weightBytes >= e.activationBytes) {
-    const smaller = Math.max(1, 2 ** Math.floor(Math.log2(config.hiddenSize * Math.sqrt(MAX_TRAINING_BYTES / 2 / e.totalBytes))));
+    const smaller = Math.max(1, 2 ** Math.floor(Math.log2(Math.max(...layerHiddenSizes(spec)) * Math.sqrt(MAX_TRAINING_BYTES / 2 / e.totalBytes))));
     throw new UserInputError(`${needs}; use fewer units ({suggestion}) or fewer {setting:layers}.`, { key: 'hiddenSize', suggestion: smaller });
   }
   const smaller = Math.max(1, Math.floor(config.batchSize * (MAX_TRAINING_BYTES - e.weightBytes) / 2 / e.activationBytes));

@@ -5,7 +5,7 @@
  * line, inside brackets), so the Lab can point at the units that track them.
  */
 import type { Stepper } from '../backends/types';
-import { stateSizePerLayer, type ModelSpec } from '../model/spec';
+import { stateOffsetOfLayer, topHiddenSize, type ModelSpec } from '../model/spec';
 
 export const neuronFeatureNames = ['quotes', 'linePosition', 'brackets'] as const;
 export type NeuronFeature = (typeof neuronFeatureNames)[number];
@@ -47,8 +47,8 @@ export interface HiddenTrace {
 
 /** Reads `text` from a fresh state and keeps the top layer's hidden output h after each character. */
 export function hiddenTrace(stepper: Stepper, spec: ModelSpec, ids: ArrayLike<number>): HiddenTrace {
-  const H = spec.hiddenSize;
-  const offset = (spec.layers - 1) * stateSizePerLayer(spec);
+  const H = topHiddenSize(spec);
+  const offset = stateOffsetOfLayer(spec, spec.layers - 1);
   const activations = new Float32Array(ids.length * H);
   const token = new Int32Array(1);
   stepper.reset();

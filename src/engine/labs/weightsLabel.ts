@@ -10,7 +10,8 @@ export function weightsLabel(snapshot: RunSnapshot | null): string {
   const lastEval = snapshot.evals[snapshot.evals.length - 1];
   const trained = Math.max(snapshot.lastStep?.step ?? 0, lastEval?.step ?? 0, started.startStep ?? 0);
   const best = lastEval?.bestStep ?? (lastEval?.isBest ? lastEval.step : undefined);
-  const architecture = `${started.config.cell.toUpperCase()} ${started.config.hiddenSize}×${started.config.layers}`;
+  const c = started.config;
+  const architecture = `${c.cell.toUpperCase()} ${Array.isArray(c.hiddenSize) ? c.hiddenSize.join('+') : `${c.hiddenSize}×${c.layers}`}`;
   const weights = best === undefined
     ? `step ${trained}`
     : best === trained ? `step ${best}, its best validation loss` : `the step-${best} weights, its best validation loss; trained to step ${trained}`;

@@ -10,7 +10,7 @@
  * is uniform in ±0.05 (Keras) or, for gaussian, normal with sd `scale`.
  */
 import { Rng } from '../random';
-import { paramLayout, type ModelSpec } from './spec';
+import { layerHiddenSize, paramLayout, type ModelSpec } from './spec';
 import type { FloatArray } from '../backends/types';
 import type { TrainConfig } from '../config/settings';
 
@@ -31,7 +31,6 @@ export function initParams(spec: ModelSpec, params: FloatArray, seed: number, op
   const layout = paramLayout(spec);
   if (params.length !== layout.total) throw new RangeError(`expected ${layout.total} parameters, got ${params.length}`);
   const rng = new Rng(seed, 101);
-  const H = spec.hiddenSize;
   for (const slot of layout.slots) {
     const view = params.subarray(slot.offset, slot.offset + slot.size);
     const [fanIn, fanOut] = slot.shape.length === 2 ? slot.shape : [slot.size, slot.size];
@@ -49,7 +48,11 @@ export function initParams(spec: ModelSpec, params: FloatArray, seed: number, op
     } else {
       view.fill(0);
       // LSTM gate order i,f,c,o: the forget gate is the second block of H (recurrent layers only).
-      if (spec.cell === 'lstm' && /^l\d+\.bias$/.test(slot.name)) view.fill(forgetBias, H, 2 * H);
+      const layer = /^l(\d+)\.bias$/.exec(slot.name);
+      if (spec.cell === 'lstm' && layer) {
+        const H = layerHiddenSize(spec, Number(layer[1]));
+        view.fill(forgetBias, H, 2 * H);
+      }
     }
   }
 }

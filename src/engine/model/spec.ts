@@ -25,7 +25,11 @@ export interface ModelSpec {
   cell: CellType;
   /** Number of symbols (the vocabulary size, special symbols included). */
   vocabSize: number;
-  hiddenSize: number;
+  /**
+   * Hidden units: one number for every layer, or one per layer (a list as long as `layers`;
+   * layer l's input is layer l-1's output). Read it through `layerHiddenSize` / `topHiddenSize`.
+   */
+  hiddenSize: number | number[];
   layers: number;
   /** 0 means one-hot input into layer 0 (the kernel then doubles as an embedding). */
   embeddingSize: number;
@@ -65,9 +69,30 @@ export function withSpecDefaults(spec: Omit<ModelSpec, 'hiddenDense' | 'hiddenAc
   return { ...spec, hiddenDense: spec.hiddenDense ?? 0, hiddenActivation: spec.hiddenActivation ?? 'relu' };
 }
 
+/** Hidden units of layer `layer`. */
+export function layerHiddenSize(spec: Pick<ModelSpec, 'hiddenSize'>, layer: number): number {
+  return typeof spec.hiddenSize === 'number' ? spec.hiddenSize : spec.hiddenSize[layer];
+}
+
+/** Hidden units of the top recurrent layer (what the Dense layer or the output head reads). */
+export function topHiddenSize(spec: Pick<ModelSpec, 'hiddenSize' | 'layers'>): number {
+  return layerHiddenSize(spec, spec.layers - 1);
+}
+
+/** Hidden units of every layer, bottom first. */
+export function layerHiddenSizes(spec: Pick<ModelSpec, 'hiddenSize' | 'layers'>): number[] {
+  return Array.from({ length: spec.layers }, (_, l) => layerHiddenSize(spec, l));
+}
+
+/** The sizes as people write them: "128" when every layer has 128 units, else "128,512". */
+export function hiddenSizeText(spec: Pick<ModelSpec, 'hiddenSize' | 'layers'>): string {
+  const sizes = layerHiddenSizes(spec);
+  return sizes.every((h) => h === sizes[0]) ? String(sizes[0]) : sizes.join(',');
+}
+
 /** Width of the output layer's input: the Dense layer's units, else the top hidden size. */
 export function outputInputSize(spec: ModelSpec): number {
-  return spec.hiddenDense > 0 ? spec.hiddenDense : spec.hiddenSize;
+  return spec.hiddenDense > 0 ? spec.hiddenDense : topHiddenSize(spec);
 }
 
 export interface TensorSlot {
@@ -88,7 +113,7 @@ export function gateCount(cell: CellType): number {
 }
 
 export function layerInputSize(spec: ModelSpec, layer: number): number {
-  if (layer > 0) return spec.hiddenSize;
+  if (layer > 0) return layerHiddenSize(spec, layer - 1);
   return spec.embeddingSize > 0 ? spec.embeddingSize : spec.vocabSize;
 }
 
@@ -107,16 +132,16 @@ export function layoutOf(build: (add: (name: string, shape: number[]) => void) =
 export function paramLayout(spec: ModelSpec): ParamLayout {
   validateSpec(spec);
   return layoutOf((add) => {
-    const H = spec.hiddenSize;
     const G = gateCount(spec.cell);
     if (spec.embeddingSize > 0) add('embedding', [spec.vocabSize, spec.embeddingSize]);
     for (let l = 0; l < spec.layers; l++) {
+      const H = layerHiddenSize(spec, l);
       add(`l${l}.kernel`, [layerInputSize(spec, l), G * H]);
       add(`l${l}.recurrent_kernel`, [H, G * H]);
       add(`l${l}.bias`, spec.cell === 'gru' ? [2, G * H] : [G * H]);
     }
     if (spec.hiddenDense > 0) {
-      add('dense.kernel', [H, spec.hiddenDense]);
+      add('dense.kernel', [topHiddenSize(spec), spec.hiddenDense]);
       add('dense.bias', [spec.hiddenDense]);
     }
     add('output.kernel', [outputInputSize(spec), spec.vocabSize]);
@@ -130,8 +155,13 @@ export function validateSpec(spec: ModelSpec): void {
   };
   if (!(cellTypes as readonly string[]).includes(spec.cell)) throw new RangeError(`unknown cell type "${spec.cell}"`);
   int(spec.vocabSize, 2, 'vocabSize');
-  int(spec.hiddenSize, 1, 'hiddenSize');
   int(spec.layers, 1, 'layers');
+  if (Array.isArray(spec.hiddenSize)) {
+    if (spec.hiddenSize.length !== spec.layers) throw new RangeError(`hiddenSize lists ${spec.hiddenSize.length} sizes for ${spec.layers} layers`);
+    spec.hiddenSize.forEach((h, l) => int(h, 1, `hiddenSize of layer ${l}`));
+  } else {
+    int(spec.hiddenSize, 1, 'hiddenSize');
+  }
   int(spec.embeddingSize, 0, 'embeddingSize');
   int(spec.hiddenDense, 0, 'hiddenDense');
   if (!(hiddenActivations as readonly string[]).includes(spec.hiddenActivation)) throw new RangeError(`unknown hidden activation "${spec.hiddenActivation}"`);
@@ -142,7 +172,20 @@ export function validateSpec(spec: ModelSpec): void {
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new RangeError(`dropout must be in [0, 1) (got ${spec.dropout})`);
 }
 
-/** Floats of recurrent state per sequence for one layer (LSTM carries h and c). */
-export function stateSizePerLayer(spec: ModelSpec): number {
-  return spec.cell === 'lstm' ? 2 * spec.hiddenSize : spec.hiddenSize;
+/** Floats of recurrent state per sequence for layer `layer` (LSTM carries h and c). */
+export function stateSizePerLayer(spec: ModelSpec, layer: number): number {
+  const H = layerHiddenSize(spec, layer);
+  return spec.cell === 'lstm' ? 2 * H : H;
+}
+
+/** Where layer `layer`'s state starts in one sequence's state (layers one after another, bottom first). */
+export function stateOffsetOfLayer(spec: ModelSpec, layer: number): number {
+  let offset = 0;
+  for (let l = 0; l < layer; l++) offset += stateSizePerLayer(spec, l);
+  return offset;
+}
+
+/** Floats of recurrent state per sequence, every layer (the carried and sampling state's row). */
+export function stateSizePerRow(spec: ModelSpec): number {
+  return stateOffsetOfLayer(spec, spec.layers);
 }

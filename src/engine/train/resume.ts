@@ -63,7 +63,7 @@ export async function prepareInitFrom(checkpointPath: string, config: TrainConfi
   const sourceName = name ?? basename(textPath);
   const corpus = await readCorpusFromFile(textPath, { ...corpusOptions(merged), name: sourceName, tokenizer: checkpoint.tokenizer });
   const spec = specFromConfig(merged, corpus.tokenizer.size);
-  const differs = (Object.keys(spec) as Array<keyof typeof spec>).filter((k) => k !== 'dropout' && spec[k] !== checkpoint.spec[k]);
+  const differs = (Object.keys(spec) as Array<keyof typeof spec>).filter((k) => k !== 'dropout' && JSON.stringify(spec[k]) !== JSON.stringify(checkpoint.spec[k]));
   if (differs.length) {
     throw new UserInputError(`${checkpointPath} holds a different model (${differs.map((k) => `${k} ${String(checkpoint.spec[k])}`).join(', ')}) than its settings describe; it cannot start this run.`);
   }

@@ -13,6 +13,8 @@ export interface KerasNet {
   V: number;
   E: number;
   H: number;
+  /** Units of each layer when they differ (bottom first); else every layer has H. */
+  sizes?: number[];
   layers: number;
   D: number;
   hiddenActivation: 'relu' | 'tanh' | 'linear';
@@ -41,24 +43,31 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Units of layer l. */
+export function unitsOf(net: Pick<KerasNet, 'H' | 'sizes'>, l: number): number {
+  return net.sizes?.[l] ?? net.H;
+}
+
 export function randomNet(shape: Omit<KerasNet, 'rec' | 'emb' | 'dense' | 'out'>, seed = 1, scale = 0.5): KerasNet {
   const r = rng(seed);
   const m = (rows: number, cols: number) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => (r() * 2 - 1) * scale));
   const v = (n: number) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
   const rec = [];
   for (let l = 0; l < shape.layers; l++) {
-    const inSize = l > 0 ? shape.H : shape.E > 0 ? shape.E : shape.V;
+    const inSize = l > 0 ? unitsOf(shape, l - 1) : shape.E > 0 ? shape.E : shape.V;
+    const H = unitsOf(shape, l);
     const gates: KerasNet['rec'][number] = {};
     const recurrentBias = shape.cell === 'gru' && shape.resetAfter !== false;
-    for (const g of gateOrder[shape.cell]) gates[g] = { W: m(inSize, shape.H), U: m(shape.H, shape.H), b: v(shape.H), rb: recurrentBias ? v(shape.H) : new Array(shape.H).fill(0) };
+    for (const g of gateOrder[shape.cell]) gates[g] = { W: m(inSize, H), U: m(H, H), b: v(H), rb: recurrentBias ? v(H) : new Array(H).fill(0) };
     rec.push(gates);
   }
+  const top = unitsOf(shape, shape.layers - 1);
   return {
     ...shape,
     rec,
     emb: shape.E > 0 ? m(shape.V, shape.E) : undefined,
-    dense: shape.D > 0 ? { W: m(shape.H, shape.D), b: v(shape.D) } : undefined,
-    out: { W: m(shape.D > 0 ? shape.D : shape.H, shape.V), b: v(shape.V) },
+    dense: shape.D > 0 ? { W: m(top, shape.D), b: v(shape.D) } : undefined,
+    out: { W: m(shape.D > 0 ? shape.D : top, shape.V), b: v(shape.V) },
   };
 }
 
@@ -80,8 +89,8 @@ function affine(x: number[], W: number[][], b: number[]): number[] {
 /** Probabilities of the next symbol after each of `ids`, from a zero state (id -1: a zero input vector). */
 export function kerasForward(net: KerasNet, ids: number[]): number[][] {
   const gate = net.gateActivation === 'hard_sigmoid' ? hardSigmoid : sigmoid;
-  const hs = net.rec.map(() => new Array(net.H).fill(0));
-  const cs = net.rec.map(() => new Array(net.H).fill(0));
+  const hs = net.rec.map((_, l) => new Array(unitsOf(net, l)).fill(0));
+  const cs = net.rec.map((_, l) => new Array(unitsOf(net, l)).fill(0));
   const out: number[][] = [];
   for (const id of ids) {
     let x = id < 0 ? new Array(net.emb ? net.E : net.V).fill(0) : net.emb ? net.emb[id].slice() : Array.from({ length: net.V }, (_, k) => (k === id ? 1 : 0));
@@ -191,7 +200,7 @@ export async function writeKerasFile(path: string, net: KerasNet, layout: Layout
         weights.push([`${name}_W`, ds(packed(order.map((g) => p[g].W)))], [`${name}_U`, ds(packed(order.map((g) => p[g].U)))], [`${name}_b`, ds(order.flatMap(biasOf))]);
       }
       layers.push({ name, weights });
-      configs.push({ class_name: kerasCls[net.cell], config: { name, output_dim: net.H, activation: 'tanh', inner_activation: net.gateActivation, return_sequences: true } });
+      configs.push({ class_name: kerasCls[net.cell], config: { name, output_dim: unitsOf(net, l), activation: 'tanh', inner_activation: net.gateActivation, return_sequences: true } });
     } else {
       const name = l === 0 ? net.cell === 'rnn' ? 'simple_rnn' : net.cell : `${net.cell === 'rnn' ? 'simple_rnn' : net.cell}_${l}`;
       const cellName = `${net.cell === 'rnn' ? 'simple_rnn' : net.cell}_cell${l === 0 ? '' : `_${l}`}`;
@@ -204,7 +213,7 @@ export async function writeKerasFile(path: string, net: KerasNet, layout: Layout
           [`${name}/${cellName}/bias:0`, bias],
         ],
       });
-      const config: Record<string, unknown> = { name, units: net.H, activation: 'tanh', return_sequences: true };
+      const config: Record<string, unknown> = { name, units: unitsOf(net, l), activation: 'tanh', return_sequences: true };
       if (net.cell !== 'rnn') config.recurrent_activation = net.gateActivation;
       if (net.cell === 'gru') config.reset_after = net.resetAfter !== false;
       configs.push({ class_name: kerasCls[net.cell], config });

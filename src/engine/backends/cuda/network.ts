@@ -10,7 +10,7 @@
  * Sampling and the hover run on a CPU network holding a copy of the weights, refreshed whenever a
  * stepper is created (at each evaluation), since batch-1 stepping is latency-bound.
  */
-import { gateCount, layerInputSize, outputInputSize, paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInputSize, paramLayout, stateOffsetOfLayer, stateSizePerRow, topHiddenSize, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
@@ -223,19 +223,21 @@ export class CudaNetwork implements Network {
     this.carriedBatch = -1;
   }
 
-  /** Per row, per layer, `stateSizePerLayer` floats (LSTM: h then c), as every backend lays it out. */
+  /** Per row, per layer, `stateSizePerLayer(spec, l)` floats (LSTM: h then c), as every backend lays it out. */
   getCarriedState(): CarriedStateCopy | undefined {
     const B = this.carriedBatch;
     if (B < 0) return undefined;
-    const { hiddenSize: H, layers: L } = this.spec;
-    const S = stateSizePerLayer(this.spec);
-    const values = new Float32Array(B * L * S);
-    const part = new Float32Array(B * H);
+    const { layers: L } = this.spec;
+    const row = stateSizePerRow(this.spec);
+    const values = new Float32Array(B * row);
     for (let l = 0; l < L; l++) {
+      const H = layerHiddenSize(this.spec, l);
+      const from = stateOffsetOfLayer(this.spec, l);
+      const part = new Float32Array(B * H);
       for (const [k, ptr] of [this.carryH[l], this.carryC[l]].entries()) {
         if (ptr === 0n) continue;
         this.rt.driver.download(part, ptr, this.rt.kernels.stream);
-        for (let b = 0; b < B; b++) values.set(part.subarray(b * H, (b + 1) * H), (b * L + l) * S + k * H);
+        for (let b = 0; b < B; b++) values.set(part.subarray(b * H, (b + 1) * H), b * row + from + k * H);
       }
     }
     return { batchSize: B, values };
@@ -248,15 +250,17 @@ export class CudaNetwork implements Network {
       return;
     }
     const B = state.batchSize;
-    const { hiddenSize: H, layers: L } = this.spec;
-    const S = stateSizePerLayer(this.spec);
-    if (state.values.length !== B * L * S) throw new RangeError(`carried state must hold ${B * L * S} values (got ${state.values.length})`);
+    const { layers: L } = this.spec;
+    const row = stateSizePerRow(this.spec);
+    if (state.values.length !== B * row) throw new RangeError(`carried state must hold ${B * row} values (got ${state.values.length})`);
     this.allocateCarry(B);
-    const part = new Float32Array(B * H);
     for (let l = 0; l < L; l++) {
+      const H = layerHiddenSize(this.spec, l);
+      const from = stateOffsetOfLayer(this.spec, l);
+      const part = new Float32Array(B * H);
       for (const [k, ptr] of [this.carryH[l], this.carryC[l]].entries()) {
         if (ptr === 0n) continue;
-        for (let b = 0; b < B; b++) part.set(state.values.subarray((b * L + l) * S + k * H, (b * L + l) * S + (k + 1) * H), b * H);
+        for (let b = 0; b < B; b++) part.set(state.values.subarray(b * row + from + k * H, b * row + from + (k + 1) * H), b * H);
         this.rt.driver.upload(ptr, part, this.rt.kernels.stream);
       }
     }
@@ -367,8 +371,8 @@ export class CudaNetwork implements Network {
     this.dropGraph();
     const { spec } = this;
     const N = B * T;
-    const H = spec.hiddenSize;
-    const GH = gateCount(spec.cell) * H;
+    const G = gateCount(spec.cell);
+    const Htop = topHiddenSize(spec);
     const V = spec.vocabSize;
     const D = spec.hiddenDense;
     const lstm = spec.cell === 'lstm';
@@ -384,7 +388,7 @@ export class CudaNetwork implements Network {
       tokenStart: this.alloc(V + 1, 'the token index'),
       rowsByToken: this.alloc(N, 'the token index'),
       layers: [],
-      top: dropout ? this.alloc(N * H, 'the output layer input') : 0n,
+      top: dropout ? this.alloc(N * Htop, 'the output layer input') : 0n,
       dense: maybe(D > 0 ? N * D : 0, 'the Dense layer'),
       dDense: grad(D > 0 ? N * D : 0, 'the Dense layer gradients'),
       logits: this.alloc(N * V, 'the logits'),
@@ -399,9 +403,12 @@ export class CudaNetwork implements Network {
       hostRowsByToken: new Int32Array(N),
     };
     this.ws = ws;
-    let largestWeight = V * Math.max(H, D);
+    let largestWeight = V * Math.max(Htop, D);
+    if (D > 0) largestWeight = Math.max(largestWeight, Htop * D);
     for (let l = 0; l < spec.layers; l++) {
       const I = layerInputSize(spec, l);
+      const H = layerHiddenSize(spec, l);
+      const GH = G * H;
       largestWeight = Math.max(largestWeight, I * GH, H * GH);
       const what = `layer ${l + 1}`;
       ws.layers.push({
@@ -434,11 +441,11 @@ export class CudaNetwork implements Network {
   private allocateCarry(B: number): void {
     if (this.carryH.length > 0 && this.carriedBatchCapacity === B) return;
     const { spec } = this;
-    const H = spec.hiddenSize;
     [...this.carryH, ...this.carryC].forEach((p) => this.release(p));
     this.carryH.length = 0;
     this.carryC.length = 0;
     for (let l = 0; l < spec.layers; l++) {
+      const H = layerHiddenSize(spec, l);
       this.carryH.push(this.alloc(B * H, 'the carried state'));
       this.carryC.push(spec.cell === 'lstm' ? this.alloc(B * H, 'the carried state') : 0n);
     }
@@ -500,8 +507,8 @@ export class CudaNetwork implements Network {
     driver.upload(this.scalars, this.hostScalars, stream);
     // Carried state only for the same number of streams; otherwise (or when asked) start from zeros.
     if (!(options.carryState && this.carriedBatch === B)) {
-      const H = this.spec.hiddenSize;
       for (let l = 0; l < this.spec.layers; l++) {
+        const H = layerHiddenSize(this.spec, l);
         driver.fill32(this.carryH[l], 0, B * H, stream);
         if (this.carryC[l] !== 0n) driver.fill32(this.carryC[l], 0, B * H, stream);
       }
@@ -526,19 +533,20 @@ export class CudaNetwork implements Network {
     const { spec } = this;
     const { B, T } = ws;
     const N = B * T;
-    const H = spec.hiddenSize;
-    const GH = gateCount(spec.cell) * H;
+    const G = gateCount(spec.cell);
     const V = spec.vocabSize;
     const drop = this.dropoutParams();
     for (let l = 0; l < spec.layers; l++) {
       const lb = ws.layers[l];
       const I = layerInputSize(spec, l);
+      const H = layerHiddenSize(spec, l);
+      const GH = G * H;
       const W = this.offset(`l${l}.kernel`);
       const U = this.offset(`l${l}.recurrent_kernel`);
       const bias = this.offset(`l${l}.bias`);
       const input = this.layerInput(ws, l, dropoutOn);
       if (l === 0 && spec.embeddingSize > 0) k.gatherRows(N, I, ws.xs, this.offset('embedding'), 0n, lb.input);
-      else if (l > 0 && dropoutOn) k.dropout(N, B, H, at(ws.layers[l - 1].h, B * H), lb.input, this.scalars, l - 1, drop.threshold, drop.keepScale);
+      else if (l > 0 && dropoutOn) k.dropout(N, B, I, at(ws.layers[l - 1].h, B * I), lb.input, this.scalars, l - 1, drop.threshold, drop.keepScale);
       if (l === 0 && spec.embeddingSize === 0) k.gatherRows(N, GH, ws.xs, W, bias, lb.xw);
       else k.gemm({ M: N, N: GH, K: I, A: input, lda: I, B: W, ldb: GH, C: lb.xw, ldc: GH, bias });
       driver.copyDevice(lb.h, this.carryH[l], 4 * B * H, stream);
@@ -555,6 +563,7 @@ export class CudaNetwork implements Network {
       if (lb.c !== 0n) driver.copyDevice(this.carryC[l], at(lb.c, T * B * H), 4 * B * H, stream);
     }
     const top = this.topInput(ws, dropoutOn);
+    const H = topHiddenSize(spec);
     if (dropoutOn) k.dropout(N, B, H, at(ws.layers[spec.layers - 1].h, B * H), ws.top, this.scalars, spec.layers - 1, drop.threshold, drop.keepScale);
     const D = spec.hiddenDense;
     if (D > 0) {
@@ -574,8 +583,8 @@ export class CudaNetwork implements Network {
     const { spec } = this;
     const { B, T, scratch, scratchFloats } = ws;
     const N = B * T;
-    const H = spec.hiddenSize;
-    const GH = gateCount(spec.cell) * H;
+    const G = gateCount(spec.cell);
+    const Htop = topHiddenSize(spec);
     const V = spec.vocabSize;
     const D = spec.hiddenDense;
     const K = outputInputSize(spec);
@@ -591,17 +600,19 @@ export class CudaNetwork implements Network {
     if (D > 0) {
       k.gemm({ M: N, N: D, K: V, A: dLogits, lda: V, B: this.offset('output.kernel'), ldb: V, transB: true, C: ws.dDense, ldc: D });
       k.activateBackward(N * D, ws.dDense, ws.dense, ACTIVATION_CODE[spec.hiddenActivation]);
-      k.gemm({ M: H, N: D, K: N, A: top, lda: H, transA: true, B: ws.dDense, ldb: D, C: this.gradOffset('dense.kernel'), ldc: D, accumulate: true, ...sk });
+      k.gemm({ M: Htop, N: D, K: N, A: top, lda: Htop, transA: true, B: ws.dDense, ldb: D, C: this.gradOffset('dense.kernel'), ldc: D, accumulate: true, ...sk });
       k.columnSumsAdd(N, D, ws.dDense, this.gradOffset('dense.bias'), scratch, scratchFloats);
-      k.gemm({ M: N, N: H, K: D, A: ws.dDense, lda: D, B: this.offset('dense.kernel'), ldb: D, transB: true, C: topOut, ldc: H });
+      k.gemm({ M: N, N: Htop, K: D, A: ws.dDense, lda: D, B: this.offset('dense.kernel'), ldb: D, transB: true, C: topOut, ldc: Htop });
     } else {
-      k.gemm({ M: N, N: H, K: V, A: dLogits, lda: V, B: this.offset('output.kernel'), ldb: V, transB: true, C: topOut, ldc: H });
+      k.gemm({ M: N, N: Htop, K: V, A: dLogits, lda: V, B: this.offset('output.kernel'), ldb: V, transB: true, C: topOut, ldc: Htop });
     }
-    if (dropoutOn) k.dropout(N, B, H, topOut, topOut, this.scalars, L - 1, drop.threshold, drop.keepScale);
+    if (dropoutOn) k.dropout(N, B, Htop, topOut, topOut, this.scalars, L - 1, drop.threshold, drop.keepScale);
 
     for (let l = L - 1; l >= 0; l--) {
       const lb = ws.layers[l];
       const I = layerInputSize(spec, l);
+      const H = layerHiddenSize(spec, l);
+      const GH = G * H;
       const U = this.offset(`l${l}.recurrent_kernel`);
       driver.fill32(lb.dhNext, 0, B * H, stream);
       if (lb.dcNext !== 0n) driver.fill32(lb.dcNext, 0, B * H, stream);
@@ -630,7 +641,7 @@ export class CudaNetwork implements Network {
       const dInput = l > 0 ? ws.layers[l - 1].dOut : ws.dInput0;
       k.gemm({ M: N, N: I, K: GH, A: lb.dPre, lda: GH, B: this.offset(`l${l}.kernel`), ldb: GH, transB: true, C: dInput, ldc: I });
       if (l > 0) {
-        if (dropoutOn) k.dropout(N, B, H, dInput, dInput, this.scalars, l - 1, drop.threshold, drop.keepScale);
+        if (dropoutOn) k.dropout(N, B, I, dInput, dInput, this.scalars, l - 1, drop.threshold, drop.keepScale);
       } else {
         k.scatterAddRows(V, I, ws.tokenStart, ws.rowsByToken, ws.dInput0, this.gradOffset('embedding'));
       }
@@ -651,11 +662,11 @@ export class CudaNetwork implements Network {
   private layerInput(ws: Workspace, l: number, dropoutOn: boolean): DevicePtr {
     const lb = ws.layers[l];
     if (l === 0) return lb.input; // embedding rows (one-hot layer 0 has no input rows)
-    return dropoutOn ? lb.input : at(ws.layers[l - 1].h, ws.B * this.spec.hiddenSize);
+    return dropoutOn ? lb.input : at(ws.layers[l - 1].h, ws.B * layerHiddenSize(this.spec, l - 1));
   }
 
   private topInput(ws: Workspace, dropoutOn: boolean): DevicePtr {
-    return dropoutOn ? ws.top : at(ws.layers[this.spec.layers - 1].h, ws.B * this.spec.hiddenSize);
+    return dropoutOn ? ws.top : at(ws.layers[this.spec.layers - 1].h, ws.B * topHiddenSize(this.spec));
   }
 
   private dropoutParams(): { threshold: number; keepScale: number } {
@@ -665,5 +676,5 @@ export class CudaNetwork implements Network {
 }
 
 function describeSpec(spec: ModelSpec): string {
-  return `${spec.layers}x${spec.hiddenSize} ${spec.cell.toUpperCase()}`;
+  return `${spec.layers}x${hiddenSizeText(spec)} ${spec.cell.toUpperCase()}`;
 }

@@ -20,7 +20,8 @@ function gateSlope(hard: boolean, y: number): number {
 import type { LayerBuffers } from './workspace';
 
 export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: FloatArray, B: number, t: number): void {
-  const { H, G } = g;
+  const { G } = g;
+  const H = g.layers[l].H;
   const GH = G * H;
   const lg = g.layers[l];
   const rec = lb.rec;
@@ -30,7 +31,7 @@ export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: Fl
   const hNext = (t + 1) * B * H;
   const gate = g.spec.recurrentActivation === 'hard_sigmoid' ? hardSigmoid : sigmoid;
   if (g.cell === 'gru' && g.spec.gruResetAfter === false) {
-    gruResetBeforeForward(g, lg.recurrentKernel, lg.bias + GH, lb, params, B, t, gate);
+    gruResetBeforeForward(H, lg.recurrentKernel, lg.bias + GH, lb, params, B, t, gate);
     return;
   }
   for (let b = 0; b < B; b++) {
@@ -76,14 +77,15 @@ export function forwardStep(g: Geometry, l: number, lb: LayerBuffers, params: Fl
  * replaces `dhNext` / `dcNext` with the gradients w.r.t. h_{t-1} / c_{t-1}.
  */
 export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: FloatArray, B: number, t: number): void {
-  const { H, G } = g;
+  const { G } = g;
+  const H = g.layers[l].H;
   const GH = G * H;
   const hPrev = t * B * H;
   const hNext = (t + 1) * B * H;
   const dRec = g.cell === 'gru' ? lb.dPreRec : lb.dPre;
   const hard = g.spec.recurrentActivation === 'hard_sigmoid';
   if (g.cell === 'gru' && g.spec.gruResetAfter === false) {
-    gruResetBeforeBackward(g, g.layers[l].recurrentKernel, lb, params, B, t, hard);
+    gruResetBeforeBackward(H, g.layers[l].recurrentKernel, lb, params, B, t, hard);
   } else for (let b = 0; b < B; b++) {
     const row = (t * B + b) * GH;
     const u = b * H;
@@ -133,8 +135,7 @@ export function backwardStep(g: Geometry, l: number, lb: LayerBuffers, params: F
  * The "reset before" GRU step (Keras 1; Keras 2 with reset_after=False): z and r from the plain
  * products as usual, then ĥ from (r⊙h₋)·U_h. Keeps r⊙h₋ in `aux` for the backward pass.
  */
-function gruResetBeforeForward(g: Geometry, U: number, recBias: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, gate: (x: number) => number): void {
-  const { H } = g;
+function gruResetBeforeForward(H: number, U: number, recBias: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, gate: (x: number) => number): void {
   const GH = 3 * H;
   const hPrev = t * B * H;
   const hNext = (t + 1) * B * H;
@@ -165,8 +166,7 @@ function gruResetBeforeForward(g: Geometry, U: number, recBias: number, lb: Laye
  * U as if its input were h₋: the h₋ gradient here is set so that, after it adds dRec·Uᵀ, it holds
  * z⊙dh + r⊙(dĥ·U_hᵀ) + [dz dr]·U_zrᵀ; the U_h gradient is corrected in passes.ts.
  */
-function gruResetBeforeBackward(g: Geometry, U: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, hard: boolean): void {
-  const { H } = g;
+function gruResetBeforeBackward(H: number, U: number, lb: LayerBuffers, params: FloatArray, B: number, t: number, hard: boolean): void {
   const GH = 3 * H;
   const hPrev = t * B * H;
   for (let b = 0; b < B; b++) {

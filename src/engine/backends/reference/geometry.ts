@@ -1,9 +1,11 @@
 /** Offsets and sizes of a model, read once from the canonical layout so the loops stay plain. */
-import { gateCount, layerInputSize, outputInputSize, paramLayout, type CellType, type HiddenActivation, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { gateCount, layerHiddenSize, layerInputSize, outputInputSize, topHiddenSize, paramLayout, type CellType, type HiddenActivation, type ModelSpec, type ParamLayout } from '../../model/spec';
 
 export interface LayerGeometry {
   /** Width of this layer's input (V for one-hot layer 0, E with an embedding, else H). */
   inputSize: number;
+  /** Hidden units of this layer. */
+  H: number;
   kernel: number;
   recurrentKernel: number;
   /** Input bias [G*H]; for GRU the recurrent bias follows at `bias + G*H`. */
@@ -15,7 +17,8 @@ export interface Geometry {
   layout: ParamLayout;
   cell: CellType;
   V: number;
-  H: number;
+  /** Hidden units of the top layer (what the Dense layer or the output reads). */
+  Htop: number;
   /** Gates per cell (LSTM 4, GRU 3, RNN 1); a layer's pre-activations are G*H wide. */
   G: number;
   /** Offset of the embedding table [V,E], or -1 for one-hot input. */
@@ -27,7 +30,7 @@ export interface Geometry {
   denseActivation: HiddenActivation;
   denseKernel: number;
   denseBias: number;
-  /** Width of the output layer's input: D with the Dense layer, else H. */
+  /** Width of the output layer's input: D with the Dense layer, else Htop. */
   K: number;
   outputKernel: number;
   outputBias: number;
@@ -44,6 +47,7 @@ export function geometryOf(spec: ModelSpec): Geometry {
   for (let l = 0; l < spec.layers; l++) {
     layers.push({
       inputSize: layerInputSize(spec, l),
+      H: layerHiddenSize(spec, l),
       kernel: at(`l${l}.kernel`),
       recurrentKernel: at(`l${l}.recurrent_kernel`),
       bias: at(`l${l}.bias`),
@@ -54,7 +58,7 @@ export function geometryOf(spec: ModelSpec): Geometry {
     layout,
     cell: spec.cell,
     V: spec.vocabSize,
-    H: spec.hiddenSize,
+    Htop: topHiddenSize(spec),
     G: gateCount(spec.cell),
     embedding: spec.embeddingSize > 0 ? at('embedding') : -1,
     E: spec.embeddingSize,

@@ -1,5 +1,5 @@
 /** The reference Network: float64 (or float32) plain loops; the source of truth for every backend. */
-import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { layerHiddenSize, paramLayout, stateOffsetOfLayer, stateSizePerRow, type ModelSpec, type ParamLayout } from '../../model/spec';
 import type { CarriedStateCopy, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
 import { geometryOf, type Geometry } from './geometry';
 import { backward, forward, type StateGradientObserver } from './passes';
@@ -66,15 +66,15 @@ export class ReferenceNetwork implements Network {
   getCarriedState(): CarriedStateCopy | undefined {
     const s = this.carried;
     if (!s) return undefined;
-    const H = this.spec.hiddenSize;
     const L = this.spec.layers;
-    const per = stateSizePerLayer(this.spec);
-    const values = new this.Float(s.batchSize * L * per);
+    const row = stateSizePerRow(this.spec);
+    const values = new this.Float(s.batchSize * row);
     for (let b = 0; b < s.batchSize; b++) {
       for (let l = 0; l < L; l++) {
-        const o = (b * L + l) * per;
+        const H = layerHiddenSize(this.spec, l);
+        const o = b * row + stateOffsetOfLayer(this.spec, l);
         values.set(s.h[l].subarray(b * H, (b + 1) * H), o);
-        if (per > H) values.set(s.c[l].subarray(b * H, (b + 1) * H), o + H);
+        if (this.spec.cell === 'lstm') values.set(s.c[l].subarray(b * H, (b + 1) * H), o + H);
       }
     }
     return { batchSize: s.batchSize, values };
@@ -85,18 +85,19 @@ export class ReferenceNetwork implements Network {
       this.carried = undefined;
       return;
     }
-    const H = this.spec.hiddenSize;
     const L = this.spec.layers;
-    const per = stateSizePerLayer(this.spec);
+    const row = stateSizePerRow(this.spec);
+    const lstm = this.spec.cell === 'lstm';
     const B = state.batchSize;
-    if (state.values.length !== B * L * per) throw new RangeError(`carried state must hold ${B * L * per} values`);
-    const h = Array.from({ length: L }, () => new this.Float(B * H));
-    const c = Array.from({ length: L }, () => new this.Float(per > H ? B * H : 0));
+    if (state.values.length !== B * row) throw new RangeError(`carried state must hold ${B * row} values`);
+    const h = Array.from({ length: L }, (_, l) => new this.Float(B * layerHiddenSize(this.spec, l)));
+    const c = Array.from({ length: L }, (_, l) => new this.Float(lstm ? B * layerHiddenSize(this.spec, l) : 0));
     for (let b = 0; b < B; b++) {
       for (let l = 0; l < L; l++) {
-        const o = (b * L + l) * per;
+        const H = layerHiddenSize(this.spec, l);
+        const o = b * row + stateOffsetOfLayer(this.spec, l);
         h[l].set(state.values.subarray(o, o + H), b * H);
-        if (per > H) c[l].set(state.values.subarray(o + H, o + 2 * H), b * H);
+        if (lstm) c[l].set(state.values.subarray(o + H, o + 2 * H), b * H);
       }
     }
     this.carried = { batchSize: B, h, c };
@@ -133,7 +134,7 @@ export class ReferenceNetwork implements Network {
     // Carried state only makes sense for the same number of streams; otherwise start from zeros.
     const carried = carryState && this.carried?.batchSize === B ? this.carried : undefined;
     ws.layers.forEach((lb, l) => {
-      const n = B * this.spec.hiddenSize;
+      const n = B * layerHiddenSize(this.spec, l);
       if (carried) {
         lb.h.set(carried.h[l]);
         if (lb.c.length > 0) lb.c.set(carried.c[l]);
@@ -146,12 +147,12 @@ export class ReferenceNetwork implements Network {
   }
 
   private keepFinalState(ws: Workspace): void {
-    const n = ws.B * this.spec.hiddenSize;
-    const from = ws.T * n;
+    const size = (l: number) => ws.B * layerHiddenSize(this.spec, l);
+    const final = (a: FloatArray, l: number) => a.slice(ws.T * size(l), (ws.T + 1) * size(l));
     this.carried = {
       batchSize: ws.B,
-      h: ws.layers.map((lb) => lb.h.slice(from, from + n)),
-      c: ws.layers.map((lb) => (lb.c.length > 0 ? lb.c.slice(from, from + n) : lb.c.slice(0, 0))),
+      h: ws.layers.map((lb, l) => final(lb.h, l)),
+      c: ws.layers.map((lb, l) => (lb.c.length > 0 ? final(lb.c, l) : lb.c.slice(0, 0))),
     };
   }
 }

@@ -12,14 +12,14 @@ import type { Workspace } from './workspace';
 /** Runs every layer and the output layer; returns the masked cross-entropy. Logits stay in `ws.logits`. */
 export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutRate: number, dropoutSeed: number, wantLoss = true): LossResult {
   const { B, T, N } = ws;
-  const { H, G, V } = g;
-  const GH = G * H;
+  const { G, V } = g;
   const dropping = dropoutRate > 0;
   ws.dropoutApplied = dropping;
   for (let l = 0; l < g.layers.length; l++) {
     const lg = g.layers[l];
     const lb = ws.layers[l];
     const I = lg.inputSize;
+    const GH = G * lg.H;
     // Layer input rows: embedding lookup, or the (dropped-out) outputs of the layer below.
     if (l === 0 && g.embedding >= 0) {
       for (let r = 0; r < N; r++) lb.input.set(params.subarray(g.embedding + ws.xs[r] * I, g.embedding + (ws.xs[r] + 1) * I), r * I);
@@ -41,6 +41,7 @@ export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutR
     }
     for (let t = 0; t < T; t++) forwardStep(g, l, lb, params, B, t);
   }
+  const H = g.Htop;
   const topH = ws.layers[g.layers.length - 1].h;
   ws.top.set(topH.subarray(B * H, (T + 1) * B * H));
   if (dropping) applyDropout(ws.top, ws.topMask, dropoutRate, dropoutSeed, g.layers.length - 1, B, H);
@@ -55,7 +56,7 @@ export function forward(g: Geometry, ws: Workspace, params: FloatArray, dropoutR
 /** The Dense hidden layer: dense = act(top · Wd + bd), [N, D]. */
 function denseForward(g: Geometry, ws: Workspace, params: FloatArray): void {
   const { N } = ws;
-  const { H, D } = g;
+  const { Htop: H, D } = g;
   const out = ws.dense;
   for (let r = 0; r < N; r++) out.set(params.subarray(g.denseBias, g.denseBias + D), r * D);
   matMulAdd(N, H, D, ws.top, 0, params, g.denseKernel, out, 0);
@@ -66,7 +67,7 @@ function denseForward(g: Geometry, ws: Workspace, params: FloatArray): void {
 /** Backward through the Dense layer: `ws.dDense` holds d loss/d dense; adds its weight gradients, writes d loss/d top. */
 function denseBackward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, dTop: FloatArray): void {
   const { N } = ws;
-  const { H, D } = g;
+  const { Htop: H, D } = g;
   const d = ws.dDense;
   const y = ws.dense;
   // Derivatives of the activation, written in terms of its output.
@@ -105,8 +106,7 @@ export type StateGradientObserver = (layer: number, t: number, fromOutput: Float
 /** Backward after `forward`; writes d(lossSum/count)/d(params) into `grads` (overwriting). */
 export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: FloatArray, count: number, observe?: StateGradientObserver): void {
   const { B, T, N } = ws;
-  const { H, G, V } = g;
-  const GH = G * H;
+  const { G, V } = g;
   grads.fill(0);
   if (count === 0) return;
   // d loss/d logits = weight · (softmax - onehot(target)) / count, computed in place.
@@ -139,7 +139,7 @@ export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: 
     matMulTransBAdd(N, V, K, dLogits, 0, params, g.outputKernel, ws.dDense, 0);
     denseBackward(g, ws, params, grads, topOut);
   } else {
-    matMulTransBAdd(N, V, H, dLogits, 0, params, g.outputKernel, topOut, 0);
+    matMulTransBAdd(N, V, g.Htop, dLogits, 0, params, g.outputKernel, topOut, 0);
   }
   if (ws.dropoutApplied) for (let i = 0; i < topOut.length; i++) topOut[i] *= ws.topMask[i];
 
@@ -147,6 +147,8 @@ export function backward(g: Geometry, ws: Workspace, params: FloatArray, grads: 
     const lg = g.layers[l];
     const lb = ws.layers[l];
     const I = lg.inputSize;
+    const H = lg.H;
+    const GH = G * H;
     lb.dhNext.fill(0);
     lb.dcNext.fill(0);
     for (let t = T - 1; t >= 0; t--) {

@@ -3,6 +3,7 @@
  * initial state is this stepper's own state, so it never disturbs the network's training state.
  * It reads the network's live parameters, so it always uses the current weights.
  */
+import { stateOffsetOfLayer, stateSizePerRow } from '../../model/spec';
 import type { FloatArray, Stepper } from '../types';
 import type { Geometry } from './geometry';
 import { forward } from './passes';
@@ -21,17 +22,17 @@ export class ReferenceStepper implements Stepper {
   step(tokens: Int32Array): Float32Array {
     const { ws, g } = this;
     const B = this.batchSize;
-    const n = B * g.H;
     for (let b = 0; b < B; b++) {
       if (!(tokens[b] >= 0 && tokens[b] < g.V)) throw new RangeError(`token id ${tokens[b]} out of range 0..${g.V - 1}`);
       ws.xs[b] = tokens[b];
     }
     forward(g, ws, this.params, 0, 0, false);
     // The step's output becomes the next step's initial state.
-    for (const lb of ws.layers) {
+    ws.layers.forEach((lb, l) => {
+      const n = B * g.layers[l].H;
       lb.h.copyWithin(0, n, 2 * n);
       if (lb.c.length > 0) lb.c.copyWithin(0, n, 2 * n);
-    }
+    });
     this.logits.set(ws.logits);
     return this.logits;
   }
@@ -44,13 +45,13 @@ export class ReferenceStepper implements Stepper {
   }
 
   getState(): Float32Array {
-    const { H } = this.g;
-    const perLayer = this.g.cell === 'lstm' ? 2 * H : H;
-    const L = this.ws.layers.length;
-    const out = new Float32Array(this.batchSize * L * perLayer);
+    const spec = this.g.spec;
+    const row = stateSizePerRow(spec);
+    const out = new Float32Array(this.batchSize * row);
     for (let b = 0; b < this.batchSize; b++) {
       this.ws.layers.forEach((lb, l) => {
-        const o = (b * L + l) * perLayer;
+        const H = this.g.layers[l].H;
+        const o = b * row + stateOffsetOfLayer(spec, l);
         out.set(lb.h.subarray(b * H, (b + 1) * H), o);
         if (lb.c.length > 0) out.set(lb.c.subarray(b * H, (b + 1) * H), o + H);
       });
@@ -59,13 +60,13 @@ export class ReferenceStepper implements Stepper {
   }
 
   setState(state: Float32Array): void {
-    const { H } = this.g;
-    const perLayer = this.g.cell === 'lstm' ? 2 * H : H;
-    const L = this.ws.layers.length;
-    if (state.length !== this.batchSize * L * perLayer) throw new RangeError(`state must hold ${this.batchSize * L * perLayer} floats (got ${state.length})`);
+    const spec = this.g.spec;
+    const row = stateSizePerRow(spec);
+    if (state.length !== this.batchSize * row) throw new RangeError(`state must hold ${this.batchSize * row} floats (got ${state.length})`);
     for (let b = 0; b < this.batchSize; b++) {
       this.ws.layers.forEach((lb, l) => {
-        const o = (b * L + l) * perLayer;
+        const H = this.g.layers[l].H;
+        const o = b * row + stateOffsetOfLayer(spec, l);
         lb.h.set(state.subarray(o, o + H), b * H);
         if (lb.c.length > 0) lb.c.set(state.subarray(o + H, o + 2 * H), b * H);
       });

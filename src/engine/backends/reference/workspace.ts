@@ -62,10 +62,10 @@ export interface Workspace {
 
 export function createWorkspace(g: Geometry, B: number, T: number, Float: FloatArrayConstructor, withGradients: boolean, withDropout: boolean): Workspace {
   const N = B * T;
-  const { H, G, V, cell } = g;
+  const { G, V, cell } = g;
   const grad = (n: number) => new Float(withGradients ? n : 0);
   const layers: LayerBuffers[] = g.layers.map((lg, l) => {
-    const I = lg.inputSize;
+    const { inputSize: I, H } = lg;
     const needsInput = l > 0 || g.embedding >= 0;
     return {
       input: new Float(needsInput ? N * I : 0),
@@ -89,8 +89,8 @@ export function createWorkspace(g: Geometry, B: number, T: number, Float: FloatA
     ys: new Int32Array(N),
     weights: new Float64Array(N),
     layers,
-    top: new Float(N * H),
-    topMask: new Float(withDropout ? N * H : 0),
+    top: new Float(N * g.Htop),
+    topMask: new Float(withDropout ? N * g.Htop : 0),
     dense: new Float(N * g.D),
     dDense: grad(N * g.D),
     logits: new Float(N * V),

@@ -35,8 +35,9 @@ export const NetField = {
   embOff: 7, outKernelOff: 8, outBiasOff: 9,
   kernelOff: 10, recOff: 10 + MAX_LAYERS, biasOff: 10 + 2 * MAX_LAYERS,
   dense: 10 + 3 * MAX_LAYERS, denseAct: 11 + 3 * MAX_LAYERS, denseKernelOff: 12 + 3 * MAX_LAYERS, denseBiasOff: 13 + 3 * MAX_LAYERS,
+  stateRow: 14 + 3 * MAX_LAYERS, layerHidden: 15 + 3 * MAX_LAYERS, stateOff: 15 + 4 * MAX_LAYERS,
 } as const;
-export const NET_BYTES = 4 * (14 + 3 * MAX_LAYERS);
+export const NET_BYTES = 4 * (15 + 5 * MAX_LAYERS);
 
 /** Job: one pass, run by a team of threads. Index 0-1 is the double `loss_sum`. */
 export const JobField = {

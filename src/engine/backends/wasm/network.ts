@@ -15,7 +15,7 @@
  * optim/, with its float64 state placed in the kernels' memory: it computes each step's scalars,
  * the kernels apply its per-parameter rule, and the results have the bits its own `step` gives.
  */
-import { paramLayout, stateSizePerLayer, type ModelSpec, type ParamLayout } from '../../model/spec';
+import { layerHiddenSize, layerHiddenSizes, paramLayout, stateOffsetOfLayer, stateSizePerRow, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { NORM_CHUNK } from '../../optim/clip';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
@@ -121,7 +121,7 @@ export class WasmNetwork implements Network {
   getCarriedState(): CarriedStateCopy | undefined {
     const c = this.carried;
     if (c.batchSize < 0) return undefined;
-    const floats = c.batchSize * this.spec.layers * stateSizePerLayer(this.spec);
+    const floats = c.batchSize * stateSizePerRow(this.spec);
     return { batchSize: c.batchSize, values: this.rt.heap.f32(c.ptr, floats).slice() };
   }
 
@@ -131,7 +131,7 @@ export class WasmNetwork implements Network {
       this.resetState();
       return;
     }
-    const floats = state.batchSize * this.spec.layers * stateSizePerLayer(this.spec);
+    const floats = state.batchSize * stateSizePerRow(this.spec);
     if (state.values.length !== floats) throw new RangeError(`carried state must hold ${floats} values`);
     this.prepareCarriedState(state.batchSize, false);
     this.rt.heap.f32(this.carried.ptr, floats).set(state.values);
@@ -181,7 +181,8 @@ export class WasmNetwork implements Network {
     const offset = (name: string) => layout.byName.get(name)?.offset ?? -1;
     ints[NetField.cell] = CELL_CODE[spec.cell];
     ints[NetField.vocab] = spec.vocabSize;
-    ints[NetField.hidden] = spec.hiddenSize;
+    ints[NetField.hidden] = Math.max(...layerHiddenSizes(spec));
+    ints[NetField.stateRow] = stateSizePerRow(spec);
     ints[NetField.layers] = spec.layers;
     ints[NetField.embed] = spec.embeddingSize;
     ints[NetField.params] = this.paramsPtr;
@@ -197,6 +198,8 @@ export class WasmNetwork implements Network {
       ints[NetField.kernelOff + l] = offset(`l${l}.kernel`);
       ints[NetField.recOff + l] = offset(`l${l}.recurrent_kernel`);
       ints[NetField.biasOff + l] = offset(`l${l}.bias`);
+      ints[NetField.layerHidden + l] = layerHiddenSize(spec, l);
+      ints[NetField.stateOff + l] = stateOffsetOfLayer(spec, l);
     }
   }
 
@@ -273,7 +276,7 @@ export class WasmNetwork implements Network {
   private prepareCarriedState(B: number, carryState: boolean): boolean {
     const c = this.carried;
     if (c.batchSize === B) return carryState;
-    const floats = B * this.spec.layers * stateSizePerLayer(this.spec);
+    const floats = B * stateSizePerRow(this.spec);
     this.rt.heap.free(c.ptr);
     c.ptr = this.rt.heap.allocFloats(floats);
     c.batchSize = -1;

@@ -1,9 +1,9 @@
 /**
  * Stateful stepping for sampling and the hover: one kernel call per step for all streams
  * (matrix-vector products at batch 1). State layout, as the Stepper interface declares: per stream,
- * per layer, `stateSizePerLayer` floats (LSTM: h then c).
+ * per layer, `stateSizePerLayer(spec, layer)` floats (LSTM: h then c).
  */
-import { stateSizePerLayer } from '../../model/spec';
+import { stateSizePerRow } from '../../model/spec';
 import type { Stepper } from '../types';
 import { STEP_BYTES, StepField, type Ptr } from './abi';
 import type { WasmNetwork, WasmRuntime } from './network';
@@ -24,7 +24,7 @@ export class WasmStepper implements Stepper {
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`stepper batch size must be a positive integer (got ${batchSize})`);
     const { heap, kernels } = rt;
     const spec = net.spec;
-    this.stateFloats = batchSize * spec.layers * stateSizePerLayer(spec);
+    this.stateFloats = batchSize * stateSizePerRow(spec);
     this.job = heap.alloc(STEP_BYTES);
     this.tokens = heap.allocFloats(batchSize);
     this.state = heap.allocFloats(this.stateFloats);

@@ -16,7 +16,7 @@
  *
  * Write: the tf.keras 2 weights layout, with a `model_config` that rebuilds the model in Keras.
  */
-import { gateCount, hiddenActivations, paramLayout, validateSpec, type CellType, type HiddenActivation, type ModelSpec } from '../spec';
+import { gateCount, hiddenActivations, layerHiddenSize, paramLayout, validateSpec, type CellType, type HiddenActivation, type ModelSpec } from '../spec';
 import { UserInputError } from '../../text/errors';
 import type { TokenizerJSON } from '../../data/tokenizer';
 import { nodeAt, type H5Attribute, type H5Dataset, type H5Group, type H5WriteDataset, type H5WriteGroup } from './hdf5';
@@ -449,8 +449,8 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
   const H = first.H;
   for (const r of recurrent) {
     if (r.cell !== cell) fail(path, `layers ${first.layer.name} (${cell.toUpperCase()}) and ${r.layer.name} (${r.cell.toUpperCase()}) are different cells; RNN Lab stacks one kind of cell.`);
-    if (r.H !== H) fail(path, `layers ${first.layer.name} and ${r.layer.name} have ${H} and ${r.H} units; RNN Lab stacks layers of one size.`);
   }
+  const sizes = recurrent.map((r) => r.H);
   const output = dense[dense.length - 1];
   const hidden = dense.length === 2 ? dense[0] : undefined;
   const V = output.units;
@@ -462,11 +462,11 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
     fail(path, `layer ${first.layer.name}: its kernel has ${first.inputSize} input rows but the output layer ${output.layer.name} has ${V} units; with one-hot input both are the vocabulary size.`);
   }
   recurrent.forEach((r, l) => {
-    if (l > 0 && r.inputSize !== H) fail(path, `layer ${r.layer.name}: its kernel has ${r.inputSize} input rows, expected ${H} (the units of ${recurrent[l - 1].layer.name}).`);
+    if (l > 0 && r.inputSize !== sizes[l - 1]) fail(path, `layer ${r.layer.name}: its kernel has ${r.inputSize} input rows, expected ${sizes[l - 1]} (the units of ${recurrent[l - 1].layer.name}).`);
   });
   const top = recurrent[recurrent.length - 1];
-  if (hidden && hidden.inputSize !== H) fail(path, `Dense layer ${hidden.layer.name}: its kernel has ${hidden.inputSize} input rows, expected ${H} (the units of ${top.layer.name}).`);
-  const outputIn = hidden ? hidden.units : H;
+  if (hidden && hidden.inputSize !== top.H) fail(path, `Dense layer ${hidden.layer.name}: its kernel has ${hidden.inputSize} input rows, expected ${top.H} (the units of ${top.layer.name}).`);
+  const outputIn = hidden ? hidden.units : top.H;
   if (output.inputSize !== outputIn) fail(path, `Dense layer ${output.layer.name}: its kernel has ${output.inputSize} input rows, expected ${outputIn}.`);
   if (output.activation !== undefined && output.activation !== 'softmax') {
     if (output.activation === 'linear') notes.push(`the output layer ${output.layer.name} has no softmax in the file; its outputs are read as logits.`);
@@ -518,7 +518,8 @@ export function kerasModelFromTree(path: string, root: H5Group, options: KerasRe
   const spec: ModelSpec = {
     cell,
     vocabSize: V,
-    hiddenSize: H,
+    // One number when every layer has the same size, as a spec from the settings has.
+    hiddenSize: sizes.every((h) => h === H) ? H : sizes,
     layers: recurrent.length,
     embeddingSize: embedding ? embedding.E : 0,
     dropout: 0,
@@ -613,7 +614,7 @@ export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, v
     const cellName = numbered(names.cell, l);
     const config: Record<string, unknown> = {
       name: layerName, trainable: true, return_sequences: true, return_state: false, go_backwards: false, stateful: false, unroll: false,
-      units: spec.hiddenSize, activation: 'tanh', use_bias: true, dropout: 0, recurrent_dropout: 0,
+      units: layerHiddenSize(spec, l), activation: 'tanh', use_bias: true, dropout: 0, recurrent_dropout: 0,
     };
     if (spec.cell !== 'rnn') config.recurrent_activation = spec.recurrentActivation ?? 'sigmoid';
     const resetBefore = spec.cell === 'gru' && spec.gruResetAfter === false;
@@ -622,7 +623,7 @@ export function kerasTreeFromModel(spec: ModelSpec, params: ArrayLike<number>, v
     let bias = slice(`l${l}.bias`);
     if (resetBefore) {
       // Keras' reset_after=False GRU has one bias [3H]; both of ours sit outside the reset gate, so it is their sum.
-      const GH = 3 * spec.hiddenSize;
+      const GH = 3 * layerHiddenSize(spec, l);
       const sum = new Float32Array(GH);
       for (let j = 0; j < GH; j++) sum[j] = bias.values[j] + bias.values[GH + j];
       bias = { values: sum, shape: [GH] };

@@ -7,7 +7,7 @@
 // matrix-vector products, many rows one matrix product.
 void dense_forward(const Net *net, const float *x, int ldx, int rows, float *y, float *pa, float *pb) {
   const float *P = net->params;
-  int H = net->hidden, D = net->dense;
+  int H = net->layer_hidden[net->layers - 1], D = net->dense;
   const float *W = P + net->dense_kernel_off, *bias = P + net->dense_bias_off;
   if (rows < 4) {
     for (int r = 0; r < rows; r++) gemv(x + r * ldx, H, W, D, D, y + r * D, 0);
@@ -31,7 +31,7 @@ void dense_forward(const Net *net, const float *x, int ldx, int rows, float *y, 
 void dense_backward(const Net *net, const float *x, const float *y, float *dy, int rows, float *grads, float *dx,
                     float *pa, float *pb) {
   const float *P = net->params;
-  int H = net->hidden, D = net->dense;
+  int H = net->layer_hidden[net->layers - 1], D = net->dense;
   for (int r = 0; r < rows; r++) {
     const float *yr = y + r * D;
     float *dr = dy + r * D;

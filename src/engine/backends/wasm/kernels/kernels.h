@@ -12,12 +12,16 @@ enum { DENSE_RELU = 0, DENSE_TANH = 1, DENSE_LINEAR = 2 };
 
 // A model: its shape and where each tensor lives in the flat canonical parameter array.
 typedef struct {
-  int cell, vocab, hidden, layers, embed; // embed = 0: one-hot input
+  int cell, vocab, hidden, layers, embed; // hidden: the widest layer's units (shared buffers); embed = 0: one-hot input
   float *params;
   int param_count;
   int emb_off, out_kernel_off, out_bias_off;
   int kernel_off[MAX_LAYERS], rec_off[MAX_LAYERS], bias_off[MAX_LAYERS];
   int dense, dense_act, dense_kernel_off, dense_bias_off; // Dense hidden layer (dense = 0: none), dense.c
+  // Layers may differ in size: layer l has layer_hidden[l] units (its input is layer l-1's output);
+  // one sequence's state holds every layer's (LSTM: h then c), layer l's from state_off[l], state_row in all.
+  int state_row;
+  int layer_hidden[MAX_LAYERS], state_off[MAX_LAYERS];
 } Net;
 
 // The optimizer update a training pass ends with (update.c): global-norm clipping, then one of the

@@ -14,7 +14,6 @@
 typedef unsigned int u32;
 
 static inline int gates(int cell) { return cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1; }
-static inline int state_floats(const Net *n) { return n->cell == CELL_LSTM ? 2 * n->hidden : n->hidden; }
 static inline int round4(int n) { return (n + 3) & ~3; }
 
 int net_struct_bytes(void) { return sizeof(Net); }
@@ -243,10 +242,12 @@ static int max_products(const Job *job) {
 static int pack_floats(void) { return pack_a_floats() + pack_b_floats(); }
 static int carve(Job *job, int with_dropout) {
   const Net *net = job->net;
+  // Buffers shared by the layers are sized for the widest one (H).
   int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R;
   int V = net->vocab, E = net->embed, wide = imax(H, E);
   float *base = job->work, *cursor = base;
   for (int l = 0; l < net->layers; l++) {
+    int H = net->layer_hidden[l], GH = G * H;
     job->g[l] = TAKE(TR * GH);
     job->hs[l] = TAKE((T + 1) * R * H);
     job->cs[l] = net->cell == CELL_LSTM ? TAKE((T + 1) * R * H) : 0;
@@ -294,9 +295,8 @@ int job_work_floats(Job *job, int with_dropout) {
 #define MIN_GROUP_ROWS 16
 enum { DONE_SLEEPERS = 0 };
 
-static Grid step_grid(const Team *t) {
-  const Net *net = t->job->net;
-  int R = t->job->batch, H = net->hidden;
+static Grid step_grid(const Team *t, int H) {
+  int R = t->job->batch;
   Grid g = {R, H, (R + MR - 1) / MR, (H + NR - 1) / NR, 1, 1};
   g.pr = imax(1, imin(t->n, R / MIN_GROUP_ROWS));
   g.pc = imin(t->n / g.pr, g.nq);
@@ -332,8 +332,9 @@ static void layer_forward(const Team *t, int l) {
   Job *job = t->job;
   const Net *net = job->net;
   const float *P = net->params;
-  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
-  int S = state_floats(net), L = net->layers, E = net->embed;
+  int H = net->layer_hidden[l], G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
+  int E = net->embed;
+  float *state = job->state + net->state_off[l]; // this layer's state of row b: state + b * net->state_row
   const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l], *bias = P + net->bias_off[l];
   float *g = job->g[l], *hs = job->hs[l], *cs = job->cs[l];
   int r0, r1;
@@ -347,22 +348,23 @@ static void layer_forward(const Team *t, int l) {
     barrier(t);
     team_sgemm(t, 0, 0, TR, GH, E, job->xemb, E, W, GH, g, GH, 0);
   } else {
-    const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + RH;
-    team_sgemm(t, 0, 0, TR, GH, H, x, H, W, GH, g, GH, 0);
+    int I = net->layer_hidden[l - 1];
+    const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + R * I;
+    team_sgemm(t, 0, 0, TR, GH, I, x, I, W, GH, g, GH, 0);
   }
 
   // Initial state: carried over from the previous pass, or zeros.
   int b0, b1;
   share(t, R, 1, &b0, &b1);
   for (int b = b0; b < b1; b++) {
-    const float *s = job->state + (b * L + l) * S;
+    const float *s = state + b * net->state_row;
     if (job->carry) copy(hs + b * H, s, H); else fill(hs + b * H, 0.f, H);
     if (cs) { if (job->carry) copy(cs + b * H, s + H, H); else fill(cs + b * H, 0.f, H); }
   }
   int p0, p1;
   share(t, G * ((H + NR - 1) / NR), 1, &p0, &p1);
   pack_gate_panels(U, H, H, G, job->upack, p0, p1);
-  Grid grid = step_grid(t);
+  Grid grid = step_grid(t, H);
   reset_steps(t, grid);
   barrier(t);
 
@@ -390,7 +392,7 @@ static void layer_forward(const Team *t, int l) {
   barrier(t);
 
   for (int b = b0; b < b1; b++) {
-    float *s = job->state + (b * L + l) * S;
+    float *s = state + b * net->state_row;
     copy(s, hs + T * RH + b * H, H);
     if (cs) copy(s + H, cs + T * RH + b * H, H);
   }
@@ -405,7 +407,7 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
   const Net *net = job->net;
   const float *P = net->params;
   float *D = job->grads;
-  int H = net->hidden, G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
+  int H = net->layer_hidden[l], G = gates(net->cell), GH = G * H, R = job->batch, T = job->steps, TR = T * R, RH = R * H;
   const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l];
   float *hs = job->hs[l], *dg = job->dg;
   float *drec = net->cell == CELL_GRU ? job->dr : dg; // what multiplies U in the recurrence
@@ -417,7 +419,7 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
   int b0, b1;
   share(t, R, 1, &b0, &b1);
   fill(job->dc + b0 * H, 0.f, (b1 - b0) * H);
-  Grid grid = step_grid(t);
+  Grid grid = step_grid(t, H);
   reset_steps(t, grid);
   barrier(t);
 
@@ -470,9 +472,10 @@ static void layer_backward(const Team *t, int l, float *dh, float *dx) {
     if (a < b)
       for (int r = 0; r < TR; r++) add_into(D + net->emb_off + job->in_tm[r] * E + a, dx + r * E + a, b - a);
   } else {
-    const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + RH;
-    team_sgemm(t, 1, 0, H, GH, TR, x, H, dg, GH, D + net->kernel_off[l], GH, 1);
-    team_sgemm(t, 0, 1, TR, H, GH, dg, GH, W, GH, dx, H, 0);
+    int I = net->layer_hidden[l - 1];
+    const float *x = job->drop[l - 1] ? job->drop[l - 1] : job->hs[l - 1] + R * I;
+    team_sgemm(t, 1, 0, I, GH, TR, x, I, dg, GH, D + net->kernel_off[l], GH, 1);
+    team_sgemm(t, 0, 1, TR, I, GH, dg, GH, W, GH, dx, I, 0);
   }
   barrier(t);
 }
@@ -501,7 +504,7 @@ int job_run(Job *job, int thread) {
   const Team *t = &team;
   const Net *net = job->net;
   const float *P = net->params;
-  int L = net->layers, H = net->hidden, V = net->vocab, R = job->batch, T = job->steps, TR = T * R;
+  int L = net->layers, H = net->layer_hidden[L - 1], V = net->vocab, R = job->batch, T = job->steps, TR = T * R;
   if (thread == 0) {
     carve(job, job->dropout_on);
     fill((float *)job->product_claims, 0.f, max_products(job));
@@ -596,8 +599,8 @@ int step_work_floats(const Net *net, int batch) {
 void step_run(StepJob *job) {
   const Net *net = job->net;
   const float *P = net->params;
-  int n = job->batch, H = net->hidden, GH = gates(net->cell) * H, V = net->vocab, E = net->embed;
-  int S = state_floats(net), ld = net->layers * S;
+  int n = job->batch, G = gates(net->cell), GH = G * net->hidden, V = net->vocab, E = net->embed;
+  int ld = net->state_row;
   float *cursor = job->work;
   float *g = STEP_TAKE(n * GH), *rg = STEP_TAKE(n * GH), *xe = STEP_TAKE(n * imax(1, E));
   float *pa = STEP_TAKE(pack_a_floats()), *pb = STEP_TAKE(pack_b_floats());
@@ -605,14 +608,16 @@ void step_run(StepJob *job) {
 
   for (int l = 0; l < net->layers; l++) {
     const float *W = P + net->kernel_off[l], *U = P + net->rec_off[l], *bias = P + net->bias_off[l];
-    float *h = job->state + l * S;
+    int H = net->layer_hidden[l];
+    GH = G * H;
+    float *h = job->state + net->state_off[l];
     if (l == 0 && E == 0) {
       gather_rows(g, W, job->tokens, n, GH);
     } else if (l == 0) {
       gather_rows(xe, P + net->emb_off, job->tokens, n, E);
       matmul_rows(xe, E, n, E, W, GH, g, 0, pa, pb);
     } else {
-      matmul_rows(job->state + (l - 1) * S, ld, n, H, W, GH, g, 0, pa, pb);
+      matmul_rows(job->state + net->state_off[l - 1], ld, n, net->layer_hidden[l - 1], W, GH, g, 0, pa, pb);
     }
     if (net->cell == CELL_LSTM && n == 1 && native_products_on()) {
       native_lstm_step(h, H, U, g, bias);
@@ -627,7 +632,8 @@ void step_run(StepJob *job) {
       rnn_forward(g, bias, h, ld, n, H, 0, H);
     }
   }
-  const float *top = job->state + (net->layers - 1) * S;
+  int H = net->layer_hidden[net->layers - 1];
+  const float *top = job->state + net->state_off[net->layers - 1];
   if (net->dense) {
     dense_forward(net, top, ld, n, dense_y, pa, pb);
     matmul_rows(dense_y, net->dense, n, net->dense, P + net->out_kernel_off, V, job->logits, 0, pa, pb);
