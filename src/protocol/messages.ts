@@ -281,6 +281,8 @@ export interface RunCurves {
   createdAt: string;
   step: number;
   bestValLoss: number | null;
+  /** What the run's tokens are: its losses are bits/char or bits/word (older records without it are char). */
+  tokens: 'char' | 'word';
   stepsPerEpoch?: number;
   train: Array<{ step: number; loss: number; ms?: number }>;
   val: Array<{ step: number; valLoss: number; ms?: number; epoch?: number }>;

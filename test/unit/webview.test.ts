@@ -57,7 +57,7 @@ test('debiasedEma: TensorBoard smoothing, with the first value kept as it is and
   // (0.5*0.5*10 + 0.5*0) / (1 - 0.25) = 2.5 / 0.75
   assert.ok(Math.abs(s[1] - 2.5 / 0.75) < 1e-12);
   assert.deepEqual(debiasedEma([1, 2, 3], 0), [1, 2, 3]);
-  const run = { id: 'a', name: 'a', createdAt: '', step: 10, bestValLoss: 1, stepsPerEpoch: 5, train: [], val: [] };
+  const run = { id: 'a', name: 'a', createdAt: '', step: 10, bestValLoss: 1, tokens: 'char' as const, stepsPerEpoch: 5, train: [], val: [] };
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'epoch'), 2);
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'wall'), 2);
   assert.equal(xOf({ ...run, stepsPerEpoch: undefined }, { step: 10 }, 'epoch'), undefined);
