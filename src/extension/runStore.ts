@@ -38,12 +38,23 @@ export interface TrainerExit {
 }
 
 /** The run's state on the host: turns trainer messages into webview messages and keeps the snapshot they build. */
+/** The part of the store a new run replaces (and a failed start puts back). */
+interface StoreState {
+  current: RunSnapshot | null;
+  evalCount: number;
+  finishedStep: number;
+  checkpointPath: string | undefined;
+  trainerPid: number | undefined;
+}
+
 export class RunStore {
   private current: RunSnapshot | null = null;
   private evalCount = 0;
   private finishedStep = 0;
   private checkpointPath: string | undefined;
   private trainerPid: number | undefined;
+  /** What `begin` replaced, until the new run or model has started: a failed start puts it back. */
+  private before: StoreState | undefined;
 
   get snapshot(): RunSnapshot | null {
     return this.current;
@@ -53,13 +64,29 @@ export class RunStore {
     return this.current?.status;
   }
 
-  /** A new run was requested: forget the previous one. */
+  /** A new run was requested: forget the previous one (kept aside until the new one starts, see `failedStart`). */
   begin(message: string): ToWebviewMessage[] {
+    this.before = { current: this.current, evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid };
     this.evalCount = 0;
     this.finishedStep = 0;
     this.checkpointPath = undefined;
     this.trainerPid = undefined;
     return this.emit([{ type: 'snapshot', payload: { status: 'starting', statusMessage: message, steps: [], evals: [] } }]);
+  }
+
+  /**
+   * The new run or model failed before it started, while the model before it is still served: that
+   * run comes back as it was, its status line saying what failed and why (`what`: "Training on x.txt").
+   * Empty when there was nothing before.
+   */
+  failedStart(what: string, why: string): ToWebviewMessage[] {
+    const before = this.before;
+    this.before = undefined;
+    if (!before?.current) return [];
+    ({ evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid } = before);
+    const kept = before.current.started?.sourceName ?? 'the previous run';
+    const statusMessage = `${what} failed: ${why} The model loaded before (${kept}) is still in use.`;
+    return this.emit([{ type: 'snapshot', payload: { ...before.current, statusMessage } }]);
   }
 
   /** Restores a snapshot saved by an earlier window (the trainer of that run is gone). */
@@ -87,6 +114,7 @@ export class RunStore {
         this.trainerPid = message.payload.pid;
         return [];
       case 'started': {
+        this.before = undefined;
         const info = message.payload;
         const plan = info.totalSteps > 0 ? `${info.totalSteps} steps` : 'until a time limit or Stop';
         return this.emit([{ type: 'snapshot', payload: {
@@ -114,6 +142,7 @@ export class RunStore {
       case 'failed':
         return this.emit([{ type: 'status', payload: { status: 'error', message: message.payload.message } }]);
       case 'opened': {
+        this.before = undefined;
         const opened = message.payload;
         this.evalCount = opened.valHistory.length;
         this.finishedStep = opened.step;
