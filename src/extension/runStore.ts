@@ -178,12 +178,14 @@ export class RunStore {
     const evals = this.current?.evals ?? [];
     const last = evals[evals.length - 1];
     const started = this.current?.started;
+    // An opened model's sample stands alone when it has no evaluation to go with.
+    const opened = last ? undefined : this.current?.openedSample;
     return {
       status: this.current?.status ?? 'idle',
       trainerPid: this.trainerPid,
       evalCount: this.evalCount,
-      lastSample: last?.sample,
-      lastPrime: last?.prime,
+      lastSample: last?.sample ?? opened?.text,
+      lastPrime: last?.prime ?? opened?.prime,
       lastValBitsPerChar: last?.valBitsPerChar,
       step: this.step,
       checkpointPath: this.checkpointPath,
@@ -203,7 +205,11 @@ export class RunStore {
   }
 }
 
-/** What the Lab shows for a model opened from a checkpoint: its run's description and loss histories. */
+/**
+ * What the Lab shows for a model opened from a checkpoint or Keras weights: status `opened` (it is
+ * not a run that completed here), the file and what it is, its run's description and loss
+ * histories when it has them, and the sample drawn at opening as the latest sample.
+ */
 export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
   const name = opened.path.split(/[\\/]/).pop() ?? opened.path;
   const best = opened.bestValLoss;
@@ -224,15 +230,19 @@ export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
   const last = evals.at(-1);
   const { sample } = opened;
   if (last) evals[evals.length - 1] = { ...last, sample: sample.text, prime: sample.prime, temperature: sample.temperature };
-  const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/symbol`;
+  const unit = opened.started.config.tokens === 'word' ? 'word' : 'char';
+  const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/${unit}`;
+  const what = opened.kind === 'keras'
+    ? 'Keras weights: no training history, so no curves'
+    : `checkpoint of a run on ${opened.started.sourceName}, step ${opened.step}${bestText}`;
   return {
-    status: 'completed',
-    statusMessage: `Opened model ${name} (trained on ${opened.started.sourceName}, step ${opened.step}${bestText})`,
+    status: 'opened',
+    statusMessage: `Opened model: ${name} (${what})`,
     started: opened.started,
     steps,
     evals,
     lastStep: steps.at(-1),
     checkpoint: { path: opened.path, step: opened.step, valLoss: best ?? NaN, reason: 'final' },
-    ...(last ? {} : { freshSample: { text: sample.text, prime: sample.prime, temperature: sample.temperature } }),
+    ...(last ? {} : { openedSample: { text: sample.text, prime: sample.prime, temperature: sample.temperature } }),
   };
 }

@@ -135,9 +135,10 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     try {
       opener.open(checkpoint, { backend: 'js' });
       await until(() => opener.hasModel, 'the opened model');
-      assert.equal(opener.runState().status, 'completed');
+      assert.equal(opener.runState().status, 'opened', 'an opened model is not a run that completed here');
       assert.equal(opener.snapshot?.started?.sourceName, 'cats.txt');
-      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model (best|last)\.rnnlab \(trained on cats\.txt, step \d+/);
+      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model: (best|last)\.rnnlab \(checkpoint of a run on cats\.txt, step \d+, best val \d\.\d{3} bits\/char\)$/);
+      assert.ok(opener.runState().lastSample, 'the sample drawn at opening is the latest sample');
       assert.ok((opener.snapshot?.evals.length ?? 0) >= 1, 'the checkpoint\'s validation history is shown');
       assert.equal([...(await opener.sample('the ', 12, 0.5)) ?? ''].length, 12);
       // A model that cannot be opened leaves the one that is open in place, and says why.
