@@ -18,6 +18,7 @@ import { SeriesPanel } from './seriesPanel';
 import type { SeriesLabState, SeriesRunRequest } from '../protocol/series';
 import { SurprisalView, type SurprisalState } from './surprisalView';
 import { RunStatusBar } from './statusBar';
+import { trackTextDocuments } from './webviewHost';
 
 /** What `activate()` returns, for tests and other extensions. */
 export interface RnnLabApi {
@@ -67,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
       });
     }),
     new RunStatusBar(runs),
+    // The Lab's cards read the file the user was last in, even when the Lab now hides its editor.
+    trackTextDocuments(),
     surprisal,
     vscode.commands.registerCommand('rnnLab.toggleSurprisal', (on?: unknown) => surprisal.toggle(typeof on === 'boolean' ? on : undefined)),
     registerProbabilityHover(runs),

@@ -59,6 +59,13 @@ export class RunController {
   private clientRole: 'run' | 'model' = 'run';
   /** How the last trainer was launched, for serving the run's checkpoint after Stop. */
   private launch: ServeOptions = { backend: 'auto' };
+  /**
+   * The trainer that served the model before a new run or model was asked for, kept until the new
+   * one has started: a start that fails (a text too short, a bad file) puts it back, so the hover,
+   * samples and lab cards keep their model. `what` names the new start for the status line.
+   */
+  private previous: { client: TrainerClient; role: 'run' | 'model'; launch: ServeOptions } | undefined;
+  private starting = '';
 
   constructor(private readonly trainerPath: string) {}
 
@@ -96,7 +103,7 @@ export class RunController {
 
   /** Starts a new run in a fresh trainer process; any previous trainer is ended first. */
   start(request: StartRequest): void {
-    this.launchTrainer('run', { execPath: request.execPath, backend: request.config.backend }, `Reading ${request.source.name}…`, (client, runId) => {
+    this.launchTrainer('run', { execPath: request.execPath, backend: request.config.backend }, `Training on ${request.source.name}`, `Reading ${request.source.name}…`, (client, runId) => {
       client.send('start', { runId, source: request.source, config: request.config, checkpointDir: request.checkpointDir });
       return `starting run ${runId} on ${request.source.name}`;
     });
@@ -107,7 +114,7 @@ export class RunController {
    * training state come from the checkpoint; `moreSteps` (when given) trains that many steps more.
    */
   continueFrom(request: { checkpoint: string; checkpointDir: string; moreSteps?: number } & ServeOptions): void {
-    this.launchTrainer('run', { execPath: request.execPath, backend: request.backend }, `Resuming from ${request.checkpoint}…`, (client, runId) => {
+    this.launchTrainer('run', { execPath: request.execPath, backend: request.backend }, `Resuming ${request.checkpoint}`, `Resuming from ${request.checkpoint}…`, (client, runId) => {
       client.send('continueRun', {
         runId, checkpoint: request.checkpoint, checkpointDir: request.checkpointDir, moreSteps: request.moreSteps, overrides: { backend: request.backend },
       });
@@ -120,7 +127,7 @@ export class RunController {
    * the Samples view and samples use it. Replaces the current run.
    */
   open(path: string, options: ServeOptions): void {
-    this.launchTrainer('model', options, `Opening ${path}…`, (client, runId) => {
+    this.launchTrainer('model', options, `Opening ${path}`, `Opening ${path}…`, (client, runId) => {
       client.send('open', { runId, path, backend: options.backend, threads: 1, vocab: options.vocab, vocabText: options.vocabText });
       return `opening ${path}`;
     });
@@ -129,12 +136,15 @@ export class RunController {
   /**
    * A fresh trainer for a new run or model (replacing the current one): counted, remembered for
    * serving later, announced to the views; `send` gives it its first message and says what it does.
+   * A model that is loaded and not training stays in its trainer until the new one has started.
    */
-  private launchTrainer(role: 'run' | 'model', launch: ServeOptions, status: string, send: (client: TrainerClient, runId: string) => string): void {
+  private launchTrainer(role: 'run' | 'model', launch: ServeOptions, what: string, status: string, send: (client: TrainerClient, runId: string) => string): void {
+    const keep = this.hasModel && !this.isRunning ? { client: this.client!, role: this.clientRole, launch: this.launch } : undefined;
     this.runs++;
     this.launch = launch;
+    this.starting = what;
     this.publish(this.store.begin(status));
-    const client = this.newClient(role, launch.execPath, (message) => this.receive(message));
+    const client = this.newClient(role, launch.execPath, (message) => this.receive(message), keep);
     const doing = send(client, newRunId());
     this.logs.fire({ level: 'info', message: `Trainer process ${client.pid ?? '?'} ${doing}` });
   }
@@ -203,6 +213,7 @@ export class RunController {
 
   /** Ends the trainer and the events; settles when the trainer process is gone. */
   dispose(): Promise<void> {
+    this.dropPrevious();
     const gone = this.client?.dispose() ?? Promise.resolve();
     this.client = undefined;
     this.updates.dispose();
@@ -211,9 +222,11 @@ export class RunController {
     return gone;
   }
 
-  /** A fresh trainer process as the current one; any previous trainer is ended first. */
-  private newClient(role: 'run' | 'model', execPath: string | undefined, onMessage: (message: TrainerMessage) => void): TrainerClient {
-    this.client?.dispose();
+  /** A fresh trainer process as the current one; any previous trainer is ended first, unless it is to be `kept` for now. */
+  private newClient(role: 'run' | 'model', execPath: string | undefined, onMessage: (message: TrainerMessage) => void, keep?: RunController['previous']): TrainerClient {
+    this.dropPrevious();
+    if (keep) this.previous = keep;
+    else this.client?.dispose();
     this.modelReady = false;
     this.clientRole = role;
     const client: TrainerClient = new TrainerClient({
@@ -221,7 +234,10 @@ export class RunController {
       execPath,
       onMessage: (message) => {
         if (client !== this.client) return;
-        if (message.type === 'started' || message.type === 'opened') this.modelReady = true;
+        if (message.type === 'started' || message.type === 'opened') {
+          this.modelReady = true;
+          this.dropPrevious();
+        }
         onMessage(message);
       },
       onExit: (exit) => { if (client === this.client) this.trainerExited(exit); },
@@ -236,6 +252,7 @@ export class RunController {
     if (message.type === 'failed') {
       if (message.payload.detail) this.logs.fire({ level: 'error', message: message.payload.detail });
       this.problems.fire({ message: message.payload.message, detail: message.payload.detail });
+      if (this.takeBackPrevious(message.payload.message)) return;
     }
     if (message.type === 'finished') {
       this.logs.fire({ level: message.payload.checkpointFailed ? 'error' : 'info', message: `Run ended (${message.payload.reason}): ${message.payload.message}` });
@@ -251,6 +268,11 @@ export class RunController {
   /** Only the current client's exit gets here; one ended on purpose has been replaced already. */
   private trainerExited(exit: TrainerExit): void {
     this.logs.fire({ level: 'info', message: `Trainer process exited (code ${exit.code}, signal ${exit.signal})` });
+    const how = exit.error ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
+    if (this.takeBackPrevious(`its trainer process ended before it started (${how}).`)) {
+      this.problems.fire({ message: `${this.store.snapshot?.statusMessage}` });
+      return;
+    }
     const shown = this.store.trainerExited(exit);
     // Even with nothing new to show, listeners re-check `hasModel` (the hover and menus depend on it).
     this.updates.fire(shown);
@@ -259,6 +281,34 @@ export class RunController {
     // A stopped run's trainer has ended on purpose; its checkpoint keeps the model available.
     const checkpoint = this.store.runState().checkpointPath;
     if (this.clientRole === 'run' && this.store.status === 'stopped' && checkpoint && !exit.error) this.serve(checkpoint);
+  }
+
+  /**
+   * The new run or model failed before it started: the trainer of the model before it (if one was
+   * kept) becomes the current one again, and the views show that model's run with why the start failed.
+   */
+  private takeBackPrevious(why: string): boolean {
+    const previous = this.previous;
+    this.previous = undefined;
+    if (this.modelReady || !previous?.client.alive) {
+      previous?.client.dispose();
+      return false;
+    }
+    const failed = this.client;
+    this.client = previous.client;
+    this.clientRole = previous.role;
+    this.launch = previous.launch;
+    this.modelReady = true;
+    void failed?.dispose();
+    this.logs.fire({ level: 'info', message: `${this.starting} failed; the trainer process ${previous.client.pid ?? '?'} keeps serving the model loaded before` });
+    this.publish(this.store.failedStart(this.starting, why));
+    return true;
+  }
+
+  /** The kept trainer of the model before is not needed any more (the new one started, or yet another replaced it). */
+  private dropPrevious(): void {
+    void this.previous?.client.dispose();
+    this.previous = undefined;
   }
 
   private publish(messages: ToWebviewMessage[]): void {

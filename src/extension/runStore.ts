@@ -38,12 +38,23 @@ export interface TrainerExit {
 }
 
 /** The run's state on the host: turns trainer messages into webview messages and keeps the snapshot they build. */
+/** The part of the store a new run replaces (and a failed start puts back). */
+interface StoreState {
+  current: RunSnapshot | null;
+  evalCount: number;
+  finishedStep: number;
+  checkpointPath: string | undefined;
+  trainerPid: number | undefined;
+}
+
 export class RunStore {
   private current: RunSnapshot | null = null;
   private evalCount = 0;
   private finishedStep = 0;
   private checkpointPath: string | undefined;
   private trainerPid: number | undefined;
+  /** What `begin` replaced, until the new run or model has started: a failed start puts it back. */
+  private before: StoreState | undefined;
 
   get snapshot(): RunSnapshot | null {
     return this.current;
@@ -53,13 +64,29 @@ export class RunStore {
     return this.current?.status;
   }
 
-  /** A new run was requested: forget the previous one. */
+  /** A new run was requested: forget the previous one (kept aside until the new one starts, see `failedStart`). */
   begin(message: string): ToWebviewMessage[] {
+    this.before = { current: this.current, evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid };
     this.evalCount = 0;
     this.finishedStep = 0;
     this.checkpointPath = undefined;
     this.trainerPid = undefined;
     return this.emit([{ type: 'snapshot', payload: { status: 'starting', statusMessage: message, steps: [], evals: [] } }]);
+  }
+
+  /**
+   * The new run or model failed before it started, while the model before it is still served: that
+   * run comes back as it was, its status line saying what failed and why (`what`: "Training on x.txt").
+   * Empty when there was nothing before.
+   */
+  failedStart(what: string, why: string): ToWebviewMessage[] {
+    const before = this.before;
+    this.before = undefined;
+    if (!before?.current) return [];
+    ({ evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid } = before);
+    const kept = before.current.started?.sourceName ?? 'the previous run';
+    const statusMessage = `${what} failed: ${why} The model loaded before (${kept}) is still in use.`;
+    return this.emit([{ type: 'snapshot', payload: { ...before.current, statusMessage } }]);
   }
 
   /** Restores a snapshot saved by an earlier window (the trainer of that run is gone). */
@@ -87,6 +114,7 @@ export class RunStore {
         this.trainerPid = message.payload.pid;
         return [];
       case 'started': {
+        this.before = undefined;
         const info = message.payload;
         const plan = info.totalSteps > 0 ? `${info.totalSteps} steps` : 'until a time limit or Stop';
         return this.emit([{ type: 'snapshot', payload: {
@@ -114,6 +142,7 @@ export class RunStore {
       case 'failed':
         return this.emit([{ type: 'status', payload: { status: 'error', message: message.payload.message } }]);
       case 'opened': {
+        this.before = undefined;
         const opened = message.payload;
         this.evalCount = opened.valHistory.length;
         this.finishedStep = opened.step;
@@ -149,12 +178,14 @@ export class RunStore {
     const evals = this.current?.evals ?? [];
     const last = evals[evals.length - 1];
     const started = this.current?.started;
+    // An opened model's sample stands alone when it has no evaluation to go with.
+    const opened = last ? undefined : this.current?.openedSample;
     return {
       status: this.current?.status ?? 'idle',
       trainerPid: this.trainerPid,
       evalCount: this.evalCount,
-      lastSample: last?.sample,
-      lastPrime: last?.prime,
+      lastSample: last?.sample ?? opened?.text,
+      lastPrime: last?.prime ?? opened?.prime,
       lastValBitsPerChar: last?.valBitsPerChar,
       step: this.step,
       checkpointPath: this.checkpointPath,
@@ -174,7 +205,11 @@ export class RunStore {
   }
 }
 
-/** What the Lab shows for a model opened from a checkpoint: its run's description and loss histories. */
+/**
+ * What the Lab shows for a model opened from a checkpoint or Keras weights: status `opened` (it is
+ * not a run that completed here), the file and what it is, its run's description and loss
+ * histories when it has them, and the sample drawn at opening as the latest sample.
+ */
 export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
   const name = opened.path.split(/[\\/]/).pop() ?? opened.path;
   const best = opened.bestValLoss;
@@ -195,15 +230,19 @@ export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
   const last = evals.at(-1);
   const { sample } = opened;
   if (last) evals[evals.length - 1] = { ...last, sample: sample.text, prime: sample.prime, temperature: sample.temperature };
-  const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/symbol`;
+  const unit = opened.started.config.tokens === 'word' ? 'word' : 'char';
+  const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/${unit}`;
+  const what = opened.kind === 'keras'
+    ? 'Keras weights: no training history, so no curves'
+    : `checkpoint of a run on ${opened.started.sourceName}, step ${opened.step}${bestText}`;
   return {
-    status: 'completed',
-    statusMessage: `Opened model ${name} (trained on ${opened.started.sourceName}, step ${opened.step}${bestText})`,
+    status: 'opened',
+    statusMessage: `Opened model: ${name} (${what})`,
     started: opened.started,
     steps,
     evals,
     lastStep: steps.at(-1),
     checkpoint: { path: opened.path, step: opened.step, valLoss: best ?? NaN, reason: 'final' },
-    ...(last ? {} : { freshSample: { text: sample.text, prime: sample.prime, temperature: sample.temperature } }),
+    ...(last ? {} : { openedSample: { text: sample.text, prime: sample.prime, temperature: sample.temperature } }),
   };
 }

@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunCurves } from '../protocol/messages';
+import { symbolUnit } from '../protocol/lossFormat';
 import { CHECKPOINT_SUFFIX, readCheckpointSummary } from '../engine/model/io/checkpoint';
 import { legacyCheckpointKind, LEGACY_SUFFIX, RUN_RECORD, RUNS_FOLDER, type RunRecord as RunFolderRecord } from '../engine/train/runFolder';
 
@@ -23,6 +24,8 @@ const maxRuns = 30;
  */
 interface RunRecord {
   sourceName?: string; createdAt?: string; step?: number; bestValLoss?: number | null; best?: { valLoss?: number | null };
+  /** run.json's own field; a checkpoint's comes from its config. */
+  tokens?: string;
   history?: { train?: RunCurves['train']; val?: RunCurves['val'] };
 }
 
@@ -35,7 +38,7 @@ async function readRecord(file: string): Promise<{ record: RunRecord; mtime: Dat
   if (file.endsWith(LEGACY_SUFFIX) || file.endsWith(CHECKPOINT_SUFFIX)) {
     // A checkpoint: only its header is read (its weights are most of it).
     const s = await readCheckpointSummary(file);
-    const record = { sourceName: s.sourceName, createdAt: s.createdAt || undefined, step: s.step, bestValLoss: Number.isFinite(s.bestValLoss) ? s.bestValLoss : null, history: { train: s.trainHistory, val: s.valHistory } };
+    const record = { sourceName: s.sourceName, createdAt: s.createdAt || undefined, step: s.step, tokens: s.config.tokens, bestValLoss: Number.isFinite(s.bestValLoss) ? s.bestValLoss : null, history: { train: s.trainHistory, val: s.valHistory } };
     return { record, mtime: stat.mtime };
   }
   if (stat.size > maxBytes) throw new Error(`${(stat.size / 2 ** 20).toFixed(0)} MB`);
@@ -51,6 +54,7 @@ function curvesOf(id: string, name: string, record: RunRecord, mtime: Date): Run
     createdAt: record.createdAt ?? mtime.toISOString(),
     step: record.step ?? 0,
     bestValLoss: bestValLossOf(record),
+    tokens: symbolUnit(record.tokens),
     stepsPerEpoch: withEpoch ? withEpoch.step / withEpoch.epoch! : undefined,
     train: Array.isArray(record.history?.train) ? record.history!.train! : [],
     val,

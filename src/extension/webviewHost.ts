@@ -81,6 +81,28 @@ export function targetEditor(): vscode.TextEditor | undefined {
   return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== 'output');
 }
 
+/** The text document the user was last in (see `targetDocument`). */
+let lastTextDocument: vscode.TextDocument | undefined;
+
+/** Remembers the text document the user was last in, from activation on. */
+export function trackTextDocuments(): vscode.Disposable {
+  const remember = (editor: vscode.TextEditor | undefined) => {
+    if (editor && editor.document.uri.scheme !== 'output') lastTextDocument = editor.document;
+  };
+  remember(vscode.window.activeTextEditor);
+  return vscode.window.onDidChangeActiveTextEditor(remember);
+}
+
+/**
+ * The file the Lab's cards read (a line to decode or follow the gradient back through, the text for
+ * Neurons): the editor's beside the Lab, else the one the user was last in while it is still open,
+ * since the Lab may share its editor group and hide it (its tab is there, no editor is visible).
+ */
+export function targetDocument(): vscode.TextDocument | undefined {
+  const document = targetEditor()?.document ?? lastTextDocument;
+  return document && !document.isClosed ? document : undefined;
+}
+
 async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, message: FromWebviewMessage): Promise<void> {
   const { controller } = deps;
   switch (message.type) {
@@ -111,14 +133,14 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
       let request = message.payload.request;
       // The Neurons card reads the open file: the text of the editor beside the panel.
       if (request.kind === 'neurons' && request.text === '') {
-        const document = targetEditor()?.document;
+        const document = targetDocument();
         if (!document) {
           return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: `Open a text file beside the Lab: the Neurons card reads its first ${neuronTextLimit.toLocaleString('en-US')} characters.` } } });
         }
         request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, neuronTextLimit) };
       }
       if ((request.kind === 'decode' || request.kind === 'gradientFlow') && request.line === '') {
-        const document = targetEditor()?.document;
+        const document = targetDocument();
         const n = Math.round(request.lineNumber);
         if (!document || !(n >= 1 && n <= document.lineCount)) {
           return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : `Open a text file beside the Lab: the ${request.kind === 'decode' ? 'decode' : 'gradient flow'} card reads one of its lines.` } } });
@@ -157,7 +179,7 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
     case 'command':
       if (message.payload.id === 'openModel') await vscode.commands.executeCommand('rnnLab.openModel');
       else if (message.payload.id === 'compareModes') await trainBothModes(webview, deps);
-      else await vscode.commands.executeCommand('rnnLab.train', targetEditor()?.document.uri, { preset: message.payload.preset });
+      else await vscode.commands.executeCommand('rnnLab.train', targetDocument()?.uri, { preset: message.payload.preset });
       return;
     case 'listRuns':
       return postToWebview(webview, { type: 'runs', payload: await listRuns(deps.checkpointFolder()) });
@@ -170,7 +192,7 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
  * not start (no open file, the user kept the run in progress) or does not complete.
  */
 async function trainBothModes(webview: vscode.Webview, deps: WebviewDeps): Promise<void> {
-  const uri = targetEditor()?.document.uri;
+  const uri = targetDocument()?.uri;
   const ids: string[] = [];
   for (const mode of ['lines', 'windows'] as const) {
     const before = deps.controller.generation;

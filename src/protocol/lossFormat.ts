@@ -20,6 +20,15 @@ export function bitsUnit(unit: SymbolUnit): string {
   return `bits/${unit}`;
 }
 
+/**
+ * The bits axis of curves from several runs: their one unit, or, when char and word runs are shown
+ * together, a label that says the axis mixes the two (each run in its own symbols).
+ */
+export function bitsAxisLabel(units: readonly SymbolUnit[]): string {
+  const distinct = [...new Set(units)];
+  return distinct.length === 1 ? bitsUnit(distinct[0]) : distinct.length === 0 ? bitsUnit('char') : 'bits/symbol (char runs per char, word runs per word)';
+}
+
 /** A loss in nats as "1.87 bits/char (1.296 nats)"; a missing one as a dash. */
 export function formatLoss(nats: number | null | undefined, unit: SymbolUnit = 'char'): string {
   if (nats === null || nats === undefined || !Number.isFinite(nats)) return '–';

@@ -188,9 +188,11 @@ export type TrainSource =
   | { kind: 'file'; path: string; name: string }
   | { kind: 'text'; text: string; name: string };
 
-/** A model served from a checkpoint, without training. */
+/** A model served from a checkpoint or Keras weights, without training. */
 export interface ModelOpened {
   path: string;
+  /** What the file is: one of RNN Lab's checkpoints (a run's history with it) or Keras weights (weights only). */
+  kind: 'checkpoint' | 'keras';
   /** The run the checkpoint came from, described as its `started` message would (no text sizes). */
   started: RunStarted;
   step: number;
@@ -233,8 +235,8 @@ export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M
 export type TrainerMessage = Envelope<TrainerToHost>;
 export type HostMessage = Envelope<HostToTrainer>;
 
-/** Run state as the host keeps it and replays it to a (re)loaded webview. */
-export type RunStatus = 'starting' | 'running' | 'paused' | 'stopping' | 'completed' | 'stopped' | 'diverged' | 'error' | 'crashed';
+/** Run state as the host keeps it and replays it to a (re)loaded webview; `opened`: a model opened from a file, not trained here. */
+export type RunStatus = 'starting' | 'running' | 'paused' | 'stopping' | 'completed' | 'stopped' | 'diverged' | 'error' | 'crashed' | 'opened';
 
 export interface RunSnapshot {
   status: RunStatus;
@@ -247,6 +249,11 @@ export interface RunSnapshot {
   checkpoint?: CheckpointSaved;
   /** The last sample asked for on demand (the Sample control or command), kept so a reloaded view shows it. */
   freshSample?: FreshSample;
+  /**
+   * The sample drawn when a model was opened, when it has no evaluation to go with (Keras weights,
+   * a run that never evaluated): the views show it as the latest sample.
+   */
+  openedSample?: FreshSample;
 }
 
 export interface FreshSample {
@@ -281,6 +288,8 @@ export interface RunCurves {
   createdAt: string;
   step: number;
   bestValLoss: number | null;
+  /** What the run's tokens are: its losses are bits/char or bits/word (older records without it are char). */
+  tokens: 'char' | 'word';
   stepsPerEpoch?: number;
   train: Array<{ step: number; loss: number; ms?: number }>;
   val: Array<{ step: number; valLoss: number; ms?: number; epoch?: number }>;

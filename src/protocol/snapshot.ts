@@ -13,7 +13,7 @@ export const evalHistoryCap = 1000;
 /** Evaluations that keep their sample text; older ones keep only their numbers. */
 export const samplesKept = 50;
 
-const terminalStatuses: ReadonlySet<RunStatus> = new Set(['completed', 'stopped', 'diverged', 'error', 'crashed']);
+const terminalStatuses: ReadonlySet<RunStatus> = new Set(['completed', 'stopped', 'diverged', 'error', 'crashed', 'opened']);
 
 export function isTerminal(status: RunStatus): boolean {
   return terminalStatuses.has(status);

@@ -55,7 +55,7 @@ const engine: TrainerEngine = {
     return {
       model,
       opened: {
-        path, started: model.describe(runId, backend), step: c.step, bestValLoss: Number.isFinite(c.bestValLoss) ? c.bestValLoss : null,
+        path, kind: loaded.kind, started: model.describe(runId, backend), step: c.step, bestValLoss: Number.isFinite(c.bestValLoss) ? c.bestValLoss : null,
         trainHistory: c.trainHistory, valHistory: c.valHistory,
         sample: { text: model.sample(c.config.prime, c.config.sampleLength, c.config.temperature), prime: c.config.prime, temperature: c.config.temperature },
       },

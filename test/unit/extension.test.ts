@@ -7,7 +7,7 @@ import { configSection, presetOverSettings, readNodePath, readTrainConfig } from
 import { findPreset } from '../../src/engine/config/presets';
 import { contributedConfiguration } from '../../src/engine/config/contributes';
 import { settingKeys } from '../../src/engine/config';
-import { appendEval, appendStep, reduceSnapshot, samplesKept } from '../../src/protocol/snapshot';
+import { appendEval, appendStep, isTerminal, reduceSnapshot, samplesKept } from '../../src/protocol/snapshot';
 import { RunStore } from '../../src/extension/runStore';
 import { bar, probsMarkdown, visibleSymbol } from '../../src/extension/hoverFormat';
 import { describeProgress } from '../../src/extension/progressText';
@@ -172,6 +172,25 @@ test('RunStore: a failure before the start is an error, and its later exit is no
   assert.equal(store.status, 'error');
   assert.deepEqual(store.trainerExited({ code: 0, signal: null }), []);
   assert.equal(store.status, 'error');
+});
+
+test('a model opened from Keras weights: its own status and line, and its opening sample as the latest sample', () => {
+  const store = new RunStore();
+  store.begin('Opening /w/seed.h5…');
+  const shown = store.apply({ type: 'opened', payload: {
+    path: '/w/seed.h5', kind: 'keras', started: { ...started, sourceName: 'seed.h5' }, step: 0, bestValLoss: null, trainHistory: [], valHistory: [],
+    sample: { text: 'hello there', prime: 'a', temperature: 0.8 },
+  } });
+  const snapshot = shown[0].type === 'snapshot' ? shown[0].payload : null;
+  assert.equal(snapshot?.status, 'opened');
+  assert.equal(snapshot?.statusMessage, 'Opened model: seed.h5 (Keras weights: no training history, so no curves)');
+  assert.deepEqual(snapshot?.openedSample, { text: 'hello there', prime: 'a', temperature: 0.8 });
+  assert.equal(snapshot?.freshSample, undefined, 'not an on-demand sample');
+  const state = store.runState();
+  assert.equal(state.status, 'opened');
+  assert.equal(state.lastSample, 'hello there');
+  assert.equal(state.lastPrime, 'a');
+  assert.equal(isTerminal('opened'), true, 'an opened model is not an active run');
 });
 
 test('the webview reducer rebuilds the same snapshot as the host from the messages it receives', () => {

@@ -4,6 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keptRunsFolder, listRuns } from '../../src/extension/runsList';
+import { defaultTrainConfig } from '../../src/protocol/messages';
+import { bitsAxisLabel } from '../../src/protocol/lossFormat';
+import { createReferenceBackend } from '../../src/engine/backends/reference';
+import { corpusFromText } from '../../src/engine/data/corpus';
+import { TrainingRun } from '../../src/engine/train/run';
 
 function writeLegacyCheckpoint(folder: string, createdAt: string, finalVal: number): void {
   const checkpoint = {
@@ -48,6 +53,37 @@ test('Compare runs: every run folder (from its run.json), the flat checkpoints o
     assert.equal(runs[2].id, join(folder, 'prose-last.rnnlab.json'));
     assert.match(runs[3].name, /^prose\.txt \(run of 2026-01-01 09:00:00\)$/);
     assert.equal(new Set(runs.map((r) => r.id)).size, 4, 'distinct ids');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('Compare runs: each run says whether its losses are bits/char or bits/word (run.json, older checkpoints, older records)', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'rnnlab-runs-'));
+  try {
+    // A word-level run as the trainer writes it: its run.json must say what its tokens are.
+    const words = 'the cat sat on the mat and the dog sat on the log. '.repeat(40);
+    const config = { ...defaultTrainConfig, tokens: 'word' as const, hiddenSize: 8, batchSize: 2, seqLength: 4, steps: 4, evalInterval: 2, sampleLength: 5, backend: 'reference' as const };
+    const run = new TrainingRun({
+      runId: 'w', sourceName: 'words.txt', text: corpusFromText(words, { maxVocab: 50, tokens: 'word', name: 'words.txt' }), config,
+      backend: createReferenceBackend('float32'), checkpointDir: folder, events: {},
+    });
+    const finished = await run.run();
+    assert.equal(finished.reason, 'completed', finished.message);
+    // A flat checkpoint of an older build (its config says words) and a char run's record of an older build (no tokens field).
+    writeFileSync(join(folder, 'poem-last.rnnlab.json'), JSON.stringify({
+      format: 'rnn-lab-checkpoint', version: 2, sourceName: 'poem.txt', createdAt: '2026-01-01T10:00:00.000Z', step: 10, config: { tokens: 'word' },
+      best: { valLoss: 5, step: 10, evalsSinceBest: 0 }, history: { train: [{ step: 1, loss: 6 }], val: [{ step: 10, valLoss: 5 }] },
+    }));
+    writeRunFolder(folder, '20260102-100000-000-aaaa', '2026-01-02T10:00:00.000Z', 2.6, true);
+    const { runs } = await listRuns(folder);
+    const byName = new Map(runs.map((r) => [r.name, r]));
+    assert.equal(byName.get('words.txt')?.tokens, 'word', 'a word run\'s run.json');
+    assert.equal(byName.get('poem.txt')?.tokens, 'word', 'an older checkpoint of a word run');
+    assert.equal(byName.get('prose.txt')?.tokens, 'char', 'a record without tokens is a char run');
+    assert.equal(bitsAxisLabel(['word']), 'bits/word');
+    assert.equal(bitsAxisLabel(['char', 'char']), 'bits/char');
+    assert.match(bitsAxisLabel(['char', 'word']), /char.*word/);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

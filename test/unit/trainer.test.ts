@@ -106,7 +106,7 @@ function harness(options: { totalSteps?: number; failWith?: Error } = {}) {
           nextSymbolProbs: () => ({ probs: [{ symbol: 'o', p: 1 }], entropyBits: 0 }),
           labModel: () => new ScriptedRun({} as TrainingRunOptions, 0).labModel(),
         },
-        opened: { path: request.path, started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [], sample: { text: 'oo', prime: '', temperature: 1 } },
+        opened: { path: request.path, kind: 'checkpoint', started: {} as never, step: 7, bestValLoss: 1, trainHistory: [], valHistory: [], sample: { text: 'oo', prime: '', temperature: 1 } },
       };
     },
     isUserInputError: (error) => error instanceof InputProblem,

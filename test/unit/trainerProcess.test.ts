@@ -135,25 +135,39 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     try {
       opener.open(checkpoint, { backend: 'js' });
       await until(() => opener.hasModel, 'the opened model');
-      assert.equal(opener.runState().status, 'completed');
+      assert.equal(opener.runState().status, 'opened', 'an opened model is not a run that completed here');
       assert.equal(opener.snapshot?.started?.sourceName, 'cats.txt');
-      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model (best|last)\.rnnlab \(trained on cats\.txt, step \d+/);
+      assert.match(opener.snapshot?.statusMessage ?? '', /^Opened model: (best|last)\.rnnlab \(checkpoint of a run on cats\.txt, step \d+, best val \d\.\d{3} bits\/char\)$/);
+      assert.ok(opener.runState().lastSample, 'the sample drawn at opening is the latest sample');
       assert.ok((opener.snapshot?.evals.length ?? 0) >= 1, 'the checkpoint\'s validation history is shown');
       assert.equal([...(await opener.sample('the ', 12, 0.5)) ?? ''].length, 12);
+      // A model that cannot be opened leaves the one that is open in place, and says why.
+      const openedPid = opener.runState().trainerPid;
       opener.open(join(dir, 'missing.rnnlab.json'), { backend: 'js' });
-      await until(() => opener.runState().status === 'error', 'a missing checkpoint to fail');
-      assert.equal(opener.hasModel, false);
+      await until(() => /missing\.rnnlab\.json failed/.test(opener.snapshot?.statusMessage ?? ''), 'a missing checkpoint to fail');
+      assert.match(opener.snapshot!.statusMessage, /^Opening .*missing\.rnnlab\.json failed: .+ The model loaded before \(cats\.txt\) is still in use\.$/);
+      assert.equal(opener.hasModel, true, 'the model opened before still answers');
+      assert.equal(opener.runState().trainerPid, openedPid);
+      assert.equal(opener.snapshot?.started?.sourceName, 'cats.txt');
+      assert.equal([...(await opener.sample('the ', 12, 0.5)) ?? ''].length, 12);
     } finally {
       opener.dispose();
     }
 
+    // A run that fails to start keeps the model that was loaded: its run stays on show, the failure in its status line.
     const emptyDir = join(dir, 'empty-run');
+    const evalsBefore = controller.runState().evalCount;
     controller.start({ source: { kind: 'text', text: '  \n\t \n', name: 'blank.txt' }, config: tiny, checkpointDir: emptyDir });
     await until(() => problems.length > 0, 'the failure');
     assert.match(problems[0].message, /blank\.txt.*whitespace/);
-    assert.equal(controller.runState().status, 'error');
+    await until(() => controller.runState().status !== 'starting', 'the failed start to be shown');
+    assert.equal(controller.runState().status, 'stopped', 'the run before is shown again');
+    assert.match(controller.snapshot!.statusMessage, /^Training on blank\.txt failed: .*whitespace.* The model loaded before \(cats\.txt\) is still in use\.$/);
+    assert.equal(controller.runState().evalCount, evalsBefore);
+    assert.equal(controller.hasModel, true, 'the model before still answers');
+    assert.equal((await controller.probs('the cat ', 3, 5_000))?.probs.length, 3, 'the hover still answers');
     await sleep(300);
-    assert.equal(controller.runState().status, 'error', 'its exit is not reported as a crash');
+    assert.equal(controller.runState().status, 'stopped', 'the failed trainer\'s exit is not reported as a crash');
     assert.equal(problems.length, 1);
     assert.equal(existsSync(emptyDir), false, 'nothing written');
 
@@ -163,6 +177,17 @@ test('stop ends a long run as stopped; bad input fails with a plain message and 
     assert.match(problems[1].message, /short\.txt is too short.*\(rnnLab\.seqLength\).*try rnnLab\.seqLength = 7 or less/);
     assert.doesNotMatch(problems[1].message, /--seq/);
     assert.equal(existsSync(emptyDir), false, 'nothing written');
+    assert.equal(controller.hasModel, true, 'a second failed start still keeps the model');
+
+    // With no model loaded, a failed start is an error, as before.
+    const fresh = new RunController(trainerPath);
+    try {
+      fresh.start({ source: { kind: 'text', text: 'a few words only', name: 'short.txt' }, config: tiny, checkpointDir: emptyDir });
+      await until(() => fresh.runState().status === 'error', 'the failure without a model');
+      assert.equal(fresh.hasModel, false);
+    } finally {
+      fresh.dispose();
+    }
   }));
 
 test('a killed trainer is reported as a crash with its step, and a new run can start', () =>

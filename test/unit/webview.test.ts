@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lossRange, nearestIndex, niceTicks, stepRange } from '../../webview/shared/chartScale';
+import { bitsTicks, lossRange, nearestIndex, niceTicks, stepRange } from '../../webview/shared/chartScale';
 import { formatCompact, formatDuration, formatEpoch } from '../../webview/shared/format';
 import { formatLoss, formatLossShort, symbolUnit } from '../../src/protocol/lossFormat';
 import { legendMarkdown, surprisalBuckets } from '../../src/extension/surprisalLegend';
@@ -14,6 +14,21 @@ test('niceTicks: round values at 1/2/5 x 10^k inside the range', () => {
   assert.deepEqual(niceTicks({ min: 1.23, max: 4.6 }, 8), [1.5, 2, 2.5, 3, 3.5, 4, 4.5]);
   assert.deepEqual(niceTicks({ min: 2, max: 2 }), [2]);
   for (const t of niceTicks({ min: 0.137, max: 0.91 }, 6)) assert.ok(t >= 0.137 && t <= 0.91);
+});
+
+test('the loss chart\'s left axis: ticks at round numbers of bits (the unit it shows), placed at their nats', () => {
+  // A run from ln(65) nats down to about 1.2: in bits 1.73 … 6.02.
+  const range = lossRange([Math.log(65), 2.5, 1.3], [1.25], Math.log(65));
+  const ticks = bitsTicks(range, 5);
+  assert.ok(ticks.length >= 3, JSON.stringify(ticks));
+  assert.deepEqual(ticks.map((t) => t.label), ['2', '3', '4', '5', '6']);
+  for (const t of ticks) {
+    assert.ok(Math.abs(t.nats - t.bits * Math.LN2) < 1e-12, 'placed at its value in nats');
+    assert.ok(t.nats >= range.min && t.nats <= range.max, 'inside the range');
+  }
+  // A narrow range late in training: halves or tenths of a bit, labelled with just those decimals.
+  assert.deepEqual(bitsTicks({ min: 1.1 * Math.LN2, max: 1.9 * Math.LN2 }, 4).map((t) => t.label), ['1.2', '1.4', '1.6', '1.8']);
+  assert.deepEqual(bitsTicks({ min: 0.4 * Math.LN2, max: 2.6 * Math.LN2 }, 5).map((t) => t.label), ['0.5', '1.0', '1.5', '2.0', '2.5']);
 });
 
 test('lossRange spans the smoothed and validation losses and the baseline, padded, never below 0', () => {
@@ -57,7 +72,7 @@ test('debiasedEma: TensorBoard smoothing, with the first value kept as it is and
   // (0.5*0.5*10 + 0.5*0) / (1 - 0.25) = 2.5 / 0.75
   assert.ok(Math.abs(s[1] - 2.5 / 0.75) < 1e-12);
   assert.deepEqual(debiasedEma([1, 2, 3], 0), [1, 2, 3]);
-  const run = { id: 'a', name: 'a', createdAt: '', step: 10, bestValLoss: 1, stepsPerEpoch: 5, train: [], val: [] };
+  const run = { id: 'a', name: 'a', createdAt: '', step: 10, bestValLoss: 1, tokens: 'char' as const, stepsPerEpoch: 5, train: [], val: [] };
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'epoch'), 2);
   assert.equal(xOf(run, { step: 10, ms: 2000 }, 'wall'), 2);
   assert.equal(xOf({ ...run, stepsPerEpoch: undefined }, { step: 10 }, 'epoch'), undefined);

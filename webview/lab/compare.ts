@@ -9,7 +9,7 @@ import uPlot from 'uplot';
 import type { RunCurves } from '../../src/protocol/messages';
 import { debiasedEma, xOf, type XAxis } from '../shared/curves';
 import { el, setText, withStyle } from '../shared/dom';
-import { formatLoss, natsToBits } from '../shared/format';
+import { bitsAxisLabel, formatLoss, natsToBits } from '../shared/format';
 import { postToHost } from '../shared/vscodeApi';
 
 const palette = ['#3794ff', '#d18616', '#89d185', '#f14c4c', '#b180d7', '#4ec9b0', '#cca700', '#e06c75'];
@@ -42,7 +42,7 @@ export function buildCompareCard(): HTMLElement {
       el('label', {}, 'x ', xAxis),
       refresh),
     note, list, chartBox, summary,
-    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in bits/char. Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
+    el('p', { class: 'card-explanation' }, 'Solid lines: training loss (smoothed with a debiased moving average, as TensorBoard does); dashed: validation loss, in bits per symbol (bits/char, or bits/word for a word-level run). Drag across the chart to zoom, double-click to zoom out. Runs are read from the checkpoints in this workspace\'s .rnnlab folder; when a file is trained again, the earlier run\'s curves are kept there too (in runs/).'));
 }
 
 export function onRuns(found: RunCurves[], why?: string, select?: string[]): void {
@@ -61,7 +61,7 @@ export function onRuns(found: RunCurves[], why?: string, select?: string[]): voi
     box.checked = selected.has(r.id);
     box.addEventListener('change', () => { if (box.checked) selected.add(r.id); else selected.delete(r.id); draw(); });
     return el('label', { class: 'run-choice' }, box, withStyle(el('span', { class: 'swatch-box' }), { backgroundColor: palette[i % palette.length] }),
-      ` ${r.name} · ${r.step} steps · best val ${formatLoss(r.bestValLoss)} · ${r.createdAt.slice(0, 16).replace('T', ' ')}`);
+      ` ${r.name} · ${r.step} steps · best val ${formatLoss(r.bestValLoss, r.tokens)} · ${r.createdAt.slice(0, 16).replace('T', ' ')}`);
   }));
   draw();
 }
@@ -72,8 +72,10 @@ function draw(): void {
   const tables: uPlot.AlignedData[] = [];
   const series: uPlot.Series[] = [{ label: axis }];
   const missing: string[] = [];
+  const units: Array<RunCurves['tokens']> = [];
   runs.forEach((run, i) => {
     if (!selected.has(run.id)) return;
+    units.push(run.tokens);
     const colour = palette[i % palette.length];
     const train = run.train.map((p) => [xOf(run, p, axis), p.loss] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
     const val = run.val.map((p) => [xOf(run, p, axis), p.valLoss] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
@@ -99,7 +101,7 @@ function draw(): void {
     scales: { x: { time: false }, y: { distr: logY.checked ? 3 : 1 } },
     axes: [
       { stroke: fg, grid: { stroke: grid, width: 1 }, label: axis === 'wall' ? 'seconds' : axis },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, label: 'bits/char' },
+      { stroke: fg, grid: { stroke: grid, width: 1 }, label: bitsAxisLabel(units) },
     ],
     cursor: { drag: { x: true, y: false } },
     legend: { show: true },

@@ -10,7 +10,7 @@ import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { LossChart } from '../shared/chart';
 import { el, setText } from '../shared/dom';
 import { describeData, formatCompact, formatDuration, formatEpoch, formatInt, formatLoss, symbolUnit } from '../shared/format';
-import { sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
+import { openedSampleMeta, sampleList, sampleMeta, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 import { buildLabCards, onLabResult, setLabSnapshot } from './cards';
 import { buildCompareCard, onRuns } from './compare';
@@ -151,8 +151,8 @@ function render(): void {
   toggle(stopButton, active);
   toggle(pauseButton, s.status === 'running' || s.status === 'paused');
   setText(pauseButton, s.status === 'paused' ? 'Resume' : 'Pause');
-  // A live trainer samples: one that trains, is paused, or completed; a stopped run's model is served from its checkpoint.
-  toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed' || s.status === 'stopped'));
+  // A live trainer samples: one that trains, is paused, or completed; a stopped run's or an opened model is served from its file.
+  toggle(sampleButton, started !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'completed' || s.status === 'stopped' || s.status === 'opened'));
   if (s.freshSample !== renderedFreshSample) {
     renderedFreshSample = s.freshSample;
     const f = s.freshSample;
@@ -180,7 +180,7 @@ function render(): void {
   // The latest validation loss, and the best one when it is not the latest (the weights samples and the hover use).
   const best = lastEval?.bestValLoss !== undefined && lastEval.bestStep !== undefined && lastEval.bestStep !== lastEval.step
     ? `; best val ${formatLoss(lastEval.bestValLoss, unit)} at step ${formatInt(lastEval.bestStep)}` : '';
-  setText(stats.val.value, lastEval ? `val ${formatLoss(lastEval.valLoss, unit)}${best}` : 'not measured yet');
+  setText(stats.val.value, lastEval ? `val ${formatLoss(lastEval.valLoss, unit)}${best}` : s.status === 'opened' ? 'none recorded in the file' : 'not measured yet');
   setText(stats.points.value, String(s.evals.length));
   setText(stats.baseline.value, started ? formatLoss(started.baselineNats, unit) : '–');
 
@@ -190,15 +190,21 @@ function render(): void {
   if (s.evals.length !== renderedEvalCount || started !== renderedStarted) {
     renderedEvalCount = s.evals.length;
     renderedStarted = started;
-    latestBody.replaceChildren(...(lastEval && lastEval.sample !== ''
-      ? [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval, started?.config.tokens))]
-      : [el('p', { class: 'empty' }, 'The first sample appears at the first evaluation.')]));
+    latestBody.replaceChildren(...latestSample(s));
     const earlier = sampleList(s.evals, 1, earlierShown, started?.config.tokens);
     const withText = s.evals.filter((e) => e.sample !== '').length - 1;
     earlierSamples.hidden = earlier.childElementCount === 0;
     setText(earlierSummary, withText > earlierShown ? `Earlier samples (the newest ${earlierShown} of ${withText})` : `Earlier samples (${withText})`);
     earlierBody.replaceChildren(earlier);
   }
+}
+
+/** The latest evaluation's sample; for an opened model without evaluations, the one drawn when it opened. */
+function latestSample(s: RunSnapshot): HTMLElement[] {
+  const lastEval = s.evals[s.evals.length - 1];
+  if (lastEval && lastEval.sample !== '') return [sampleText(lastEval.sample, lastEval.prime), el('div', { class: 'sample-meta' }, sampleMeta(lastEval, s.started?.config.tokens))];
+  if (s.openedSample) return [sampleText(s.openedSample.text, s.openedSample.prime), el('div', { class: 'sample-meta' }, openedSampleMeta(s.openedSample))];
+  return [el('p', { class: 'empty' }, 'The first sample appears at the first evaluation.')];
 }
 
 function toggle(button: HTMLElement, enabled: boolean): void {

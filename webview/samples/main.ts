@@ -9,7 +9,7 @@ import { reduceSnapshot } from '../../src/protocol/snapshot';
 import { END_SYMBOL } from '../../src/engine/data/charTokenizer';
 import { SENTENCE_END } from '../../src/engine/data/wordTokenizer';
 import { el, setText } from '../shared/dom';
-import { sampleList, sampleText } from '../shared/sampleCards';
+import { openedSampleMeta, sampleList, sampleText } from '../shared/sampleCards';
 import { loadState, onHostMessage, postToHost, saveState } from '../shared/vscodeApi';
 
 interface KeptSample {
@@ -138,7 +138,10 @@ function render(): void {
   if (s.evals.length === renderedEvalCount && s.started === renderedStarted) return;
   renderedEvalCount = s.evals.length;
   renderedStarted = s.started;
-  evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals, 0, 50, s.started?.config.tokens) : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
+  const opened = s.openedSample;
+  evalBody.replaceChildren(s.evals.length > 0 ? sampleList(s.evals, 0, 50, s.started?.config.tokens)
+    : opened ? el('ol', { class: 'sample-list' }, el('li', { class: 'sample-card' }, el('div', { class: 'sample-meta' }, openedSampleMeta(opened)), sampleText(opened.text, opened.prime)))
+      : el('p', { class: 'empty' }, 'Samples appear at each evaluation.'));
 }
 
 onHostMessage((message: ToWebviewMessage) => {

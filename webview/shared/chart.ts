@@ -6,9 +6,9 @@
  * change and resize, and shows the values under the mouse in a readout element.
  */
 import type { EvalMetrics, StepMetrics } from '../../src/protocol/messages';
-import { lossRange, nearestIndex, niceTicks, stepRange, type Range } from './chartScale';
+import { bitsTicks, lossRange, nearestIndex, niceTicks, stepRange, type Range } from './chartScale';
 import { cssVar, isHighContrast, onThemeChange } from './theme';
-import { bitsUnit, formatInt, formatLoss, natsToBits, type SymbolUnit } from './format';
+import { bitsUnit, formatInt, formatLoss, type SymbolUnit } from './format';
 
 export interface ChartData {
   steps: StepMetrics[];
@@ -115,13 +115,14 @@ export class LossChart {
     ctx.fillStyle = colors.text;
     ctx.lineWidth = 1;
     ctx.textBaseline = 'middle';
-    for (const t of niceTicks(yr, Math.max(2, Math.floor((plot.y1 - plot.y0) / 40)))) {
-      const y = Math.round(py(t)) + 0.5;
+    // Round numbers in the unit the chart is read in (bits), not in nats.
+    for (const t of bitsTicks(yr, Math.max(2, Math.floor((plot.y1 - plot.y0) / 40)))) {
+      const y = Math.round(py(t.nats)) + 0.5;
       ctx.beginPath(); ctx.moveTo(plot.x0, y); ctx.lineTo(plot.x1, y); ctx.stroke();
       ctx.textAlign = 'right';
-      ctx.fillText(natsToBits(t).toFixed(2), plot.x0 - 6, y);
+      ctx.fillText(t.label, plot.x0 - 6, y);
       ctx.textAlign = 'left';
-      ctx.fillText(t.toFixed(2), plot.x1 + 6, y);
+      ctx.fillText(t.nats.toFixed(2), plot.x1 + 6, y);
     }
     ctx.textBaseline = 'top';
     ctx.textAlign = 'center';

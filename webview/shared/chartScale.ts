@@ -24,6 +24,19 @@ export function niceTicks(range: Range, count = 5, { integer = false }: { intege
 }
 
 /**
+ * The loss chart's y ticks: losses travel in nats but the left axis reads bits (per char or word),
+ * so the ticks are round numbers of bits, placed at their value in nats (the right axis labels the
+ * same lines in nats, which then need not be round).
+ */
+export function bitsTicks(natsRange: Range, count = 5): Array<{ bits: number; nats: number; label: string }> {
+  const bits = niceTicks({ min: natsRange.min / Math.LN2, max: natsRange.max / Math.LN2 }, count);
+  // As many decimals as the step between ticks has ("0.5", "1.0", "1.5"; "1", "2", "3"), no more.
+  const step = bits.length > 1 ? bits[1] - bits[0] : 1;
+  const decimals = Math.max(0, Math.min(6, Math.ceil(-Math.log10(step) - 1e-9)));
+  return bits.map((b) => ({ bits: b, nats: b * Math.LN2, label: b.toFixed(decimals) }));
+}
+
+/**
  * The y range of the loss chart: the smoothed training loss, the validation loss and the ln(V)
  * baseline, padded a little. Raw per-batch losses are left out on purpose: one noisy batch would
  * otherwise squash the curves everyone reads (raw points outside are clipped when drawn).

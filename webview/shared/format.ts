@@ -30,7 +30,7 @@ export function formatEpoch(epoch: number): string {
 }
 
 /** Losses are shown by the one formatter the host uses too. */
-export { bitsUnit, formatLoss, formatLossShort, natsToBits, symbolUnit, type SymbolUnit } from '../../src/protocol/lossFormat';
+export { bitsAxisLabel, bitsUnit, formatLoss, formatLossShort, natsToBits, symbolUnit, type SymbolUnit } from '../../src/protocol/lossFormat';
 
 /** The parts of a run's config that say what kind of lab it is. */
 export interface RunSetup {

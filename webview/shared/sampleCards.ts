@@ -1,11 +1,16 @@
 /** Sample cards (newest first), shared by the Lab panel and the sidebar view. */
-import type { EvalMetrics } from '../../src/protocol/messages';
+import type { EvalMetrics, FreshSample } from '../../src/protocol/messages';
 import { el } from './dom';
 import { formatInt, formatLossShort, symbolUnit } from './format';
 
 export function sampleMeta(e: EvalMetrics, tokens?: string): string {
   const temperature = e.temperature === 0 ? 'greedy (T 0)' : `T ${e.temperature}`;
   return `step ${formatInt(e.step)} · val ${formatLossShort(e.valLoss, symbolUnit(tokens))} · ${temperature}${e.isBest ? ' · best so far' : ''}`;
+}
+
+/** The caption of the sample drawn when a model was opened (it has no step or validation loss of its own). */
+export function openedSampleMeta(sample: FreshSample): string {
+  return `drawn when the model was opened · ${sample.temperature === 0 ? 'greedy (T 0)' : `T ${sample.temperature}`}`;
 }
 
 /**

@@ -125,6 +125,7 @@ function recordOf(meta: CheckpointMeta): RecordFields {
   return {
     sourcePath: meta.sourcePath,
     fingerprint: meta.fingerprint,
+    tokens: meta.config.tokens,
     step: meta.step,
     bestValLoss: Number.isFinite(meta.bestValLoss) ? meta.bestValLoss : null,
     bestStep: meta.training?.bestStep ?? -1,

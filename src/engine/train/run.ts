@@ -529,6 +529,7 @@ export class TrainingRun {
     return {
       sourcePath: this.options.sourcePath,
       fingerprint: this.fingerprint,
+      tokens: this.config.tokens,
       step: this.step,
       bestValLoss: Number.isFinite(this.best.valLoss) ? this.best.valLoss : null,
       bestStep: this.best.step,

@@ -38,6 +38,8 @@ export interface RunRecord {
   sourceName: string;
   sourcePath?: string;
   fingerprint?: TextFingerprint;
+  /** What a token is (Compare runs shows bits/char or bits/word); absent in records of older builds (char). */
+  tokens?: 'char' | 'word';
   status: RunStatus;
   createdAt: string;
   updatedAt: string;

@@ -76,12 +76,12 @@ describe('new training run and opened models', () => {
   it('"Open model…" serves a checkpoint: the Lab shows its run and the hover answers', async () => {
     assert.ok(checkpoint, 'the previous test left a checkpoint');
     await vscode.commands.executeCommand('rnnLab.openModel', vscode.Uri.file(checkpoint));
-    await waitFor('the model to open', () => api.getRunState().status === 'completed' && api.getRunState().sourceName === 'captions.txt', {
+    await waitFor('the model to open', () => api.getRunState().status === 'opened' && api.getRunState().sourceName === 'captions.txt', {
       timeoutMs: 15_000, describe: () => api.getRunState(),
     });
     // The Lab first: the hover below opens the corpus in the Lab's editor group.
     if (canSeeWebviews) {
-      await waitForLabPanel('the Lab panel to show the opened model', (view) => /Opened model captions-(best|last)\.rnnlab\.json/.test(view.text) && /Model:\s*LSTM 128/.test(view.text), 15_000);
+      await waitForLabPanel('the Lab panel to show the opened model', (view) => /Opened model: (best|last)\.rnnlab \(checkpoint of a run on captions\.txt, step \d+/.test(view.text) && view.status === 'opened' && /Model:\s*LSTM 128/.test(view.text), 15_000);
     }
     const markdown = await waitFor('the hover on the opened model', hoverMarkdown, { timeoutMs: 15_000 });
     assert.match(markdown, /%/);
@@ -92,7 +92,7 @@ describe('new training run and opened models', () => {
         let seen: string[] = [];
         await waitFor('the Samples view to show the opened model', async () => {
           seen = (await frames()).filter((f) => !f.main).map((f) => f.text);
-          return seen.find((t) => /captions\.txt · Status: completed · \d+ evaluations?/.test(t) && /step [\d,]+ · val \d+\.\d+ bits\/char/.test(t));
+          return seen.find((t) => /captions\.txt · Status: opened · \d+ evaluations?/.test(t) && /step [\d,]+ · val \d+\.\d+ bits\/char/.test(t));
         }, { timeoutMs: 30_000, describe: () => seen });
       } finally {
         await vscode.commands.executeCommand('workbench.view.explorer');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { visibleSymbol } from '../../../src/extension/hoverFormat';
 import { kerasForward, randomNet, writeKerasFile } from '../../unit/support/kerasFiles';
-import { activateExtension, corpusUri, stopAnyRun, waitFor, workspaceDir, type RnnLabApi } from './harness';
+import { activateExtension, canSeeWebviews, corpusUri, stopAnyRun, waitFor, waitForLabPanel, workspaceDir, type RnnLabApi } from './harness';
 
 // Seed 004's char2id in id order (S and E last), and its model: LSTM 128, Dense 128 (relu), Dense V.
 const seedSymbols = [...'a veryclndwotmpbhifksugzqjx254390617SE'];
@@ -48,9 +48,20 @@ describe('Keras weights opened as a model', () => {
       // tf.keras 2: the vocabulary beside the file, as `rnn-lab export` leaves it; Keras 1: named explicitly.
       if (layout === 'tfkeras2-full') writeFileSync(join(workspaceDir(), `seed004-${layout}.vocab.json`), JSON.stringify(seedSymbols));
       await vscode.commands.executeCommand('rnnLab.openModel', vscode.Uri.file(file), layout === 'keras1.0' ? { vocab } : undefined);
-      await waitFor('the Keras model to open', () => api.getRunState().status === 'completed' && api.getRunState().sourceName === name, {
+      await waitFor('the Keras model to open', () => api.getRunState().status === 'opened' && api.getRunState().sourceName === name, {
         timeoutMs: 30_000, describe: () => api.getRunState(),
       });
+      const drawn = api.getRunState().lastSample;
+      assert.ok(drawn, 'a sample is drawn when the model opens');
+      if (canSeeWebviews) {
+        // The Lab says what was opened (not "completed") and shows that sample as the latest one at once.
+        const view = await waitForLabPanel('the Lab to show the opened Keras model', (v) => v.status === 'opened' && v.text.includes(name), 15_000);
+        assert.match(view.text, new RegExp(`Opened model: ${name.replace(/\./g, '\\.')} \\(Keras weights`));
+        assert.doesNotMatch(view.text, /first sample appears at the first evaluation/);
+        assert.match(view.text, /drawn when the model was opened/);
+        const shown = `${api.getRunState().lastPrime ?? ''}${drawn}`.split('\n').find((l) => l.trim() !== '')?.trim();
+        assert.equal(view.latestSample, shown, 'the latest sample is the one drawn at opening');
+      }
 
       // A lines model reads the current line after its start symbol; characters outside its vocabulary read as nothing.
       const position = new vscode.Position(3, 20);
@@ -68,4 +79,25 @@ describe('Keras weights opened as a model', () => {
       console.log(`      ${name}: hover ${rows.slice(0, 3).map(([s, p]) => `${s} ${p}%`).join(', ')}`);
     });
   }
+
+  it('"Train" on a file too short to train keeps the opened model: the Lab says the run failed and why, the hover still answers', async () => {
+    const opened = api.getRunState();
+    assert.equal(opened.status, 'opened', 'the previous test left a Keras model open');
+    const short = join(workspaceDir(), 'twenty-chars.txt');
+    writeFileSync(short, 'abcdefghij klmnopqr\n');
+    await vscode.commands.executeCommand('rnnLab.train', vscode.Uri.file(short));
+    const state = await waitFor('the failed start to put the opened model back', () => {
+      const s = api.getRunState();
+      return s.status === 'opened' && s.trainerPid === opened.trainerPid ? s : undefined;
+    }, { timeoutMs: 30_000, describe: () => api.getRunState() });
+    assert.equal(state.sourceName, opened.sourceName);
+    if (canSeeWebviews) {
+      const failed = /Training on twenty-chars\.txt failed: .*too short.* The model loaded before \(seed004-keras1\.0\.h5\) is still in use\./;
+      const view = await waitForLabPanel('the Lab to say why the run failed, over the opened model', (v) => failed.test(v.text), 15_000);
+      assert.equal(view.status, 'opened');
+      assert.ok(view.latestSample, 'the opened model\'s sample is still shown');
+    }
+    const rows = await waitFor('the hover on the model kept', () => hoverRows(new vscode.Position(3, 20)), { timeoutMs: 15_000 });
+    assert.ok(rows.length >= 3, JSON.stringify(rows));
+  });
 });

@@ -150,6 +150,26 @@ describe('the Lab', () => {
     await screenshot('lab-cards');
   });
 
+  it('the gradient flow card draws the model\'s and fresh RNN, GRU and LSTM curves and says how fast each falls', async () => {
+    const text = await runCard('gradientFlow', { lineNumber: '2' });
+    assert.match(text, /Line 2: \d+ symbols read, the loss is the prediction of “.+” after the last\./, text);
+    // One row per curve, in the legend's order, each with its factor per step back and how far back it reaches.
+    const items = await webviewTexts(`${card('gradientFlow')} .card-result li`);
+    assert.deepEqual(items.map((r) => r.split(':')[0]), ['this model', 'fresh RNN', 'fresh GRU', 'fresh LSTM'], JSON.stringify(items));
+    for (const row of items) {
+      assert.match(row, /: ×\d+\.\d{3} per step back, (falls to 1\/100 within \d+ steps|stays above 1\/100 over all \d+ steps); \d\.\de[+-]\d+ at the line's start$/, row);
+    }
+    assert.deepEqual(await webviewTexts(`${card('gradientFlow')} .legend-item`), ['this model', 'fresh RNN', 'fresh GRU', 'fresh LSTM']);
+    // What the student sees: a chart of real size, and a legend whose swatches each paint their own colour.
+    const [chart] = await webviewStyles(`${card('gradientFlow')} canvas.chart`, ['height', 'display']);
+    assert.ok(chart && Number(chart.boxWidth) > 200 && chart.height === '240px' && chart.display === 'block', JSON.stringify(chart));
+    const swatches = (await webviewStyles(`${card('gradientFlow')} .swatch`, ['border-top-color', 'border-top-width'])).map((s) => s['border-top-color']);
+    assert.equal(swatches.length, 4);
+    for (const colour of swatches) assert.ok(!transparent(colour), `a swatch paints a colour: ${swatches}`);
+    assert.equal(new Set(swatches).size, 4, `four different colours: ${swatches}`);
+    assert.match((await webviewTexts(`${card('gradientFlow')} .card-explanation`))[0] ?? '', /forget gate/);
+  });
+
   it('the lab cards sit at a fixed place above the folded earlier samples, which show the newest 20', async () => {
     const top = async (selector: string) => Number((await webviewStyles(selector, ['display']))[0]?.pageTop ?? NaN);
     const cards = await top('#lab-questions');
@@ -172,7 +192,9 @@ describe('the Lab', () => {
       return found.length > 0 ? found : undefined;
     }, { timeoutMs: 15_000 });
     assert.ok(runs.some((r) => r.includes('corpus.txt')), JSON.stringify(runs));
-    assert.ok(runs.every((r) => /best val (\d+\.\d\d bits\/char \(\d+\.\d{3} nats\)|–)/.test(r)), `best val in bits first, nats in parentheses: ${JSON.stringify(runs)}`);
+    // Bits per symbol: bits/char, or bits/word for a word-level run (the word presets' runs, when the suites before trained them).
+    assert.ok(runs.every((r) => /best val (\d+\.\d\d bits\/(char|word) \(\d+\.\d{3} nats\)|–)/.test(r)), `best val in bits first, nats in parentheses: ${JSON.stringify(runs)}`);
+    assert.ok(runs.filter((r) => r.startsWith('corpus.txt')).every((r) => r.includes('bits/char')), 'the corpus is trained on characters');
     const swatches = (await webviewStyles(`${card('compare')} .run-choice .swatch-box`, ['background-color'])).map((s) => s['background-color']);
     assert.equal(swatches.length, runs.length);
     for (const colour of swatches) assert.ok(!transparent(colour), `each run's swatch has its colour: ${swatches}`);
