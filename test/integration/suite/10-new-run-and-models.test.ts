@@ -144,7 +144,7 @@ describe('new training run and opened models', () => {
         const checkpoint = { config: summary.config as unknown as Record<string, unknown>, history: { val: summary.valHistory } };
         // The preset's set-up, not the workspace's small model.
         for (const key of ['mode', 'tokens', 'cell', 'hiddenSize', 'optimizer'] as const) {
-          if (preset.config[key] !== undefined) assert.equal(checkpoint.config[key], preset.config[key], `${preset.name}: ${key}`);
+          if (preset.config[key] !== undefined) assert.deepEqual(checkpoint.config[key], preset.config[key], `${preset.name}: ${key}`);
         }
         const val = checkpoint.history.val;
         assert.equal(val[0].step, 0, 'evaluated before the first update');
