@@ -123,7 +123,7 @@ const cards: CardSpec[] = [
   },
   {
     id: 'q3', title: 'Q3 Five sentences',
-    intro: 'Five sentences sampled symbol by symbol from the start symbol until the end symbol, which is not printed.',
+    intro: 'Five sentences sampled symbol by symbol, each from the start of a sentence to its end: the start and end symbols of a model trained on lines (the end symbol is not printed), newlines for a model trained on a stream.',
     inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }, { name: 'maxLength', label: 'Max length', type: 'number', value: '200', width: '5em' }],
     request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: num(v.maxLength, 200) }),
     render(answer, v) {

@@ -76,8 +76,8 @@ describe('README screenshots', () => {
     await vscode.commands.executeCommand('rnnLab.showLab');
     await waitFor('the Lab panel with its cards', async () => (await webviewTexts('[data-card="q2"] button.run')).length > 0, { timeoutMs: 60_000 });
 
-    // The cards: Q4 (reset_states), Q2 and the temperature explorer answered, the panel scrolled to Q4.
-    for (const id of ['q2', 'temperature', 'q4']) {
+    // The cards: Q4 (reset_states), the temperature explorer and Q2 answered, the panel scrolled up to Q2's bars.
+    for (const id of ['q4', 'temperature', 'q2']) {
       await clickInWebview(`[data-card="${id}"] button.run`);
       await waitFor(`the ${id} card's answer`, async () => (await webviewTexts(`[data-card="${id}"] .card-explanation`)).some((t) => t.trim() !== ''), { timeoutMs: 30_000 });
     }
