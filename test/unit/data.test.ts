@@ -160,6 +160,15 @@ test('a word-mode text of one word and a random-window stream', () => {
   assert.notDeepEqual(Array.from(train.batchAt(0, 1).batch.inputs), Array.from(train.batchAt(0, 0).batch.inputs));
 });
 
+test('stream mode says how much of the held-out text an evaluation reads', () => {
+  const small = planData(corpusFromText('abcdefghij'.repeat(100), { maxVocab: 96 }), config({ seqLength: 8 }));
+  assert.match(small.description, /validation on the last 100 characters of the text$/);
+  // 1M characters: 100,000 held out, of which an evaluation reads the first 65,536.
+  const big = planData(corpusFromText('abcdefghij'.repeat(100_000), { maxVocab: 96 }), config({ seqLength: 8 }));
+  assert.equal(big.valTokens, 100_000);
+  assert.match(big.description, /validation on the first 65,536 of the last 100,000 characters of the text \(an evaluation reads at most 65,536\)/);
+});
+
 // Gradients through the public engine API: the corpus and batcher of each data mode feed a float64
 // network whose analytic gradients must match finite differences, Dense layer included.
 const reference = createReferenceBackend('float64');

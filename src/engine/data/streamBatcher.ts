@@ -133,9 +133,13 @@ export function streamPlan(corpus: Corpus, config: TrainConfig): DataPlan {
   const val = new StreamBatcher(corpus.ids, split.valStart, valEnd, config.batchSize, T);
   const noun = tokenNoun(corpus);
   const valTokens = split.valEnd - split.valStart;
+  // Say what an evaluation reads: past the cap, only the start of the held-out part.
+  const validation = valEnd - split.valStart < valTokens
+    ? `validation on the first ${(valEnd - split.valStart).toLocaleString('en-US')} of the last ${valTokens.toLocaleString('en-US')} ${noun} of the text (an evaluation reads at most ${VALIDATION_TOKEN_CAP.toLocaleString('en-US')})`
+    : `validation on the last ${valTokens.toLocaleString('en-US')} ${noun} of the text`;
   return {
     train, val, trainTokens: split.trainEnd - split.trainStart, valTokens,
     description: `stream mode: ${config.batching === 'random' ? 'random windows' : `${train instanceof StreamBatcher ? train.batchSize : config.batchSize} contiguous streams with carried state`} ` +
-      `of ${T} ${noun}; validation on the last ${valTokens.toLocaleString('en-US')} ${noun} of the text`,
+      `of ${T} ${noun}; ${validation}`,
   };
 }
