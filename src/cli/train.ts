@@ -199,6 +199,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       },
     },
   });
+  // Copied into the run: a large model's checkpoint (weights, best weights, Adam's state) is not held while it trains.
+  resumeFrom = undefined;
+  initialParams = undefined;
   // SIGTERM (kill, a service manager) ends the run as Ctrl+C does: its last checkpoint is written.
   const stop = () => run.stop();
   process.once('SIGINT', stop);

@@ -136,6 +136,25 @@ test('a resumable checkpoint round-trips its best weights, optimizer state and c
   assert.equal(t.evalsSinceBest, 1);
 });
 
+test('a model to use (sample, summary, the hover) reads only the best weights of a resumable checkpoint, not the optimizer state', async () => {
+  const path = join(dir, 'weights-only.rnnlab');
+  await writeCheckpoint(path, resumable, params);
+  const c = await loadCheckpoint(path, { weightsOnly: true });
+  assert.deepEqual(Array.from(c.params), Array.from(resumable.bestParams!));
+  assert.equal(c.bestParams, undefined);
+  assert.equal(c.training, undefined, 'no optimizer buffers read');
+  assert.equal(c.step, 12);
+  assert.deepEqual(c.valHistory, resumable.valHistory);
+  const model = await loadWeights(path);
+  assert.deepEqual(Array.from(model.params), Array.from(resumable.bestParams!));
+  assert.equal(model.checkpoint?.training, undefined, 'loadWeights holds one copy of the weights, no Adam state');
+  assert.equal(model.checkpoint?.bestParams, undefined);
+  // Without best weights, the weights themselves.
+  const plain = join(dir, 'weights-only-plain.rnnlab');
+  await writeCheckpoint(plain, meta, params);
+  assert.deepEqual(Array.from((await loadWeights(plain)).params), Array.from(params));
+});
+
 test('format 2 and format 1 JSON checkpoints still load', async () => {
   const v2 = await loadCheckpoint(fileWith('v2.rnnlab.json', version2Text(resumable, Float32Array.from(params))));
   assert.equal(v2.version, 2);

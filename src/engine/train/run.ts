@@ -126,8 +126,13 @@ export class TrainingRun {
   /** A resumed run had stopped early: its patience starts afresh (else it would stop at its first evaluation). */
   private patienceReset = false;
 
-  constructor(readonly options: TrainingRunOptions) {
+  /** The options, less `resumeFrom` and `initialParams`: once copied into the network and optimizer, those are not kept (a large model's checkpoint is several times its weights). */
+  readonly options: Omit<TrainingRunOptions, 'resumeFrom' | 'initialParams'>;
+
+  constructor(options: TrainingRunOptions) {
     const { config, text, resumeFrom } = options;
+    const { resumeFrom: _resumeFrom, initialParams: _initialParams, ...kept } = options;
+    this.options = kept;
     validateConfig(config);
     this.config = { ...config };
     this.corpus = text;

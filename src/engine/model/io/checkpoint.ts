@@ -312,12 +312,12 @@ function decodeJsonTensor(t: JsonTensor | undefined, count: number, what: string
 }
 
 /** The checkpoint from its checked metadata and its tensors. */
-function assemble(f: CheckpointFileMeta, model: { spec: ModelSpec; tokenizer: Tokenizer }, tensors: CheckpointTensors, path: string): Checkpoint {
+function assemble(f: CheckpointFileMeta, model: { spec: ModelSpec; tokenizer: Tokenizer }, tensors: CheckpointTensors, path: string, withTraining = true): Checkpoint {
   const step = typeof f.step === 'number' && f.step >= 0 ? f.step : fail(path, 'the step count is missing.');
   const history = f.history && Array.isArray(f.history.train) && Array.isArray(f.history.val) ? f.history : { train: [], val: [] };
   const bestValLoss = f.version === 1 ? f.bestValLoss : f.best?.valLoss;
   let training: TrainingState | undefined;
-  if (f.version >= 2 && f.optimizer && f.training) {
+  if (withTraining && f.version >= 2 && f.optimizer && f.training) {
     const o = f.optimizer;
     const t = f.training;
     training = {
@@ -441,8 +441,11 @@ async function readV3Header(handle: FileHandle, size: number, path: string): Pro
 /**
  * Reads a checkpoint of any version: the content says which (JSON, or safetensors). Version 3
  * tensors are read straight into new typed arrays, each checked against the model's size.
+ * `weightsOnly`: only the weights to use the model with (the best ones when it has them), as
+ * `params`, with no best weights and no training state: a quarter of an Adam run's file, for
+ * sampling, the hover and summaries (a resume needs the whole file).
  */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+export async function loadCheckpoint(path: string, { weightsOnly = false }: { weightsOnly?: boolean } = {}): Promise<Checkpoint> {
   const { handle, size } = await openCheckpointFile(path);
   try {
     if (await isJson(handle, size, path)) {
@@ -461,6 +464,12 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
         throw error;
       }
     };
+    if (weightsOnly) {
+      const params = header.tensors.has(tensorNames.bestParams)
+        ? await tensor(tensorNames.bestParams, model.total, 'best parameters')
+        : await tensor(tensorNames.params, model.total, 'parameters');
+      return assemble(meta, model, { params, bestParams: undefined, optimizerBuffers: [], carriedState: undefined }, path, false);
+    }
     const params = await tensor(tensorNames.params, model.total, 'parameters');
     const bestParams = header.tensors.has(tensorNames.bestParams) ? await tensor(tensorNames.bestParams, model.total, 'best parameters') : undefined;
     const optimizerBuffers: Float64Array[] = [];

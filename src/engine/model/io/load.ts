@@ -115,8 +115,8 @@ export async function loadWeights(path: string, options: LoadOptions = {}): Prom
   const format = await weightsFormatOf(path);
   if (format === 'zip' || format === 'other') throw unreadableWeights(path, format, 'any');
   if (format === 'checkpoint') {
-    const checkpoint = await loadCheckpoint(path);
-    // The best weights of the run when the checkpoint has them.
+    // The best weights of the run when the checkpoint has them, and nothing else: no optimizer state.
+    const checkpoint = await loadCheckpoint(path, { weightsOnly: true });
     return { kind: 'checkpoint', path, spec: checkpoint.spec, params: usableParams(checkpoint), tokenizer: checkpoint.tokenizer, notes: [], checkpoint };
   }
   const tree = await readHdf5(path);
