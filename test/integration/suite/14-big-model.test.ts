@@ -84,7 +84,7 @@ describe('a model over 30M parameters', function () {
     await vscode.commands.executeCommand('rnnLab.openModel', vscode.Uri.file(checkpoint));
     const opened = await waitFor('the big model to open', () => {
       const s = api.getRunState();
-      return s.status === 'completed' && s.sourceName === 'big.txt' && s.trainerPid !== undefined ? s : undefined;
+      return s.status === 'opened' && s.sourceName === 'big.txt' && s.trainerPid !== undefined ? s : undefined;
     }, { timeoutMs: 45_000, describe: () => api.getRunState() });
     const markdown = await waitFor('the hover on the big model', () => hoverOn(vscode.Uri.file(text()), new vscode.Position(0, 10)), { timeoutMs: 15_000 });
     assert.match(markdown, /%/);
