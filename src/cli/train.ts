@@ -11,7 +11,7 @@ import { UserInputError } from '../engine/text/errors';
 import { assertTrainable } from '../engine/data/validate';
 import { renderSettingRefs, settingOf, validateConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
-import { loadCheckpoint, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
+import { loadCheckpoint, readCheckpointSummary, usableParams, type Checkpoint } from '../engine/model/io/checkpoint';
 import { hiddenSizeText } from '../engine/model/spec';
 import { modelSettings, prepareInitFrom, prepareResume, resumeSettings } from '../engine/train/resume';
 import { assertReadableFile } from '../engine/text/file';
@@ -83,7 +83,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (values.resume !== undefined) {
     // Only the budget, reporting and compute may change; the rest is the checkpoint's run.
     const allowed = new Set<string>(resumeSettings.map((k) => settingOf(k).flag));
-    await assertReadableFile(values.resume, '--resume');
+    await assertReadableFile(values.resume, '--resume', Infinity);
     const checkpoint = await loadCheckpoint(values.resume);
     // A flag that repeats the checkpoint's own value changes nothing, so it is accepted.
     const changed = changedSettingFlags(values, checkpoint.config).filter((flag) => !allowed.has(flag));
@@ -108,10 +108,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     asUsage(() => validateConfig(config));
     file = positionals[0] ?? bundledSample(preset!.corpus!);
     if (values['init-from'] !== undefined) {
-      await assertReadableFile(values['init-from'], '--init-from');
+      await assertReadableFile(values['init-from'], '--init-from', Infinity);
       // The model and its vocabulary are the checkpoint's: a flag asking for another one is refused, not ignored.
       const fixed = new Set<string>(modelSettings.map((k) => settingOf(k).flag));
-      const changed = changedSettingFlags(values, (await loadCheckpoint(values['init-from'])).config).filter((flag) => fixed.has(flag));
+      const changed = changedSettingFlags(values, (await readCheckpointSummary(values['init-from'])).config).filter((flag) => fixed.has(flag));
       if (changed.length) {
         throw new UsageError(`--init-from starts from the checkpoint's model and vocabulary; --${changed[0]} cannot change them (drop it, or train from scratch without --init-from)`);
       }

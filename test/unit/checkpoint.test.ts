@@ -155,6 +155,18 @@ test('a model to use (sample, summary, the hover) reads only the best weights of
   assert.deepEqual(Array.from((await loadWeights(plain)).params), Array.from(params));
 });
 
+test('a checkpoint over 1 GiB (a model of ~45M+ parameters with Adam) loads: only whole-file readers have a size limit', async () => {
+  const path = join(dir, 'large.rnnlab');
+  await writeCheckpoint(path, resumable, params);
+  // Sparse padding past 1 GiB: the reader takes the tensors the header names and never the rest.
+  const fd = openSync(path, 'r+');
+  ftruncateSync(fd, 1.25 * 2 ** 30);
+  closeSync(fd);
+  assert.deepEqual(Array.from((await loadWeights(path)).params), Array.from(resumable.bestParams!));
+  assert.deepEqual(Array.from((await loadCheckpoint(path)).params), Array.from(params));
+  rmSync(path);
+});
+
 test('format 2 and format 1 JSON checkpoints still load', async () => {
   const v2 = await loadCheckpoint(fileWith('v2.rnnlab.json', version2Text(resumable, Float32Array.from(params))));
   assert.equal(v2.version, 2);

@@ -57,7 +57,8 @@ export async function prepareResume(checkpointPath: string, overrides: ResumeOve
 
 /** A new run's config and corpus for `--init-from`: the given settings with the checkpoint's model and vocabulary. */
 export async function prepareInitFrom(checkpointPath: string, config: TrainConfig, textPath: string, name?: string): Promise<RunFromCheckpoint> {
-  const checkpoint = await loadCheckpoint(checkpointPath);
+  // The weights start the new run; the old run's optimizer state is not read.
+  const checkpoint = await loadCheckpoint(checkpointPath, { weightsOnly: true });
   const merged: TrainConfig = { ...config };
   for (const key of modelSettings) (merged as Record<string, unknown>)[key] = checkpoint.config[key];
   const sourceName = name ?? basename(textPath);

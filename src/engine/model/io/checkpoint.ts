@@ -38,13 +38,14 @@
  * killed trainer never leaves a half-written checkpoint behind.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { defaultTrainConfig, type TrainConfig } from '../../config/settings';
 import type { CarriedStateCopy, FloatArray } from '../../backends/types';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../data/tokenizer';
 import type { OptimizerState } from '../../optim/optimizers';
 import { UserInputError, unreadableFile } from '../../text/errors';
+import { assertReadableFile } from '../../text/file';
 import { paramLayout, validateSpec, withSpecDefaults, type ModelSpec } from '../spec';
 import { encodeSafetensors, readHeader, readTensor, SafetensorsFormatError, writeChunks, type NamedTensor, type SafetensorsHeader } from './safetensors';
 
@@ -379,18 +380,14 @@ export function parseCheckpoint(text: string, path = 'checkpoint'): Checkpoint {
   return assemble(j, model, { params, bestParams, optimizerBuffers, carriedState }, path);
 }
 
-/** An open checkpoint file, after checking that the path is a regular file. */
+/**
+ * An open checkpoint file, after checking that the path is a regular file. A checkpoint has no size
+ * limit: its header is bounded and its tensors are read one at a time into their own arrays.
+ */
 async function openCheckpointFile(path: string): Promise<{ handle: FileHandle; size: number }> {
-  let info;
+  const size = await assertReadableFile(path, 'checkpoint', Infinity);
   try {
-    info = await stat(path);
-  } catch (error) {
-    throw unreadableFile(path, error, 'checkpoint');
-  }
-  if (info.isDirectory()) throw new UserInputError(`checkpoint ${path} is a folder, not a checkpoint file; give one of its .rnnlab.json files.`);
-  if (!info.isFile()) throw new UserInputError(`checkpoint ${path} is not a regular file.`);
-  try {
-    return { handle: await open(path, 'r'), size: info.size };
+    return { handle: await open(path, 'r'), size };
   } catch (error) {
     throw unreadableFile(path, error, 'checkpoint');
   }

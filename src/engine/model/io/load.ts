@@ -66,8 +66,9 @@ export function vocabPathBeside(weightsPath: string): string {
 /** What a weights file is, from its first bytes. */
 export type WeightsFormat = 'hdf5' | 'checkpoint' | 'zip' | 'other';
 
+/** Reads 64 bytes, so any size is fine here: each format's reader applies its own limit. */
 export async function weightsFormatOf(path: string): Promise<WeightsFormat> {
-  await assertReadableFile(path);
+  await assertReadableFile(path, '', Infinity);
   const { open } = await import('node:fs/promises');
   let handle;
   try {
@@ -88,11 +89,6 @@ export async function weightsFormatOf(path: string): Promise<WeightsFormat> {
   } finally {
     await handle.close();
   }
-}
-
-/** Whether a file is HDF5 (a Keras file) rather than a JSON checkpoint, from its first bytes. */
-export async function isHdf5File(path: string): Promise<boolean> {
-  return (await weightsFormatOf(path)) === 'hdf5';
 }
 
 /** The message for a file that is neither of the formats read, saying what it is when that is known. */
