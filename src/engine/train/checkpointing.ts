@@ -31,7 +31,8 @@ export interface CheckpointsClosed {
   removedRuns: string[];
 }
 
-type RecordFields = Omit<RunRecord, 'runId' | 'sourceName' | 'createdAt' | 'updatedAt' | 'status'>;
+/** What run.json records besides the run's identity and status (the run gathers it: TrainingRun.recordFields). */
+export type RecordFields = Omit<RunRecord, 'runId' | 'sourceName' | 'createdAt' | 'updatedAt' | 'status'>;
 
 export class Checkpointer {
   /** The last best checkpoint written, if any. */
@@ -58,15 +59,15 @@ export class Checkpointer {
     this.folder = t.resumePath ? await RunFolder.forResume(t.resumePath, t.dir, t.sourceName) : await RunFolder.create(t.dir, t.sourceName);
   }
 
-  /** `meta` is only gathered when there is a folder to write to (it copies the optimizer's state). */
-  async save(reason: 'best' | 'final', meta: () => CheckpointMeta, params: FloatArray, valLoss: number): Promise<string | undefined> {
+  /** `meta` and `record` are only gathered when there is a folder to write to (meta copies the optimizer's state). */
+  async save(reason: 'best' | 'final', meta: () => CheckpointMeta, params: FloatArray, valLoss: number, record: () => RecordFields): Promise<string | undefined> {
     const folder = this.folder;
     if (!folder || this.failure) return undefined;
     const path = reason === 'best' ? folder.bestPath : folder.lastPath;
     const gathered = meta();
     try {
       await writeCheckpoint(path, gathered, params);
-      await folder.writeRecord({ ...recordOf(gathered), status: 'running' });
+      await folder.writeRecord({ ...record(), status: 'running' });
     } catch (error) {
       this.fail(`Could not write the checkpoint ${path} (${(error as Error).message}): the model of step ${gathered.step} is lost`);
       return undefined;
@@ -119,16 +120,4 @@ export class Checkpointer {
     // Not logged: the run ends with this line as its message.
     this.failure = `${what}; the last good checkpoint is ${this.lastGood ?? 'none (nothing of this run was saved)'}.`;
   }
-}
-
-function recordOf(meta: CheckpointMeta): RecordFields {
-  return {
-    sourcePath: meta.sourcePath,
-    fingerprint: meta.fingerprint,
-    tokens: meta.config.tokens,
-    step: meta.step,
-    bestValLoss: Number.isFinite(meta.bestValLoss) ? meta.bestValLoss : null,
-    bestStep: meta.training?.bestStep ?? -1,
-    history: { train: meta.trainHistory, val: meta.valHistory },
-  };
 }

@@ -26,7 +26,7 @@ import { createOptimizer, type Optimizer } from '../optim/optimizers';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import { BestWeights } from './bestWeights';
-import { Checkpointer, type CheckpointsClosed } from './checkpointing';
+import { Checkpointer, type CheckpointsClosed, type RecordFields } from './checkpointing';
 import { specFromConfig, validateConfig } from './config';
 import { DivergenceGuard } from './divergence';
 import { Evaluator } from './evaluation';
@@ -204,7 +204,7 @@ export class TrainingRun {
       }
       if (this.step > this.startStep && this.lastEvalStep !== this.step) await this.evaluateAndReport();
       // The final checkpoint continues from here; then the network keeps the best weights for the hover and samples.
-      const last = this.step > this.startStep ? await this.checkpoints.save('final', () => this.checkpointMeta(), this.network.params, this.valHistory.at(-1)?.valLoss ?? NaN) : undefined;
+      const last = this.step > this.startStep ? await this.checkpoints.save('final', () => this.checkpointMeta(), this.network.params, this.valHistory.at(-1)?.valLoss ?? NaN, () => this.recordFields()) : undefined;
       if (this.checkpoints.failure) return await this.finishFailed();
       this.useBestWeights();
       const reason = this.stopRequested ? 'stopped' : 'completed';
@@ -410,7 +410,7 @@ export class TrainingRun {
       elapsedMs: this.clock.elapsedMs(),
       isBest,
     });
-    if (isBest && this.step > 0) await this.checkpoints.save('best', () => this.checkpointMeta(), this.network.params, valLoss);
+    if (isBest && this.step > 0) await this.checkpoints.save('best', () => this.checkpointMeta(), this.network.params, valLoss, () => this.recordFields());
   }
 
   private formatLoss(nats: number): string {
@@ -529,8 +529,8 @@ export class TrainingRun {
     return { ...(closed.runDir ? { runDir: closed.runDir } : {}), ...(closed.fileBestPath ? { bestPath: closed.fileBestPath } : {}) };
   }
 
-  /** What run.json records when the run ends. */
-  private recordFields() {
+  /** What run.json records (at each checkpoint and when the run ends). */
+  private recordFields(): RecordFields {
     return {
       sourcePath: this.options.sourcePath,
       fingerprint: this.fingerprint,
