@@ -37,7 +37,6 @@ export interface TrainerExit {
   error?: string;
 }
 
-/** The run's state on the host: turns trainer messages into webview messages and keeps the snapshot they build. */
 /** The part of the store a new run replaces (and a failed start puts back). */
 interface StoreState {
   current: RunSnapshot | null;
@@ -47,30 +46,24 @@ interface StoreState {
   trainerPid: number | undefined;
 }
 
+/** The run's state on the host: turns trainer messages into webview messages and keeps the snapshot they build. */
 export class RunStore {
-  private current: RunSnapshot | null = null;
-  private evalCount = 0;
-  private finishedStep = 0;
-  private checkpointPath: string | undefined;
-  private trainerPid: number | undefined;
+  private state: StoreState = { current: null, evalCount: 0, finishedStep: 0, checkpointPath: undefined, trainerPid: undefined };
   /** What `begin` replaced, until the new run or model has started: a failed start puts it back. */
   private before: StoreState | undefined;
 
   get snapshot(): RunSnapshot | null {
-    return this.current;
+    return this.state.current;
   }
 
   get status(): RunStatus | undefined {
-    return this.current?.status;
+    return this.state.current?.status;
   }
 
   /** A new run was requested: forget the previous one (kept aside until the new one starts, see `failedStart`). */
   begin(message: string): ToWebviewMessage[] {
-    this.before = { current: this.current, evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid };
-    this.evalCount = 0;
-    this.finishedStep = 0;
-    this.checkpointPath = undefined;
-    this.trainerPid = undefined;
+    this.before = this.state;
+    this.state = { current: this.state.current, evalCount: 0, finishedStep: 0, checkpointPath: undefined, trainerPid: undefined };
     return this.emit([{ type: 'snapshot', payload: { status: 'starting', statusMessage: message, steps: [], evals: [] } }]);
   }
 
@@ -83,7 +76,7 @@ export class RunStore {
     const before = this.before;
     this.before = undefined;
     if (!before?.current) return [];
-    ({ evalCount: this.evalCount, finishedStep: this.finishedStep, checkpointPath: this.checkpointPath, trainerPid: this.trainerPid } = before);
+    this.state = before;
     const kept = before.current.started?.sourceName ?? 'the previous run';
     const statusMessage = `${what} failed: ${why} The model loaded before (${kept}) is still in use.`;
     return this.emit([{ type: 'snapshot', payload: { ...before.current, statusMessage } }]);
@@ -92,10 +85,10 @@ export class RunStore {
   /** Restores a snapshot saved by an earlier window (the trainer of that run is gone). */
   restore(saved: RunSnapshot, message: string): void {
     const status: RunStatus = isActive(saved.status) ? 'stopped' : saved.status;
-    this.current = { ...saved, status, statusMessage: isActive(saved.status) ? message : saved.statusMessage };
-    this.evalCount = saved.evals.length;
-    this.finishedStep = saved.lastStep?.step ?? 0;
-    this.checkpointPath = saved.checkpoint?.path;
+    this.state.current = { ...saved, status, statusMessage: isActive(saved.status) ? message : saved.statusMessage };
+    this.state.evalCount = saved.evals.length;
+    this.state.finishedStep = saved.lastStep?.step ?? 0;
+    this.state.checkpointPath = saved.checkpoint?.path;
   }
 
   setStatus(status: RunStatus, message: string): ToWebviewMessage[] {
@@ -111,7 +104,7 @@ export class RunStore {
   apply(message: TrainerMessage): ToWebviewMessage[] {
     switch (message.type) {
       case 'ready':
-        this.trainerPid = message.payload.pid;
+        this.state.trainerPid = message.payload.pid;
         return [];
       case 'started': {
         this.before = undefined;
@@ -124,10 +117,10 @@ export class RunStore {
       case 'step':
         return this.emit([{ type: 'step', payload: message.payload }]);
       case 'eval':
-        this.evalCount++;
+        this.state.evalCount++;
         return this.emit([{ type: 'eval', payload: message.payload }]);
       case 'checkpoint':
-        this.checkpointPath = message.payload.path;
+        this.state.checkpointPath = message.payload.path;
         return this.emit([{ type: 'checkpoint', payload: message.payload }]);
       case 'paused':
         return this.emit([{ type: 'status', payload: { status: 'paused', message: `Paused at step ${message.payload.step}` } }]);
@@ -135,8 +128,8 @@ export class RunStore {
         return this.emit([{ type: 'status', payload: { status: 'running', message: `Resumed at step ${message.payload.step}` } }]);
       case 'finished': {
         const f = message.payload;
-        this.finishedStep = f.step;
-        if (f.checkpointPath) this.checkpointPath = f.checkpointPath;
+        this.state.finishedStep = f.step;
+        if (f.checkpointPath) this.state.checkpointPath = f.checkpointPath;
         return this.emit([{ type: 'status', payload: { status: finishedStatus[f.reason], message: f.message } }]);
       }
       case 'failed':
@@ -144,9 +137,9 @@ export class RunStore {
       case 'opened': {
         this.before = undefined;
         const opened = message.payload;
-        this.evalCount = opened.valHistory.length;
-        this.finishedStep = opened.step;
-        this.checkpointPath = opened.path;
+        this.state.evalCount = opened.valHistory.length;
+        this.state.finishedStep = opened.step;
+        this.state.checkpointPath = opened.path;
         return this.emit([{ type: 'snapshot', payload: snapshotOfOpenedModel(opened) }]);
       }
       case 'log':
@@ -161,34 +154,34 @@ export class RunStore {
 
   /** The trainer process ended. Unless the run had already ended, that is a crash the user must see. */
   trainerExited(exit: TrainerExit): ToWebviewMessage[] {
-    this.trainerPid = undefined;
-    if (!this.current || isTerminal(this.current.status)) return [];
+    this.state.trainerPid = undefined;
+    if (!this.state.current || isTerminal(this.state.current.status)) return [];
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     const message = exit.error !== undefined
       ? `Trainer process could not run: ${exit.error}`
-      : `Trainer process exited unexpectedly (${how}) at step ${this.step}; last checkpoint: ${this.checkpointPath ?? 'none'}`;
+      : `Trainer process exited unexpectedly (${how}) at step ${this.step}; last checkpoint: ${this.state.checkpointPath ?? 'none'}`;
     return this.setStatus('crashed', message);
   }
 
   get step(): number {
-    return Math.max(this.current?.lastStep?.step ?? 0, this.finishedStep);
+    return Math.max(this.state.current?.lastStep?.step ?? 0, this.state.finishedStep);
   }
 
   runState(): RunState {
-    const evals = this.current?.evals ?? [];
+    const evals = this.state.current?.evals ?? [];
     const last = evals[evals.length - 1];
-    const started = this.current?.started;
+    const started = this.state.current?.started;
     // An opened model's sample stands alone when it has no evaluation to go with.
-    const opened = last ? undefined : this.current?.openedSample;
+    const opened = last ? undefined : this.state.current?.openedSample;
     return {
-      status: this.current?.status ?? 'idle',
-      trainerPid: this.trainerPid,
-      evalCount: this.evalCount,
+      status: this.state.current?.status ?? 'idle',
+      trainerPid: this.state.trainerPid,
+      evalCount: this.state.evalCount,
       lastSample: last?.sample ?? opened?.text,
       lastPrime: last?.prime ?? opened?.prime,
       lastValBitsPerChar: last?.valBitsPerChar,
       step: this.step,
-      checkpointPath: this.checkpointPath,
+      checkpointPath: this.state.checkpointPath,
       sourceName: started?.sourceName,
       trainChars: started?.trainChars,
       valChars: started?.valChars,
@@ -196,11 +189,11 @@ export class RunStore {
   }
 
   get lastCheckpoint(): CheckpointSaved | undefined {
-    return this.current?.checkpoint;
+    return this.state.current?.checkpoint;
   }
 
   private emit(messages: ToWebviewMessage[]): ToWebviewMessage[] {
-    for (const m of messages) this.current = reduceSnapshot(this.current, m);
+    for (const m of messages) this.state.current = reduceSnapshot(this.state.current, m);
     return messages;
   }
 }
