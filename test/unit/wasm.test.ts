@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
+import type { Backend, FloatArray, Network, PassOptions, TokenBatch } from '../../src/engine/backends/types';
 import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
@@ -37,6 +37,38 @@ function sameRandomWeights(a: Network, b: Network, seed: number): void {
   for (let i = 0; i < a.params.length; i++) a.params[i] = rng.uniform(-0.6, 0.6);
   b.params.set(a.params);
   a.params.set(b.params); // both now hold the float32-rounded values
+}
+
+/** One training pass of `net` and of the reference on the same batch: the losses and the gradients agree. */
+function assertSamePass(net: Network, ref: Network, batch: TokenBatch, options: PassOptions, what: string): void {
+  const a = net.forwardBackward(batch, options);
+  const b = ref.forwardBackward(batch, options);
+  assert.equal(a.count, b.count, `${what} predicted positions`);
+  assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
+  const err = relError(net.grads, ref.grads);
+  assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+}
+
+/**
+ * Batch-1 (matrix-vector products) and batch-5 (matrix products) steppers of `net` and the
+ * reference agree for 4 steps of random symbols; with `stateSize` (per row), so do their states.
+ */
+function assertSameSteppers(net: Network, ref: Network, vocabSize: number, rng: Rng, stateSize?: number): void {
+  for (const B of [1, 5]) {
+    const sa = net.createStepper(B);
+    const sb = ref.createStepper(B);
+    for (let t = 0; t < 4; t++) {
+      const x = Int32Array.from({ length: B }, () => rng.int(vocabSize));
+      const la = sa.step(x).slice();
+      const lb = sb.step(x);
+      assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
+    }
+    if (stateSize !== undefined) {
+      assert.equal(sa.getState().length, B * stateSize);
+      assert.ok(relError(sa.getState(), sb.getState()) <= 1e-5, `stepper batch ${B} states agree`);
+    }
+    sa.dispose();
+  }
 }
 
 /** What a backend's description says of its products. */
@@ -140,12 +172,7 @@ function suite(variant: KernelsVariant, native: boolean): void {
               const options = { carryState: pass > 0, train: true };
               const what = `${backend.info.description}, pass ${pass}`;
               if (pass < 2) {
-                const a = net.forwardBackward(batch, options);
-                const b = ref.forwardBackward(batch, options);
-                assert.equal(a.count, b.count);
-                assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
-                const err = relError(net.grads, ref.grads);
-                assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+                assertSamePass(net, ref, batch, options, what);
               } else {
                 const a = net.evaluate(batch, options);
                 const b = ref.evaluate(batch, options);
@@ -173,24 +200,9 @@ function suite(variant: KernelsVariant, native: boolean): void {
             const batch = randomBatch(rng, 21, 5, s.vocabSize, pass === 0);
             const options = { carryState: pass > 0, train: true };
             const what = `${backend.info.description}, pass ${pass}`;
-            const a = net.forwardBackward(batch, options);
-            const b = ref.forwardBackward(batch, options);
-            assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
-            const err = relError(net.grads, ref.grads);
-            assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+            assertSamePass(net, ref, batch, options, what);
           }
-          // Batch 1 (matrix-vector products) and batch 5 (matrix products) steppers.
-          for (const B of [1, 5]) {
-            const sa = net.createStepper(B);
-            const sb = ref.createStepper(B);
-            for (let t = 0; t < 4; t++) {
-              const x = Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
-              const la = sa.step(x).slice();
-              const lb = sb.step(x);
-              assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
-            }
-            sa.dispose();
-          }
+          assertSameSteppers(net, ref, s.vocabSize, rng);
           net.dispose();
         }
       });
@@ -211,11 +223,7 @@ function suite(variant: KernelsVariant, native: boolean): void {
             const batch = randomBatch(rng, 21, 5, s.vocabSize, pass !== 1);
             const options = { carryState: pass > 0, train: pass < 2, dropoutSeed: 9 + pass };
             const what = `${backend.info.description}, pass ${pass}`;
-            const a = net.forwardBackward(batch, options);
-            const b = ref.forwardBackward(batch, options);
-            assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
-            const err = relError(net.grads, ref.grads);
-            assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
+            assertSamePass(net, ref, batch, options, what);
             const carried = net.getCarriedState!()!;
             assert.equal(carried.values.length, 21 * stateSizePerRow(s));
             assert.ok(relError(carried.values, ref.getCarriedState!()!.values) <= 1e-5, `${what} carried state`);
@@ -224,19 +232,7 @@ function suite(variant: KernelsVariant, native: boolean): void {
           const carried = ref.getCarriedState!()!;
           net.setCarriedState!(carried);
           assert.deepEqual(Array.from(net.getCarriedState!()!.values), Array.from(Float32Array.from(carried.values)));
-          for (const B of [1, 5]) {
-            const sa = net.createStepper(B);
-            const sb = ref.createStepper(B);
-            for (let t = 0; t < 4; t++) {
-              const x = Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
-              const la = sa.step(x).slice();
-              const lb = sb.step(x);
-              assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
-            }
-            assert.equal(sa.getState().length, B * stateSizePerRow(s));
-            assert.ok(relError(sa.getState(), sb.getState()) <= 1e-5, `stepper batch ${B} states agree`);
-            sa.dispose();
-          }
+          assertSameSteppers(net, ref, s.vocabSize, rng, stateSizePerRow(s));
           net.dispose();
         }
       });
