@@ -1,22 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rnnLab, samples } from './support/cli';
+import { scratchFolder } from './support/scratch';
 import { lastOfNewestRun } from './support/runs';
 import { presets } from '../../src/engine/config/presets';
 import { readCheckpointSummary } from '../../src/engine/model/io/checkpoint';
 
 
-const work = mkdtempSync(join(tmpdir(), 'rnnlab-cli-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
-
-const file = (name: string, content: string | Uint8Array) => {
-  const p = join(work, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir: work, file } = scratchFolder('cli');
 
 test('bad input: non-zero exit, one line on stderr, no checkpoint folder', () => {
   const cases: Array<[string, string[], number, RegExp]> = [

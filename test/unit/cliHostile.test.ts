@@ -1,22 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defaultTrainConfig } from '../../src/engine/config/settings';
 import { assertFitsInMemory } from '../../src/engine/data/validate';
 import { isUserInputError } from '../../src/engine/text/errors';
 import { rnnLab, samples } from './support/cli';
+import { scratchFolder } from './support/scratch';
 import { lastOfNewestRun } from './support/runs';
 
 // The built CLI, on inputs no one should give it.
-const work = mkdtempSync(join(tmpdir(), 'rnnlab-hostile-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = join(work, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir: work, file } = scratchFolder('hostile');
 
 /** One line on stderr, matching `pattern`, with no stack trace and no "internal error". */
 function assertOneLine(r: { code: number | null; stderr: string }, code: number, pattern: RegExp, name: string): void {

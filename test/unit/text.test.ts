@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import { renderErrorMessage } from '../../src/engine/config/render';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, writeSync, closeSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusFromText, readCorpusFromFile } from '../../src/engine/data/corpus';
 import { UserInputError } from '../../src/engine/text/errors';
@@ -13,14 +12,9 @@ import { assertTrainable } from '../../src/engine/data/validate';
 import { CharTokenizer as Vocabulary, codePointLength, UNKNOWN_SYMBOL } from '../../src/engine/data/charTokenizer';
 import { UNKNOWN_ID } from '../../src/engine/data/tokenizer';
 import { defaultTrainConfig } from '../../src/protocol/messages';
+import { scratchFolder } from './support/scratch';
 
-const dir = mkdtempSync(join(tmpdir(), 'rnnlab-text-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = scratchFolder('text');
 
 test('vocabulary: frequency order, ⟨unk⟩ at 0, cap, JSON round trip', () => {
   const v = Vocabulary.fromText('aaabbc', 3);
