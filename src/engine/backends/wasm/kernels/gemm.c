@@ -130,6 +130,12 @@ static void block_multiply(int mc, int nc, int kc, const float *pa, const float 
   }
 }
 
+// The loop nests of sgemm, sgemm_packed and gates_product, shared with the native products.
+#define BLOCKED_ATTR
+#define BLOCKED_MC MC
+#define BLOCKED_PACK_A pack_a
+#include "blocked.h"
+
 void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
            float *C, int ldc, int beta, float *pa, float *pb) {
   // An empty inner dimension is handled here, once for both products.
@@ -142,19 +148,7 @@ void sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const f
     native_sgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb);
     return;
   }
-  for (int jc = 0; jc < N; jc += NC) {
-    int nc = imin(NC, N - jc);
-    for (int pc = 0; pc < K; pc += KC) {
-      int kc = imin(KC, K - pc);
-      pack_b(tB, tB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, pb, kc);
-      int acc = pc > 0 || beta;
-      for (int ic = 0; ic < M; ic += MC) {
-        int mc = imin(MC, M - ic);
-        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
-        block_multiply(mc, nc, kc, pa, pb, kc, C + ic * ldc + jc, ldc, acc);
-      }
-    }
-  }
+  blocked_sgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, beta, pa, pb);
 }
 
 int packed_b_floats(int K, int N) { return ((N + NR - 1) / NR) * NR * K; }
@@ -168,15 +162,7 @@ void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const fl
     native_sgemm_packed(tA, M, N, K, A, lda, pb_full, C, ldc, beta, pa);
     return;
   }
-  for (int pc = 0; pc < K; pc += KC) {
-    int kc = imin(KC, K - pc);
-    int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += MC) {
-      int mc = imin(MC, M - ic);
-      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa);
-      block_multiply(mc, N, kc, pa, pb_full + pc * NR, K, C + ic * ldc, ldc, acc);
-    }
-  }
+  blocked_sgemm_packed(tA, M, N, K, A, lda, pb_full, C, ldc, beta, pa);
 }
 
 // The recurrent matrix U (K x G*H, gate q's units in columns q*H .. q*H + H - 1) packed gate by
@@ -205,18 +191,7 @@ void gates_product(int M, int K, const float *A, int lda, const float *pu, int H
     native_gates_product(M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa);
     return;
   }
-  int per_gate = (H + NR - 1) / NR;
-  for (int pc = 0; pc < K; pc += KC) {
-    int kc = imin(KC, K - pc);
-    int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += MC) {
-      int mc = imin(MC, M - ic);
-      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa);
-      for (int q = 0; q < G; q++)
-        block_multiply(mc, u1 - u0, kc, pa, pu + ((q * per_gate + u0 / NR) * K + pc) * NR, K, C + ic * ldc + q * H + u0,
-                       ldc, acc);
-    }
-  }
+  blocked_gates_product(M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa);
 }
 
 int pack_a_floats(void) { return MC * KC; }

@@ -285,60 +285,28 @@ AVX2 static void block_multiply(int mc, int nc, int kc, const float *pa, const f
 static inline int block_rows(void) { return level == 3 ? MR512 : MR; }
 static inline int block_rows_packed(void) { return level == 3 ? MC512 : MC256; }
 
-// gemm.c's sgemm: C (+)= op(A) . op(B), M x N, inner K > 0 (gemm.c handles K = 0); pa and pb are the
-// caller's packing buffers.
+// gemm.c's loop nests (kernels/blocked.h) over this file's packing and register blocks.
+#define BLOCKED_ATTR AVX2
+#define BLOCKED_MC block_rows_packed()
+#define BLOCKED_PACK_A(tA, A, lda, mc, kc, pa) pack_a(tA, A, lda, mc, kc, pa, block_rows())
+#include "../kernels/blocked.h"
+
+// gemm.c's sgemm (inner K > 0: gemm.c handles K = 0); pa and pb are the caller's packing buffers.
 AVX2 void rl_sgemm(Base base, int tA, int tB, int M, int N, int K, Off a, int lda, Off b, int ldb, Off c, int ldc,
-                   int beta, Off pa_off, Off pb_off) {
-  const float *A = F(a), *B = F(b);
-  float *C = F(c), *pa = F(pa_off), *pb = F(pb_off);
-  for (int jc = 0; jc < N; jc += NC) {
-    int nc = imin(NC, N - jc);
-    for (int pc = 0; pc < K; pc += KC) {
-      int kc = imin(KC, K - pc);
-      pack_b(tB, tB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, pb, kc);
-      int acc = pc > 0 || beta;
-      for (int ic = 0; ic < M; ic += block_rows_packed()) {
-        int mc = imin(block_rows_packed(), M - ic);
-        pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa, block_rows());
-        block_multiply(mc, nc, kc, pa, pb, kc, C + ic * ldc + jc, ldc, acc);
-      }
-    }
-  }
+                   int beta, Off pa, Off pb) {
+  blocked_sgemm(tA, tB, M, N, K, F(a), lda, F(b), ldb, F(c), ldc, beta, F(pa), F(pb));
 }
 
 // gemm.c's sgemm_packed: C (+)= op(A) . B, B packed whole by pack_b_full.
 AVX2 void rl_sgemm_packed(Base base, int tA, int M, int N, int K, Off a, int lda, Off pb_full, Off c, int ldc, int beta,
-                          Off pa_off) {
-  const float *A = F(a), *pb = F(pb_full);
-  float *C = F(c), *pa = F(pa_off);
-  for (int pc = 0; pc < K; pc += KC) {
-    int kc = imin(KC, K - pc);
-    int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += block_rows_packed()) {
-      int mc = imin(block_rows_packed(), M - ic);
-      pack_a(tA, tA ? A + pc * lda + ic : A + ic * lda + pc, lda, mc, kc, pa, block_rows());
-      block_multiply(mc, N, kc, pa, pb + pc * NR, K, C + ic * ldc, ldc, acc);
-    }
-  }
+                          Off pa) {
+  blocked_sgemm_packed(tA, M, N, K, F(a), lda, F(pb_full), F(c), ldc, beta, F(pa));
 }
 
 // gemm.c's gates_product: units [u0, u1) of every gate of A . U, U packed gate by gate.
-AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu_off, int H, int G, int u0, int u1, Off c,
-                           int ldc, int beta, Off pa_off) {
-  const float *A = F(a), *pu = F(pu_off);
-  float *C = F(c), *pa = F(pa_off);
-  int per_gate = (H + NR - 1) / NR;
-  for (int pc = 0; pc < K; pc += KC) {
-    int kc = imin(KC, K - pc);
-    int acc = pc > 0 || beta;
-    for (int ic = 0; ic < M; ic += block_rows_packed()) {
-      int mc = imin(block_rows_packed(), M - ic);
-      pack_a(0, A + ic * lda + pc, lda, mc, kc, pa, block_rows());
-      for (int q = 0; q < G; q++)
-        block_multiply(mc, u1 - u0, kc, pa, pu + ((q * per_gate + u0 / NR) * K + pc) * NR, K, C + ic * ldc + q * H + u0,
-                       ldc, acc);
-    }
-  }
+AVX2 void rl_gates_product(Base base, int M, int K, Off a, int lda, Off pu, int H, int G, int u0, int u1, Off c,
+                           int ldc, int beta, Off pa) {
+  blocked_gates_product(M, K, F(a), lda, F(pu), H, G, u0, u1, F(c), ldc, beta, F(pa));
 }
 
 // ---- the batch-1 column walk and the LSTM's element-wise step at both widths (width.inc.h) ----
