@@ -1,15 +1,19 @@
 // The WebAssembly backend against the float64 reference: losses, gradients, carried state, masks,
 // the stepper, dropout and thread-count invariance (1 to 16 threads, whatever the core count), for each build of the kernels (plain SIMD128
-// and relaxed SIMD) with their own matrix products, and with the native products (AVX2 / AVX-512,
-// Linux x86-64). Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
-// clang-16 is installed, else those tests are skipped and say why; dist/products-linux-x64.so).
+// and relaxed SIMD) with their own matrix products, with this platform's native products (AVX2 /
+// AVX-512 on x86-64 Linux and Windows, NEON on ARM64 Linux), and with the large products through
+// CBLAS (cblas.ts: Accelerate on macOS; on Linux x86-64 the same binding against OpenBLAS,
+// libopenblas.so.0 from Debian's libopenblas0, which must be installed there). Needs `npm run
+// build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when clang-16 is installed, else those
+// tests are skipped and say why; the platform's products library).
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import type { Backend, FloatArray, Network, PassOptions, TokenBatch } from '../../src/engine/backends/types';
 import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
-import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
+import { ACCELERATE_LIBRARY } from '../../src/engine/backends/wasm/cblas';
+import { nativeProductsLibrary, nativeProductsName, nativeProductsUnavailableReason } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
 import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
@@ -72,12 +76,19 @@ function assertSameSteppers(net: Network, ref: Network, vocabSize: number, rng: 
 }
 
 /** What a backend's description says of its products. */
-function productsNote(native: boolean): string {
-  return native ? ` with native ${nativeProductsWidth()} products` : '';
+function productsNote(native: boolean, cblasLibrary?: string): string {
+  return native ? ` with ${nativeProductsName(cblasLibrary)}` : '';
 }
 
-/** Native products are built for Linux x86-64; there they must load (the build makes them). */
-const nativeSkip = process.platform === 'linux' && process.arch === 'x64' ? false : `native products are for Linux x86-64, not ${process.platform}-${process.arch}`;
+/** Where the build makes a native products library, it must load. */
+const ownLibrary = nativeProductsLibrary();
+const nativeSkip = ownLibrary && 'file' in ownLibrary ? false : `the engine builds no native products library for ${process.platform}-${process.arch}`;
+
+/**
+ * The CBLAS library the binding is tested against: Accelerate on macOS, OpenBLAS on Linux x86-64
+ * (there a missing libopenblas.so.0 fails the tests: the binding would go untested).
+ */
+const cblasLibrary = process.platform === 'darwin' ? ACCELERATE_LIBRARY : process.platform === 'linux' && process.arch === 'x64' ? 'libopenblas.so.0' : undefined;
 
 describe('wasm backend: choosing the kernels', () => {
   it('runs at all (the plain build is always there)', () => {
@@ -100,11 +111,14 @@ describe('wasm backend: choosing the kernels', () => {
     plain.dispose();
   });
 
-  it('runs its matrix products natively on Linux x86-64, and says at which width', { skip: nativeSkip }, async () => {
-    assert.equal(nativeProductsUnavailableReason(), undefined, 'dist/products-linux-x64.so should load here (npm run build)');
+  it('runs its matrix products natively where the build makes them, and says at which width', { skip: nativeSkip }, async () => {
+    const file = ownLibrary && 'file' in ownLibrary ? ownLibrary.file : '';
+    assert.equal(nativeProductsUnavailableReason(), undefined, `dist/${file} should load here (npm run build)`);
     const backend = await createWasmBackend(1, { kernels: 'plain' });
     try {
-      assert.match(backend.info.description, /^WebAssembly SIMD with native (AVX2|AVX-512) products, 1 thread$/);
+      const expected = { 'products-linux-x64.so': /^WebAssembly SIMD with native (AVX2|AVX-512) products, 1 thread$/, 'products-win32-x64.dll': /^WebAssembly SIMD with native (AVX2|AVX-512) products \(Windows\), 1 thread$/, 'products-linux-arm64.so': /^WebAssembly SIMD with native NEON products, 1 thread$/ }[file];
+      assert.ok(expected, file);
+      assert.match(backend.info.description, expected);
     } finally {
       backend.dispose();
     }
@@ -122,21 +136,24 @@ describe('wasm backend: choosing the kernels', () => {
   });
 });
 
-// Each build of the kernels with its own products, and the relaxed build with the native ones.
-const FLAVOURS: Array<{ variant: KernelsVariant; native: boolean }> = [
+// Each build of the kernels with its own products, and the relaxed build with the native ones and
+// with CBLAS's.
+const FLAVOURS: Array<{ variant: KernelsVariant; native: boolean; cblas?: boolean }> = [
   { variant: 'plain', native: false },
   { variant: 'relaxed', native: false },
   { variant: 'relaxed', native: true },
+  { variant: 'relaxed', native: true, cblas: true },
 ];
-for (const { variant, native } of FLAVOURS) {
-  const unavailable = kernelsUnavailableReason(variant) ?? (native ? nativeSkip : undefined);
-  describe(`wasm backend, ${variant} kernels, ${native ? 'native' : 'WebAssembly'} products`, { skip: unavailable }, () => suite(variant, native));
+for (const { variant, native, cblas } of FLAVOURS) {
+  const productsSkip = cblas ? (cblasLibrary ? false : `the CBLAS binding is tested on Linux x86-64 (OpenBLAS) and macOS (Accelerate), not ${process.platform}-${process.arch}`) : native ? nativeSkip : false;
+  const unavailable = kernelsUnavailableReason(variant) ?? productsSkip;
+  describe(`wasm backend, ${variant} kernels, ${cblas ? 'CBLAS' : native ? 'native' : 'WebAssembly'} products`, { skip: unavailable }, () => suite(variant, native, cblas ? cblasLibrary : undefined));
 }
 
-function suite(variant: KernelsVariant, native: boolean): void {
+function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
   let wasm1: Backend;
   let wasm2: Backend;
-  const flavour: WasmBackendOptions = { kernels: variant, nativeProducts: native };
+  const flavour: WasmBackendOptions = { kernels: variant, nativeProducts: native, cblasLibrary: cblas };
 
   before(async () => {
     wasm1 = await createWasmBackend(1, flavour);
@@ -151,7 +168,7 @@ function suite(variant: KernelsVariant, native: boolean): void {
     assert.equal(wasm1.info.name, 'wasm');
     assert.equal(wasm1.info.threads, 1);
     assert.equal(wasm2.info.threads, 2);
-    assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${productsNote(native)}, 2 threads`);
+    assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${productsNote(native, cblas)}, 2 threads`);
   });
 
   for (const cell of ['rnn', 'gru', 'lstm'] as const) {
@@ -350,6 +367,14 @@ function suite(variant: KernelsVariant, native: boolean): void {
       }
       assert.ok(runs[0].losses[3] < runs[0].losses[0], `loss falls: ${runs[0].losses}`);
       for (const run of runs.slice(1)) {
+        if (cblas) {
+          // A BLAS picks its blocking and kernels by the shape of each call, and each thread's
+          // tile of a product has a shape that depends on the thread count: the sums agree to
+          // float rounding, not to the bit (cblas.ts).
+          for (let i = 0; i < run.losses.length; i++) assertClose(run.losses[i], runs[0].losses[i], 1e-5, `${run.threads} threads: loss ${i}`);
+          assert.ok(relError(run.grads, runs[0].grads) <= 1e-4, `${run.threads} threads: gradients ${relError(run.grads, runs[0].grads)}`);
+          continue;
+        }
         assert.deepEqual(run.losses, runs[0].losses, `${run.threads} threads: losses`);
         assert.deepEqual(run.grads, runs[0].grads, `${run.threads} threads: gradients`);
       }
@@ -360,7 +385,10 @@ function suite(variant: KernelsVariant, native: boolean): void {
   // 17,350 parameters make 5 chunks of the gradient norm, which 3 threads share unevenly.
   it('trainStep clips and updates as clipGlobalNorm and the TypeScript optimizer do, bit for bit, on 1 and 3 threads, for every optimizer', async () => {
     const s: ModelSpec = { cell: 'lstm', vocabSize: 30, hiddenSize: 32, layers: 2, embeddingSize: 0, dropout: 0.1, hiddenDense: 0, hiddenActivation: 'relu' };
-    const wasm3 = await createWasmBackend(3, { ...flavour, oversubscribe: true });
+    // With a CBLAS library, 3 threads' products differ from 1 thread's in the last bits (see the
+    // thread-count test above), so that flavour compares on 1 thread only; the update's own split
+    // among threads is the same code in every flavour, and tested on 3 threads in the others.
+    const wasm3 = await createWasmBackend(cblas ? 1 : 3, { ...flavour, oversubscribe: true });
     try {
       for (const name of ['sgd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as OptimizerName[]) {
         const host = wasm1.createNetwork(s);

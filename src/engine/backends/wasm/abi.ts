@@ -21,7 +21,7 @@ export interface KernelExports {
   step_run(step: Ptr): void;
   add_into(dst: Ptr, src: Ptr, n: number): void;
   /** 1: the matrix products call the native imports (native.ts); stored in the shared memory, so for every thread. */
-  set_native_products(on: number): void;
+  set_native_products(mode: number): void;
   dropout_hash(seed: number, site: number, row: number, step: number, unit: number): number;
 }
 

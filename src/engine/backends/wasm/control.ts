@@ -19,6 +19,6 @@ export interface WorkerData {
   /** This worker's index in the team (the main thread is 0). */
   thread: number;
   stackTop: number;
-  /** Whether the team runs the native matrix products (each worker binds its own imports). */
-  nativeProducts: boolean;
+  /** The native matrix products the team runs, if any (each worker binds its own imports); native.ts. */
+  nativeProducts?: { source: string | undefined };
 }

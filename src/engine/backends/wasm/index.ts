@@ -2,22 +2,22 @@
  * The default backend: fused RNN / GRU / LSTM kernels written in C, compiled to WebAssembly with
  * SIMD128 (kernels/*.c, built into dist/kernels.wasm, and with relaxed SIMD into
  * dist/kernels-relaxed.wasm, by scripts/build-wasm.sh), run on all cores by a team of worker
- * threads over one shared memory that splits every time step's products. On Linux x86-64 with
- * AVX2 the matrix products run as native code through koffi (native.ts), two or four times as
- * wide as WebAssembly's SIMD; elsewhere the kernels run their own.
+ * threads over one shared memory that splits every time step's products. Where this platform has
+ * native products (native.ts: AVX2 / AVX-512 on x86-64 Linux and Windows, NEON on ARM64 Linux,
+ * Accelerate on macOS) the matrix products run through koffi; elsewhere the kernels run their own.
  */
 import * as os from 'node:os';
 import { referenceOnly, type ModelSpec } from '../../model/spec';
 import { UserInputError } from '../../text/errors';
 import type { Backend, Network } from '../types';
 import { WasmNetwork, type WasmRuntime } from './network';
-import { nativeProductsUnavailableReason, nativeProductsWidth, productImports } from './native';
+import { nativeProductsMode, nativeProductsName, nativeProductsUnavailableReason, productImports, type ProductsSource } from './native';
 import { createSharedMemory, instantiate, kernelsUnavailableReason, loadKernels, WasmHeap, type KernelsVariant } from './runtime';
 import { ThreadPool } from './threads';
 
 export { WasmNetwork } from './network';
 export type { KernelsVariant } from './runtime';
-export { limitNativeProductsToAvx2, nativeProductsUnavailableReason } from './native';
+export { limitNativeProductsToAvx2, nativeProductsName, nativeProductsUnavailableReason } from './native';
 
 /**
  * Why the WebAssembly backend cannot run here (missing build, old runtime), or undefined.
@@ -27,8 +27,8 @@ export function wasmUnavailableReason(kernels: KernelsVariant = 'plain', nativeP
   return kernelsUnavailableReason(kernels) ?? (nativeProducts === true ? nativeProductsProblem() : undefined);
 }
 
-function nativeProductsProblem(): string | undefined {
-  const reason = nativeProductsUnavailableReason();
+function nativeProductsProblem(source?: ProductsSource): string | undefined {
+  const reason = nativeProductsUnavailableReason(source);
   return reason === undefined ? undefined : `native products unavailable: ${reason}`;
 }
 
@@ -41,16 +41,21 @@ export interface WasmBackendOptions {
    */
   oversubscribe?: boolean;
   /**
-   * Run the matrix products as native AVX2 / AVX-512 code (native.ts): by default where it can run here.
+   * Run the matrix products as native code (native.ts): by default where it can run here.
    * false keeps every product in WebAssembly (tests compare the two; bench --products wasm).
    */
   nativeProducts?: boolean;
+  /**
+   * The path of a CBLAS library to run the large products through instead of this platform's own
+   * native products (cblas.ts: what macOS does with Accelerate; the tests load OpenBLAS).
+   */
+  cblasLibrary?: string;
 }
 
 /** Whether a backend with these options runs native products; throws when they were asked for and cannot run. */
-function useNativeProducts(asked: boolean | undefined): boolean {
+function useNativeProducts(asked: boolean | undefined, source: ProductsSource): boolean {
   if (asked === false) return false;
-  const problem = nativeProductsProblem();
+  const problem = nativeProductsProblem(source);
   if (problem !== undefined && asked === true) throw new Error(problem);
   return problem === undefined;
 }
@@ -65,16 +70,17 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
   const cores = os.availableParallelism();
   const asked = threads > 0 ? Math.floor(threads) : cores;
   const count = options.oversubscribe ? asked : Math.min(asked, cores);
-  const native = useNativeProducts(options.nativeProducts);
+  const source = options.cblasLibrary;
+  const native = useNativeProducts(source === undefined ? options.nativeProducts : true, source);
   const memory = createSharedMemory();
-  const kernels = instantiate(module, memory, native ? productImports(memory) : {});
-  kernels.set_native_products(native ? 1 : 0);
+  const kernels = instantiate(module, memory, native ? productImports(memory, source) : {});
+  kernels.set_native_products(native ? nativeProductsMode(source) : 0);
   const heap = new WasmHeap(memory, kernels.__heap_base.value as number);
-  const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1, native) : undefined;
+  const pool = count > 1 ? await ThreadPool.create(kernels, module, heap, count - 1, native ? { source } : undefined) : undefined;
   const runtime: WasmRuntime = { kernels, heap, pool, threads: count, workspace: { ptr: 0, floats: 0 } };
   const networks = new Set<WasmNetwork>();
   return {
-    info: { name: 'wasm', description: describe(variant, native, count, asked > count ? cores : undefined), threads: count },
+    info: { name: 'wasm', description: describe(variant, native ? nativeProductsName(source) : undefined, count, asked > count ? cores : undefined), threads: count },
     createNetwork(spec: ModelSpec): Network {
       const only = referenceOnly(spec);
       if (only) throw new UserInputError(`the WebAssembly backend cannot run ${only}; try {suggestion}.`, { key: 'backend', suggestion: 'js' });
@@ -93,8 +99,7 @@ export async function createWasmBackend(threads: number, options: WasmBackendOpt
 }
 
 /** `cappedAt`: the core count a larger thread count was capped at. */
-function describe(variant: KernelsVariant, native: boolean, threads: number, cappedAt?: number): string {
+function describe(variant: KernelsVariant, products: string | undefined, threads: number, cappedAt?: number): string {
   const note = cappedAt ? ` (capped: this machine has ${cappedAt} core${cappedAt === 1 ? '' : 's'})` : '';
-  const products = native ? ` with native ${nativeProductsWidth()} products` : '';
-  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${products}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
+  return `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${products ? ` with ${products}` : ''}, ${threads} thread${threads === 1 ? '' : 's'}${note}`;
 }

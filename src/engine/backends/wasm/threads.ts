@@ -24,7 +24,7 @@ export class ThreadPool {
   ) {}
 
   /** Starts `count` workers, threads 1 .. count of every team (resolves once each has instantiated the kernels). */
-  static async create(kernels: KernelExports, module: WebAssembly.Module, heap: WasmHeap, count: number, nativeProducts: boolean): Promise<ThreadPool> {
+  static async create(kernels: KernelExports, module: WebAssembly.Module, heap: WasmHeap, count: number, nativeProducts: WorkerData['nativeProducts']): Promise<ThreadPool> {
     const file = findBundledFile(WORKER_FILE);
     if (!file) throw new Error(`${WORKER_FILE} was not found beside ${__dirname}; run "npm run build"`);
     const workers: PoolWorker[] = [];

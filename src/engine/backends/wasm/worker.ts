@@ -10,7 +10,7 @@ import { productImports } from './native';
 import { instantiate } from './runtime';
 
 const data = workerData as WorkerData;
-const kernels = instantiate(data.module, data.memory, data.nativeProducts ? productImports(data.memory) : {});
+const kernels = instantiate(data.module, data.memory, data.nativeProducts ? productImports(data.memory, data.nativeProducts.source) : {});
 kernels.__stack_pointer.value = data.stackTop;
 const control = new Int32Array(data.memory.buffer, data.control, CONTROL_INTS);
 // Read before saying ready: the first pass may bump SEQ the moment the main thread hears it.

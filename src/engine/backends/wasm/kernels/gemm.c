@@ -3,9 +3,10 @@
 // stepper uses, and the small vector routines the driver needs.
 #include "kernels.h"
 
-// The same products as native code (native/products.c, AVX2 + FMA, AVX-512 where the CPU has it),
-// imported from the host and used when it sets `native_products` (index.ts, where the library
-// loads and the CPU has AVX2); cells.c's LSTM step follows the same switch.
+// The same products as native code (native/products.c: AVX2 + FMA, AVX-512 where the CPU has it;
+// native/products-neon.c), imported from the host and used when it sets `native_products`
+// (index.ts, where the library loads); cells.c's LSTM step follows the same switch. With
+// PRODUCTS_LARGE (a CBLAS library: cblas.ts) only sgemm and gemv are imported.
 // Pointers cross as offsets into this memory; the host adds its base address.
 NATIVE(native_sgemm) void native_sgemm(int tA, int tB, int M, int N, int K, const float *A, int lda, const float *B,
                                        int ldb, float *C, int ldc, int beta, float *pa, float *pb);
@@ -14,10 +15,10 @@ NATIVE(native_sgemm_packed) void native_sgemm_packed(int tA, int M, int N, int K
 NATIVE(native_gates_product) void native_gates_product(int M, int K, const float *A, int lda, const float *pu, int H,
                                                        int G, int u0, int u1, float *C, int ldc, int beta, float *pa);
 NATIVE(native_gemv) void native_gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
-// In the shared memory, so one store serves every thread's instance.
+// 0, PRODUCTS_ALL or PRODUCTS_LARGE. In the shared memory, so one store serves every thread's instance.
 static int native_products;
-void set_native_products(int on) { native_products = on; }
-int native_products_on(void) { return native_products; }
+void set_native_products(int mode) { native_products = mode; }
+int native_products_on(void) { return native_products == PRODUCTS_ALL; }
 
 // Writes the transpose of the 4x4 block at src (rows ld apart) as four rows s apart at dst.
 static inline void transpose4x4(const float *src, int ld, float *dst, int s) {
@@ -158,7 +159,7 @@ void pack_b_full(int tB, const float *B, int ldb, int K, int N, float *pb) { pac
 // C (+)= op(A) . B where B was packed once by pack_b_full (the recurrent matrix, reused every step).
 void sgemm_packed(int tA, int M, int N, int K, const float *A, int lda, const float *pb_full, float *C, int ldc,
                   int beta, float *pa) {
-  if (native_products) {
+  if (native_products == PRODUCTS_ALL) {
     native_sgemm_packed(tA, M, N, K, A, lda, pb_full, C, ldc, beta, pa);
     return;
   }
@@ -187,7 +188,7 @@ void pack_bt_panels(const float *B, int ldb, int K, int N, float *pb, int p0, in
 // multiple of NR: one thread's columns of the step's h.U. A is packed once for all G gates.
 void gates_product(int M, int K, const float *A, int lda, const float *pu, int H, int G, int u0, int u1, float *C,
                    int ldc, int beta, float *pa) {
-  if (native_products) {
+  if (native_products == PRODUCTS_ALL) {
     native_gates_product(M, K, A, lda, pu, H, G, u0, u1, C, ldc, beta, pa);
     return;
   }

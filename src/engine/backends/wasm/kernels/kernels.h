@@ -106,7 +106,12 @@ void gates_product(int M, int K, const float *A, int lda, const float *pu, int H
                    int ldc, int beta, float *pa);
 int pack_b_floats(void);
 void gemv(const float *x, int K, const float *W, int ldw, int N, float *y, int beta);
-// 1 when the products (and the LSTM's step) run as native code (gemm.c).
+// set_native_products's modes (gemm.c; native.ts has the same numbers): every product and the
+// LSTM's step as native code (the engine's own libraries), or only sgemm and gemv (a CBLAS
+// library, which cannot read the engine's packed panels of U).
+#define PRODUCTS_ALL 1
+#define PRODUCTS_LARGE 2
+// 1 when every product and the LSTM's step run as native code (PRODUCTS_ALL).
 int native_products_on(void);
 // Declares a function the host provides (native/products.c through native.ts), by the same name.
 #define NATIVE(name) __attribute__((import_module("env"), import_name(#name)))
