@@ -1,18 +1,21 @@
-// The native matrix products (dist/products-linux-x64.so) at both widths: on a CPU with AVX-512,
-// the AVX-512 and the AVX2 code sum every output element in the same order, so a training run
-// gives the same bits either way; and both agree with the kernels' own WebAssembly products to
-// float rounding. Its own file: the limit to AVX2 holds for the rest of the process.
+// The native matrix products this platform's build makes (dist/products-linux-x64.so,
+// products-win32-x64.dll, products-linux-arm64.so; npm run test:platforms runs this file under
+// wine and qemu): they agree with the kernels' own WebAssembly products to float rounding; and on
+// a CPU with AVX-512, the AVX-512 and the AVX2 code sum every output element in the same order,
+// so a training run gives the same bits either way. Its own file: the limit to AVX2 holds for the
+// rest of the process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FloatArray } from '../../src/engine/backends/types';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
-import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
+import { nativeProductsLibrary, nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Adam } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';
 import { relError } from './support/compare';
 
-const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64';
+const library = nativeProductsLibrary();
+const file = library && 'file' in library ? library.file : undefined;
 
 // Sizes that leave ragged register blocks at both widths (4H = 4 x 52 columns, 44 rows) and
 // several k blocks in the weight gradients (44 x 20 = 880 rows).
@@ -48,8 +51,8 @@ async function train(options: WasmBackendOptions): Promise<{ losses: number[]; g
 }
 
 
-describe('native matrix products', { skip: onLinuxX64 ? false : `native products are for Linux x86-64, not ${process.platform}-${process.arch}` }, () => {
-  it('load here (npm run build makes them)', () => {
+describe('native matrix products', { skip: file ? false : `the engine builds no native products library for ${process.platform}-${process.arch}` }, () => {
+  it(`load here (npm run build makes dist/${file})`, () => {
     assert.equal(nativeProductsUnavailableReason(), undefined);
   });
 
@@ -61,7 +64,7 @@ describe('native matrix products', { skip: onLinuxX64 ? false : `native products
     assert.ok(relError(native.logits, wasm.logits) <= 1e-5, `stepper logits: ${relError(native.logits, wasm.logits)}`);
   });
 
-  it('give the same bits at AVX-512 and at AVX2', { skip: onLinuxX64 && nativeProductsWidth() !== 'AVX-512' ? 'this CPU has no AVX-512, so there is only the AVX2 code to run' : false }, async () => {
+  it('give the same bits at AVX-512 and at AVX2', { skip: file && nativeProductsWidth() !== 'AVX-512' ? `the products run at ${nativeProductsWidth()} here, so there is no AVX-512 code to compare with AVX2` : false }, async () => {
     const wide = await train({ nativeProducts: true });
     limitNativeProductsToAvx2();
     assert.equal(nativeProductsWidth(), 'AVX2');
