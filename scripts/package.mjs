@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run package`: a production build, then one .vsix per platform. Each carries the bundles,
-// the WebAssembly kernels and the GPU kernels' PTX; the ones for platforms with NVIDIA's CUDA
-// driver (Linux and Windows) also carry koffi's JavaScript and the one prebuilt koffi binary that
-// platform loads, under dist/node_modules/ where the bundles' `require('koffi')` finds it. A last,
-// untargeted .vsix (no FFI: the CPU engine only) serves every other platform. The native matrix
-// products (dist/products-linux-x64.so, built where the packaging machine is Linux x86-64 with a C
-// compiler) go into the linux-x64 .vsix only.
+// the WebAssembly kernels and the GPU kernels' PTX; the targeted ones also carry koffi's
+// JavaScript and the one prebuilt koffi binary that platform loads, under dist/node_modules/ where
+// the bundles' `require('koffi')` finds it (the CUDA driver on Linux and Windows, the native
+// matrix products everywhere), and that platform's native products library only (built by
+// scripts/build-native.sh where its compiler is installed; macOS's products are Accelerate's,
+// which every Mac has). A last, untargeted .vsix (no FFI: the CPU engine with WebAssembly products
+// only) serves every other platform.
 //   node scripts/package.mjs [--target linux-x64,win32-x64,...]
 // koffi's binaries for other platforms than this one are fetched from the npm registry with
 // `npm pack` (at packaging time only) into .package-cache/.
@@ -15,14 +16,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** VS Code targets with an NVIDIA driver; koffi's platform package has the same name (npm `@koromix/koffi-<target>`). */
-const GPU_TARGETS = ['linux-x64', 'linux-arm64', 'win32-x64'];
+/**
+ * VS Code targets with koffi (whose platform package has the same name, npm `@koromix/koffi-<target>`)
+ * and each one's native products library in dist/ (none: Accelerate, from the system).
+ */
+const TARGETS = {
+  'linux-x64': 'products-linux-x64.so',
+  'linux-arm64': 'products-linux-arm64.so',
+  'win32-x64': 'products-win32-x64.dll',
+  'darwin-x64': undefined,
+  'darwin-arm64': undefined,
+};
+const LIBRARIES = Object.values(TARGETS).filter(Boolean);
 const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const arg = process.argv.indexOf('--target');
-const wanted = arg > 0 ? process.argv[arg + 1].split(',') : [...GPU_TARGETS, 'universal'];
-for (const t of wanted) if (t !== 'universal' && !GPU_TARGETS.includes(t)) throw new Error(`unknown target ${t} (${GPU_TARGETS.join(', ')}, universal)`);
+const wanted = arg > 0 ? process.argv[arg + 1].split(',') : [...Object.keys(TARGETS), 'universal'];
+for (const t of wanted) if (t !== 'universal' && !(t in TARGETS)) throw new Error(`unknown target ${t} (${Object.keys(TARGETS).join(', ')}, universal)`);
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32', ...options });
@@ -57,21 +68,31 @@ function stageKoffi(pkg) {
 }
 
 run('node', ['scripts/build.mjs', '--production']);
-const nativeProducts = join(root, 'dist/products-linux-x64.so');
-const nativeAside = join(root, '.package-cache/products-linux-x64.so');
-if (wanted.includes('linux-x64') && !existsSync(nativeProducts)) {
-  console.warn('package: note: dist/products-linux-x64.so was not built here, so the linux-x64 .vsix runs every product in WebAssembly');
-}
-/** The native products in dist/ for the linux-x64 .vsix, set aside for every other. */
-function stageNativeProducts(target) {
-  const inDist = existsSync(nativeProducts), aside = existsSync(nativeAside);
-  if (target === 'linux-x64' && !inDist && aside) renameSync(nativeAside, nativeProducts);
-  if (target !== 'linux-x64' && inDist) {
-    mkdirSync(join(root, '.package-cache'), { recursive: true });
-    renameSync(nativeProducts, nativeAside);
+for (const target of wanted) {
+  const library = TARGETS[target];
+  if (library && !existsSync(join(root, 'dist', library))) {
+    console.warn(`package: note: dist/${library} was not built here (scripts/build-native.sh says why), so the ${target} .vsix runs every product in WebAssembly`);
   }
 }
+/** The native products libraries, set aside from dist/ while a .vsix is made, and put back after. */
+const aside = join(root, '.package-cache/products');
+function setLibrariesAside() {
+  mkdirSync(aside, { recursive: true });
+  for (const library of LIBRARIES) if (existsSync(join(root, 'dist', library))) renameSync(join(root, 'dist', library), join(aside, library));
+}
+/** Only `target`'s library in dist/. */
+function stageNativeProducts(target) {
+  for (const library of LIBRARIES) {
+    const inDist = join(root, 'dist', library), spare = join(aside, library);
+    if (library === TARGETS[target] && existsSync(spare)) cpSync(spare, inDist);
+    else rmSync(inDist, { force: true });
+  }
+}
+function putLibrariesBack() {
+  for (const library of LIBRARIES) if (existsSync(join(aside, library))) renameSync(join(aside, library), join(root, 'dist', library));
+}
 const made = [];
+setLibrariesAside();
 try {
   for (const target of wanted) {
     const out = `${manifest.name}-${target}-${manifest.version}.vsix`;
@@ -87,6 +108,7 @@ try {
   }
 } finally {
   rmSync(join(root, 'dist/node_modules'), { recursive: true, force: true });
-  stageNativeProducts('linux-x64');
+  stageNativeProducts('universal');
+  putLibrariesBack();
 }
 console.log(`packaged:\n  ${made.join('\n  ')}`);
