@@ -15,8 +15,13 @@
 // Also the batch-1 matrix-vector product and the LSTM's element-wise step (width.inc.h), which the
 // same switch moves here.
 //
-// Built by scripts/build-native.sh as dist/products-linux-x64.so. Compiled for any x86-64: the
-// vector code sits behind target attributes, and rl_products_supported() says what this CPU has.
+// Built by scripts/build-native.sh as dist/products-linux-x64.so, and with mingw-w64 as
+// dist/products-win32-x64.dll. Compiled for any x86-64: the vector code sits behind target
+// attributes, and rl_products_supported() says what this CPU has (libgcc's CPUID check, which also
+// asks the OS, through XGETBV, whether it saves the AVX and AVX-512 registers; the same on
+// Windows). Every export is a plain C function of integer arguments, which koffi calls in the
+// platform's one x86-64 convention (System V on Linux, Microsoft's on Windows: the compiler
+// follows the target, koffi the platform).
 #include <immintrin.h>
 #include <stdint.h>
 
