@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * VS Code targets with koffi (whose platform package has the same name, npm `@koromix/koffi-<target>`)
- * and each one's native products library in dist/ (none: Accelerate, from the system).
+ * and each one's native products library in dist/ (none: Accelerate, from the system): the file
+ * src/engine/backends/wasm/native.ts's nativeProductsLibrary looks for on that platform.
  */
 const TARGETS = {
   'linux-x64': 'products-linux-x64.so',

@@ -118,8 +118,8 @@ const USAGE = `rnn-lab bench [--json] [--backend ${BACKENDS.join('|')}|all] [--c
   --steps      timed training steps (default depends on the backend's speed)
   --kernels    which build of the wasm kernels (default: relaxed SIMD where the runtime has it)
   --products   the wasm backend's matrix products as native code (native: AVX-512 where the CPU has
-               it, else AVX2; avx2: AVX2 only) or in WebAssembly (default: native where it runs,
-               Linux x86-64 with AVX2)
+               it, else AVX2, NEON on ARM64, Accelerate on macOS; avx2: AVX2 only) or in
+               WebAssembly (default: native where it runs)
 `;
 
 export async function benchCommand(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FloatArray } from '../../src/engine/backends/types';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
+import { ACCELERATE_LIBRARY } from '../../src/engine/backends/wasm/cblas';
 import { nativeProductsLibrary, nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Adam } from '../../src/engine/optim/optimizers';
@@ -50,6 +51,17 @@ async function train(options: WasmBackendOptions): Promise<{ losses: number[]; g
   }
 }
 
+
+describe('native products library per platform', () => {
+  it('names the file each targeted .vsix carries (scripts/package.mjs), and Accelerate on macOS', () => {
+    assert.deepEqual(nativeProductsLibrary('linux', 'x64'), { file: 'products-linux-x64.so' });
+    assert.deepEqual(nativeProductsLibrary('linux', 'arm64'), { file: 'products-linux-arm64.so' });
+    assert.deepEqual(nativeProductsLibrary('win32', 'x64'), { file: 'products-win32-x64.dll' });
+    for (const arch of ['arm64', 'x64']) assert.deepEqual(nativeProductsLibrary('darwin', arch), { cblas: ACCELERATE_LIBRARY });
+    assert.equal(nativeProductsLibrary('linux', 'arm'), undefined);
+    assert.equal(nativeProductsLibrary('win32', 'arm64'), undefined);
+  });
+});
 
 describe('native matrix products', { skip: file ? false : `the engine builds no native products library for ${process.platform}-${process.arch}` }, () => {
   it(`load here (npm run build makes dist/${file})`, () => {

@@ -156,6 +156,8 @@ function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
   const flavour: WasmBackendOptions = { kernels: variant, nativeProducts: native, cblasLibrary: cblas };
 
   before(async () => {
+    const missing = cblas && nativeProductsUnavailableReason(cblas);
+    if (missing) throw new Error(`${missing}: the CBLAS binding is tested against it (on Debian: apt-get install libopenblas0, which scripts/setup.sh installs)`);
     wasm1 = await createWasmBackend(1, flavour);
     wasm2 = await createWasmBackend(2, { ...flavour, oversubscribe: true });
   });
