@@ -191,8 +191,8 @@ export type TrainSource =
 /** A model served from a checkpoint or Keras weights, without training. */
 export interface ModelOpened {
   path: string;
-  /** What the file is: one of RNN Lab's checkpoints (a run's history with it) or Keras weights (weights only). */
-  kind: 'checkpoint' | 'keras';
+  /** What the file is: one of RNN Lab's checkpoints (a run's history with it), Keras weights (weights only) or a PyTorch folder (its validation history). */
+  kind: 'checkpoint' | 'keras' | 'pytorch';
   /** The run the checkpoint came from, described as its `started` message would (no text sizes). */
   started: RunStarted;
   step: number;
