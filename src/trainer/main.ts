@@ -46,7 +46,7 @@ const engine: TrainerEngine = {
     return { sourceName: resumed.sourceName, sourcePath: resumed.sourcePath, text: resumed.corpus, config, resumeFrom: resumed.checkpoint, resumePath: checkpoint };
   },
   openModel: async ({ runId, path, backend: preference, threads, vocab, vocabText }) => {
-    // A checkpoint or Keras weights; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
+    // A checkpoint, Keras weights or a PyTorch folder; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
     const loaded = await loadWeights(path, { vocab, vocabText });
     for (const note of loaded.notes) io.send('log', { level: 'warn', message: `${path}: ${note}` });
     const backend = await createBackendFor(loaded.spec, preference, threads, (level, message) => io.send('log', { level, message }));

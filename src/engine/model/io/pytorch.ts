@@ -201,7 +201,7 @@ export async function loadPytorchFolder(dir: string): Promise<LoadedModel> {
   const weightsPath = join(dir, WEIGHTS_FILE);
   for (const [file, what] of [[configPath, 'the model settings (written by rnn-lab export --pytorch or train.py)'], [vocabPath, 'the vocabulary'], [weightsPath, 'the weights']] as const) {
     if (!(await stat(file).then((s) => s.isFile(), () => false))) {
-      throw new UserInputError(`${dir} is not a PyTorch model folder: it has no ${basename(file)} (${what}).`);
+      throw new UserInputError(`${dir} is a folder, and not a PyTorch model folder: it has no ${basename(file)} (${what}).`);
     }
   }
   const config = (await readJsonFile(configPath, 'the model settings')) as Partial<PytorchConfig> | null;
