@@ -252,7 +252,8 @@ def main():
         text = f.read().replace("\r\n", "\n")
     val_text = None
     if cfg.get("valFile"):
-        with open(cfg["valFile"], encoding="utf-8") as f:
+        # A relative validation file lies beside the training text, as in RNN Lab.
+        with open(os.path.join(os.path.dirname(os.path.abspath(text_path)), cfg["valFile"]), encoding="utf-8") as f:
             val_text = f.read().replace("\r\n", "\n")
     seed = cfg.get("seed", 1) + config.get("step", 0)
     torch.manual_seed(seed * 1000 + rank)
