@@ -15,7 +15,7 @@
  * Gate order: LSTM is i f g o in both; our GRU is z r h and PyTorch's is r z n (the same reset_after
  * cell: n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn)), h = (1 - z) ⊙ n + z ⊙ h₋).
  */
-import { stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FloatArray } from '../../backends/types';
 import { defaultTrainConfig, type TrainConfig } from '../../config/settings';
@@ -159,11 +159,11 @@ export async function isFolder(path: string): Promise<boolean> {
   }
 }
 
+/** config.json and vocab.json are small; a vocabulary of a few hundred thousand words fits. */
 const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 async function readJsonFile(path: string, what: string): Promise<unknown> {
   await assertReadableFile(path, what, MAX_JSON_BYTES);
-  const { readFile } = await import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -248,7 +248,6 @@ export async function loadPytorchFolder(dir: string): Promise<LoadedModel> {
 /** Every tensor model.py has for `spec`, each checked against its shape; nothing more, nothing less. */
 async function readPytorchWeights(path: string, spec: ModelSpec, vocabSize: number, vocabPath: string): Promise<Map<string, Float32Array | Float64Array>> {
   const size = await assertReadableFile(path, 'the weights', Infinity);
-  const { open } = await import('node:fs/promises');
   let handle;
   try {
     handle = await open(path, 'r');

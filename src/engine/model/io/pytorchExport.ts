@@ -4,14 +4,13 @@
  * vocab.json, and the scripts model.py, train.py, predict.py and README.md, copied from the
  * extension's dist/pytorch/ (the build copies them there from python/).
  */
-import { copyFile, mkdir, open } from 'node:fs/promises';
+import { copyFile, mkdir, open, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { findBundledFile } from '../../backends/bundled';
 import { UserInputError } from '../../text/errors';
 import type { LoadedModel } from './load';
 import { CONFIG_FILE, PYTORCH_FORMAT, pytorchTensors, pytorchUnsupported, VOCAB_FILE, WEIGHTS_FILE, type PytorchConfig } from './pytorch';
 import { encodeSafetensors, writeChunks } from './safetensors';
-import { writeFile } from 'node:fs/promises';
 
 export const PYTORCH_SCRIPTS = ['model.py', 'train.py', 'predict.py', 'README.md'] as const;
 
