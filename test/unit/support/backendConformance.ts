@@ -244,7 +244,10 @@ export function describeBackendConformance(title: string, options: ConformanceOp
             const first = a.step(x).slice();
             a.step(tokens());
             a.setState(saved);
-            assert.deepEqual(a.step(x).slice(), first, `${description}: same state + same token = same logits`);
+            // Exactly, where the network computes in float32; a float64 one rounds its state to float32 for the copy.
+            const replay = a.step(x).slice();
+            if (net.params instanceof Float64Array) assert.ok(relError(replay, first) <= 1e-5, `${description}: same state + same token = same logits`);
+            else assert.deepEqual(replay, first, `${description}: same state + same token = same logits`);
             a.reset();
             assert.ok(a.getState().every((v) => v === 0), `${description}: reset zeros the state`);
             for (let t = 0; t < 4; t++) {
