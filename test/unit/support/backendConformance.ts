@@ -207,68 +207,72 @@ export function describeBackendConformance(title: string, options: ConformanceOp
       for (const hiddenActivation of ['relu', 'tanh', 'linear'] as const) {
         if (!options.full && hiddenActivation !== 'tanh') continue;
         it(`${cell} with a Dense hidden layer (${hiddenActivation}), 2 layers, masked, dropout in training: loss, gradients, steppers`, () => {
-          const s = spec(cell, 2, cell === 'rnn' ? 0 : cell === 'gru' ? 5 : 4, { hiddenDense: 9, hiddenActivation, dropout: 0.2 });
-          onEach(s, 17, (net, ref, description) => {
-            const rng = new Rng(5);
-            for (let pass = 0; pass < 2; pass++) {
-              const batch = randomBatch(rows, 5, s.vocabSize, rng.int(1000), pass === 0);
-              assertSamePass(net, ref, batch, { carryState: pass > 0, train: pass === 0, dropoutSeed: 9 }, `${description}, pass ${pass}`);
-            }
-            assertSameSteppers(net, ref, s, rng, description);
-          });
+          for (const embeddingSize of cell === 'rnn' ? [0] : cell === 'gru' ? [5] : [0, 4]) {
+            const s = spec(cell, 2, embeddingSize, { hiddenDense: 9, hiddenActivation, dropout: 0.2 });
+            onEach(s, 17, (net, ref, description) => {
+              const rng = new Rng(5);
+              for (let pass = 0; pass < 2; pass++) {
+                const batch = randomBatch(rows, 5, s.vocabSize, rng.int(1000), pass === 0);
+                assertSamePass(net, ref, batch, { carryState: pass > 0, train: pass === 0, dropoutSeed: 9 }, `${description}, pass ${pass}`);
+              }
+              assertSameSteppers(net, ref, s, rng, description);
+            });
+          }
         });
       }
     }
 
     for (const cell of cells) {
-      it(`${cell} stepper: the reference's logits and states, its own network's loss, state round trip, batch 1 = a row of batch 3`, () => {
-        const s = spec(cell, 2, cell === 'gru' ? 5 : 0);
-        onEach(s, 21, (net, ref, description) => {
-          const B = 3;
-          const a = net.createStepper(B);
-          const b = ref.createStepper(B);
-          const single = net.createStepper(1);
-          try {
-            const rng = new Rng(4);
-            const tokens = () => Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
-            for (let t = 0; t < 6; t++) {
+      it(`${cell} stepper, one-hot and embedding: the reference's logits and states, its own network's loss, state round trip, batch 1 = a row of batch 3`, () => {
+        for (const embeddingSize of [0, 5]) {
+          const s = spec(cell, 2, embeddingSize);
+          onEach(s, 21, (net, ref, description) => {
+            const B = 3;
+            const a = net.createStepper(B);
+            const b = ref.createStepper(B);
+            const single = net.createStepper(1);
+            try {
+              const rng = new Rng(4);
+              const tokens = () => Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
+              for (let t = 0; t < 6; t++) {
+                const x = tokens();
+                const la = a.step(x).slice();
+                const lb = b.step(x);
+                assert.ok(relError(la, lb) <= tol.state, `${description}: step ${t} logits off by ${relError(la, lb).toExponential(2)}`);
+              }
+              assert.equal(a.getState().length, B * stateSizePerRow(s));
+              assert.ok(relError(a.getState(), b.getState()) <= tol.state, `${description}: states agree`);
+              const saved = a.getState();
               const x = tokens();
-              const la = a.step(x).slice();
-              const lb = b.step(x);
-              assert.ok(relError(la, lb) <= tol.state, `${description}: step ${t} logits off by ${relError(la, lb).toExponential(2)}`);
+              const first = a.step(x).slice();
+              a.step(tokens());
+              a.setState(saved);
+              // Exactly, where the network computes in float32; a float64 one rounds its state to float32 for the copy.
+              const replay = a.step(x).slice();
+              if (net.params instanceof Float64Array) assert.ok(relError(replay, first) <= 1e-5, `${description}: same state + same token = same logits`);
+              else assert.deepEqual(replay, first, `${description}: same state + same token = same logits`);
+              a.reset();
+              assert.ok(a.getState().every((v) => v === 0), `${description}: reset zeros the state`);
+              for (let t = 0; t < 4; t++) {
+                const xs = tokens();
+                const batched = a.step(xs).slice(0, s.vocabSize);
+                const one = single.step(xs.subarray(0, 1));
+                assert.ok(relError(one, batched) <= 1e-6, `${description}: batch 1 = row 0 of batch 3 at step ${t}`);
+              }
+              // Stepping a sequence scores it as the network's own evaluation does.
+              single.reset();
+              const seq = randomBatch(1, 6, s.vocabSize, 11);
+              const expected = net.evaluate(seq, { carryState: false }).lossSum;
+              let loss = 0;
+              for (let t = 0; t < 6; t++) loss += crossEntropy(single.step(seq.inputs.subarray(t, t + 1)), 0, s.vocabSize, seq.targets[t]);
+              assertClose(loss, expected, tol.state, `${description}: stepped loss vs evaluation`);
+            } finally {
+              a.dispose();
+              b.dispose();
+              single.dispose();
             }
-            assert.equal(a.getState().length, B * stateSizePerRow(s));
-            assert.ok(relError(a.getState(), b.getState()) <= tol.state, `${description}: states agree`);
-            const saved = a.getState();
-            const x = tokens();
-            const first = a.step(x).slice();
-            a.step(tokens());
-            a.setState(saved);
-            // Exactly, where the network computes in float32; a float64 one rounds its state to float32 for the copy.
-            const replay = a.step(x).slice();
-            if (net.params instanceof Float64Array) assert.ok(relError(replay, first) <= 1e-5, `${description}: same state + same token = same logits`);
-            else assert.deepEqual(replay, first, `${description}: same state + same token = same logits`);
-            a.reset();
-            assert.ok(a.getState().every((v) => v === 0), `${description}: reset zeros the state`);
-            for (let t = 0; t < 4; t++) {
-              const xs = tokens();
-              const batched = a.step(xs).slice(0, s.vocabSize);
-              const one = single.step(xs.subarray(0, 1));
-              assert.ok(relError(one, batched) <= 1e-6, `${description}: batch 1 = row 0 of batch 3 at step ${t}`);
-            }
-            // Stepping a sequence scores it as the network's own evaluation does.
-            single.reset();
-            const seq = randomBatch(1, 6, s.vocabSize, 11);
-            const expected = net.evaluate(seq, { carryState: false }).lossSum;
-            let loss = 0;
-            for (let t = 0; t < 6; t++) loss += crossEntropy(single.step(seq.inputs.subarray(t, t + 1)), 0, s.vocabSize, seq.targets[t]);
-            assertClose(loss, expected, tol.state, `${description}: stepped loss vs evaluation`);
-          } finally {
-            a.dispose();
-            b.dispose();
-            single.dispose();
-          }
-        });
+          });
+        }
       });
     }
 
