@@ -1,5 +1,5 @@
 /**
- * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]`
+ * `rnn-lab bench [--json] [--backend NAME|all] [--config 1,2,3,4,5] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]`
  *
  * Speed of each backend on three char-LSTM configurations (100 steps, vocabulary 64, one-hot
  * input, Adam with global-norm clipping 5, as the PyTorch peer script does):

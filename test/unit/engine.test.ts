@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { createBackend, resolveThreads } from '../../src/engine/backends/select';
+import { backendRegistry, runsOnGpu } from '../../src/engine/backends/registry';
 import { initParams } from '../../src/engine/model/init';
 import { layerHiddenSize, paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { UserInputError } from '../../src/engine/text/errors';
@@ -94,4 +95,17 @@ test('createBackend picks the requested backend and explains what is unavailable
   });
   assert.equal(resolveThreads(3), 3);
   assert.ok(resolveThreads(0) >= 1);
+});
+
+test('the backend registry: one entry per name; auto always ends on a backend that runs everywhere; the timing card\'s GPU line follows the kinds', async () => {
+  const names = backendRegistry.map((entry) => entry.name);
+  assert.deepEqual([...new Set(names)], names);
+  const auto = backendRegistry.filter((entry) => entry.auto);
+  const last = auto[auto.length - 1];
+  assert.equal(last.kind, 'cpu');
+  assert.equal(await last.probe({ threads: 1 }), undefined, `${last.name} is what 'auto' falls back to last: it must run anywhere`);
+  assert.ok(backendRegistry.some((entry) => entry.kind === 'cpu' && entry.auto && entry.everyModel), 'a model only the TypeScript backends compute needs an auto CPU backend that computes every model');
+  for (const entry of backendRegistry) {
+    assert.equal(runsOnGpu(entry.name), entry.kind === 'gpu', entry.name);
+  }
 });
