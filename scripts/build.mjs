@@ -47,6 +47,16 @@ const node = {
   define: { 'import.meta.url': 'importMetaUrl' }, inject: [join(root, 'scripts/import-meta-url.js')],
 };
 
+// The webviews import the settings table, and through it the backend registry, whose loaders reach
+// the backends' Node code by `import()` (src/engine/backends/registry.ts). A webview never loads a
+// backend: its bundle leaves every `import()` unresolved instead of failing on `node:fs`.
+const dynamicImportsLeftOut = {
+  name: 'dynamic-imports-left-out',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+  },
+};
+
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
@@ -59,6 +69,7 @@ const builds = [
     target: 'es2022',
     entryPoints: { [v]: `webview/${v}/main.ts` },
     outdir: 'dist/webview',
+    plugins: [dynamicImportsLeftOut],
   })),
   // Tests are not part of a production (packaging) build.
   !production && { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],

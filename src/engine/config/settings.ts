@@ -5,7 +5,9 @@
  * package.json's `contributes.configuration` are all derived from this table.
  *
  * Dependency-free (no Node APIs, no `vscode`): the protocol, and through it the webviews, import it.
+ * The backends' choices come from backends/registry.ts, which loads backend code only by `import()`.
  */
+import { autoBackendDescription, backendRegistry, computeBackendNames, type ComputeBackendName } from '../backends/registry';
 
 export const settingGroups = ['model', 'data', 'optimisation', 'budget', 'sampling', 'compute'] as const;
 export type SettingGroup = (typeof settingGroups)[number];
@@ -16,9 +18,8 @@ export const settingGroupTitles: Record<SettingGroup, string> = {
 /** The choices of the enumerated settings. */
 export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
 export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
-/** The compute backends, fastest first; 'auto' picks the first that loads (see backends/select.ts). */
-export const computeBackendNames = ['cuda', 'wasm', 'js', 'reference'] as const;
-export const backendNames = ['auto', ...computeBackendNames] as const;
+/** 'auto', then the compute backends of backends/registry.ts, fastest first; 'auto' picks the first that loads (backends/select.ts). */
+export const backendNames: readonly ('auto' | ComputeBackendName)[] = ['auto', ...computeBackendNames];
 export const tokenKinds = ['char', 'word'] as const;
 export const vocabOrders = ['frequency', 'first'] as const;
 export const dataModes = ['stream', 'lines', 'windows'] as const;
@@ -255,11 +256,8 @@ export const trainSettings = {
     group: 'compute', flag: 'backend', default: 'auto', choices: backendNames,
     description: 'Compute backend for training.',
     choiceDescriptions: [
-      'The fastest available: an NVIDIA GPU through its driver when there is one, else WebAssembly SIMD.',
-      'NVIDIA GPU (CUDA driver; no toolkit needed). Sampling and the hover stay on the CPU.',
-      'WebAssembly SIMD kernels on worker threads; on Linux x86-64 their matrix products run as native AVX2 / AVX-512 code.',
-      'Plain JavaScript (float32).',
-      'Float64 reference implementation: slow, for checking.',
+      autoBackendDescription(),
+      ...backendRegistry.map((entry) => entry.description),
     ],
   }),
   threads: int({
