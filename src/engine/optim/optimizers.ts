@@ -4,7 +4,7 @@
  * `placeState` puts it.
  * Formulas follow the usual library definitions (PyTorch / Keras), noted on each class.
  */
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import type { TrainConfig } from '../../protocol/messages';
 
 export type OptimizerName = TrainConfig['optimizer'];

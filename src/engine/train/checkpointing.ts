@@ -6,7 +6,7 @@
  * checkpoint is, and the run ends (non-zero in the CLI).
  */
 import type { CheckpointSaved } from '../../protocol/messages';
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import { writeCheckpoint, type CheckpointMeta } from '../model/io/checkpoint';
 import { RunFolder, type FileBestOutcome, type RunRecord, type RunStatus } from './runFolder';
 
