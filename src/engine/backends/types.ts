@@ -4,7 +4,8 @@
  * layout of `paramLayout(spec)` (see model/spec.ts), so optimizers, checkpoints and parity tests
  * work on every backend the same way.
  */
-import type { BackendSummary, TrainConfig } from '../../protocol/messages';
+import type { TrainConfig } from '../config/settings';
+import type { BackendSummary } from '../train/events';
 import type { ModelSpec, ParamLayout } from '../model/spec';
 import type { OptimizerState } from '../optim/optimizers';
 

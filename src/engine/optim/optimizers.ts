@@ -5,7 +5,7 @@
  * Formulas follow the usual library definitions (PyTorch / Keras), noted on each class.
  */
 import type { FloatArray } from '../tensor';
-import type { TrainConfig } from '../../protocol/messages';
+import type { TrainConfig } from '../config/settings';
 
 export type OptimizerName = TrainConfig['optimizer'];
 
