@@ -6,7 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMessageOf, neuronTextLimit, noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
+import { describeRejected, isMessageOf } from '../protocol/envelope';
+import { neuronTextLimit } from '../protocol/labs';
+import { noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/webview';
 import type { RunController } from './runController';
 import { listRuns } from './runsList';
 import { lastCheckpointBeside } from '../engine/train/runFolder';
@@ -71,6 +73,8 @@ export function connectWebview(webview: vscode.Webview, deps: WebviewDeps): vsco
     deps.controller.onDidUpdate((messages) => { for (const m of messages) postToWebview(webview, m); }),
     webview.onDidReceiveMessage((raw: unknown) => {
       if (isMessageOf<WebviewToHost>(raw, webviewToHostTypes)) void handleWebviewMessage(webview, deps, raw);
+      // A webview built from other sources than this host's: say so in the extension host's log rather than drop it unseen.
+      else console.warn(`RNN Lab: ignored a message from a webview, ${describeRejected(raw)}`);
     }),
   ];
   return vscode.Disposable.from(...subscriptions);

@@ -3,7 +3,7 @@
  * host runs `rnn-lab series --json` in a child process and forwards what it reports; the webview
  * sends the settings of a run, built from the same names as the CLI's flags.
  */
-import { isMessageOf, type Envelope } from './messages';
+import { isMessageOf, type Envelope, type MessageTypes } from './envelope';
 
 /** One run's settings; each key is the CLI flag of the same name (`hidden` is `--hidden`). */
 export interface SeriesRunRequest {
@@ -126,8 +126,8 @@ export interface SeriesWebviewToHost {
   pickFile: Record<string, never>;
 }
 
-export const seriesHostToWebviewTypes: ReadonlyArray<keyof SeriesHostToWebview> = ['state', 'report'];
-export const seriesWebviewToHostTypes: ReadonlyArray<keyof SeriesWebviewToHost> = ['ready', 'run', 'stop', 'pickFile'];
+export const seriesHostToWebviewTypes = { state: true, report: true } as const satisfies MessageTypes<SeriesHostToWebview>;
+export const seriesWebviewToHostTypes = { ready: true, run: true, stop: true, pickFile: true } as const satisfies MessageTypes<SeriesWebviewToHost>;
 
 export const isSeriesHostMessage = (v: unknown): v is Envelope<SeriesHostToWebview> => isMessageOf<SeriesHostToWebview>(v, seriesHostToWebviewTypes);
 export const isSeriesWebviewMessage = (v: unknown): v is Envelope<SeriesWebviewToHost> => isMessageOf<SeriesWebviewToHost>(v, seriesWebviewToHostTypes);
