@@ -117,7 +117,15 @@ export class SeriesPanel {
     const plot = join(this.tmp, 'plots.svg');
     rmSync(plot, { force: true });
     const cli = vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
-    const args = ['series', ...seriesRequestArgs(request), '--json', '--compare', '--plot', plot];
+    let settings: string[];
+    try {
+      settings = seriesRequestArgs(request);
+    } catch (error) {
+      // A request with a setting the lab does not have (a webview of another version): say so, run nothing.
+      this.setState({ status: 'failed', request, error: (error as Error).message });
+      return;
+    }
+    const args = ['series', ...settings, '--json', '--compare', '--plot', plot];
     const child = fork(cli, args, { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.stopRequested = false;
