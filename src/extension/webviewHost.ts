@@ -39,6 +39,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${media('controls.css')}" rel="stylesheet">
 ${bundle === 'samples' ? '' : `<link href="${media('panel.css')}" rel="stylesheet">\n`}<link href="${media('sampleCards.css')}" rel="stylesheet">
 ${bundle === 'lab' ? `<link href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'uPlot.min.css'))}" rel="stylesheet">\n` : ''}<link href="${media(`${bundle}.css`)}" rel="stylesheet">
 <title>${title}</title>
