@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Envelope } from '../protocol/messages';
+import { describeRejected, type Envelope } from '../protocol/envelope';
 import {
   defaultSeriesRequest, isSeriesWebviewMessage, seriesRequestArgs,
   type SeriesFinalLine, type SeriesHostToWebview, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
@@ -71,6 +71,7 @@ export class SeriesPanel {
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'series', 'Time-series lab');
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       if (isSeriesWebviewMessage(raw)) void this.handle(raw);
+      else console.warn(`RNN Lab: ignored a message from the time-series panel, ${describeRejected(raw)}`);
     }, null, this.disposables);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
   }
