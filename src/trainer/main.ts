@@ -3,7 +3,8 @@
  * the typed messages of src/protocol/messages.ts over the IPC channel, and it never outlives its
  * parent: when the channel closes, it exits.
  */
-import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
+import { describeRejected, isMessageOf } from '../protocol/envelope';
+import { hostToTrainerTypes, type HostToTrainer, type TrainerToHost } from '../protocol/trainer';
 import { dirname } from 'node:path';
 import { withValidationFile } from '../engine/data/validationFile';
 import { corpusFromText, corpusOptions, createBackend, OpenedModel, prepareResume, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
@@ -68,7 +69,7 @@ const trainer = new Trainer(engine, io);
 
 process.on('message', (raw: unknown) => {
   if (!isMessageOf<HostToTrainer>(raw, hostToTrainerTypes)) {
-    io.send('log', { level: 'warn', message: `Ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}` });
+    io.send('log', { level: 'warn', message: `Ignored ${describeRejected(raw)}` });
     return;
   }
   trainer.handle(raw);

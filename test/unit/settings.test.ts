@@ -30,8 +30,8 @@ function reader(values: Record<string, unknown>) {
 /** A valid value other than the default, for each kind of setting. */
 function otherValue(s: Setting, i: number): unknown {
   switch (s.type) {
-    case 'integer': return s.default === s.maximum ? s.maximum - 1 : Math.min(s.maximum, s.default + 1 + (i % 3));
-    case 'number': return s.default === s.maximum ? s.maximum / 2 : Math.min(s.maximum, s.default + 0.125);
+    case 'integer': return s.default === s.maximum ? s.maximum - 1 : Math.min(s.maximum, (s.default ?? s.minimum) + 1 + (i % 3));
+    case 'number': return s.default === s.maximum ? s.maximum / 2 : Math.min(s.maximum, (s.default ?? s.minimum) + 0.125);
     case 'boolean': return !s.default;
     case 'string': return `text ${i} with spaces`;
     case 'choice': return s.choices.find((c) => c !== s.default)!;

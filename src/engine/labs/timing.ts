@@ -4,7 +4,7 @@
  * so finished epochs are measured, and the current pace projects the rest.
  */
 import { cpus, freemem, totalmem, platform, arch } from 'node:os';
-import type { BackendSummary } from '../../protocol/messages';
+import type { BackendSummary } from '../train/events';
 import { runsOnGpu } from '../backends/registry';
 
 export interface EpochTime {

@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { FloatArray } from '../../backends/types';
+import type { FloatArray } from '../../tensor';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
 import { tokenizerFromJSON, type Tokenizer } from '../../data/tokenizer';
 import { UserInputError, unreadableFile } from '../../text/errors';
