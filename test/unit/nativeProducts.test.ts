@@ -6,7 +6,7 @@
 // rest of the process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FloatArray } from '../../src/engine/backends/types';
+import type { FloatArray } from '../../src/engine/tensor';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { ACCELERATE_LIBRARY } from '../../src/engine/backends/wasm/cblas';
 import { nativeProductsLibrary, nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
