@@ -72,7 +72,7 @@ export const backendRegistry = [
   {
     name: 'wasm',
     label: 'WebAssembly SIMD',
-    description: 'WebAssembly SIMD kernels on worker threads; on Linux x86-64 their matrix products run as native AVX2 / AVX-512 code.',
+    description: 'WebAssembly SIMD kernels on worker threads; their matrix products run as native code: AVX2 / AVX-512 on x86-64 Linux and Windows, NEON on ARM64 Linux, Accelerate on macOS.',
     kind: 'cpu',
     auto: true,
     everyModel: false,

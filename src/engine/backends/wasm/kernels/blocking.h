@@ -1,4 +1,5 @@
-// The blocking the WebAssembly products (gemm.c) and the native ones (native/products.c) share.
+// The blocking the WebAssembly products (gemm.c) and the native ones (native/products.c,
+// native/products-neon.c) share, with their loop nests (blocked.h).
 // It is more than a tuning choice: it fixes the packed right-hand panels' layout (panels of NR
 // columns, [k][NR]), which both read; the packing buffers' sizes, which the WebAssembly side
 // allocates and both fill; and the k blocks every output element is summed in, so that both give
