@@ -41,12 +41,14 @@ fetch() {
 }
 
 # stage <target>: a folder laid out as the target's .vsix is (dist/ with koffi under
-# node_modules), with the tests beside it in out/test/unit/, where they find dist/ by walking up.
+# node_modules), with the tests beside it in out/test/unit/, where they find dist/ by walking up,
+# and samples/.
 stage() {
   local target="$1" dir="$cache/stage-$1"
   rm -rf "$dir"
   mkdir -p "$dir/out/test/unit" "$dir/node_modules/koffi/src/koffi/src" "$dir/node_modules/@koromix"
   cp -r "$root/dist" "$dir/dist"
+  cp -r "$root/samples" "$dir/samples" # some tests train on samples/prose.txt
   rm -rf "$dir/dist/node_modules" "$dir/dist/webview"
   for t in "${TESTS[@]}"; do cp "$root/out/test/unit/$t" "$dir/out/test/unit/"; done
   local koffi="$root/node_modules/koffi"
