@@ -25,6 +25,10 @@ export interface BackendOptions {
   nativeProducts?: boolean;
   /** 'auto' only: a model too big for the GPU trains on the CPU, and this hears why. */
   onOutOfMemory?: (message: string) => void;
+  /** WebGPU: the device was lost mid-run and training goes on on the CPU; this hears why. */
+  onGpuLost?: (message: string) => void;
+  /** WebGPU: accept a software adapter (SwiftShader); only when the backend is named, never for 'auto'. */
+  allowSoftwareGpu?: boolean;
 }
 
 export interface BackendEntry {
@@ -45,6 +49,13 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
     unavailableReason: async () => (await import('./cuda')).cudaUnavailableReason(),
     // Sampling and the hover step on the best CPU backend, with a copy of the weights.
     create: async (o) => (await import('./cuda')).createCudaBackend(await createCpuBackend(o), { onOutOfMemory: o.onOutOfMemory }),
+  },
+  webgpu: {
+    label: 'WebGPU',
+    auto: true,
+    unavailableReason: async (o) => (await import('./webgpu')).webgpuUnavailableReason({ allowSoftware: o.allowSoftwareGpu === true }),
+    create: async (o) =>
+      (await import('./webgpu')).createWebGpuBackend(await createCpuBackend(o), { allowSoftware: o.allowSoftwareGpu === true, onOutOfMemory: o.onOutOfMemory, onDeviceLost: o.onGpuLost }),
   },
   wasm: {
     label: 'WebAssembly SIMD',
@@ -95,7 +106,7 @@ export async function createBackendFor(
 ): Promise<Backend> {
   const only = referenceOnly(spec);
   if (!only) return preference === 'auto' ? createCpuBackend({ threads }) : createBackend(preference, threads, log);
-  if (preference === 'wasm' || preference === 'cuda') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
+  if (preference === 'wasm' || preference === 'cuda' || preference === 'webgpu') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
   if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);
   return createReferenceBackend(preference === 'reference' ? 'float64' : 'float32');
 }
@@ -105,11 +116,13 @@ export async function createBackend(
   threads: number,
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
-  const options: BackendOptions = { threads };
+  const options: BackendOptions = { threads, onGpuLost: (message) => log('warn', message) };
   if (preference === 'auto') {
     const candidates = computeBackendNames.filter((name) => backendEntries[name].auto);
     // Why the GPU was not used goes into the description of the backend used instead (Lab, CLI).
     let gpuNote: string | undefined;
+    // Why each GPU backend was skipped, said once the backend used instead is known.
+    const gpuSkipped: string[] = [];
     for (const [i, name] of candidates.entries()) {
       const entry = backendEntries[name];
       const last = i === candidates.length - 1;
@@ -117,6 +130,7 @@ export async function createBackend(
         const reason = await entry.unavailableReason(options);
         if (reason !== undefined) throw new Error(reason);
         const backend = await entry.create({ ...options, onOutOfMemory: (message) => log('warn', message) });
+        for (const message of gpuSkipped) log('info', `${message}; using the ${entry.label} backend.`);
         if (gpuNote) {
           backend.info.description += ` (${gpuNote})`;
           backend.info.fallbackNote = gpuNote;
@@ -126,8 +140,13 @@ export async function createBackend(
         if (last) throw error;
         const next = backendEntries[candidates[i + 1]].label;
         const message = (error as Error).message;
-        if (name === 'cuda') gpuNote = (await import('./cuda')).briefGpuReason(message);
-        log(name === 'cuda' ? 'info' : 'warn', name === 'cuda' ? `${message}; using the ${next} backend.` : `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
+        if (name === 'cuda' || name === 'webgpu') {
+          // The first GPU's reason is the note (CUDA's where it was tried); each is logged.
+          gpuNote ??= name === 'cuda' ? (await import('./cuda')).briefGpuReason(message) : (await import('./webgpu')).briefWebGpuNote(message);
+          gpuSkipped.push(message);
+          continue;
+        }
+        log('warn', `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
       }
     }
   }
@@ -135,10 +154,12 @@ export async function createBackend(
     throw new UserInputError(`unknown backend "${String(preference)}"; {setting} must be one of ${backendNames.join(', ')}.`, { key: 'backend', suggestion: 'auto' });
   }
   const entry = backendEntries[preference];
+  // Named, the WebGPU backend takes a software adapter too (tests, and CI without a GPU).
+  const named: BackendOptions = { ...options, allowSoftwareGpu: true };
   try {
-    const reason = await entry.unavailableReason(options);
+    const reason = await entry.unavailableReason(named);
     if (reason !== undefined) throw new Error(reason);
-    return await entry.create(options);
+    return await entry.create(named);
   } catch (error) {
     throw new UserInputError(`the ${entry.label} backend is not available: ${(error as Error).message}; try {suggestion}.`, { key: 'backend', suggestion: 'auto' });
   }

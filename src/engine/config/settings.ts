@@ -17,7 +17,7 @@ export const settingGroupTitles: Record<SettingGroup, string> = {
 export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
 export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
 /** The compute backends, fastest first; 'auto' picks the first that loads (see backends/select.ts). */
-export const computeBackendNames = ['cuda', 'wasm', 'js', 'reference'] as const;
+export const computeBackendNames = ['cuda', 'webgpu', 'wasm', 'js', 'reference'] as const;
 export const backendNames = ['auto', ...computeBackendNames] as const;
 export const tokenKinds = ['char', 'word'] as const;
 export const vocabOrders = ['frequency', 'first'] as const;
