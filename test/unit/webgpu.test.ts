@@ -14,6 +14,7 @@ import type { Network, PassOptions, TokenBatch } from '../../src/engine/backends
 import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { createWebGpuBackend, WebGpuError, type WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { KERNELS, kernelSource } from '../../src/engine/backends/webgpu/kernels';
+import { chooseTile } from '../../src/engine/backends/webgpu/model';
 import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
@@ -56,6 +57,11 @@ function assertSamePass(net: Network, ref: Network, batch: TokenBatch, options: 
   const err = relError(net.grads, ref.grads);
   assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
 }
+
+/** Over SwiftShader's 1 GiB a buffer: 64,000 rows of 5,000 logits. */
+const huge: ModelSpec = { cell: 'lstm', vocabSize: 5000, hiddenSize: 4, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
+const hugeBatch = { batchSize: 64, steps: 1000 };
+const tooBig = /^the logits of a 1x4 LSTM need a 1220\.7 MiB GPU buffer, more than this WebGPU adapter allows in one buffer \(1024\.0 MiB\); use a smaller model, batch or sequence length/;
 
 describe('webgpu backend on SwiftShader', () => {
   let gpu: WebGpuBackend;
@@ -135,12 +141,13 @@ describe('webgpu backend on SwiftShader', () => {
     });
   }
 
-  it('matches the reference at sizes that fill the 64x64 product tiles (LSTM 2x72, batch 40x40)', () => {
+  it('matches the reference at sizes that fill the 64x64 product tiles (LSTM 2x72, batch 64x8)', () => {
     const s: ModelSpec = { cell: 'lstm', vocabSize: 70, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
     const ref = reference.createNetwork(s);
     const net = gpu.createNetwork(s);
     sameRandomWeights(ref, net, 5, 0.2);
-    assertSamePass(net, ref, randomBatch(new Rng(8), 40, 40, s.vocabSize, false), { carryState: false }, 'large');
+    assert.equal(chooseTile(64 * 8, 4 * 72, gpu.adapter.limits), 64, 'the input projections take 64x64 tiles');
+    assertSamePass(net, ref, randomBatch(new Rng(8), 64, 8, s.vocabSize, false), { carryState: false }, 'large');
     net.dispose();
   });
 
@@ -234,35 +241,25 @@ describe('webgpu backend on SwiftShader', () => {
     assertClose(r.lossSum / r.count, Math.log(s.vocabSize), 1e-6, 'zero weights predict uniformly');
     net.dispose();
   });
+
+  it('without a CPU fallback, a model over a buffer limit and a lost device are errors that say so', () => {
+    assert.throws(() => gpu.createNetwork(huge, hugeBatch), (e: Error) => e instanceof WebGpuError && e.kind === 'limit-exceeded' && tooBig.test(e.message));
+    const s = spec('rnn', 1, 0);
+    const net = gpu.createNetwork(s);
+    // Last in this suite: the shared device is gone after this.
+    gpu.host.call({ op: 'destroyDevice' });
+    assert.throws(() => net.evaluate(randomBatch(new Rng(1), 2, 3, s.vocabSize, false), { carryState: false }), (e: Error) => e instanceof WebGpuError && e.kind === 'device-lost' && /^the WebGPU device was lost \(.+\); the GPU may have been reset or removed$/.test(e.message));
+    net.dispose();
+  });
 });
 
 describe('webgpu backend: bad cases', () => {
-  it('a model over the adapter\'s buffer limit is a clear error, or trains on the CPU when the caller allows', () => {
-    const s: ModelSpec = { cell: 'lstm', vocabSize: 50, hiddenSize: 64, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
-    const backend = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, maxBufferBytes: 64 * 1024 });
-    try {
-      assert.throws(() => backend.createNetwork(s, { batchSize: 64, steps: 100 }), (e: Error) => e instanceof WebGpuError && e.kind === 'limit-exceeded' && /the logits of a 1x64 LSTM need a 1\.2 MiB GPU buffer, more than this WebGPU adapter allows in one buffer \(0\.1 MiB\)/.test(e.message));
-    } finally {
-      backend.dispose();
-    }
+  it('a model over the adapter\'s buffer limit, and a device lost mid-run: each a clear message, and the run goes on on the CPU', () => {
     const notes: string[] = [];
-    const tolerant = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, maxBufferBytes: 64 * 1024, onOutOfMemory: (m) => notes.push(m) });
-    try {
-      const net = tolerant.createNetwork(s, { batchSize: 64, steps: 100 });
-      assert.equal(net.constructor.name, 'ReferenceNetwork');
-      assert.match(notes[0], /more than this WebGPU adapter allows.*; training on the CPU \(JavaScript float32\) instead\./);
-      assert.match(tolerant.info.description, /\(WebGPU not used: the model exceeds a GPU limit\)$/);
-      net.dispose();
-    } finally {
-      tolerant.dispose();
-    }
-  });
-
-  it('a device lost mid-run is a clear message, and the run goes on on the CPU from the last weights read back', () => {
-    const s = spec('gru', 1, 0);
     const lost: string[] = [];
-    const backend = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, onDeviceLost: (m) => lost.push(m) });
+    const backend = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, onOutOfMemory: (m) => notes.push(m), onDeviceLost: (m) => lost.push(m) });
     try {
+      const s = spec('gru', 1, 0);
       const net = backend.createNetwork(s);
       const ref = reference.createNetwork(s);
       sameRandomWeights(ref, net, 3);
@@ -277,17 +274,21 @@ describe('webgpu backend: bad cases', () => {
       assert.match(lost[0], /^the WebGPU device was lost \(.+\); the GPU may have been reset or removed; training continues on the CPU engine from the weights last read back from the GPU, with a fresh optimizer state$/);
       assert.ok(relError(net.params, weights) > 0, 'the CPU network trained on from the weights read back');
       net.dispose();
+
+      // A new network on the lost device fails; the limit case below runs on a fresh backend.
     } finally {
       backend.dispose();
     }
-    // Without a fallback the loss is an error naming what happened.
-    const strict = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true });
+    const tolerant = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, onOutOfMemory: (m) => notes.push(m) });
     try {
-      const net = strict.createNetwork(s);
-      strict.host.call({ op: 'destroyDevice' });
-      assert.throws(() => net.evaluate(randomBatch(new Rng(1), 2, 3, s.vocabSize, false), { carryState: false }), (e: Error) => e instanceof WebGpuError && e.kind === 'device-lost' && /the WebGPU device was lost/.test(e.message));
+      const net = tolerant.createNetwork(huge, hugeBatch);
+      assert.equal(net.constructor.name, 'ReferenceNetwork');
+      assert.match(notes[0], tooBig);
+      assert.match(notes[0], /; training on the CPU \(plain TypeScript \(float32, 1 thread\)\) instead\.$/);
+      assert.match(tolerant.info.description, /\(WebGPU not used: the model exceeds a GPU limit\)$/);
+      net.dispose();
     } finally {
-      strict.dispose();
+      tolerant.dispose();
     }
   });
 

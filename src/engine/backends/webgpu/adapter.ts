@@ -50,13 +50,10 @@ export async function chooseAdapter(gpu: GPU, choice: AdapterChoice): Promise<GP
 /** Limits the kernels would like raised to what the adapter offers (larger models, bigger tiles). */
 const WANTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const;
 
-/**
- * A device with the adapter's own limits for buffer sizes. `cap` lowers them (tests: a model that
- * exceeds a limit without allocating gigabytes).
- */
-export async function openDevice(adapter: GPUAdapter, cap: Partial<Record<(typeof WANTED_LIMITS)[number], number>> = {}): Promise<GPUDevice> {
+/** A device with the adapter's own limits for buffer sizes (the defaults are lower: 128 MiB a buffer). */
+export async function openDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const requiredLimits: Record<string, number> = {};
-  for (const name of WANTED_LIMITS) requiredLimits[name] = Math.min(adapter.limits[name], cap[name] ?? Infinity);
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   try {
     return await adapter.requestDevice({ requiredLimits, label: 'RNN Lab' });
   } catch (error) {

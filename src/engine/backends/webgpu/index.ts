@@ -19,8 +19,6 @@ export type { GpuHost } from './nodeHost';
 export interface WebGpuOpenOptions {
   /** Accept a software adapter (SwiftShader): only when the backend is asked for by name. */
   allowSoftware: boolean;
-  /** Caps the size of one GPU buffer (tests of the limit-exceeded path). */
-  maxBufferBytes?: number;
 }
 
 export interface WebGpuBackendOptions extends WebGpuOpenOptions {
@@ -40,7 +38,7 @@ let spare: { key: string; host: NodeGpuHost; adapter: OpenResult } | undefined;
 
 /** Starts the Dawn worker and opens a device; throws WebGpuError saying why not. */
 function open(options: WebGpuOpenOptions): { host: NodeGpuHost; adapter: OpenResult } {
-  const key = JSON.stringify([options.allowSoftware, options.maxBufferBytes ?? 0]);
+  const key = String(options.allowSoftware);
   if (spare?.key === key) {
     const opened = spare;
     spare = undefined;
@@ -50,7 +48,7 @@ function open(options: WebGpuOpenOptions): { host: NodeGpuHost; adapter: OpenRes
   if (reason) throw new WebGpuError('no-dawn', reason);
   const host = new NodeGpuHost();
   try {
-    const adapter = host.call({ op: 'open', allowSoftware: options.allowSoftware, maxBufferBytes: options.maxBufferBytes }) as OpenResult;
+    const adapter = host.call({ op: 'open', allowSoftware: options.allowSoftware }) as OpenResult;
     return { host, adapter };
   } catch (error) {
     host.close();
@@ -63,7 +61,7 @@ export function webgpuUnavailableReason(options: WebGpuOpenOptions): string | un
   try {
     const opened = open(options);
     spare?.host.close();
-    spare = { key: JSON.stringify([options.allowSoftware, options.maxBufferBytes ?? 0]), ...opened };
+    spare = { key: String(options.allowSoftware), ...opened };
     return undefined;
   } catch (error) {
     return (error as Error).message;

@@ -20,8 +20,9 @@ import { at, Kernels, MAP_READ, Plan, Usage, view, type View } from './pipelines
 import { Scalar, SCALAR_COUNT } from './kernels';
 
 const ACTIVATION_CODE = { linear: 0, relu: 1, tanh: 2 } as const;
-/** Workgroups of the gradient-norm reduction. */
+/** Workgroups of the gradient-norm reduction, at most; one per 64 Ki parameters (small models: one workgroup, no idle ones). */
 const NORM_PARTS = 256;
+const NORM_PART_SIZE = 65536;
 
 const d = OPTIMIZER_DEFAULTS;
 /** Each optimizer's constants, in the order of its kernel's parameters (kernels.ts). */
@@ -144,7 +145,7 @@ export class GpuModel {
     const train = options.train ?? true;
     const dropoutOn = train && this.spec.dropout > 0;
     const ws = await this.prepare(batch, options, true, train);
-    const plan = this.plan(`fb:${dropoutOn}`, ws, (p) => {
+    const plan = await this.plan(`fb:${dropoutOn}`, ws, (p) => {
       this.recordForward(p, ws, dropoutOn, true);
       this.recordBackward(p, ws, dropoutOn);
     });
@@ -155,7 +156,7 @@ export class GpuModel {
 
   async evaluate(batch: BatchData, options: PassOptions): Promise<LossResult> {
     const ws = await this.prepare(batch, options, false, false);
-    const plan = this.plan('eval', ws, (p) => this.recordForward(p, ws, false, false));
+    const plan = await this.plan('eval', ws, (p) => this.recordForward(p, ws, false, false));
     const [lossSum] = await this.runAndRead(plan);
     this.carriedBatch = batch.batchSize;
     return { lossSum, count: this.count };
@@ -170,7 +171,7 @@ export class GpuModel {
     s[Scalar.AdamC1] = 1 - d.adam.beta1 ** opt.steps;
     s[Scalar.AdamC2] = 1 - d.adam.beta2 ** opt.steps;
     const ws = await this.prepare(batch, options, true, true);
-    const plan = this.plan(`step:${dropoutOn}:${rule.optimizer}:${rule.clipNorm}`, ws, (p) => {
+    const plan = await this.plan(`step:${dropoutOn}:${rule.optimizer}:${rule.clipNorm}`, ws, (p) => {
       this.recordForward(p, ws, dropoutOn, true);
       this.recordBackward(p, ws, dropoutOn);
       this.recordUpdate(p, rule);
@@ -265,8 +266,7 @@ export class GpuModel {
   /** A storage buffer of `floats` 4-byte values; a size over the device's limits is a clear error. */
   private alloc(floats: number, what: string): GPUBuffer {
     const bytes = Math.max(16, 4 * floats);
-    const { maxStorageBufferBindingSize, maxBufferSize } = this.device.limits;
-    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    const limit = this.kernels.maxBufferBytes;
     if (bytes > limit) {
       throw new WebGpuError('limit-exceeded', `${what} of a ${describeSpec(this.spec)} need a ${mib(bytes)} GPU buffer, more than this WebGPU adapter allows in one buffer (${mib(limit)}); use a smaller model, batch or sequence length`);
     }
@@ -324,13 +324,13 @@ export class GpuModel {
     this.plans.clear();
   }
 
-  private plan(key: string, ws: Workspace, record: (plan: Plan) => void): Plan {
+  private async plan(key: string, ws: Workspace, record: (plan: Plan) => void): Promise<Plan> {
     const full = `${key}:${ws.B}x${ws.T}`;
     let plan = this.plans.get(full);
     if (!plan) {
       plan = new Plan(this.kernels);
       record(plan);
-      plan.finish();
+      await plan.finish();
       this.plans.set(full, plan);
     }
     return plan;
@@ -651,8 +651,9 @@ export class GpuModel {
   /** Global-norm clipping and the optimizer (results[1] = the norm before clipping). */
   private recordUpdate(plan: Plan, rule: UpdateRule): void {
     const P = this.layout.total;
-    plan.run('sumsq_partial', { x: view(this.grads), partial: view(this.normPartial) }, { n: P }, NORM_PARTS);
-    plan.run('clip_finish', { partial: view(this.normPartial), results: view(this.results, 1), scalars: view(this.scalars) }, { parts: NORM_PARTS, clipNorm: rule.clipNorm }, 1);
+    const parts = Math.min(NORM_PARTS, Math.ceil(P / NORM_PART_SIZE));
+    plan.run('sumsq_partial', { x: view(this.grads), partial: view(this.normPartial) }, { n: P }, parts);
+    plan.run('clip_finish', { partial: view(this.normPartial), results: view(this.results, 1), scalars: view(this.scalars) }, { parts, clipNorm: rule.clipNorm }, 1);
     const opt = this.optimizerState!;
     const state: Record<string, View> = {};
     opt.arrays.forEach((b, k) => (state[`s${k}`] = view(b)));
@@ -671,11 +672,13 @@ export class GpuModel {
   }
 }
 
+export type TileLimits = Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup'>;
+
 /**
  * The tile of a product: 64x64 where the device's workgroup memory holds it (2·16·65 floats) and
  * the product has enough tiles to keep the GPU busy, else 32x32 (the per-step h·U products of small batches).
  */
-export function chooseTile(M: number, N: number, limits: GPUSupportedLimits): 32 | 64 {
+export function chooseTile(M: number, N: number, limits: TileLimits): 32 | 64 {
   const fits64 = limits.maxComputeWorkgroupStorageSize >= 2 * 16 * 65 * 4 && limits.maxComputeInvocationsPerWorkgroup >= 256;
   return fits64 && Math.ceil(M / 64) * Math.ceil(N / 64) >= 32 ? 64 : 32;
 }

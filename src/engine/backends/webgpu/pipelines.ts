@@ -21,10 +21,11 @@ export interface View {
 export const view = (buffer: GPUBuffer, offset = 0): View => ({ buffer, offset });
 export const at = (v: View, elements: number): View => ({ buffer: v.buffer, offset: v.offset + elements });
 
-interface Compiled {
+interface Kernel {
   def: KernelDef;
-  pipeline: GPUComputePipeline;
   fields: Array<{ name: string; float: boolean }>;
+  /** Compiled on first use: a run needs about two thirds of the kernels, and compiling is slow on a software adapter. */
+  pipeline?: GPUComputePipeline;
 }
 
 /** Each dispatch's parameters take one slot of this many bytes (the uniform offset alignment). */
@@ -33,19 +34,32 @@ const SLOT = 256;
 const MAX_GROUPS = 65535;
 
 export class Kernels {
-  private constructor(
-    readonly device: GPUDevice,
-    private readonly compiled: Map<string, Compiled>,
-    /** Bound where a kernel's optional input (a bias) is absent. */
-    readonly dummy: GPUBuffer,
-  ) {}
+  private readonly kernels = new Map<string, Kernel>(KERNELS.map((def) => [def.name, { def, fields: paramNames(def) }]));
+  /** Bound where a kernel's optional input (a bias) is absent. */
+  readonly dummy: GPUBuffer;
+  /** The largest buffer a model may allocate (the device's limits). */
+  readonly maxBufferBytes: number;
 
-  /** Compiles every kernel; a WGSL error names the kernel and the compiler's message. */
-  static async compile(device: GPUDevice): Promise<Kernels> {
-    const compiled = new Map<string, Compiled>();
-    // One at a time: error scopes are a stack, and Dawn's Node binding has crashed on many
-    // pipelines compiling at once.
-    for (const def of KERNELS) {
+  constructor(readonly device: GPUDevice) {
+    this.dummy = device.createBuffer({ size: 16, usage: Usage.STORAGE, label: 'absent input' });
+    this.maxBufferBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  get(name: string): Kernel {
+    const k = this.kernels.get(name);
+    if (!k) throw new Error(`no WebGPU kernel ${name}`);
+    return k;
+  }
+
+  /**
+   * Compiles the kernels not compiled yet; a WGSL error names the kernel and the compiler's message.
+   * One at a time: error scopes are a stack, and Dawn's Node binding has crashed on many pipelines compiling at once.
+   */
+  async compile(kernels: Iterable<Kernel>): Promise<void> {
+    const { device } = this;
+    for (const kernel of kernels) {
+      if (kernel.pipeline) continue;
+      const { def } = kernel;
       const module = device.createShaderModule({ code: kernelSource(def), label: def.name });
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
@@ -54,21 +68,13 @@ export class Kernels {
       const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: def.name });
       const error = await device.popErrorScope();
       if (error) throw new WebGpuError('internal', `the WGSL kernel ${def.name} cannot be used: ${error.message}`);
-      compiled.set(def.name, { def, pipeline, fields: paramNames(def) });
+      kernel.pipeline = pipeline;
     }
-    const dummy = device.createBuffer({ size: 16, usage: Usage.STORAGE, label: 'absent input' });
-    return new Kernels(device, compiled, dummy);
-  }
-
-  get(name: string): Compiled {
-    const k = this.compiled.get(name);
-    if (!k) throw new Error(`no WebGPU kernel ${name}`);
-    return k;
   }
 }
 
 interface Dispatch {
-  kernel: Compiled;
+  kernel: Kernel;
   views: View[];
   groups: [number, number];
   bindGroup?: GPUBindGroup;
@@ -108,8 +114,9 @@ export class Plan {
     this.run(name, views, params, Math.ceil(n / 256));
   }
 
-  /** Creates the uniform buffer and the bind groups; after this the plan can be encoded any number of times. */
-  finish(): this {
+  /** Compiles its kernels, creates the uniform buffer and the bind groups; then the plan can be encoded any number of times. */
+  async finish(): Promise<this> {
+    await this.kernels.compile(new Set(this.dispatches.map((d) => d.kernel)));
     const { device } = this.kernels;
     const n = this.dispatches.length;
     const uniforms = device.createBuffer({ size: Math.max(1, n) * SLOT, usage: Usage.UNIFORM | Usage.COPY_DST, label: 'plan parameters' });
@@ -120,7 +127,7 @@ export class Plan {
     this.dispatches.forEach((d, k) => {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: k * SLOT, size: SLOT } }];
       d.views.forEach((v, b) => entries.push({ binding: b + 1, resource: { buffer: v.buffer } }));
-      d.bindGroup = device.createBindGroup({ layout: d.kernel.pipeline.getBindGroupLayout(0), entries });
+      d.bindGroup = device.createBindGroup({ layout: d.kernel.pipeline!.getBindGroupLayout(0), entries });
     });
     return this;
   }
@@ -129,7 +136,7 @@ export class Plan {
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass();
     for (const d of this.dispatches) {
-      pass.setPipeline(d.kernel.pipeline);
+      pass.setPipeline(d.kernel.pipeline!);
       pass.setBindGroup(0, d.bindGroup!);
       pass.dispatchWorkgroups(d.groups[0], d.groups[1]);
     }

@@ -8,7 +8,7 @@
 import type { ModelSpec } from '../../model/spec';
 import { chooseAdapter, describeAdapter, openDevice } from './adapter';
 import { asWebGpuError, WebGpuError, type WebGpuErrorKind } from './errors';
-import { GpuModel } from './model';
+import { GpuModel, type TileLimits } from './model';
 import { Kernels } from './pipelines';
 
 /** Model methods a request may call (the asynchronous twins of the Network methods). */
@@ -16,7 +16,7 @@ export const MODEL_METHODS = ['setParams', 'getParams', 'getGrads', 'forwardBack
 export type ModelMethod = (typeof MODEL_METHODS)[number];
 
 export type GpuRequest =
-  | { op: 'open'; allowSoftware: boolean; maxBufferBytes?: number }
+  | { op: 'open'; allowSoftware: boolean }
   | { op: 'create'; id: number; spec: ModelSpec; reserve?: { batchSize: number; steps: number } }
   | { op: 'call'; id: number; method: ModelMethod; args: unknown[] }
   | { op: 'dispose'; id: number }
@@ -26,6 +26,8 @@ export type GpuRequest =
 export interface OpenResult {
   description: string;
   software: boolean;
+  /** The device limits the tile sizes follow (model.ts, chooseTile). */
+  limits: TileLimits;
 }
 
 export type GpuAnswer = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -60,7 +62,7 @@ export class GpuServer {
   }
 
   private async serve(request: GpuRequest): Promise<unknown> {
-    if (request.op === 'open') return this.open(request.allowSoftware, request.maxBufferBytes);
+    if (request.op === 'open') return this.open(request.allowSoftware);
     if (this.lost) throw this.lostError();
     if (!this.device || !this.kernels) throw new WebGpuError('internal', 'the WebGPU device is not open');
     switch (request.op) {
@@ -86,19 +88,19 @@ export class GpuServer {
     }
   }
 
-  private async open(allowSoftware: boolean, maxBufferBytes?: number): Promise<OpenResult> {
+  private async open(allowSoftware: boolean): Promise<OpenResult> {
     if (this.device) throw new Error('the WebGPU device is already open');
     this.instance = await this.gpu();
     const adapter = await chooseAdapter(this.instance, { allowSoftware });
     const summary = describeAdapter(adapter);
-    const cap = maxBufferBytes ? { maxStorageBufferBindingSize: maxBufferBytes, maxBufferSize: maxBufferBytes } : {};
-    const device = await openDevice(adapter, cap);
+    const device = await openDevice(adapter);
     void device.lost.then((info) => {
       this.lost = info.message || info.reason || 'unknown reason';
     });
     this.device = device;
-    this.kernels = await Kernels.compile(device);
-    return summary;
+    this.kernels = new Kernels(device);
+    const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup } = device.limits;
+    return { ...summary, limits: { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup } };
   }
 
   private lostError(): WebGpuError {
