@@ -13,6 +13,9 @@ interface DawnModule {
 
 /** Why Dawn cannot be loaded here, or undefined (cheap: resolves the package without loading it). */
 export function dawnUnavailableReason(): string | undefined {
+  // Dawn's mapped buffers are external array buffers, which Electron's V8 refuses
+  // (dawn-gpu/node-webgpu#5): in VS Code's own Node the GPU is reached through a webview instead.
+  if (process.versions.electron) return `Dawn (the npm package "webgpu") does not run inside Electron ${process.versions.electron}; set rnnLab.nodePath to a Node.js 20+ to train on WebGPU through Dawn`;
   try {
     require.resolve('webgpu/package.json');
     return undefined;
