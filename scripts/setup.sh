@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine to build and test RNN Lab. Safe to run again: each step is
 # skipped when its result is already there.
-#   1. Debian packages: chromium (the browser the VS Code tests drive), ripgrep (seeds
-#      code-server's ripgrep download), libkrb5-dev (code-server's kerberos module), clang-16 and
-#      lld-16 (the WebAssembly kernels), g++ (the native matrix products, and the unit tests' CPU
-#      stand-in for the NVIDIA driver).
+#   1. Debian packages: chromium (the browser the VS Code tests drive, and SwiftShader, the CPU
+#      Vulkan driver the WebGPU unit tests run on), libvulkan1 (the Vulkan loader Dawn opens),
+#      ripgrep (seeds code-server's ripgrep download), libkrb5-dev (code-server's kerberos module),
+#      clang-16 and lld-16 (the WebAssembly kernels), g++ (the native matrix products, and the unit
+#      tests' CPU stand-in for the NVIDIA driver).
 #      No CUDA toolkit: the GPU kernels' PTX is committed (scripts/build-ptx.sh regenerates it
 #      where nvcc is installed), and the driver compiles it on the user's machine. Where ptxas is
 #      installed, a unit test assembles the PTX for every supported GPU architecture.
 #   2. npm dependencies (npm ci).
 #   3. code-server, a real VS Code (workbench + Node extension host) that runs without a desktop,
 #      cached in .vscode-test/code-server/ (git-ignored).
-# --no-vscode skips what only the integration tests need (code-server, chromium, ripgrep,
-# libkrb5-dev): enough to build, run the unit tests and the CLI.
+# --no-vscode skips what only the integration tests need (code-server, ripgrep, libkrb5-dev):
+# enough to build, run the unit tests and the CLI.
 set -euo pipefail
 
 WITH_VSCODE=1
@@ -28,8 +29,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CODE_SERVER_VERSION=4.100.3
 CODE_SERVER_DIR="$ROOT/.vscode-test/code-server"
 CODE_SERVER_BIN="$CODE_SERVER_DIR/node_modules/.bin/code-server"
-APT_PACKAGES=(clang-16 lld-16 g++)
-if ((WITH_VSCODE)); then APT_PACKAGES=(chromium ripgrep libkrb5-dev "${APT_PACKAGES[@]}"); fi
+APT_PACKAGES=(clang-16 lld-16 g++ chromium libvulkan1)
+if ((WITH_VSCODE)); then APT_PACKAGES=(ripgrep libkrb5-dev "${APT_PACKAGES[@]}"); fi
 
 cd "$ROOT"
 SETUP_START=$EPOCHREALTIME

@@ -12,7 +12,7 @@ import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { createBackend } from '../../src/engine/backends/select';
 import type { Network, PassOptions, TokenBatch } from '../../src/engine/backends/types';
 import { createWasmBackend } from '../../src/engine/backends/wasm';
-import { createWebGpuBackend, WebGpuError, type WebGpuBackend } from '../../src/engine/backends/webgpu';
+import { createWebGpuBackend, selfTestProblem, WebGpuError, type WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { KERNELS, kernelSource } from '../../src/engine/backends/webgpu/kernels';
 import { chooseTile } from '../../src/engine/backends/webgpu/model';
 import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
@@ -75,6 +75,10 @@ describe('webgpu backend on SwiftShader', () => {
     assert.equal(gpu.info.name, 'webgpu');
     assert.equal(gpu.info.description, 'WebGPU, SwiftShader (CPU emulation)');
     assert.equal(gpu.adapter.software, true);
+  });
+
+  it('passes the self-test that auto runs before it trusts an adapter', () => {
+    assert.equal(selfTestProblem(gpu.host, createReferenceBackend('float32')), undefined);
   });
 
   it('generates one WGSL module per kernel, with its parameters and bindings declared once', () => {

@@ -55,7 +55,7 @@ export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
     auto: true,
     unavailableReason: async (o) => (await import('./webgpu')).webgpuUnavailableReason({ allowSoftware: o.allowSoftwareGpu === true }),
     create: async (o) =>
-      (await import('./webgpu')).createWebGpuBackend(await createCpuBackend(o), { allowSoftware: o.allowSoftwareGpu === true, onOutOfMemory: o.onOutOfMemory, onDeviceLost: o.onGpuLost }),
+      (await import('./webgpu')).createWebGpuBackend(await createCpuBackend(o), { allowSoftware: o.allowSoftwareGpu === true, selfTest: !o.allowSoftwareGpu, onOutOfMemory: o.onOutOfMemory, onDeviceLost: o.onGpuLost }),
   },
   wasm: {
     label: 'WebAssembly SIMD',

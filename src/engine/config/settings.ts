@@ -255,8 +255,9 @@ export const trainSettings = {
     group: 'compute', flag: 'backend', default: 'auto', choices: backendNames,
     description: 'Compute backend for training.',
     choiceDescriptions: [
-      'The fastest available: an NVIDIA GPU through its driver when there is one, else WebAssembly SIMD.',
+      'The fastest available: an NVIDIA GPU through its driver when there is one, else a GPU through WebGPU (not a software one), else WebAssembly SIMD.',
       'NVIDIA GPU (CUDA driver; no toolkit needed). Sampling and the hover stay on the CPU.',
+      'Any GPU through WebGPU (Metal, Direct3D 12, Vulkan), in the CLI and the trainer with Dawn (the optional npm package webgpu). Sampling and the hover stay on the CPU.',
       'WebAssembly SIMD kernels on worker threads; on Linux x86-64 their matrix products run as native AVX2 / AVX-512 code.',
       'Plain JavaScript (float32).',
       'Float64 reference implementation: slow, for checking.',

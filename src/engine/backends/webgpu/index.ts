@@ -22,6 +22,8 @@ export interface WebGpuOpenOptions {
 }
 
 export interface WebGpuBackendOptions extends WebGpuOpenOptions {
+  /** Run one training pass of a small model on the GPU and on the CPU first, and refuse the GPU if they differ ('auto'). */
+  selfTest?: boolean;
   /** A model too big for the GPU trains on the CPU backend instead, and this hears why; otherwise creating it throws. */
   onOutOfMemory?: (message: string) => void;
   /** The device was lost mid-run: the run goes on on the CPU, and this hears why; otherwise the error is thrown. */
@@ -92,6 +94,14 @@ export function createWebGpuBackend(cpu: Backend, options: WebGpuBackendOptions)
   const networks = new Set<Network>();
   const info = { name: 'webgpu', description: adapter.description, threads: 1 };
   let onCpu = false;
+  if (options.selfTest) {
+    const problem = selfTestProblem(host, cpu);
+    if (problem) {
+      host.close();
+      cpu.dispose();
+      throw new WebGpuError('internal', `${adapter.description} failed its self-test: ${problem}`);
+    }
+  }
   return {
     info,
     host,
@@ -121,4 +131,42 @@ export function createWebGpuBackend(cpu: Backend, options: WebGpuBackendOptions)
       cpu.dispose();
     },
   };
+}
+
+/**
+ * One training pass of a small LSTM (embedding, 2 layers, a mask) on the GPU and on `cpu`, from the
+ * same weights: a driver that miscompiles a kernel shows here, before a run trusts it. Returns what
+ * differed, or undefined.
+ */
+export function selfTestProblem(host: GpuHost, cpu: Backend): string | undefined {
+  const spec: ModelSpec = { cell: 'lstm', vocabSize: 13, hiddenSize: 8, layers: 2, embeddingSize: 4, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
+  const gpu = new WebGpuNetwork(host, spec, () => cpu.createNetwork(spec));
+  const ref = cpu.createNetwork(spec);
+  try {
+    // Fixed pseudo-random weights and tokens (a linear congruential sequence: no state to seed).
+    let x = 12345;
+    const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < ref.params.length; i++) ref.params[i] = next() - 0.5;
+    ref.paramsChanged();
+    gpu.params.set(ref.params);
+    gpu.paramsChanged();
+    const B = 3, T = 5;
+    const inputs = Int32Array.from({ length: B * T }, () => Math.floor(next() * spec.vocabSize));
+    const targets = Int32Array.from({ length: B * T }, () => Math.floor(next() * spec.vocabSize));
+    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T === T - 1 && i < T ? 0 : 1));
+    const batch = { batchSize: B, steps: T, inputs, targets, mask };
+    const a = gpu.forwardBackward(batch, { carryState: false });
+    const b = ref.forwardBackward(batch, { carryState: false });
+    if (!(Math.abs(a.lossSum - b.lossSum) <= 1e-4 * Math.abs(b.lossSum))) return `the loss was ${a.lossSum}, the CPU engine's ${b.lossSum}`;
+    let diff = 0, scale = 0;
+    for (let i = 0; i < ref.grads.length; i++) {
+      diff = Math.max(diff, Math.abs(gpu.grads[i] - ref.grads[i]));
+      scale = Math.max(scale, Math.abs(ref.grads[i]));
+    }
+    if (!(diff <= 1e-3 * scale)) return `the gradients differ from the CPU engine's by ${(diff / scale).toExponential(1)} (relative)`;
+    return undefined;
+  } finally {
+    gpu.dispose();
+    ref.dispose();
+  }
 }
