@@ -42,7 +42,7 @@ export async function chooseAdapter(gpu: GPU, choice: AdapterChoice): Promise<GP
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new WebGpuError('no-adapter', 'WebGPU found no GPU adapter (no GPU, or no driver that WebGPU supports: Vulkan on Linux, Metal on macOS, Direct3D 12 on Windows)');
   if (isSoftwareAdapter(adapter) && !choice.allowSoftware) {
-    throw new WebGpuError('software-only', `the only WebGPU adapter is ${describeAdapter(adapter).description.replace(/^WebGPU, /, '')}, a CPU emulation slower than the CPU engine; it is used only when asked for by name (backend webgpu)`);
+    throw new WebGpuError('software-only', `the only WebGPU adapter is ${describeAdapter(adapter).description.replace(/^WebGPU, /, '')}, slower than the CPU engine; it is used only when asked for by name (backend webgpu)`);
   }
   return adapter;
 }

@@ -8,8 +8,10 @@ import { referenceOnly, type ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
 import { dawnUnavailableReason } from './dawn';
 import { briefWebGpuReason, WebGpuError } from './errors';
-import { NodeGpuHost, type GpuHost } from './nodeHost';
-import type { OpenResult } from './server';
+import { spawnSync } from 'node:child_process';
+import { findBundledFile } from '../bundled';
+import { NodeGpuHost, PROBE_ALLOW_SOFTWARE, WORKER_FILE, type GpuHost } from './nodeHost';
+import type { GpuAnswer, OpenResult } from './server';
 import { WebGpuNetwork } from './network';
 
 export { WebGpuError, briefWebGpuReason, type WebGpuErrorKind } from './errors';
@@ -58,8 +60,13 @@ function open(options: WebGpuOpenOptions): { host: NodeGpuHost; adapter: OpenRes
   }
 }
 
-/** Why WebGPU cannot be used here ("WebGPU not used: ..." material), or undefined when it can. */
+/**
+ * Why WebGPU cannot be used here, or undefined when it can. For `auto` (no software adapter) the
+ * adapter is probed in a process of its own (see nodeWorker.ts): drivers' complaints about adapters
+ * that are not used, and a driver that crashes, stay out of the run.
+ */
 export function webgpuUnavailableReason(options: WebGpuOpenOptions): string | undefined {
+  if (!options.allowSoftware) return probeReason();
   try {
     const opened = open(options);
     spare?.host.close();
@@ -67,6 +74,21 @@ export function webgpuUnavailableReason(options: WebGpuOpenOptions): string | un
     return undefined;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+function probeReason(): string | undefined {
+  const dawn = dawnUnavailableReason();
+  if (dawn) return dawn;
+  const file = findBundledFile(WORKER_FILE);
+  if (!file) return `${WORKER_FILE} is missing beside the rnn-lab bundles (rebuild with npm run build)`;
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, [PROBE_ALLOW_SOFTWARE]: '0' } });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const answer = JSON.parse(last) as GpuAnswer;
+    return answer.ok ? undefined : answer.error.message;
+  } catch {
+    return `probing the WebGPU adapter failed (${r.error?.message ?? (r.signal ? `signal ${r.signal}` : `exit code ${r.status}`)})`;
   }
 }
 

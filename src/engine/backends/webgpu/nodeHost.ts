@@ -10,6 +10,8 @@ import { WebGpuError } from './errors';
 import type { GpuAnswer, GpuRequest } from './server';
 
 export const WORKER_FILE = 'webgpu-worker.js';
+/** The probe's environment variable (nodeWorker.ts run as a script): 1 = accept a software adapter. */
+export const PROBE_ALLOW_SOFTWARE = 'RNN_LAB_WEBGPU_ALLOW_SOFTWARE';
 /** The flag's value when the worker thread ended instead of answering. */
 export const WORKER_GONE = 2;
 
