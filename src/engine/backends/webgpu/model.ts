@@ -15,7 +15,7 @@ import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInput
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, PassOptions, TokenBatch, UpdateRule } from '../types';
-import { asWebGpuError, WebGpuError } from './errors';
+import { WebGpuError } from './errors';
 import { at, Kernels, MAP_READ, Plan, Usage, view, type View } from './pipelines';
 import { Scalar, SCALAR_COUNT } from './kernels';
 
@@ -68,9 +68,6 @@ interface Workspace {
   dInput0?: GPUBuffer;
   buffers: GPUBuffer[];
 }
-
-/** A batch as it crosses to the GPU host: plain typed arrays. */
-export type BatchData = TokenBatch;
 
 export class GpuModel {
   readonly layout: ParamLayout;
@@ -141,7 +138,7 @@ export class GpuModel {
     return this.read(this.grads, this.layout.total);
   }
 
-  async forwardBackward(batch: BatchData, options: PassOptions): Promise<LossResult> {
+  async forwardBackward(batch: TokenBatch, options: PassOptions): Promise<LossResult> {
     const train = options.train ?? true;
     const dropoutOn = train && this.spec.dropout > 0;
     const ws = await this.prepare(batch, options, true, train);
@@ -154,7 +151,7 @@ export class GpuModel {
     return { lossSum, count: this.count };
   }
 
-  async evaluate(batch: BatchData, options: PassOptions): Promise<LossResult> {
+  async evaluate(batch: TokenBatch, options: PassOptions): Promise<LossResult> {
     const ws = await this.prepare(batch, options, false, false);
     const plan = await this.plan('eval', ws, (p) => this.recordForward(p, ws, false, false));
     const [lossSum] = await this.runAndRead(plan);
@@ -162,7 +159,7 @@ export class GpuModel {
     return { lossSum, count: this.count };
   }
 
-  async trainStep(batch: BatchData, options: PassOptions, rule: UpdateRule): Promise<DeviceStepResult> {
+  async trainStep(batch: TokenBatch, options: PassOptions, rule: UpdateRule): Promise<DeviceStepResult> {
     const dropoutOn = (options.train ?? true) && this.spec.dropout > 0;
     const opt = await this.optimizerFor(rule.optimizer);
     opt.steps++;
@@ -433,7 +430,7 @@ export class GpuModel {
   }
 
   /** Checks and uploads a batch (time-major), the per-token row index, the scalars and the starting state. */
-  private async prepare(batch: BatchData, options: PassOptions, withGradients: boolean, train: boolean): Promise<Workspace> {
+  private async prepare(batch: TokenBatch, options: PassOptions, withGradients: boolean, train: boolean): Promise<Workspace> {
     this.checkAlive();
     const { batchSize: B, steps: T, inputs, targets, mask } = batch;
     const V = this.spec.vocabSize;
@@ -691,4 +688,3 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-export { asWebGpuError };
