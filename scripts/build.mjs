@@ -7,6 +7,7 @@
 //   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld)
 //   dist/products-linux-x64.so  native matrix products, by scripts/build-native.sh (Linux x86-64, cc)
 //   dist/rnn-lab-kernels.ptx  the GPU kernels' PTX (committed; scripts/build-ptx.sh regenerates it)
+//   dist/pytorch/      python/'s model.py, train.py, predict.py and README.md (export --pytorch copies them)
 //   out/test/**        unit tests (node --test) and the integration test entry points
 // `--production` minifies, drops source maps and skips the tests. `--watch` rebuilds on change.
 import { build, context } from 'esbuild';
@@ -46,6 +47,16 @@ const node = {
   define: { 'import.meta.url': 'importMetaUrl' }, inject: [join(root, 'scripts/import-meta-url.js')],
 };
 
+// The webviews import the settings table, and through it the backend registry, whose loaders reach
+// the backends' Node code by `import()` (src/engine/backends/registry.ts). A webview never loads a
+// backend: its bundle leaves every `import()` unresolved instead of failing on `node:fs`.
+const dynamicImportsLeftOut = {
+  name: 'dynamic-imports-left-out',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+  },
+};
+
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
@@ -59,6 +70,7 @@ const builds = [
     target: 'es2022',
     entryPoints: { [v]: `webview/${v}/main.ts` },
     outdir: 'dist/webview',
+    plugins: [dynamicImportsLeftOut],
   })),
   // Tests are not part of a production (packaging) build.
   !production && { ...node, sourcemap: 'inline', minify: false, external: [...node.external, 'mocha', 'playwright-core', '@vscode/test-electron'],
@@ -84,11 +96,18 @@ function copyPtx() {
   copyFileSync(join(root, 'src/engine/backends/cuda/kernels/kernels.ptx'), join(root, 'dist/rnn-lab-kernels.ptx'));
 }
 
+// The PyTorch folder's scripts (python/), which `export --pytorch` copies beside the weights.
+function copyPytorchScripts() {
+  mkdirSync(join(root, 'dist/pytorch'), { recursive: true });
+  for (const name of readdirSync(join(root, 'python')).filter((n) => /\.(py|md)$/.test(n))) copyFileSync(join(root, 'python', name), join(root, 'dist/pytorch', name));
+}
+
 if (!watch) {
   rmSync(join(root, 'out'), { recursive: true, force: true });
   mkdirSync(join(root, 'dist'), { recursive: true });
   buildWasm();
   copyPtx();
+  copyPytorchScripts();
   await Promise.all(builds.map((b) => build(b)));
   copyChartStyles();
   // The `rnn-lab` bin runs directly from a shell too.

@@ -12,8 +12,10 @@
 #   2. npm dependencies (npm ci).
 #   3. code-server, a real VS Code (workbench + Node extension host) that runs without a desktop,
 #      cached in .vscode-test/code-server/ (git-ignored).
-# --no-vscode skips what only the integration tests need (code-server, ripgrep, libkrb5-dev):
-# enough to build, run the unit tests and the CLI.
+#   PyTorch (python3-torch, and libopenblas0-openmp that runs it at full speed): the tests of the
+#      PyTorch round trip (export --pytorch, its train.py under torchrun, the folder read back).
+# --no-vscode skips what only the tests need (code-server, ripgrep, libkrb5-dev, PyTorch): enough
+# to build, run the CLI and the unit tests but the PyTorch round trip's.
 set -euo pipefail
 
 WITH_VSCODE=1
@@ -30,7 +32,7 @@ CODE_SERVER_VERSION=4.100.3
 CODE_SERVER_DIR="$ROOT/.vscode-test/code-server"
 CODE_SERVER_BIN="$CODE_SERVER_DIR/node_modules/.bin/code-server"
 APT_PACKAGES=(clang-16 lld-16 g++ chromium libvulkan1)
-if ((WITH_VSCODE)); then APT_PACKAGES=(ripgrep libkrb5-dev "${APT_PACKAGES[@]}"); fi
+if ((WITH_VSCODE)); then APT_PACKAGES=(ripgrep libkrb5-dev python3-torch libopenblas0-openmp "${APT_PACKAGES[@]}"); fi
 
 cd "$ROOT"
 SETUP_START=$EPOCHREALTIME

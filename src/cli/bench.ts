@@ -1,5 +1,5 @@
 /**
- * `rnn-lab bench [--json] [--backend wasm|js|reference|all] [--config 1,2,3] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]`
+ * `rnn-lab bench [--json] [--backend NAME|all] [--config 1,2,3,4,5] [--threads N[,N...]] [--steps N] [--kernels relaxed|plain] [--products native|avx2|wasm]`
  *
  * Speed of each backend on three char-LSTM configurations (100 steps, vocabulary 64, one-hot
  * input, Adam with global-norm clipping 5, as the PyTorch peer script does):
@@ -13,10 +13,10 @@
  * threads of one measurement never affect another.
  */
 import { fork } from 'node:child_process';
-import { backendEntries, type ComputeBackendName } from '../engine/backends/select';
+import { backendEntry, backendRegistry, type BackendEntry, type ComputeBackendName } from '../engine/backends/registry';
+import { loadBackend } from '../engine/backends/select';
 import type { Backend, Network, Stepper, TokenBatch } from '../engine/backends/types';
 import type { KernelsVariant } from '../engine/backends/wasm';
-import { computeBackendNames } from '../engine/config/settings';
 import { initParams } from '../engine/model/init';
 import type { ModelSpec } from '../engine/model/spec';
 import { Adam, clipGlobalNorm } from '../engine/optim';
@@ -26,8 +26,8 @@ import { corpusFromText } from '../engine/data/corpus';
 import { UNKNOWN_ID } from '../engine/data/tokenizer';
 
 type BackendName = ComputeBackendName;
-/** The backends of backend selection, in its order. */
-const BACKENDS: BackendName[] = [...computeBackendNames];
+/** The backends of backend selection, in its order (backends/registry.ts). */
+const BACKENDS: BackendName[] = backendRegistry.map((entry) => entry.name);
 
 interface BenchConfig {
   id: 1 | 2 | 3 | 4 | 5;
@@ -45,7 +45,7 @@ const CONFIGS: BenchConfig[] = [
   { id: 5, layers: 3, hidden: 1024, batch: 256, gpuOnly: true },
 ];
 /** Backends that train on a GPU. */
-const GPU_BACKENDS: readonly BackendName[] = ['cuda', 'webgpu'];
+const GPU_BACKENDS: readonly BackendName[] = backendRegistry.filter((entry) => entry.kind === 'gpu').map((entry) => entry.name);
 /** The TypeScript backends: minutes on the larger configs, so those only when asked for by name. */
 const SLOW: readonly BackendName[] = ['js', 'reference'];
 /** Backends whose speed depends on a thread count (swept by --threads N,M,...). */
@@ -144,7 +144,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const unavailable = new Map<BackendName, string>();
   for (const backend of options.backends) {
-    const reason = await backendEntries[backend].unavailableReason(entryOptions(options));
+    const reason = await entryOf(backend).probe(entryOptions(options));
     if (reason === undefined) continue;
     if (options.explicitBackend) {
       process.stderr.write(`rnn-lab bench: the ${backend} backend is unavailable: ${reason}\n`);
@@ -247,7 +247,7 @@ function runChild(backend: BackendName, config: BenchConfig, threads: number, op
 async function createBackend(name: BackendName, options: Options): Promise<Backend> {
   // Each measurement is a process of its own, so the process-wide limit touches nothing else.
   if (options.products === 'avx2') (await import('../engine/backends/wasm')).limitNativeProductsToAvx2();
-  return backendEntries[name].create(entryOptions(options));
+  return loadBackend(entryOf(name), entryOptions(options));
 }
 
 /**
@@ -256,6 +256,12 @@ async function createBackend(name: BackendName, options: Options): Promise<Backe
  */
 function entryOptions(options: Options) {
   return { threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options), allowSoftwareGpu: options.explicitBackend || options.child !== undefined };
+}
+
+function entryOf(name: BackendName): BackendEntry {
+  const entry = backendEntry(name);
+  if (!entry) throw new Error(`no backend "${name}" in src/engine/backends/registry.ts`);
+  return entry;
 }
 
 function nativeProductsOption(options: Options): boolean | undefined {

@@ -1,12 +1,13 @@
 /**
- * Where `sample`, `probs`, `decode` and `export` get their model: `--checkpoint FILE` or
- * `--keras-weights FILE` (with `--vocab FILE` or `--vocab-text FILE` when the file carries no
+ * Where `sample`, `probs`, `decode`, `export` and `summary` get their model: `--checkpoint FILE`,
+ * `--pytorch-weights DIR` (a folder of export --pytorch or its train.py) or `--keras-weights FILE` (with `--vocab FILE` or `--vocab-text FILE` when the file carries no
  * vocabulary), read through the one loadWeights call, and the network that runs it.
  */
 import { createBackendFor } from '../engine/backends/select';
 import type { Network } from '../engine/backends/types';
 import { hiddenActivations } from '../engine/model/spec';
 import { loadWeights, unreadableWeights, weightsFormatOf, type LoadedModel } from '../engine/model/io/load';
+import { isFolder, loadPytorchFolder } from '../engine/model/io/pytorch';
 import { backendNames } from '../protocol/messages';
 import { parseChoice, UsageError } from './args';
 
@@ -14,6 +15,7 @@ import { parseChoice, UsageError } from './args';
 export const modelOptions = {
   checkpoint: { type: 'string' },
   'keras-weights': { type: 'string' },
+  'pytorch-weights': { type: 'string' },
   vocab: { type: 'string' },
   'vocab-text': { type: 'string' },
   'hidden-activation': { type: 'string' },
@@ -22,11 +24,12 @@ export const modelOptions = {
   backend: { type: 'string' },
 } as const;
 
-export const modelUsage = '(--checkpoint FILE | --keras-weights FILE.h5 [--vocab FILE.json | --vocab-text TEXT_FILE] [--hidden-activation relu|tanh|linear] [--recurrent-activation sigmoid|hard_sigmoid] [--gru-reset-after true|false])';
+export const modelUsage = '(--checkpoint FILE | --pytorch-weights DIR | --keras-weights FILE.h5 [--vocab FILE.json | --vocab-text TEXT_FILE] [--hidden-activation relu|tanh|linear] [--recurrent-activation sigmoid|hard_sigmoid] [--gru-reset-after true|false])';
 
 export interface ModelFlags {
   checkpoint?: string;
   'keras-weights'?: string;
+  'pytorch-weights'?: string;
   vocab?: string;
   'vocab-text'?: string;
   'hidden-activation'?: string;
@@ -39,8 +42,15 @@ export interface ModelFlags {
 export async function loadModelFromFlags(command: string, flags: ModelFlags): Promise<LoadedModel> {
   const checkpoint = flags.checkpoint;
   const keras = flags['keras-weights'];
-  if (checkpoint && keras) throw new UsageError(`${command} takes --checkpoint or --keras-weights, not both`);
-  if (!checkpoint && !keras) throw new UsageError(`${command} needs --checkpoint FILE or --keras-weights FILE.h5`);
+  const pytorch = flags['pytorch-weights'];
+  const given = [checkpoint && '--checkpoint', keras && '--keras-weights', pytorch && '--pytorch-weights'].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`${command} takes one of --checkpoint, --pytorch-weights and --keras-weights, not ${given.join(' and ')}`);
+  if (given.length === 0) throw new UsageError(`${command} needs --checkpoint FILE, --pytorch-weights DIR or --keras-weights FILE.h5`);
+  if (pytorch) {
+    // The folder carries its vocabulary and every setting: the Keras flags have nothing to say.
+    if (!(await isFolder(pytorch))) throw new UsageError(`--pytorch-weights takes a folder (written by rnn-lab export --pytorch or its train.py); ${pytorch} is not one`);
+    return loadPytorchFolder(pytorch);
+  }
   if (flags.vocab && flags['vocab-text']) throw new UsageError('give --vocab or --vocab-text, not both');
   if (keras) {
     const format = await weightsFormatOf(keras);

@@ -7,107 +7,46 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserInputError } from '../engine/text/errors';
+import { bool, text } from '../engine/config/table';
+import { describeRule, firstInvalid } from '../engine/config/validate';
 import {
-  defaultSeriesConfig, runSeriesLab, SERIES_DIVERGENCE_FACTOR, seriesOptimizers, splitSeries, thenChoices, validateSeriesConfig,
-  type QuasiNewtonSummary, type SeriesLabConfig, type SeriesLabResult, type SeriesReport,
+  runSeriesLab, SERIES_DIVERGENCE_FACTOR, splitSeries, validateSeriesConfig,
+  type QuasiNewtonSummary, type SeriesLabResult, type SeriesReport,
 } from '../engine/series/lab';
 import { mackeyGlass } from '../engine/series/mackeyGlass';
-import { activations, initSchemes, seriesCells } from '../engine/series/model';
 import { seriesPlotSvg } from '../engine/series/plot';
-import { assertLearnable, readSeriesFile, MAX_SERIES_POINTS, type Series } from '../engine/series/read';
-import { asUsage, parseChoice, parseNumber, UsageError, parseFlags } from './args';
+import { assertLearnable, readSeriesFile, type Series } from '../engine/series/read';
+import {
+  defaultSeriesConfig, defaultSeriesSettings, seriesGroups, seriesGroupTitles, seriesLabSettings, seriesSettings, seriesSourceSettings,
+  type SeriesLabConfig,
+} from '../engine/series/settings';
+import { asUsage, UsageError, parseFlags } from './args';
+import { givenFlags, tableOptions, tableUsage } from './settingsFlags';
 
-const d = defaultSeriesConfig;
 export const seriesSummary = 'rnn-lab series [FILE | --mackey-glass N] [options]   the time-series lab: predict a real-valued series (see rnn-lab series --help)';
 
-/** How a flag's value is read: an integer, a number, one of some choices, on/off, or as it is. */
-type Parse = 'int' | 'number' | readonly string[] | 'boolean' | 'string';
+/** What the command writes besides its report: options of this command's output, not settings of the run. */
+const outputFlags = {
+  plot: text({ group: 'output', flag: 'plot', default: '', maxLength: 4096, placeholder: 'out.svg', description: 'Write the loss curves, predictions and continuation as SVG.' }),
+  json: bool({ group: 'output', flag: 'json', default: false, description: 'One JSON object per report line; the last line is the result.' }),
+} as const;
 
-/**
- * One flag of `rnn-lab series`: the parser's option, the help line and (with `key`) the config
- * field it sets are all made from this. A flag with a key shows the default of that field.
- */
-interface SeriesFlag {
-  flag: string;
-  group: 'Series' | 'Model' | 'Objective' | 'Training' | 'Output';
-  parse: Parse;
-  /** The value's name in the help (N, X, NAME...); choices print themselves. */
-  arg?: string;
-  key?: keyof SeriesLabConfig;
-  help?: string;
-}
-
-/** The series learned when no FILE is given. */
-const MACKEY_GLASS = { points: 2000, tau: 17 };
-
-const SERIES_FLAGS: readonly SeriesFlag[] = [
-  { flag: 'mackey-glass', group: 'Series', parse: 'int', arg: 'N', help: `N points of the Mackey-Glass series, ${MACKEY_GLASS.points} by default, instead of a FILE (one number per line, or CSV columns)` },
-  { flag: 'tau', group: 'Series', parse: 'int', arg: 'N', help: `Mackey-Glass's delay, ${MACKEY_GLASS.tau} by default` },
-  { flag: 'column', group: 'Series', parse: 'string', arg: 'NAME|N', help: "the FILE's column to learn" },
-  { flag: 'standardize', group: 'Series', parse: 'boolean', help: "z-score each column with the training part's mean and sd" },
-  { flag: 'val-fraction', group: 'Series', parse: 'number', arg: 'X', key: 'valFraction', help: 'the end of the series that is validation' },
-  { flag: 'cell', group: 'Model', parse: seriesCells, key: 'cell' },
-  { flag: 'hidden', group: 'Model', parse: 'int', arg: 'N', key: 'hiddenSize' },
-  { flag: 'activation', group: 'Model', parse: activations, key: 'activation' },
-  { flag: 'direct', group: 'Model', parse: 'boolean', key: 'direct', help: 'input→output connections' },
-  { flag: 'init', group: 'Model', parse: initSchemes, key: 'init' },
-  { flag: 'init-scale', group: 'Model', parse: 'number', arg: 'X', key: 'initScale' },
-  { flag: 'l2', group: 'Objective', parse: 'number', arg: 'X', key: 'l2', help: 'MSE + X · Σw²' },
-  { flag: 'l1', group: 'Objective', parse: 'number', arg: 'X', key: 'l1', help: '+ X · Σ|w|' },
-  { flag: 'weight-noise', group: 'Objective', parse: 'number', arg: 'SD', key: 'weightNoise' },
-  { flag: 'then-l2', group: 'Objective', parse: 'number', arg: 'X', key: 'thenL2', help: "as --l2, while BFGS / L-BFGS runs (by default --l2's value); 0 minimises the plain MSE, as the tutorial's BFGS does" },
-  { flag: 'optimizer', group: 'Training', parse: seriesOptimizers, key: 'optimizer' },
-  { flag: 'lr', group: 'Training', parse: 'number', arg: 'X', key: 'learningRate' },
-  { flag: 'epochs', group: 'Training', parse: 'int', arg: 'N', key: 'epochs', help: 'epochs 0..N' },
-  { flag: 'then', group: 'Training', parse: thenChoices, key: 'then', help: 'after gradient descent' },
-  { flag: 'iterations', group: 'Training', parse: 'int', arg: 'N', key: 'iterations' },
-  { flag: 'gtol', group: 'Training', parse: 'number', arg: 'X', key: 'gtol' },
-  { flag: 'seed', group: 'Training', parse: 'int', arg: 'N', key: 'seed', help: 'the weights, and the Mackey-Glass history' },
-  { flag: 'compare', group: 'Training', parse: 'boolean', key: 'compare', help: 'also run the quasi-Newton method alone from the same initial weights' },
-  { flag: 'report-every', group: 'Output', parse: 'int', arg: 'N', key: 'reportEvery' },
-  { flag: 'generate', group: 'Output', parse: 'int', arg: 'N', key: 'generate', help: 'free-running steps' },
-  { flag: 'generate-from', group: 'Output', parse: 'int', arg: 'K', key: 'generateFrom', help: 'the validation step it starts from' },
-  { flag: 'plot', group: 'Output', parse: 'string', arg: 'out.svg', help: 'the loss curves, predictions and continuation as SVG' },
-  { flag: 'json', group: 'Output', parse: 'boolean', help: 'one JSON object per report line; the last line is the result' },
-];
-
-function helpLine(f: SeriesFlag): string {
-  const value = typeof f.parse === 'object' ? ` ${f.parse.join('|')}` : f.arg ? ` ${f.arg}` : '';
-  const fallback = f.key !== undefined ? d[f.key] : undefined;
-  const notes = [fallback !== undefined && f.parse !== 'boolean' ? String(fallback) : undefined, f.help].filter((x) => x !== undefined);
-  return `    --${f.flag}${value}${notes.length ? `  (${notes.join('; ')})` : ''}`;
-}
+/** Every flag of `rnn-lab series`: the run's settings (engine/series/settings.ts) and the output's. */
+const seriesFlags = { ...seriesSettings, ...outputFlags } as const;
 
 export const seriesUsage = [
   'rnn-lab series [FILE | --mackey-glass N] [options]',
-  `  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, ${MACKEY_GLASS.points} points).`,
-  ...(['Series', 'Model', 'Objective', 'Training', 'Output'] as const).flatMap((group) => [
-    `  ${group}:`,
-    ...SERIES_FLAGS.filter((f) => f.group === group).map(helpLine),
-  ]),
+  `  Learn to predict a real-valued series one step ahead (the default: Mackey-Glass, ${defaultSeriesSettings.mackeyGlass} points).`,
+  tableUsage(seriesFlags, seriesGroups, seriesGroupTitles, '  '),
 ].join('\n');
 
-// Every value arrives as a string (read by flagValue or loadSeries), but on/off flags.
-const options = {
-  ...Object.fromEntries(SERIES_FLAGS.map((f) => [f.flag, { type: f.parse === 'boolean' ? 'boolean' : 'string' }])),
-  help: { type: 'boolean', short: 'h' },
-} as Record<string, { type: 'string' | 'boolean'; short?: string }>;
+const options = { ...tableOptions(seriesFlags), help: { type: 'boolean', short: 'h' } } as Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 type Values = Record<string, string | boolean | undefined>;
 
-function flagValue(f: SeriesFlag, v: Values): unknown {
-  const raw = v[f.flag];
-  if (f.parse === 'boolean' || f.parse === 'string') return raw;
-  if (f.parse === 'int' || f.parse === 'number') return parseNumber(raw as string | undefined, f.flag, f.parse === 'int');
-  return parseChoice(raw as string | undefined, f.flag, f.parse);
-}
-
+/** The lab's config: the defaults with the given flags over them, checked. */
 export function seriesConfigFromFlags(v: Values): SeriesLabConfig {
-  const c: SeriesLabConfig = { ...d };
-  for (const f of SERIES_FLAGS) {
-    const value = f.key === undefined ? undefined : flagValue(f, v);
-    if (value !== undefined) (c as unknown as Record<string, unknown>)[f.key!] = value;
-  }
+  const c: SeriesLabConfig = { ...defaultSeriesConfig, ...asUsage(() => givenFlags(seriesLabSettings, v)) };
   if ((c.optimizer === 'lbfgs' || c.optimizer === 'bfgs') && v.then !== undefined && c.then !== 'none') {
     throw new UsageError(`--then ${c.then} continues gradient descent; with --optimizer ${c.optimizer} there is none to continue`);
   }
@@ -133,22 +72,18 @@ function standardize(series: Series, valFraction: number): string {
   return notes.join('; ');
 }
 
-/** The flag's value as its declaration parses it. */
-function flagNamed(name: string, v: Values): unknown {
-  return flagValue(SERIES_FLAGS.find((f) => f.flag === name)!, v);
-}
-
 /** The series FILE, or Mackey-Glass from `seed` (the config's). */
 export async function loadSeries(file: string | undefined, v: Values, seed: number): Promise<Series> {
+  const given = asUsage(() => givenFlags(seriesSourceSettings, v));
   if (file !== undefined) {
-    if (v['mackey-glass'] !== undefined || v.tau !== undefined) throw new UsageError('give a FILE or --mackey-glass N, not both');
-    return readSeriesFile(file, { column: v.column as string | undefined });
+    if (given.mackeyGlass !== undefined || given.tau !== undefined) throw new UsageError('give a FILE or --mackey-glass N, not both');
+    return readSeriesFile(file, { column: given.column || undefined });
   }
-  if (v.column !== undefined) throw new UsageError('--column picks a column of a series FILE');
-  const length = (flagNamed('mackey-glass', v) as number | undefined) ?? MACKEY_GLASS.points;
-  const tau = (flagNamed('tau', v) as number | undefined) ?? MACKEY_GLASS.tau;
-  if (length < 1 || length > MAX_SERIES_POINTS) throw new UsageError(`--mackey-glass must be from 1 to ${MAX_SERIES_POINTS} points (got ${length})`);
-  if (tau < 1 || tau > 1000) throw new UsageError(`--tau must be from 1 to 1000 (got ${tau})`);
+  if (given.column !== undefined) throw new UsageError('--column picks a column of a series FILE');
+  const source = { ...defaultSeriesSettings, ...given };
+  const invalid = firstInvalid(seriesSourceSettings, source);
+  if (invalid) throw new UsageError(`--${seriesSourceSettings[invalid.key].flag} must be ${describeRule(seriesSourceSettings[invalid.key])} (got ${String(invalid.value)})`);
+  const { mackeyGlass: length, tau } = source;
   const series: Series = { name: `mackey-glass(${length}, tau ${tau}, seed ${seed})`, values: mackeyGlass(length, { tau, seed }), columns: 1, columnNames: ['x'] };
   assertLearnable(series);
   return series;

@@ -26,8 +26,8 @@ export async function summaryCommand(argv: string[]): Promise<number> {
   }
   let spec: ModelSpec;
   let title: string;
-  if (values.checkpoint !== undefined || values['keras-weights'] !== undefined) {
-    if (positionals.length > 0) throw new UsageError('summary takes a FILE only for a fresh model, not with --checkpoint or --keras-weights');
+  if (values.checkpoint !== undefined || values['keras-weights'] !== undefined || values['pytorch-weights'] !== undefined) {
+    if (positionals.length > 0) throw new UsageError('summary takes a FILE only for a fresh model, not with --checkpoint, --pytorch-weights or --keras-weights');
     const model = await loadModelFromFlags('summary', values);
     spec = model.spec;
     title = model.path;
@@ -45,7 +45,7 @@ export async function summaryCommand(argv: string[]): Promise<number> {
       if (!Number.isInteger(vocabSize) || vocabSize < 2) throw new UsageError(`--vocab-size must be an integer of at least 2 (got "${values['vocab-size']}")`);
       title = 'fresh model';
     } else {
-      throw new UsageError('summary needs --checkpoint FILE, --keras-weights FILE.h5, a text FILE or --vocab-size N');
+      throw new UsageError('summary needs --checkpoint FILE, --pytorch-weights DIR, --keras-weights FILE.h5, a text FILE or --vocab-size N');
     }
     spec = specFromConfig(config, vocabSize);
   }

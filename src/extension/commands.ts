@@ -18,6 +18,8 @@ import { dataModes, settingKeys, type SettingKey } from '../engine/config';
 
 type DataMode = (typeof dataModes)[number];
 import { targetEditor, type WebviewDeps } from './webviewHost';
+import { continueInPytorch, continueInPytorchCommand, type ContinueInPytorchArgs } from './continueInPytorch';
+import { CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE } from '../engine/model/io/pytorch';
 
 export const commandIds = {
   train: 'rnnLab.train',
@@ -30,6 +32,7 @@ export const commandIds = {
   newRun: 'rnnLab.newRun',
   openModel: 'rnnLab.openModel',
   resumeFromCheckpoint: 'rnnLab.resumeFromCheckpoint',
+  continueInPytorch: continueInPytorchCommand,
 } as const;
 
 export interface CommandDeps {
@@ -60,6 +63,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(commandIds.openModel, (arg, vocabulary) => openModel(deps, arg instanceof vscode.Uri ? arg : undefined, vocabularyArg(vocabulary))),
     register(commandIds.resumeFromCheckpoint, (arg, options) =>
       resumeFromCheckpoint(deps, arg instanceof vscode.Uri ? arg : undefined, (options ?? {}) as ResumeArgs)),
+    register(commandIds.continueInPytorch, (arg, options) =>
+      continueInPytorch(controller, arg instanceof vscode.Uri ? arg : undefined, (options ?? {}) as ContinueInPytorchArgs)),
   ];
 }
 
@@ -216,14 +221,29 @@ function vocabularyArg(arg: unknown): VocabularyChoice {
 }
 
 /**
- * "Open model…": a checkpoint or Keras weights (.h5), served without training, for the hover, the
- * Samples view and samples. A Keras file without a vocabulary beside it asks for one.
+ * A file picked inside a PyTorch folder (its config.json or weights.safetensors) stands for the
+ * folder: file dialogs cannot offer files and folders at once on every platform.
+ */
+async function pytorchFolderOf(target: vscode.Uri): Promise<vscode.Uri> {
+  const name = path.basename(target.fsPath);
+  if (name !== CONFIG_FILE && name !== WEIGHTS_FILE) return target;
+  const dir = path.dirname(target.fsPath);
+  const isFile = (f: string) => fs.stat(path.join(dir, f)).then((s) => s.isFile(), () => false);
+  return (await isFile(CONFIG_FILE)) && (await isFile(VOCAB_FILE)) && (await isFile(WEIGHTS_FILE)) ? vscode.Uri.file(dir) : target;
+}
+
+/**
+ * "Open model…": a checkpoint, Keras weights (.h5) or a PyTorch folder (train.py's output),
+ * served without training, for the hover, the Samples view and samples. A Keras file without a
+ * vocabulary beside it asks for one.
  */
 async function openModel(deps: CommandDeps, uri: vscode.Uri | undefined, given: VocabularyChoice): Promise<void> {
   const { context, controller, log } = deps;
-  const target = localFile(uri ?? (await pickCheckpoint(context, 'RNN Lab: Open model', 'Open model', {
-    'Models': ['rnnlab', 'json', 'h5', 'hdf5'], 'RNN Lab checkpoints': ['rnnlab', 'json'], 'Keras weights': ['h5', 'hdf5'],
-  })));
+  const picked = uri ?? (await pickCheckpoint(context, 'RNN Lab: Open model', 'Open model', {
+    'Models': ['rnnlab', 'json', 'h5', 'hdf5', 'safetensors'], 'RNN Lab checkpoints': ['rnnlab', 'json'], 'Keras weights': ['h5', 'hdf5'],
+    'PyTorch folder (its config.json or weights.safetensors)': ['json', 'safetensors'],
+  }));
+  const target = localFile(picked && (await pytorchFolderOf(picked)));
   if (!target) return;
   let vocabulary: VocabularyChoice = {};
   if (isKerasWeightsPath(target.fsPath)) {

@@ -227,6 +227,8 @@ export function snapshotOfOpenedModel(opened: ModelOpened): RunSnapshot {
   const bestText = best === null ? '' : `, best val ${(best / Math.LN2).toFixed(3)} bits/${unit}`;
   const what = opened.kind === 'keras'
     ? 'Keras weights: no training history, so no curves'
+    : opened.kind === 'pytorch'
+    ? `PyTorch folder of a run on ${opened.started.sourceName}, step ${opened.step}${bestText}`
     : `checkpoint of a run on ${opened.started.sourceName}, step ${opened.step}${bestText}`;
   return {
     status: 'opened',

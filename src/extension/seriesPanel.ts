@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Envelope } from '../protocol/messages';
+import { describeRejected, type Envelope } from '../protocol/envelope';
 import {
   defaultSeriesRequest, isSeriesWebviewMessage, seriesRequestArgs,
   type SeriesFinalLine, type SeriesHostToWebview, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
@@ -71,6 +71,7 @@ export class SeriesPanel {
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'series', 'Time-series lab');
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       if (isSeriesWebviewMessage(raw)) void this.handle(raw);
+      else console.warn(`RNN Lab: ignored a message from the time-series panel, ${describeRejected(raw)}`);
     }, null, this.disposables);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
   }
@@ -117,7 +118,15 @@ export class SeriesPanel {
     const plot = join(this.tmp, 'plots.svg');
     rmSync(plot, { force: true });
     const cli = vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
-    const args = ['series', ...seriesRequestArgs(request), '--json', '--compare', '--plot', plot];
+    let settings: string[];
+    try {
+      settings = seriesRequestArgs(request);
+    } catch (error) {
+      // A request with a setting the lab does not have (a webview of another version): say so, run nothing.
+      this.setState({ status: 'failed', request, error: (error as Error).message });
+      return;
+    }
+    const args = ['series', ...settings, '--json', '--compare', '--plot', plot];
     const child = fork(cli, args, { execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.stopRequested = false;

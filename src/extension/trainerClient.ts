@@ -1,14 +1,18 @@
 /**
  * The host's end of one trainer process: forks `dist/trainer.js`, sends typed HostToTrainer
- * messages, receives validated TrainerToHost messages, answers sample/probs requests with promises
- * (with a timeout, so a busy or dead trainer never hangs the caller) and reports how the process ended.
+ * messages, receives validated TrainerToHost messages, turns each request of `trainerAnswers` into a
+ * promise of its answer (with a timeout, so a busy or dead trainer never hangs the caller) and
+ * reports how the process ended.
  * No `vscode` import, so unit tests drive it against a real forked trainer.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { describeRejected, isMessageOf } from '../protocol/envelope';
+import type { LabAnswer, LabRequest } from '../protocol/labs';
 import {
-  hostToTrainerTypes, isMessageOf, trainerToHostTypes,
-  type HostToTrainer, type LabAnswer, type LabRequest, type SurprisalResult, type TrainerMessage, type TrainerToHost,
-} from '../protocol/messages';
+  hostToTrainerTypes, trainerAnswers, trainerToHostTypes,
+  type AnswerTo, type HostToTrainer, type TrainerMessage, type TrainerRequest, type TrainerToHost,
+} from '../protocol/trainer';
+import type { SurprisalResult } from '../engine/train/events';
 import type { TrainerExit } from './runStore';
 
 export interface TrainerClientOptions {
@@ -25,10 +29,13 @@ export interface TrainerClientOptions {
 
 export type ProbsAnswer = Omit<TrainerToHost['probsResult'], 'requestId'>;
 
-interface Pending<T> {
-  resolve(value: T | undefined): void;
+interface Pending {
+  resolve(value: unknown): void;
   timer: NodeJS.Timeout;
 }
+
+/** The message types that answer a request (the values of `trainerAnswers`). */
+const answerTypes: ReadonlySet<keyof TrainerToHost> = new Set(Object.values(trainerAnswers));
 
 export class TrainerClient {
   private readonly child: ChildProcess;
@@ -38,10 +45,8 @@ export class TrainerClient {
   private readonly gone: Promise<void>;
   private markGone: () => void = () => undefined;
   private nextRequestId = 1;
-  private readonly pendingSamples = new Map<number, Pending<string>>();
-  private readonly pendingProbs = new Map<number, Pending<ProbsAnswer>>();
-  private readonly pendingLabs = new Map<number, Pending<LabAnswer>>();
-  private readonly pendingSurprisal = new Map<number, Pending<SurprisalResult>>();
+  /** Requests waiting for their answer, by request id (ids are unique across request types). */
+  private readonly pending = new Map<number, Pending>();
   /** Listeners for the pieces of streamed samples, by request id. */
   private readonly sampleChunks = new Map<number, (text: string) => void>();
 
@@ -75,14 +80,14 @@ export class TrainerClient {
 
   send<K extends keyof HostToTrainer>(type: K, payload: HostToTrainer[K]): boolean {
     if (this.exited || !this.child.connected) return false;
-    if (!hostToTrainerTypes.includes(type)) throw new Error(`unknown trainer message ${String(type)}`);
+    if (!Object.prototype.hasOwnProperty.call(hostToTrainerTypes, type)) throw new Error(`unknown trainer message ${String(type)}`);
     this.child.send({ type, payload });
     return true;
   }
 
   /** A sample from the current weights, or undefined if the trainer did not answer in time. */
   sample(prime: string, length: number, temperature: number, timeoutMs = 30_000): Promise<string | undefined> {
-    return this.request(this.pendingSamples, timeoutMs, (requestId) => this.send('sample', { requestId, prime, length, temperature }));
+    return this.request('sample', { prime, length, temperature }, timeoutMs).then((a) => a?.text);
   }
 
   /** A sample streamed in pieces to `onChunk`; resolves with the whole text (undefined: no answer in time). */
@@ -91,27 +96,26 @@ export class TrainerClient {
     onChunk: (text: string) => void, timeoutMs = 60_000,
   ): Promise<string | undefined> {
     let id = 0;
-    const text = await this.request(this.pendingSamples, timeoutMs, (requestId) => {
+    const answer = await this.request('sample', { ...request, stream: true }, timeoutMs, (requestId) => {
       id = requestId;
       this.sampleChunks.set(requestId, onChunk);
-      return this.send('sample', { requestId, ...request, stream: true });
     });
     this.sampleChunks.delete(id);
-    return text;
+    return answer?.text;
   }
 
   /** The next-symbol distribution after `context`, or undefined if the trainer did not answer in time. */
   probs(context: string, top: number, timeoutMs = 2_000, options: { next?: string } = {}): Promise<ProbsAnswer | undefined> {
-    return this.request(this.pendingProbs, timeoutMs, (requestId) => this.send('probs', { requestId, context, top, ...options }));
+    return this.request('probs', { context, top, ...options }, timeoutMs).then((a) => a && withoutId(a));
   }
 
   /** A lab question's answer, or undefined if the trainer did not answer in time. */
   lab(request: LabRequest, timeoutMs = 60_000): Promise<LabAnswer | undefined> {
-    return this.request(this.pendingLabs, timeoutMs, (requestId) => this.send('lab', { requestId, request }));
+    return this.request('lab', { request }, timeoutMs).then((a) => a?.answer);
   }
 
   surprisal(context: string, text: string, summary = false, timeoutMs = 120_000): Promise<SurprisalResult | undefined> {
-    return this.request(this.pendingSurprisal, timeoutMs, (requestId) => this.send('surprisal', { requestId, context, text, summary }));
+    return this.request('surprisal', { context, text, summary }, timeoutMs).then((a) => a && withoutId(a));
   }
 
   /**
@@ -129,51 +133,55 @@ export class TrainerClient {
     return this.gone;
   }
 
-  private request<T>(pending: Map<number, Pending<T>>, timeoutMs: number, sendIt: (requestId: number) => boolean): Promise<T | undefined> {
+  /**
+   * Sends request `type` with a fresh id and resolves with the payload of the message that answers
+   * it (`trainerAnswers`), or undefined when it could not be sent or no answer came in time.
+   * `beforeSend` sees the id first (a streamed sample listens for its pieces).
+   */
+  private request<R extends TrainerRequest>(
+    type: R, payload: Omit<HostToTrainer[R], 'requestId'>, timeoutMs: number, beforeSend?: (requestId: number) => void,
+  ): Promise<AnswerTo<R> | undefined> {
     const requestId = this.nextRequestId++;
+    beforeSend?.(requestId);
     return new Promise((resolve) => {
-      if (!sendIt(requestId)) { resolve(undefined); return; }
-      const timer = setTimeout(() => { pending.delete(requestId); resolve(undefined); }, timeoutMs);
-      pending.set(requestId, { resolve, timer });
+      if (!this.send(type, { ...payload, requestId } as HostToTrainer[R])) { resolve(undefined); return; }
+      const timer = setTimeout(() => { this.pending.delete(requestId); resolve(undefined); }, timeoutMs);
+      this.pending.set(requestId, { resolve: resolve as (value: unknown) => void, timer });
     });
   }
 
   private receive(raw: unknown): void {
     if (!isMessageOf<TrainerToHost>(raw, trainerToHostTypes)) {
-      this.options.onStderr?.(`ignored a malformed message from the trainer: ${JSON.stringify(raw).slice(0, 200)}`);
+      this.options.onStderr?.(`ignored a message from the trainer, ${describeRejected(raw)}`);
       return;
     }
-    if (raw.type === 'sampleResult') settle(this.pendingSamples, raw.payload.requestId, raw.payload.text);
-    else if (raw.type === 'probsResult') {
-      const { requestId, ...answer } = raw.payload;
-      settle(this.pendingProbs, requestId, answer);
-    } else if (raw.type === 'sampleChunk') this.sampleChunks.get(raw.payload.requestId)?.(raw.payload.text);
-    else if (raw.type === 'labResult') settle(this.pendingLabs, raw.payload.requestId, raw.payload.answer);
-    else if (raw.type === 'surprisalResult') {
-      const { requestId, ...answer } = raw.payload;
-      settle(this.pendingSurprisal, requestId, answer);
-    }
+    if (answerTypes.has(raw.type)) this.settle((raw.payload as { requestId: number }).requestId, raw.payload);
+    else if (raw.type === 'sampleChunk') this.sampleChunks.get(raw.payload.requestId)?.(raw.payload.text);
     this.options.onMessage(raw);
+  }
+
+  private settle(requestId: number, payload: unknown): void {
+    const entry = this.pending.get(requestId);
+    if (!entry) return;
+    this.pending.delete(requestId);
+    clearTimeout(entry.timer);
+    entry.resolve(payload);
   }
 
   private handleExit(code: number | null, signal: NodeJS.Signals | null, error?: string): void {
     if (this.exited) return;
     this.exited = true;
-    for (const pending of [this.pendingSamples, this.pendingProbs, this.pendingLabs, this.pendingSurprisal] as Array<Map<number, Pending<unknown>>>) {
-      for (const { resolve, timer } of pending.values()) { clearTimeout(timer); resolve(undefined); }
-      pending.clear();
-    }
+    for (const { resolve, timer } of this.pending.values()) { clearTimeout(timer); resolve(undefined); }
+    this.pending.clear();
     this.markGone();
     this.options.onExit({ code, signal, error, expected: this.disposing });
   }
 }
 
-function settle<T>(pending: Map<number, Pending<T>>, requestId: number, value: T): void {
-  const entry = pending.get(requestId);
-  if (!entry) return;
-  pending.delete(requestId);
-  clearTimeout(entry.timer);
-  entry.resolve(value);
+/** An answer's payload without the id that paired it with its request. */
+function withoutId<T extends { requestId: number }>(payload: T): Omit<T, 'requestId'> {
+  const { requestId: _id, ...rest } = payload;
+  return rest;
 }
 
 function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {

@@ -6,7 +6,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isMessageOf, neuronTextLimit, noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/messages';
+import { describeRejected, isMessageOf } from '../protocol/envelope';
+import { labQuestionOf } from '../engine/labs/registry';
+import type { LabRequest } from '../protocol/labs';
+import { noModelMessage, webviewToHostTypes, type FromWebviewMessage, type ToWebviewMessage, type WebviewToHost } from '../protocol/webview';
 import type { RunController } from './runController';
 import { listRuns } from './runsList';
 import { lastCheckpointBeside } from '../engine/train/runFolder';
@@ -36,6 +39,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${media('controls.css')}" rel="stylesheet">
 ${bundle === 'samples' ? '' : `<link href="${media('panel.css')}" rel="stylesheet">\n`}<link href="${media('sampleCards.css')}" rel="stylesheet">
 ${bundle === 'lab' ? `<link href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'uPlot.min.css'))}" rel="stylesheet">\n` : ''}<link href="${media(`${bundle}.css`)}" rel="stylesheet">
 <title>${title}</title>
@@ -71,6 +75,8 @@ export function connectWebview(webview: vscode.Webview, deps: WebviewDeps): vsco
     deps.controller.onDidUpdate((messages) => { for (const m of messages) postToWebview(webview, m); }),
     webview.onDidReceiveMessage((raw: unknown) => {
       if (isMessageOf<WebviewToHost>(raw, webviewToHostTypes)) void handleWebviewMessage(webview, deps, raw);
+      // A webview built from other sources than this host's: say so in the extension host's log rather than drop it unseen.
+      else console.warn(`RNN Lab: ignored a message from a webview, ${describeRejected(raw)}`);
     }),
   ];
   return vscode.Disposable.from(...subscriptions);
@@ -103,6 +109,32 @@ export function targetDocument(): vscode.TextDocument | undefined {
   return document && !document.isClosed ? document : undefined;
 }
 
+/**
+ * The request with the open file's text its card reads (`editorText` of its question, in
+ * engine/labs/registry.ts) filled in, or why it cannot be: no file beside the Lab, no such line.
+ */
+function withEditorText(request: LabRequest): LabRequest | string {
+  const need = labQuestionOf(request.kind)?.editorText;
+  if (need?.read === 'document') {
+    const asked = request as LabRequest & { text: string };
+    if (asked.text !== '') return request;
+    const document = targetDocument();
+    if (!document) return `Open a text file beside the Lab: the ${need.card} card reads its first ${need.limit.toLocaleString('en-US')} characters.`;
+    return { ...asked, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, need.limit) } as LabRequest;
+  }
+  if (need?.read === 'line') {
+    const asked = request as LabRequest & { line: string; lineNumber: number };
+    if (asked.line !== '') return request;
+    const document = targetDocument();
+    const n = Math.round(asked.lineNumber);
+    if (!document || !(n >= 1 && n <= document.lineCount)) {
+      return document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : `Open a text file beside the Lab: the ${need.card} card reads one of its lines.`;
+    }
+    return { ...asked, line: document.lineAt(n - 1).text } as LabRequest;
+  }
+  return request;
+}
+
 async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, message: FromWebviewMessage): Promise<void> {
   const { controller } = deps;
   switch (message.type) {
@@ -130,25 +162,10 @@ async function handleWebviewMessage(webview: vscode.Webview, deps: WebviewDeps, 
       await vscode.commands.executeCommand('rnnLab.openCheckpointFolder');
       return;
     case 'lab': {
-      let request = message.payload.request;
-      // The Neurons card reads the open file: the text of the editor beside the panel.
-      if (request.kind === 'neurons' && request.text === '') {
-        const document = targetDocument();
-        if (!document) {
-          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: `Open a text file beside the Lab: the Neurons card reads its first ${neuronTextLimit.toLocaleString('en-US')} characters.` } } });
-        }
-        request = { ...request, text: document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 400), 0)).slice(0, neuronTextLimit) };
-      }
-      if ((request.kind === 'decode' || request.kind === 'gradientFlow') && request.line === '') {
-        const document = targetDocument();
-        const n = Math.round(request.lineNumber);
-        if (!document || !(n >= 1 && n <= document.lineCount)) {
-          return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer: { kind: 'error', message: document ? `Pick a line from 1 to ${document.lineCount} of ${path.basename(document.uri.path)}.` : `Open a text file beside the Lab: the ${request.kind === 'decode' ? 'decode' : 'gradient flow'} card reads one of its lines.` } } });
-        }
-        request = { ...request, line: document.lineAt(n - 1).text };
-      }
-      const answer = await controller.lab(request);
-      return postToWebview(webview, { type: 'labResult', payload: { requestId: message.payload.requestId, answer } });
+      const { requestId } = message.payload;
+      const request = withEditorText(message.payload.request);
+      const answer = typeof request === 'string' ? { kind: 'error' as const, message: request } : await controller.lab(request);
+      return postToWebview(webview, { type: 'labResult', payload: { requestId, answer } });
     }
     case 'generate': {
       const { requestId, ...request } = message.payload;

@@ -1,49 +1,36 @@
 /**
  * Messages between the extension host and the time-series lab's webview (webview/series). The
  * host runs `rnn-lab series --json` in a child process and forwards what it reports; the webview
- * sends the settings of a run, built from the same names as the CLI's flags.
+ * sends the settings of a run, named as the engine's settings table names them.
  */
-import { isMessageOf, type Envelope } from './messages';
+import {
+  defaultSeriesSettings, seriesFormKeys, seriesSettings, type SeriesRunSettings, type SeriesSettingKey,
+} from '../engine/series/settings';
+import { isMessageOf, type Envelope, type MessageTypes } from './envelope';
 
-/** One run's settings; each key is the CLI flag of the same name (`hidden` is `--hidden`). */
-export interface SeriesRunRequest {
+/**
+ * One run's settings, named as the engine names them (engine/series/settings.ts); each becomes the
+ * CLI flag its declaration names (`hiddenSize` is `--hidden`). A setting left out keeps its default.
+ */
+export type SeriesRunRequest = Partial<SeriesRunSettings> & {
   /** A series file; absent: Mackey-Glass with `mackeyGlass` points. */
   file?: string;
-  mackeyGlass?: number;
-  cell?: 'rnn' | 'gru' | 'lstm';
-  hidden?: number;
-  activation?: 'tanh' | 'relu' | 'sigmoid';
-  direct?: boolean;
-  init?: 'seed' | 'uniform';
-  initScale?: number;
-  optimizer?: 'gd' | 'momentum' | 'rmsprop' | 'adam' | 'adagrad' | 'adadelta' | 'lbfgs' | 'bfgs';
-  lr?: number;
-  epochs?: number;
-  then?: 'lbfgs' | 'bfgs' | 'none';
-  iterations?: number;
-  l2?: number;
-  l1?: number;
-  weightNoise?: number;
-  seed?: number;
-  generate?: number;
-  generateFrom?: number;
-}
-
-/** The tutorial's run: what the panel starts with, and its "Tutorial settings" button. */
-export const defaultSeriesRequest: SeriesRunRequest = {
-  mackeyGlass: 2000, cell: 'rnn', hidden: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1,
-  optimizer: 'gd', lr: 0.3, epochs: 1000, then: 'lbfgs', iterations: 1000, l2: 1e-4, l1: 0, weightNoise: 0, seed: 1, generate: 200, generateFrom: 0,
 };
 
-/** The flag of each request key: camelCase to --kebab-case. */
+/** The tutorial's run, as the panel's form shows it: what the panel starts with, and its "Tutorial settings" button. */
+export const defaultSeriesRequest: SeriesRunRequest = Object.fromEntries(seriesFormKeys.map((k) => [k, defaultSeriesSettings[k]]));
+
+/** The command-line arguments of a request: FILE first, then each given setting's flag. */
 export function seriesRequestArgs(request: SeriesRunRequest): string[] {
   const args: string[] = [];
   for (const [key, value] of Object.entries(request)) {
+    if (key === 'file') continue;
+    if (!Object.prototype.hasOwnProperty.call(seriesSettings, key)) throw new Error(`unknown time-series setting "${key}"`);
     // A file replaces the generated series.
-    if (value === undefined || value === '' || key === 'file' || (key === 'mackeyGlass' && request.file)) continue;
+    if (value === undefined || value === '' || (request.file && (key === 'mackeyGlass' || key === 'tau'))) continue;
     // A quasi-Newton optimiser from the start has no gradient descent to continue.
     if (key === 'then' && (request.optimizer === 'lbfgs' || request.optimizer === 'bfgs')) continue;
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = `--${seriesSettings[key as SeriesSettingKey].flag}`;
     if (typeof value === 'boolean') {
       if (value) args.push(flag);
     } else {
@@ -126,8 +113,8 @@ export interface SeriesWebviewToHost {
   pickFile: Record<string, never>;
 }
 
-export const seriesHostToWebviewTypes: ReadonlyArray<keyof SeriesHostToWebview> = ['state', 'report'];
-export const seriesWebviewToHostTypes: ReadonlyArray<keyof SeriesWebviewToHost> = ['ready', 'run', 'stop', 'pickFile'];
+export const seriesHostToWebviewTypes = { state: true, report: true } as const satisfies MessageTypes<SeriesHostToWebview>;
+export const seriesWebviewToHostTypes = { ready: true, run: true, stop: true, pickFile: true } as const satisfies MessageTypes<SeriesWebviewToHost>;
 
 export const isSeriesHostMessage = (v: unknown): v is Envelope<SeriesHostToWebview> => isMessageOf<SeriesHostToWebview>(v, seriesHostToWebviewTypes);
 export const isSeriesWebviewMessage = (v: unknown): v is Envelope<SeriesWebviewToHost> => isMessageOf<SeriesWebviewToHost>(v, seriesWebviewToHostTypes);

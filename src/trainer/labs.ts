@@ -1,15 +1,14 @@
 /**
- * The trainer's lab desk: answers lab questions, surprisal and streamed samples on the model the
- * process holds, between training steps. Inputs are clamped here (the last stop before the
- * engine), and every failure becomes a calm answer the card can show instead of a spinner.
+ * The trainer's lab desk: answers lab questions (each by its card, engine/labs/registry.ts, which
+ * clamps its inputs), surprisal and streamed samples on the model the process holds, between
+ * training steps. Every failure becomes a calm answer the card can show instead of a spinner.
  */
-import { neuronTextLimit, noModelMessage, onDemandSampleLength, type HostToTrainer, type LabAnswer, type LabRequest, type RunStarted, type StepMetrics, type SurprisalResult } from '../protocol/messages';
-import {
-  EpochClock, findNeurons, hardwareInfo, hiddenTrace, resetStateExperiment, sampleSentences, surprisal, temperatureExplorer,
-  topFirstSymbols, unitActivations,
-} from '../engine/labs';
-import { teacherForcedDecode } from '../engine/labs/decode';
-import { gradientFlow } from '../engine/labs/gradientFlow';
+import type { RunStarted, StepMetrics, SurprisalResult } from '../engine/train/events';
+import type { LabAnswer, LabRequest } from '../protocol/labs';
+import type { HostToTrainer } from '../protocol/trainer';
+import { noModelMessage, onDemandSampleLength } from '../protocol/webview';
+import { EpochClock, surprisal } from '../engine/labs';
+import { answerLabRequest } from '../engine/labs/desk';
 import { SampleStream } from '../engine/sample/stream';
 import type { LabModel } from '../engine/train/run';
 import type { TrainerIo } from './trainer';
@@ -17,7 +16,6 @@ import type { TrainerIo } from './trainer';
 /** Characters a streamed sample sends per message. */
 const streamChunk = 24;
 
-const clamp = (x: number, lo: number, hi: number, fallback: number) => (Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : fallback);
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
@@ -36,64 +34,10 @@ export class LabDesk {
     this.clock?.observe(metrics);
   }
 
+  /** The answer of the question's card (engine/labs/registry.ts), or a calm refusal. */
   answer(model: LabModel | undefined, request: LabRequest): LabAnswer {
     if (!model) return { kind: 'error', message: noModelMessage };
-    if (request.kind === 'timing') {
-      if (!this.clock) return { kind: 'error', message: 'This model was not trained in this window, so there is no training time to report.' };
-      return { kind: 'timing', timing: this.clock.report(), hardware: hardwareInfo(model.backend) };
-    }
-    const stepper = model.createStepper();
-    try {
-      switch (request.kind) {
-        case 'firstSymbols':
-          return { kind: 'firstSymbols', ...topFirstSymbols(stepper, model.vocab, String(request.prefix ?? '').slice(0, 500), clamp(request.top, 1, 50, 10)) };
-        case 'sentences':
-          return { kind: 'sentences', ...sampleSentences(stepper, model.vocab, this.sentenceOptions(request, model.seed)) };
-        case 'resetState':
-          return { kind: 'resetState', ...resetStateExperiment(stepper, model.vocab, this.sentenceOptions(request, model.seed)) };
-        case 'temperatures':
-          return { kind: 'temperatures', ...temperatureExplorer(stepper, model.vocab, {
-            prime: String(request.prime ?? '').slice(0, 2000), length: clamp(request.length, 1, 1000, 120), seed: model.seed,
-          }) };
-        case 'neurons':
-          return this.neurons(model, stepper, request);
-        case 'decode': {
-          const line = String(request.line ?? '').split('\n')[0].slice(0, 1000);
-          if (line.trim() === '') return { kind: 'error', message: 'That line is empty: pick a line of text to decode.' };
-          return { kind: 'decode', lineNumber: request.lineNumber, ...teacherForcedDecode(stepper, model.vocab, line) };
-        }
-        case 'gradientFlow': {
-          const line = String(request.line ?? '').split('\n')[0].slice(0, 1000);
-          if (model.vocab.encode(line).length + (model.vocab.startId >= 0 ? 1 : 0) < 2) {
-            return { kind: 'error', message: 'That line is too short: pick a line of at least two symbols to follow the gradient back through.' };
-          }
-          return { kind: 'gradientFlow', lineNumber: request.lineNumber, ...gradientFlow(model.spec, model.params, model.vocab, line, model.seed) };
-        }
-      }
-    } finally {
-      stepper.dispose();
-    }
-  }
-
-  private sentenceOptions(request: { count: number; temperature: number; maxLength: number }, seed: number) {
-    return { count: clamp(request.count, 1, 20, 5), temperature: clamp(request.temperature, 0, 2, 0.8), maxLength: clamp(request.maxLength, 1, 1000, 200), seed };
-  }
-
-  private neurons(model: LabModel, stepper: ReturnType<LabModel['createStepper']>, request: Extract<LabRequest, { kind: 'neurons' }>): LabAnswer {
-    const text = [...String(request.text ?? '')].slice(0, neuronTextLimit).join('');
-    if (text.trim() === '') return { kind: 'error', message: 'Give the Neurons card some text to read (the open file is used when there is one).' };
-    const trace = hiddenTrace(stepper, model.spec, model.vocab.encode(text));
-    const found = findNeurons(trace, text, 3);
-    let unit = Math.round(request.unit);
-    if (!(unit >= 0 && unit < trace.units)) {
-      const best = found.flatMap((f) => f.units ?? []).sort((a, b) => Math.abs(b.r) - Math.abs(a.r))[0];
-      unit = best?.unit ?? 0;
-    }
-    return {
-      kind: 'neurons', text, unit, units: trace.units,
-      found: found.map((f) => ({ ...f, units: f.units?.map((u) => ({ unit: u.unit, r: round(u.r, 3) })) })),
-      activations: unitActivations(trace, unit).map((a) => round(a, 3)),
-    };
+    return answerLabRequest(model, this.clock, request);
   }
 
   /** Surprisal in chunks between training steps; a newer request stops an older one at its next chunk. */

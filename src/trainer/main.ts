@@ -3,7 +3,8 @@
  * the typed messages of src/protocol/messages.ts over the IPC channel, and it never outlives its
  * parent: when the channel closes, it exits.
  */
-import { hostToTrainerTypes, isMessageOf, type HostToTrainer, type TrainerToHost } from '../protocol/messages';
+import { describeRejected, isMessageOf } from '../protocol/envelope';
+import { hostToTrainerTypes, type HostToTrainer, type TrainerToHost } from '../protocol/trainer';
 import { dirname } from 'node:path';
 import { withValidationFile } from '../engine/data/validationFile';
 import { corpusFromText, corpusOptions, createBackend, OpenedModel, prepareResume, readCorpusFromFile, TrainingRun, UserInputError } from '../engine';
@@ -46,7 +47,7 @@ const engine: TrainerEngine = {
     return { sourceName: resumed.sourceName, sourcePath: resumed.sourcePath, text: resumed.corpus, config, resumeFrom: resumed.checkpoint, resumePath: checkpoint };
   },
   openModel: async ({ runId, path, backend: preference, threads, vocab, vocabText }) => {
-    // A checkpoint or Keras weights; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
+    // A checkpoint, Keras weights or a PyTorch folder; the backend is chosen for the model (hard_sigmoid gates run on the TypeScript one).
     const loaded = await loadWeights(path, { vocab, vocabText });
     for (const note of loaded.notes) io.send('log', { level: 'warn', message: `${path}: ${note}` });
     const backend = await createBackendFor(loaded.spec, preference, threads, (level, message) => io.send('log', { level, message }));
@@ -68,7 +69,7 @@ const trainer = new Trainer(engine, io);
 
 process.on('message', (raw: unknown) => {
   if (!isMessageOf<HostToTrainer>(raw, hostToTrainerTypes)) {
-    io.send('log', { level: 'warn', message: `Ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}` });
+    io.send('log', { level: 'warn', message: `Ignored ${describeRejected(raw)}` });
     return;
   }
   trainer.handle(raw);

@@ -4,7 +4,9 @@
  * The engine comes in through `TrainerEngine`, so this logic does not depend on how the engine is
  * assembled (main.ts wires the real one).
  */
-import type { HostMessage, HostToTrainer, StepMetrics, TrainConfig, TrainerToHost, TrainSource } from '../protocol/messages';
+import type { TrainConfig } from '../engine/config/settings';
+import type { StepMetrics } from '../engine/train/events';
+import type { HostMessage, HostToTrainer, TrainerToHost, TrainSource } from '../protocol/trainer';
 import type { Backend } from '../engine/backends/types';
 import type { LabModel, TrainingRunOptions } from '../engine/train/run';
 import { renderErrorMessage, renderSettingRefs } from '../engine/config/render';

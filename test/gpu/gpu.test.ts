@@ -1,6 +1,5 @@
 // `npm run test:gpu`: the GPU backend on this machine's NVIDIA GPU, against the float64 reference
 // and the WebAssembly backend. Without a usable GPU every test fails, saying why: it never skips.
-import { join } from 'node:path';
 import { createCudaBackend } from '../../src/engine/backends/cuda';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { registerGpuSuite } from './suite';
@@ -14,4 +13,4 @@ registerGpuSuite(() => {
   }
   process.stdout.write(`# GPU: ${backend.info.description}\n`);
   return backend;
-}, { full: true, samplesDir: join(__dirname, '../../../samples') });
+}, { full: true });

@@ -1,6 +1,7 @@
 /**
- * Runs the mocha test files (`*.test.js`) next to a suite's entry point, in the order their names
- * give, and prints `N passed, N failed`. VS Code loads a suite's entry (its `extensionTestsPath`)
+ * Runs the mocha test files (`*.test.js`) next to a suite's entry point, in the order of the number
+ * their names start with (`02-` before `10-`; a file without one runs last, by name), and prints
+ * `N passed, N failed`. Two files with the same number are refused: their order would be chance. VS Code loads a suite's entry (its `extensionTestsPath`)
  * in the extension host and awaits its `run()`; a rejection makes the test exit code 1.
  *
  * RNN_LAB_TEST_GREP (optional) runs only the tests whose full title matches it.
@@ -13,7 +14,7 @@ export async function runTestFilesIn(dir: string, timeoutMs = 120_000): Promise<
   const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: timeoutMs });
   if (process.env.RNN_LAB_TEST_GREP) mocha.grep(process.env.RNN_LAB_TEST_GREP);
 
-  const files = readdirSync(dir).filter((name) => name.endsWith('.test.js')).sort();
+  const files = orderedTestFiles(readdirSync(dir), dir);
   if (files.length === 0) throw new Error(`no *.test.js files in ${dir}: run npm run build`);
   for (const name of files) mocha.addFile(join(dir, name));
 
@@ -25,4 +26,30 @@ export async function runTestFilesIn(dir: string, timeoutMs = 120_000): Promise<
   console.log(`${stats.passes} passed, ${stats.failures} failed`);
   if (stats.failures > 0) throw new Error(`${stats.failures} integration test(s) failed`);
   if (stats.passes === 0) throw new Error('no integration test ran');
+}
+
+/** The number a test file's name starts with (`07-restore.test.js` is 7), or undefined. */
+function fileNumber(name: string): number | undefined {
+  const match = /^(\d+)-/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The `*.test.js` names in run order: by their number, then unnumbered ones by name; throws on a number used twice. */
+export function orderedTestFiles(names: readonly string[], dir = '.'): string[] {
+  const files = names.filter((name) => name.endsWith('.test.js'));
+  const byNumber = new Map<number, string>();
+  for (const name of files) {
+    const n = fileNumber(name);
+    if (n === undefined) continue;
+    const other = byNumber.get(n);
+    if (other) throw new Error(`${dir}: ${other} and ${name} share the number ${n}; give each test file its own number, so the order is the one intended`);
+    byNumber.set(n, name);
+  }
+  return [...files].sort((a, b) => {
+    const [na, nb] = [fileNumber(a), fileNumber(b)];
+    if (na !== undefined && nb !== undefined) return na - nb;
+    if (na !== undefined) return -1;
+    if (nb !== undefined) return 1;
+    return a.localeCompare(b);
+  });
 }

@@ -49,7 +49,7 @@ test('rnn-lab summary: a fresh model from train\'s flags, a checkpoint, and clea
 
   const none = rnnLab(['summary'], work);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /^rnn-lab: summary needs --checkpoint FILE, --keras-weights FILE\.h5, a text FILE or --vocab-size N\n$/);
+  assert.match(none.stderr, /^rnn-lab: summary needs --checkpoint FILE, --pytorch-weights DIR, --keras-weights FILE\.h5, a text FILE or --vocab-size N\n$/);
   assert.match(rnnLab(['summary', '--vocab-size', 'x'], work).stderr, /--vocab-size must be an integer/);
 
   // Lab Q1 and Q4 from the command line, through the cards' engine functions.

@@ -40,4 +40,4 @@ test('stand-in: each reason for not using the GPU has its own message', () => {
   assert.equal(reasonOf({}), undefined);
 });
 
-registerGpuSuite(() => createCudaBackend(createReferenceBackend('float32')), { full: false, samplesDir: join(root, 'samples') });
+registerGpuSuite(() => createCudaBackend(createReferenceBackend('float32')), { full: false });

@@ -42,7 +42,7 @@ test('settings in package.json equal what the settings table derives (npm run sy
 
 test('every contributed command id has a title, the category and is one the extension registers', () => {
   const ids = (manifest.contributes.commands as Array<{ command: string; category: string; title: string }>).map((c) => c.command);
-  for (const id of ['rnnLab.train', 'rnnLab.stop', 'rnnLab.pause', 'rnnLab.resume', 'rnnLab.showLab', 'rnnLab.sample', 'rnnLab.newRun', 'rnnLab.openModel']) assert.ok(ids.includes(id), id);
+  for (const id of ['rnnLab.train', 'rnnLab.stop', 'rnnLab.pause', 'rnnLab.resume', 'rnnLab.showLab', 'rnnLab.sample', 'rnnLab.newRun', 'rnnLab.openModel', 'rnnLab.continueInPytorch']) assert.ok(ids.includes(id), id);
   for (const c of manifest.contributes.commands) assert.equal(c.category, 'RNN Lab');
   assert.ok(manifest.activationEvents.includes('onWebviewPanel:rnnLab.lab'));
 });

@@ -98,8 +98,8 @@ test('probs, sample and decode on Keras 1.x and tf.keras 2 files of the seed 004
 
 test('model source errors: one line, exit code, the flag or file named', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
-    ['no model', ['probs', '--prefix', 'a'], 2, /--checkpoint FILE or --keras-weights FILE\.h5/],
-    ['both', ['probs', '--checkpoint', 'x', '--keras-weights', 'y', '--prefix', 'a'], 2, /not both/],
+    ['no model', ['probs', '--prefix', 'a'], 2, /--checkpoint FILE, --pytorch-weights DIR or --keras-weights FILE\.h5/],
+    ['both', ['probs', '--checkpoint', 'x', '--keras-weights', 'y', '--prefix', 'a'], 2, /not --checkpoint and --keras-weights/],
     ['no vocabulary', ['probs', '--keras-weights', files[1].path, '--prefix', 'a'], 1, /carries no vocabulary: give one with --vocab FILE/],
     ['no prefix', ['probs', '--keras-weights', files[1].path, '--vocab', vocabPath], 2, /--prefix TEXT or --start/],
     ['bad activation', ['probs', '--keras-weights', files[0].path, '--vocab', vocabPath, '--prefix', 'a', '--hidden-activation', 'gelu'], 2, /--hidden-activation must be one of relu, tanh, linear/],

@@ -4,7 +4,7 @@
 // float rounding. Its own file: the limit to AVX2 holds for the rest of the process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FloatArray } from '../../src/engine/backends/types';
+import type { FloatArray } from '../../src/engine/tensor';
 import { createWasmBackend, limitNativeProductsToAvx2, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import type { ModelSpec } from '../../src/engine/model/spec';

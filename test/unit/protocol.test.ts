@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  defaultTrainConfig, hostToTrainerTypes, isMessageOf, trainerToHostTypes, webviewToHostTypes,
+  defaultTrainConfig, describeRejected, hostToTrainerTypes, isMessageOf, trainerAnswers, trainerToHostTypes, webviewToHostTypes,
   type HostMessage, type HostToTrainer, type TrainerMessage, type TrainerToHost, type WebviewToHost,
 } from '../../src/protocol/messages';
 
@@ -32,4 +32,21 @@ test('isMessageOf accepts each direction\'s messages and rejects junk', () => {
   }
   // A message of the other direction is not accepted.
   assert.equal(isMessageOf<HostToTrainer>({ type: 'eval', payload: {} }, hostToTrainerTypes), false);
+  // The tables are objects: an inherited key is no message type.
+  for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    assert.equal(isMessageOf<HostToTrainer>({ type, payload: {} }, hostToTrainerTypes), false, type);
+  }
+});
+
+test('every answer the trainer sends carries the request id of a request the host sends', () => {
+  for (const [request, answer] of Object.entries(trainerAnswers)) {
+    assert.ok(Object.hasOwn(hostToTrainerTypes, request), `${request} is not a host-to-trainer message`);
+    assert.ok(Object.hasOwn(trainerToHostTypes, answer), `${answer} is not a trainer-to-host message`);
+  }
+  assert.deepEqual(new Set(Object.values(trainerAnswers)).size, Object.keys(trainerAnswers).length, 'two requests share one answer type');
+});
+
+test('a rejected message is described by its type', () => {
+  assert.match(describeRejected({ type: 'bogus', payload: {} }), /unknown message type "bogus"/);
+  assert.match(describeRejected(42), /without a type/);
 });

@@ -292,13 +292,13 @@ test("the panel's run request becomes the CLI's flags", async () => {
   const { seriesRequestArgs } = await import('../../src/protocol/series');
   assert.deepEqual(seriesRequestArgs({ mackeyGlass: 500, weightNoise: 0.01, direct: true, generateFrom: 20, then: 'none', init: undefined }),
     ['--mackey-glass', '500', '--weight-noise', '0.01', '--direct', '--generate-from', '20', '--then', 'none']);
-  assert.deepEqual(seriesRequestArgs({ file: '/data/a.csv', mackeyGlass: 2000, direct: false, hidden: 8 }), ['/data/a.csv', '--hidden', '8']);
+  assert.deepEqual(seriesRequestArgs({ file: '/data/a.csv', mackeyGlass: 2000, direct: false, hiddenSize: 8 }), ['/data/a.csv', '--hidden', '8']);
 });
 
 test("the CLI accepts every request the panel's form makes", async () => {
   const { defaultSeriesRequest, seriesRequestArgs } = await import('../../src/protocol/series');
-  const small = { ...defaultSeriesRequest, mackeyGlass: 200, hidden: 3, epochs: 5, iterations: 3, generate: 5 };
-  for (const change of [{}, { optimizer: 'lbfgs' as const }, { optimizer: 'adam' as const, lr: 0.01, then: 'bfgs' as const }, { cell: 'gru' as const, direct: true, weightNoise: 0.01, l1: 1e-4, init: 'uniform' as const }]) {
+  const small = { ...defaultSeriesRequest, mackeyGlass: 200, hiddenSize: 3, epochs: 5, iterations: 3, generate: 5 };
+  for (const change of [{}, { optimizer: 'lbfgs' as const }, { optimizer: 'adam' as const, learningRate: 0.01, then: 'bfgs' as const }, { cell: 'gru' as const, direct: true, weightNoise: 0.01, l1: 1e-4, init: 'uniform' as const }]) {
     const r = rnnLab([...seriesRequestArgs({ ...small, ...change }), '--json']);
     assert.equal(r.code, 0, `${JSON.stringify(change)}: ${r.stderr}`);
   }
@@ -327,4 +327,24 @@ test('rnn-lab series stops early on SIGTERM with what it has, and reports diverg
   assert.doesNotMatch(r.stdout, /L-BFGS/, 'no quasi-Newton phase after a divergence');
   const scaled = rnnLab([csv, '--epochs', '100', '--standardize', '--iterations', '5']);
   assert.equal(scaled.code, 0, scaled.stderr);
+});
+
+test("the series settings are declared once: the tutorial's config, the panel's request and the CLI's flags come from one table", async () => {
+  const { seriesRequestArgs, defaultSeriesRequest } = await import('../../src/protocol/series');
+  const { seriesSettings, seriesFormKeys } = await import('../../src/engine/series/settings');
+  assert.deepEqual(defaultSeriesConfig, {
+    valFraction: 0.25, cell: 'rnn', hiddenSize: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1, l2: 1e-4, l1: 0, weightNoise: 0,
+    optimizer: 'gd', learningRate: 0.3, epochs: 1000, then: 'lbfgs', iterations: 1000, gtol: 1e-5, seed: 1, compare: false, reportEvery: 100, generate: 200, generateFrom: 0,
+  });
+  assert.deepEqual(Object.keys(defaultSeriesRequest), seriesFormKeys);
+  assert.deepEqual(seriesFormKeys, ['mackeyGlass', 'cell', 'hiddenSize', 'activation', 'direct', 'init', 'initScale', 'l2', 'l1', 'weightNoise', 'optimizer', 'learningRate', 'epochs', 'then', 'iterations', 'seed', 'generate', 'generateFrom']);
+  const flags = Object.values(seriesSettings).map((s) => s.flag);
+  assert.equal(new Set(flags).size, flags.length, 'two settings share a flag');
+  // Every form setting's flag is one `rnn-lab series --help` lists.
+  const help = rnnLab(['--help']);
+  for (const key of seriesFormKeys) assert.match(help.stdout, new RegExp(`--${seriesSettings[key].flag}\\b`), key);
+  assert.deepEqual(seriesRequestArgs({ learningRate: 0.05, hiddenSize: 4 }), ['--lr', '0.05', '--hidden', '4']);
+  assert.throws(() => seriesRequestArgs({ lr: 0.05 } as never), /unknown time-series setting "lr"/);
+  // A file replaces the generated series, its length and its delay.
+  assert.deepEqual(seriesRequestArgs({ file: 'a.csv', mackeyGlass: 100, tau: 30, seed: 2 }), ['a.csv', '--seed', '2']);
 });

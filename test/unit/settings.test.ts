@@ -17,6 +17,7 @@ import { DebiasedAverage } from '../../src/engine/train/smoothing';
 import { DivergenceGuard } from '../../src/engine/train/divergence';
 import { renderSettingRefs } from '../../src/engine/config/render';
 import { presetConfig, presets } from '../../src/engine/config/presets';
+import { autoBackendDescription, backendRegistry } from '../../src/engine/backends/registry';
 
 function parseFlags(args: string[]) {
   return parseArgs({ args, options: settingOptions, strict: true }).values as Record<string, string | boolean | undefined>;
@@ -29,8 +30,8 @@ function reader(values: Record<string, unknown>) {
 /** A valid value other than the default, for each kind of setting. */
 function otherValue(s: Setting, i: number): unknown {
   switch (s.type) {
-    case 'integer': return s.default === s.maximum ? s.maximum - 1 : Math.min(s.maximum, s.default + 1 + (i % 3));
-    case 'number': return s.default === s.maximum ? s.maximum / 2 : Math.min(s.maximum, s.default + 0.125);
+    case 'integer': return s.default === s.maximum ? s.maximum - 1 : Math.min(s.maximum, (s.default ?? s.minimum) + 1 + (i % 3));
+    case 'number': return s.default === s.maximum ? s.maximum / 2 : Math.min(s.maximum, (s.default ?? s.minimum) + 0.125);
     case 'boolean': return !s.default;
     case 'string': return `text ${i} with spaces`;
     case 'choice': return s.choices.find((c) => c !== s.default)!;
@@ -150,6 +151,23 @@ test('every preset is a valid config, named after its source, with a bundled tex
     assert.match(preset.title, /seed 00\d/);
   }
   assert.ok(presets.some((p) => p.title.startsWith('Captions, as in the Keras lab (seed 004): lines mode, S/E, LSTM 128 + Dense 128, RMSprop 0.001, batch 128')));
+});
+
+test('the backend setting\'s choices and descriptions are the registry\'s, here and in package.json (npm run sync-settings)', () => {
+  const backend = settingOf('backend');
+  assert.equal(backend.type, 'choice');
+  if (backend.type !== 'choice') return;
+  const names = ['auto', ...backendRegistry.map((entry) => entry.name)];
+  const descriptions = [autoBackendDescription(), ...backendRegistry.map((entry) => entry.description)];
+  assert.deepEqual(backend.choices, names);
+  assert.deepEqual(backend.choiceDescriptions, descriptions);
+  // 'auto' names each backend it tries, in the order it tries them.
+  const tried = backendRegistry.filter((entry) => entry.auto).map((entry) => autoBackendDescription().indexOf(entry.label));
+  assert.ok(tried.every((at, i) => at >= 0 && (i === 0 || at > tried[i - 1])), autoBackendDescription());
+  const manifest = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8'));
+  const contributed = Object.assign({}, ...manifest.contributes.configuration.map((c: { properties: object }) => c.properties))['rnnLab.backend'];
+  assert.deepEqual(contributed.enum, names);
+  assert.deepEqual(contributed.enumDescriptions, descriptions);
 });
 
 test('README\'s settings and presets tables are the ones the declarations derive (npm run sync-settings)', () => {

@@ -1,19 +1,22 @@
-// The WebAssembly backend against the float64 reference: losses, gradients, carried state, masks,
-// the stepper, dropout and thread-count invariance (1 to 16 threads, whatever the core count), for each build of the kernels (plain SIMD128
-// and relaxed SIMD) with their own matrix products, and with the native products (AVX2 / AVX-512,
-// Linux x86-64). Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
+// The WebAssembly backend, for each build of the kernels (plain SIMD128 and relaxed SIMD) with
+// their own matrix products, and with the native products (AVX2 / AVX-512, Linux x86-64): the
+// backend conformance suite (support/backendConformance.ts: parity with the float64 reference,
+// masks, carried state, steppers, dropout, resume on another backend), and what only this backend
+// has: kernel tiles, thread-count invariance (1 to 16 threads, whatever the core count), the
+// kernels' own optimizer update and dropout hash. Needs `npm run build` (dist/kernels.wasm; dist/kernels-relaxed.wasm when
 // clang-16 is installed, else those tests are skipped and say why; dist/products-linux-x64.so).
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import type { Backend, FloatArray, Network, PassOptions, TokenBatch } from '../../src/engine/backends/types';
+import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
 import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { nativeProductsUnavailableReason, nativeProductsWidth } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
-import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
+import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
 import { assertClose, relError } from './support/compare';
+import { describeBackendConformance } from './support/backendConformance';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { Adam, createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
 
@@ -37,38 +40,6 @@ function sameRandomWeights(a: Network, b: Network, seed: number): void {
   for (let i = 0; i < a.params.length; i++) a.params[i] = rng.uniform(-0.6, 0.6);
   b.params.set(a.params);
   a.params.set(b.params); // both now hold the float32-rounded values
-}
-
-/** One training pass of `net` and of the reference on the same batch: the losses and the gradients agree. */
-function assertSamePass(net: Network, ref: Network, batch: TokenBatch, options: PassOptions, what: string): void {
-  const a = net.forwardBackward(batch, options);
-  const b = ref.forwardBackward(batch, options);
-  assert.equal(a.count, b.count, `${what} predicted positions`);
-  assertClose(a.lossSum, b.lossSum, 1e-5, `${what} loss`);
-  const err = relError(net.grads, ref.grads);
-  assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
-}
-
-/**
- * Batch-1 (matrix-vector products) and batch-5 (matrix products) steppers of `net` and the
- * reference agree for 4 steps of random symbols; with `stateSize` (per row), so do their states.
- */
-function assertSameSteppers(net: Network, ref: Network, vocabSize: number, rng: Rng, stateSize?: number): void {
-  for (const B of [1, 5]) {
-    const sa = net.createStepper(B);
-    const sb = ref.createStepper(B);
-    for (let t = 0; t < 4; t++) {
-      const x = Int32Array.from({ length: B }, () => rng.int(vocabSize));
-      const la = sa.step(x).slice();
-      const lb = sb.step(x);
-      assert.ok(relError(la, lb) <= 1e-5, `stepper batch ${B}, step ${t}: ${relError(la, lb)}`);
-    }
-    if (stateSize !== undefined) {
-      assert.equal(sa.getState().length, B * stateSize);
-      assert.ok(relError(sa.getState(), sb.getState()) <= 1e-5, `stepper batch ${B} states agree`);
-    }
-    sa.dispose();
-  }
 }
 
 /** What a backend's description says of its products. */
@@ -154,90 +125,15 @@ function suite(variant: KernelsVariant, native: boolean): void {
     assert.equal(wasm2.info.description, `WebAssembly SIMD${variant === 'relaxed' ? ' (relaxed FMA)' : ''}${productsNote(native)}, 2 threads`);
   });
 
-  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
-    for (const embeddingSize of [0, 5]) {
-      for (const layers of [1, 2]) {
-        it(`matches the float64 reference: ${cell}, ${embeddingSize ? 'embedding' : 'one-hot'}, ${layers} layer(s), masks, carried state`, () => {
-          const s = spec(cell, layers, embeddingSize);
-          const ref = reference.createNetwork(s);
-          for (const backend of [wasm1, wasm2]) {
-            const net = backend.createNetwork(s);
-            sameRandomWeights(ref, net, 11 + layers);
-            ref.resetState();
-            const rng = new Rng(3);
-            // Pass 1 from zeros, pass 2 carrying the state on, pass 3 evaluation carrying it further.
-            for (let pass = 0; pass < 3; pass++) {
-              // 21 rows: two chunks of the batch split, the second ragged.
-              const batch = randomBatch(rng, 21, 7, s.vocabSize, pass !== 1);
-              const options = { carryState: pass > 0, train: true };
-              const what = `${backend.info.description}, pass ${pass}`;
-              if (pass < 2) {
-                assertSamePass(net, ref, batch, options, what);
-              } else {
-                const a = net.evaluate(batch, options);
-                const b = ref.evaluate(batch, options);
-                assertClose(a.lossSum, b.lossSum, 1e-5, `${what} evaluation loss`);
-              }
-            }
-            net.dispose();
-          }
-        });
-      }
-    }
-  }
-
-  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
-    for (const hiddenActivation of ['relu', 'tanh', 'linear'] as const) {
-      it(`matches the float64 reference with a Dense hidden layer: ${cell}, ${hiddenActivation}, 2 layers, masks, carried state, stepper`, () => {
-        const s = spec(cell, 2, cell === 'gru' ? 5 : 0, { hiddenDense: 9, hiddenActivation });
-        const ref = reference.createNetwork(s);
-        for (const backend of [wasm1, wasm2]) {
-          const net = backend.createNetwork(s);
-          sameRandomWeights(ref, net, 17);
-          ref.resetState();
-          const rng = new Rng(5);
-          for (let pass = 0; pass < 2; pass++) {
-            const batch = randomBatch(rng, 21, 5, s.vocabSize, pass === 0);
-            const options = { carryState: pass > 0, train: true };
-            const what = `${backend.info.description}, pass ${pass}`;
-            assertSamePass(net, ref, batch, options, what);
-          }
-          assertSameSteppers(net, ref, s.vocabSize, rng);
-          net.dispose();
-        }
-      });
-    }
-  }
-
-  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
-    for (const hiddenSize of [[5, 9], [9, 4, 6]]) {
-      it(`matches the float64 reference with layers of ${hiddenSize.join(', ')} units: ${cell}, masks, carried state, dropout, stepper`, () => {
-        const s = spec(cell, hiddenSize.length, cell === 'gru' ? 5 : 0, { hiddenSize, dropout: 0.25, ...(cell === 'rnn' ? { hiddenDense: 7 } : {}) });
-        const ref = reference.createNetwork(s);
-        for (const backend of [wasm1, wasm2]) {
-          const net = backend.createNetwork(s);
-          sameRandomWeights(ref, net, 31);
-          ref.resetState();
-          const rng = new Rng(6);
-          for (let pass = 0; pass < 3; pass++) {
-            const batch = randomBatch(rng, 21, 5, s.vocabSize, pass !== 1);
-            const options = { carryState: pass > 0, train: pass < 2, dropoutSeed: 9 + pass };
-            const what = `${backend.info.description}, pass ${pass}`;
-            assertSamePass(net, ref, batch, options, what);
-            const carried = net.getCarriedState!()!;
-            assert.equal(carried.values.length, 21 * stateSizePerRow(s));
-            assert.ok(relError(carried.values, ref.getCarriedState!()!.values) <= 1e-5, `${what} carried state`);
-          }
-          // The carried state goes back in as it came out.
-          const carried = ref.getCarriedState!()!;
-          net.setCarriedState!(carried);
-          assert.deepEqual(Array.from(net.getCarriedState!()!.values), Array.from(Float32Array.from(carried.values)));
-          assertSameSteppers(net, ref, s.vocabSize, rng, stateSizePerRow(s));
-          net.dispose();
-        }
-      });
-    }
-  }
+  // Parity with the reference, masks, carried state, steppers, dropout, and a run that resumes on
+  // the TypeScript backend: the checks every backend passes.
+  describeBackendConformance(`wasm (${variant} kernels, ${native ? 'native' : 'WebAssembly'} products, 1 and 2 threads)`, {
+    open: async () => [await createWasmBackend(1, flavour), await createWasmBackend(2, { ...flavour, oversubscribe: true })],
+    // 21 rows: two chunks of the batch split, the second ragged.
+    rows: 21,
+    full: true,
+    resume: { otherName: 'js', other: () => createReferenceBackend('float32'), steps: 4 },
+  });
 
   it('matches the reference at kernel-friendly sizes (full 4x8 tiles, several KC blocks, split among threads)', () => {
     const s: ModelSpec = { cell: 'lstm', vocabSize: 40, hiddenSize: 72, layers: 2, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
@@ -252,48 +148,6 @@ function suite(variant: KernelsVariant, native: boolean): void {
     assert.ok(relError(net.grads, ref.grads) <= 1e-4, `gradients: ${relError(net.grads, ref.grads)}`);
     net.dispose();
   });
-
-  for (const cell of ['rnn', 'gru', 'lstm'] as const) {
-    it(`stepper matches the reference stepper and round-trips its state: ${cell}`, () => {
-      const s = spec(cell, 2, cell === 'gru' ? 5 : 0);
-      const ref = reference.createNetwork(s);
-      const net = wasm1.createNetwork(s);
-      sameRandomWeights(ref, net, 21);
-      const B = 3;
-      const a = net.createStepper(B);
-      const b = ref.createStepper(B);
-      const rng = new Rng(4);
-      const tokens = () => Int32Array.from({ length: B }, () => rng.int(s.vocabSize));
-      for (let t = 0; t < 6; t++) {
-        const x = tokens();
-        const la = a.step(x).slice();
-        const lb = b.step(x);
-        assert.ok(relError(la, lb) <= 1e-5, `step ${t} logits: ${relError(la, lb)}`);
-      }
-      assert.equal(a.getState().length, B * stateSizePerRow(s));
-      assert.ok(relError(a.getState(), b.getState()) <= 1e-5, 'states agree');
-      const saved = a.getState();
-      const x = tokens();
-      const first = a.step(x).slice();
-      a.step(tokens());
-      a.setState(saved);
-      assert.deepEqual(a.step(x).slice(), first, 'same state + same token = same logits');
-      a.reset();
-      assert.ok(a.getState().every((v) => v === 0));
-      // Batch 1 (matrix-vector path) agrees with batch 3 (matrix path) on the same stream.
-      const single = net.createStepper(1);
-      a.reset();
-      for (let t = 0; t < 4; t++) {
-        const xs = tokens();
-        const batched = a.step(xs).slice(0, s.vocabSize);
-        const one = single.step(xs.subarray(0, 1));
-        assert.ok(relError(one, batched) <= 1e-6, 'batch 1 = row 0 of batch 3');
-      }
-      single.dispose();
-      a.dispose();
-      net.dispose();
-    });
-  }
 
   it('batch-1 stepper matches the reference where its matrix-vector product walks column blocks', () => {
     // 4H = 72 and V = 40: blocks of 32 columns plus ragged rest, in every product of a step.
@@ -407,40 +261,13 @@ function suite(variant: KernelsVariant, native: boolean): void {
     }
   });
 
-  it('dropout: seeded, only in training, about p of the units, consistent with its gradient', () => {
-    const s = spec('gru', 2, 0, { dropout: 0.3, hiddenSize: 8 });
-    const net = wasm1.createNetwork(s);
-    const rng = new Rng(12);
-    for (let i = 0; i < net.params.length; i++) net.params[i] = rng.uniform(-0.8, 0.8);
-    const batch = randomBatch(new Rng(13), 4, 5, s.vocabSize, false);
-    const run = (seed: number, train = true) => net.forwardBackward(batch, { carryState: false, train, dropoutSeed: seed }).lossSum;
-    assert.equal(run(1), run(1), 'same seed, same loss');
-    assert.notEqual(run(1), run(2), 'another seed, another mask');
-    assert.equal(run(1, false), net.evaluate(batch, { carryState: false }).lossSum, 'no dropout outside training');
-
+  it('dropout drops about p of the units (the hash of kernels/net.c)', () => {
     // The documented mask: dropped when hash < p * 2^32, so about p of the units.
     const kernels = instantiate(kernelsModule(variant), createSharedMemory());
     let dropped = 0;
     const n = 200_000;
     for (let i = 0; i < n; i++) if (kernels.dropout_hash(7, i % 3, i % 64, i % 100, i) >>> 0 < 0.3 * 2 ** 32) dropped++;
     assert.ok(Math.abs(dropped / n - 0.3) < 0.01, `dropped fraction ${dropped / n}`);
-
-    // With the mask fixed by the seed, the gradient is the derivative of the masked loss.
-    run(5);
-    const grads = net.grads.slice();
-    const order = [...grads.keys()].sort((i, j) => Math.abs(grads[j]) - Math.abs(grads[i])).slice(0, 8);
-    const eps = 1e-2;
-    for (const i of order) {
-      const keep = net.params[i];
-      net.params[i] = keep + eps;
-      const plus = run(5) / batch.inputs.length;
-      net.params[i] = keep - eps;
-      const minus = run(5) / batch.inputs.length;
-      net.params[i] = keep;
-      const numeric = (plus - minus) / (2 * eps);
-      assert.ok(Math.abs(numeric - grads[i]) <= 0.03 * Math.abs(grads[order[0]]), `param ${i}: ${numeric} vs ${grads[i]}`);
-    }
-    net.dispose();
   });
 
   it('rejects out-of-range ids and keeps working after a batch-size change', () => {

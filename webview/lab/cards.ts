@@ -5,43 +5,15 @@
  * and a card that hears nothing gives up with a note rather than spin forever.
  */
 import { findPreset } from '../../src/engine/config/presets';
-import { neuronTextLimit, type LabAnswer, type LabRequest, type RunSnapshot } from '../../src/protocol/messages';
+import { neuronTextLimit, type LabAnswer, type LabKind } from '../../src/protocol/labs';
+import type { RunSnapshot } from '../../src/engine/train/events';
 import { el, setText, withStyle } from '../shared/dom';
 import { formatDuration } from '../shared/format';
 import { formatSeconds } from '../../src/engine/labs/duration';
 import { weightsLabel } from '../../src/engine/labs/weightsLabel';
 import { postToHost } from '../shared/vscodeApi';
 import { gradientFlowCard } from './gradientFlow';
-
-export type Answer<K extends LabAnswer['kind']> = Extract<LabAnswer, { kind: K }>;
-
-export interface Rendered {
-  result: Node;
-  /** What the student sees and why, with this answer's numbers. */
-  explanation: string;
-  markdown: string;
-}
-
-interface InputSpec {
-  name: string;
-  label: string;
-  type: 'text' | 'number';
-  value: string;
-  placeholder?: string;
-  width?: string;
-}
-
-export interface CardSpec {
-  id: string;
-  title: string;
-  /** What the card answers, shown before it has run. */
-  intro: string;
-  inputs: InputSpec[];
-  request(values: Record<string, string>): LabRequest;
-  render(answer: LabAnswer, values: Record<string, string>): Rendered;
-  /** More buttons beside Run (a command the card needs, such as Open model…). */
-  extra?: () => HTMLElement[];
-}
+import { labCard, type LabCardView, type Placement } from './card';
 
 function commandButton(label: string, command: Parameters<typeof postToHost<'command'>>[1], attrs: Record<string, string> = {}): HTMLElement {
   const button = el('button', { class: 'secondary', ...attrs }, label);
@@ -72,14 +44,14 @@ function mdTable(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
 }
 
-const cards: CardSpec[] = [
-  {
-    id: 'q1', title: 'Q1 Time per epoch and hardware',
+/** The cards that ask the model, each placed by its `order`. */
+const cards = [
+  labCard({
+    id: 'q1', kind: 'timing', order: 1, group: 'questions', title: 'Q1 Time per epoch and hardware',
     intro: 'How long an epoch takes on this machine (measured), what 10 epochs would take, and the hardware it ran on.',
     inputs: [],
     request: () => ({ kind: 'timing' }),
-    render(answer) {
-      const { timing: t, hardware: h } = answer as Answer<'timing'>;
+    render({ timing: t, hardware: h }) {
       const rows: Array<[string, string]> = [
         ['Time per epoch', `${formatSeconds(t.avgEpochMs)} (${t.basis === 'measured' ? `mean of ${t.measuredEpochs.length} finished epoch${t.measuredEpochs.length === 1 ? '' : 's'}` : 'projected from the steps so far: no epoch has finished'})`],
         ['10 epochs', formatSeconds(t.tenEpochsMs)],
@@ -99,14 +71,13 @@ const cards: CardSpec[] = [
         markdown: `### Q1 Time per epoch and hardware\n\n${mdTable(['', ''], rows)}`,
       };
     },
-  },
-  {
-    id: 'q2', title: 'Q2 First characters',
+  }),
+  labCard({
+    id: 'q2', kind: 'firstSymbols', order: 2, group: 'questions', title: 'Q2 First characters',
     intro: 'The 10 most probable first symbols of a sentence, after the start symbol, or after a prefix you type.',
     inputs: [{ name: 'prefix', label: 'Prefix', type: 'text', value: '', placeholder: '(empty: the start symbol)' }],
     request: (v) => ({ kind: 'firstSymbols', prefix: v.prefix, top: 10 }),
-    render(answer) {
-      const a = answer as Answer<'firstSymbols'>;
+    render(a) {
       const max = a.probs[0]?.p || 1;
       const bars = el('div', { class: 'bars' }, ...a.probs.map((r) => el('div', { class: 'bar-row' },
         el('span', { class: 'bar-symbol' }, show(r.symbol)),
@@ -120,28 +91,26 @@ const cards: CardSpec[] = [
         markdown: `### Q2 First characters after ${a.context}\n\n${mdTable(['#', 'symbol', 'p'], rows)}\n\nEntropy ${a.entropyBits.toFixed(2)} bits.`,
       };
     },
-  },
-  {
-    id: 'q3', title: 'Q3 Five sentences',
+  }),
+  labCard({
+    id: 'q3', kind: 'sentences', order: 3, group: 'questions', title: 'Q3 Five sentences',
     intro: 'Five sentences sampled symbol by symbol, each from the start of a sentence to its end: the start and end symbols of a model trained on lines (the end symbol is not printed), newlines for a model trained on a stream.',
     inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }, { name: 'maxLength', label: 'Max length', type: 'number', value: '200', width: '5em' }],
     request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: num(v.maxLength, 200) }),
-    render(answer, v) {
-      const a = answer as Answer<'sentences'>;
+    render(a, v) {
       return {
         result: el('div', {}, notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s === '' ? '(empty)' : s)))),
         explanation: `Each sentence starts from a reset state and ${a.startsAfter}; every next symbol is drawn from the model's distribution at temperature ${num(v.temperature, 0.8)} and fed back in, until the model draws ${a.endsAt} (${a.ended} of 5 did; the rest stopped at ${num(v.maxLength, 200)} symbols). Early in training the words are plausible shapes more than real words; they improve as the validation loss falls.`,
         markdown: `### Q3 Five sentences\n\n${a.sentences.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
       };
     },
-  },
-  {
-    id: 'q4', title: 'Q4 reset_states',
+  }),
+  labCard({
+    id: 'q4', kind: 'resetState', order: 4, group: 'questions', title: 'Q4 reset_states',
     intro: 'What happens without resetting the state between sentences: five with a reset and five without, side by side, and a measurement of why.',
     inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }],
     request: (v) => ({ kind: 'resetState', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
-    render(answer) {
-      const a = answer as Answer<'resetState'>;
+    render(a) {
       const columns = el('div', { class: 'columns' },
         el('div', { class: 'column' }, el('h4', {}, 'With reset_states()'), el('ol', {}, ...a.withReset.map((s) => el('li', {}, s || '(empty)')))),
         el('div', { class: 'column' }, el('h4', {}, 'Without reset'), el('ol', {}, ...a.withoutReset.map((s) => el('li', {}, s || '(empty)')))));
@@ -157,15 +126,14 @@ const cards: CardSpec[] = [
         markdown: `### Q4 reset_states\n\n${mdTable(['with reset_states()', 'without'], a.withReset.map((s, i) => [s, a.withoutReset[i] ?? '']))}\n\n${mdTable(['sentence', 'TV distance', 'KL bits', 'state RMS', 'top first symbols (carried state)'], driftRows)}\n\nFresh state: ${fresh}.`,
       };
     },
-  },
-  {
-    id: 'q5', title: 'Q5 Pretrained weights',
+  }),
+  labCard({
+    id: 'q5', kind: 'sentences', order: 5, group: 'questions', title: 'Q5 Pretrained weights',
     intro: 'Five sentences from the weights the Lab holds: the current run, or a checkpoint or Keras weights opened with "Open model".',
     inputs: [{ name: 'temperature', label: 'Temperature', type: 'number', value: '0.8', width: '5em' }],
     extra: () => [commandButton('Open model…', { id: 'openModel' }, { title: 'Open an RNN Lab checkpoint or Keras weights (.h5)', 'data-action': 'open-model' })],
     request: (v) => ({ kind: 'sentences', count: 5, temperature: num(v.temperature, 0.8), maxLength: 200 }),
-    render(answer) {
-      const a = answer as Answer<'sentences'>;
+    render(a) {
       const model = weightsLabel(snapshot);
       return {
         result: el('div', {}, el('p', {}, `Model: ${model}`), notes(a.notes), el('ol', { class: 'sentences' }, ...a.sentences.map((s) => el('li', {}, s || '(empty)')))),
@@ -173,14 +141,13 @@ const cards: CardSpec[] = [
         markdown: `### Q5 Five sentences from ${model}\n\n${a.sentences.map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
       };
     },
-  },
-  {
-    id: 'temperature', title: 'Temperature explorer',
+  }),
+  labCard({
+    id: 'temperature', kind: 'temperatures', order: 7, group: 'more', title: 'Temperature explorer',
     intro: 'The same prime continued at T = 0 (greedy), 0.3, 0.8 and 1.2, side by side.',
     inputs: [{ name: 'prime', label: 'Prime', type: 'text', value: 'The ', width: '12em' }, { name: 'length', label: 'Length', type: 'number', value: '120', width: '5em' }],
     request: (v) => ({ kind: 'temperatures', prime: v.prime, length: num(v.length, 120) }),
-    render(answer) {
-      const a = answer as Answer<'temperatures'>;
+    render(a) {
       const rows = a.rows.map((r) => [r.temperature === 0 ? 'T 0 (greedy)' : `T ${r.temperature}`, el('span', { class: 'sample-inline' }, el('span', { class: 'prime' }, a.prime), r.text), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]);
       return {
         result: el('div', {}, notes(a.notes), table(['temperature', 'text (prime underlined)', 'bits/char', 'distinct words'], rows)),
@@ -188,14 +155,13 @@ const cards: CardSpec[] = [
         markdown: `### Temperature explorer (prime ${mdQuote(a.prime)})\n\n${mdTable(['T', 'text', 'bits/char', 'distinct words'], a.rows.map((r) => [String(r.temperature), r.text.replace(/\n/g, ' ↵ '), r.meanBits.toFixed(2), r.distinctWords.toFixed(2)]))}`,
       };
     },
-  },
-  {
-    id: 'decode', title: 'Teacher-forced decode',
+  }),
+  labCard({
+    id: 'decode', kind: 'decode', order: 8, group: 'more', title: 'Teacher-forced decode',
     intro: 'One line of the open file fed to the model symbol by symbol (the true text, never its own guesses), with its most probable next symbol under each: mistakes highlighted (the tutorial\'s section 4).',
     inputs: [{ name: 'lineNumber', label: 'Line', type: 'number', value: '1', width: '5em' }],
     request: (v) => ({ kind: 'decode', line: '', lineNumber: num(v.lineNumber, 1) }),
-    render(answer) {
-      const a = answer as Answer<'decode'>;
+    render(a) {
       const cells = a.steps.filter((s) => s.target !== undefined);
       const grid = el('div', { class: 'decode' }, ...cells.map((s) => el('span', {
         class: `decode-cell${s.predicted === s.target ? '' : ' miss'}`,
@@ -208,14 +174,13 @@ const cards: CardSpec[] = [
         markdown: `### Teacher-forced decode (line ${a.lineNumber}, ${a.correct}/${a.total} right)\n\n\`\`\`\ntext:      ${cells.map((s) => s.target).join(a.separator)}\npredicted: ${cells.map((s) => s.predicted).join(a.separator)}\n\`\`\``,
       };
     },
-  },
-  {
-    id: 'neurons', title: 'Neurons',
+  }),
+  labCard({
+    id: 'neurons', kind: 'neurons', order: 9, group: 'more', title: 'Neurons',
     intro: `A hidden unit of the top layer read along the open file (its first ${neuronTextLimit.toLocaleString('en-US')} characters): pick a unit, or leave it empty to let the Lab find the units most correlated with quotes, line position and brackets.`,
     inputs: [{ name: 'unit', label: 'Unit', type: 'number', value: '', placeholder: 'find', width: '5em' }],
     request: (v) => ({ kind: 'neurons', text: '', unit: v.unit.trim() === '' ? -1 : num(v.unit, -1) }),
-    render(answer) {
-      const a = answer as Answer<'neurons'>;
+    render(a) {
       const rows = a.found.map((f) => [f.label, f.units ? f.units.map((u) => `#${u.unit} (r ${u.r.toFixed(2)})`).join(', ') : 'not in this text']);
       const chars = [...a.text];
       const shade = el('pre', { class: 'neuron-text' }, ...chars.map((c, i) => {
@@ -231,14 +196,19 @@ const cards: CardSpec[] = [
         markdown: `### Neurons (unit ${a.unit} of ${a.units})\n\n${mdTable(['feature', 'most correlated units'], rows)}`,
       };
     },
-  },
+  }),
   gradientFlowCard,
-];
+] as const;
+
+// Every question of the engine's card list has a card here: a kind without one fails the typecheck.
+type Unrendered = Exclude<LabKind, (typeof cards)[number]['kind']>;
+const everyKindRendered: [Unrendered] extends [never] ? true : { missing: Unrendered } = true;
+void everyKindRendered;
 
 let snapshot: RunSnapshot | null = null;
 let nextRequestId = 1;
 /** What a card shows its answer in. */
-interface CardView { card: CardSpec; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }
+interface CardView { card: LabCardView; body: HTMLElement; explanation: HTMLElement; copy: HTMLButtonElement; run: HTMLButtonElement }
 const pending = new Map<number, CardView & { values: Record<string, string>; timer: number }>();
 const markdownOf = new Map<string, string>();
 const views: CardView[] = [];
@@ -264,7 +234,7 @@ function clearAllCards(): void {
   views.forEach(clearCard);
 }
 
-function buildCard(card: CardSpec): HTMLElement {
+function buildCard(card: LabCardView): HTMLElement {
   const fields = card.inputs.map((spec) => {
     const input = el('input', { type: spec.type, value: spec.value, 'data-input': spec.name, 'aria-label': spec.label, placeholder: spec.placeholder ?? '' });
     if (spec.width) input.style.width = spec.width;
@@ -348,8 +318,23 @@ function q6Card(): HTMLElement {
     el('div', { class: 'card-actions' }, copy));
 }
 
+/** Q6 asks the model nothing: it compares two ways of cutting the data, and trains them. */
+const q6Placement: Placement = { order: 6, group: 'questions' };
+
+const groupTitles: Record<Placement['group'], string> = { questions: 'Questions', more: 'More experiments' };
+
+/** Every card in `order`, each group under its heading (placed where its first card is). */
 export function buildLabCards(): HTMLElement {
-  return el('div', { class: 'lab-cards' }, el('h3', { class: 'cards-group' }, 'Questions'), ...cards.slice(0, 5).map(buildCard), q6Card(), el('h3', { class: 'cards-group' }, 'More experiments'), ...cards.slice(5).map(buildCard));
+  const placed: Array<Placement & { build(): HTMLElement }> = [
+    ...cards.map((card) => ({ order: card.order, group: card.group, build: () => buildCard(card) })),
+    { ...q6Placement, build: q6Card },
+  ].sort((a, b) => a.order - b.order);
+  const children: HTMLElement[] = [];
+  placed.forEach((p, i) => {
+    if (i === 0 || placed[i - 1].group !== p.group) children.push(el('h3', { class: 'cards-group' }, groupTitles[p.group]));
+    children.push(p.build());
+  });
+  return el('div', { class: 'lab-cards' }, ...children);
 }
 
 export function onLabResult(requestId: number, answer: LabAnswer): void {

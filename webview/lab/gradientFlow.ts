@@ -3,13 +3,13 @@
  * for fresh RNN, GRU and LSTM models of its size, on one line of the open file, so the student sees
  * how fast each cell forgets (the vanishing gradient of seed 003) and why the LSTM remembers.
  */
-import type { LabAnswer } from '../../src/protocol/messages';
+import type { LabAnswers } from '../../src/protocol/labs';
 import { el } from '../shared/dom';
 import { LogChart, type LogSeries } from '../shared/logChart';
 import { cssVar } from '../shared/theme';
-import type { CardSpec } from './cards';
+import { labCard } from './card';
 
-type GradientFlow = Extract<LabAnswer, { kind: 'gradientFlow' }>;
+type GradientFlow = LabAnswers['gradientFlow'];
 
 /** Theme chart colours: the model first (blue), then the fresh RNN, GRU and LSTM. */
 const palette: Array<[string, string]> = [
@@ -45,13 +45,12 @@ const reach = (norms: number[]) => {
   return k === undefined ? `stays above 1/100 over all ${norms.length - 1} steps` : `falls to 1/100 within ${k} steps`;
 };
 
-export const gradientFlowCard: CardSpec = {
-  id: 'gradientFlow', title: 'Gradient flow through time',
+export const gradientFlowCard = labCard({
+  id: 'gradientFlow', kind: 'gradientFlow', order: 10, group: 'more', title: 'Gradient flow through time',
   intro: 'How strongly the loss at the end of a line still depends on the hidden state k steps earlier, ‖∂L_T/∂h_t‖ against t − T (log scale), for this model and for freshly initialised RNN, GRU and LSTM models of its size, on one line of the open file (computed exactly, in float64, by backpropagation).',
   inputs: [{ name: 'lineNumber', label: 'Line', type: 'number', value: '1', width: '5em' }],
   request: (v) => ({ kind: 'gradientFlow', line: '', lineNumber: Number.isFinite(Number(v.lineNumber)) && v.lineNumber.trim() !== '' ? Number(v.lineNumber) : 1 }),
-  render(answer) {
-    const a = answer as GradientFlow;
+  render(a) {
     const series = seriesOf(a);
     const canvas = el('canvas', { class: 'chart', role: 'img', 'aria-label': 'Gradient norm against steps back, log scale' });
     canvas.style.height = '240px';
@@ -78,4 +77,4 @@ export const gradientFlowCard: CardSpec = {
       markdown: `### Gradient flow through time (line ${a.lineNumber}, ${a.symbols} symbols)\n\n${rows.map((r) => `- ${r}`).join('\n')}`,
     };
   },
-};
+});

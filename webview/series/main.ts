@@ -5,11 +5,13 @@
  * only what the host sends; every computation happens in the host's child process.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { Envelope } from '../../src/protocol/messages';
+import type { Envelope } from '../../src/protocol/envelope';
 import {
   defaultSeriesRequest, isSeriesHostMessage, type QuasiNewtonLine, type SeriesLabState, type SeriesReportLine, type SeriesRunRequest, type SeriesWebviewToHost,
 } from '../../src/protocol/series';
+import type { Setting } from '../../src/engine/config/table';
 import { lossPanel, panelSvg } from '../../src/engine/series/plot';
+import { seriesFormKeys, seriesGroups, seriesGroupTitles, seriesSettings, type SeriesGroup } from '../../src/engine/series/settings';
 import type { SeriesReport } from '../../src/engine/series/lab';
 import { el, setText } from '../shared/dom';
 
@@ -21,25 +23,33 @@ function post<K extends keyof SeriesWebviewToHost>(type: K, payload: SeriesWebvi
 
 let state: SeriesLabState = { status: 'idle', request: {}, reports: [] };
 
-// ---- controls: one field per CLI flag ----
-type Field = { key: keyof SeriesRunRequest; input: HTMLInputElement | HTMLSelectElement; kind: 'number' | 'choice' | 'flag' };
+// ---- controls: one field per setting with a form label (engine/series/settings.ts) ----
+type FormKey = (typeof seriesFormKeys)[number];
+type Field = { key: FormKey; input: HTMLInputElement | HTMLSelectElement; kind: 'number' | 'choice' | 'flag' };
 const fields: Field[] = [];
 
-function numberField(key: keyof SeriesRunRequest, label: string, step = 'any'): HTMLElement {
-  const input = el('input', { type: 'number', step, id: `f-${key}` });
+/** The field its declaration describes: a number (integers step by 1), a choice, or a checkbox. */
+function field(key: FormKey): HTMLElement {
+  const s: Setting<string> = seriesSettings[key];
+  const id = `f-${key}`;
+  const label = s.label ?? key;
+  if (s.type === 'boolean') {
+    const input = el('input', { type: 'checkbox', id });
+    fields.push({ key, input, kind: 'flag' });
+    return el('label', { for: id }, input, ` ${label}`);
+  }
+  if (s.type === 'choice') {
+    const input = el('select', { id }, ...s.choices.map((c) => el('option', { value: c }, c)));
+    fields.push({ key, input, kind: 'choice' });
+    return el('label', { for: id }, `${label} `, input);
+  }
+  const input = el('input', { type: 'number', step: s.type === 'integer' ? '1' : 'any', id });
   fields.push({ key, input, kind: 'number' });
-  return el('label', { for: `f-${key}` }, `${label} `, input);
+  return el('label', { for: id }, `${label} `, input);
 }
-function choiceField(key: keyof SeriesRunRequest, label: string, choices: string[]): HTMLElement {
-  const input = el('select', { id: `f-${key}` }, ...choices.map((c) => el('option', { value: c }, c)));
-  fields.push({ key, input, kind: 'choice' });
-  return el('label', { for: `f-${key}` }, `${label} `, input);
-}
-function flagField(key: keyof SeriesRunRequest, label: string): HTMLElement {
-  const input = el('input', { type: 'checkbox', id: `f-${key}` });
-  fields.push({ key, input, kind: 'flag' });
-  return el('label', { for: `f-${key}` }, input, ` ${label}`);
-}
+
+/** The form's fields of one group, in the table's order. */
+const groupFields = (group: SeriesGroup) => seriesFormKeys.filter((k) => seriesSettings[k].group === group).map(field);
 
 function readForm(): SeriesRunRequest {
   const request: Record<string, unknown> = { file: state.request.file };
@@ -67,22 +77,9 @@ const fileName = el('span', { class: 'file-name' });
 const pickButton = el('vscode-button', { secondary: '' }, 'Choose file…');
 pickButton.addEventListener('click', () => post('pickFile', {}));
 
-const controls = el('div', { class: 'controls' },
-  el('fieldset', {}, el('legend', {}, 'Series'),
-    el('label', { for: 'f-source' }, 'Source ', sourceSelect), numberField('mackeyGlass', 'Mackey-Glass points', '1'), pickButton, fileName),
-  el('fieldset', {}, el('legend', {}, 'Model'),
-    choiceField('cell', 'Cell', ['rnn', 'gru', 'lstm']), numberField('hidden', 'Hidden units', '1'),
-    choiceField('activation', 'Non-linearity', ['tanh', 'relu', 'sigmoid']), flagField('direct', 'direct input→output connections'),
-    choiceField('init', 'Initial weights', ['seed', 'uniform']), numberField('initScale', '× scale')),
-  el('fieldset', {}, el('legend', {}, 'Objective'),
-    numberField('l2', 'L2'), numberField('l1', 'L1'), numberField('weightNoise', 'Weight noise sd')),
-  el('fieldset', {}, el('legend', {}, 'Optimiser'),
-    choiceField('optimizer', 'Optimiser', ['gd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta', 'lbfgs', 'bfgs']),
-    numberField('lr', 'Learning rate'), numberField('epochs', 'Epochs', '1'),
-    choiceField('then', 'Then', ['lbfgs', 'bfgs', 'none']), numberField('iterations', 'Max iterations', '1'), numberField('seed', 'Seed', '1')),
-  el('fieldset', {}, el('legend', {}, 'Free-running'),
-    numberField('generate', 'Steps', '1'), numberField('generateFrom', 'From validation step', '1')),
-);
+// The series group leads with where the series comes from (Mackey-Glass or a file); every group is a fieldset.
+const controls = el('div', { class: 'controls' }, ...seriesGroups.map((group) => el('fieldset', {}, el('legend', {}, seriesGroupTitles[group]),
+  ...(group === 'series' ? [el('label', { for: 'f-source' }, 'Source ', sourceSelect), ...groupFields(group), pickButton, fileName] : groupFields(group)))));
 
 // The tutorial's "Things to Try", each a change to the current settings.
 const thingsToTry: Array<[string, string, Partial<SeriesRunRequest>]> = [
@@ -91,7 +88,7 @@ const thingsToTry: Array<[string, string, Partial<SeriesRunRequest>]> = [
   ['L1 instead of L2', 'Using L2/L1 regularization', { l2: 0, l1: 1e-4 }],
   ['No regularisation', 'Using L2/L1 regularization', { l2: 0, l1: 0 }],
   ['Weight noise 0.01', 'Using weight noise', { weightNoise: 0.01 }],
-  ['50 hidden units', 'The number of hidden units', { hidden: 50 }],
+  ['50 hidden units', 'The number of hidden units', { hiddenSize: 50 }],
   ['ReLU', 'The non-linearity', { activation: 'relu' }],
   ['Sigmoid', 'The non-linearity', { activation: 'sigmoid' }],
   ['Direct input→output', 'Adding direct connections between the input and the output', { direct: true }],
@@ -200,7 +197,7 @@ function renderComparison(): void {
   const row = (cells: string[], head = false) => el('tr', {}, ...cells.map((c) => el(head ? 'th' : 'td', {}, c)));
   compareCard.replaceChildren(el('table', {},
     row(['Method', 'Work', 'Train MSE', 'Validation MSE', 'Time'], true),
-    row([`${f.gd.optimizer} (lr ${state.request.lr})`, `${f.gd.epochs} epochs`, g(f.gd.trainMse), g(f.gd.valMse), `${f.gd.seconds.toFixed(2)} s`]),
+    row([`${f.gd.optimizer} (lr ${state.request.learningRate})`, `${f.gd.epochs} epochs`, g(f.gd.trainMse), g(f.gd.valMse), `${f.gd.seconds.toFixed(2)} s`]),
     row([`${name} alone`, `${qn.iterations} iterations, ${qn.functionEvaluations} evaluations`, g(qn.trainMse), g(qn.valMse), `${qn.seconds.toFixed(2)} s`]),
     both ? row([`${f.gd.optimizer}, then ${name}`, `+${both.iterations} iterations, ${both.functionEvaluations} evaluations`, g(both.trainMse), g(both.valMse), `${(f.gd.seconds + both.seconds).toFixed(2)} s`]) : null,
   ));

@@ -1,5 +1,7 @@
 /** The webview's side of the typed channel to the extension host, and its saved state. */
-import { hostToWebviewTypes, isMessageOf, type HostToWebview, type RunSnapshot, type ToWebviewMessage, type WebviewToHost } from '../../src/protocol/messages';
+import { isMessageOf } from '../../src/protocol/envelope';
+import { hostToWebviewTypes, type HostToWebview, type ToWebviewMessage, type WebviewToHost } from '../../src/protocol/webview';
+import type { RunSnapshot } from '../../src/engine/train/events';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

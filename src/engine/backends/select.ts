@@ -1,95 +1,33 @@
 /**
- * The compute backends, in one list: how to create each, and why one cannot run here. Backend
- * selection (createBackend) and `rnn-lab bench` both read it; a new backend is a new entry here and
- * a new name in the settings table (computeBackendNames, fastest first).
- * 'auto' tries the backends marked `auto` in that order, saying why it skipped one, so a missing or
- * broken build never stops training.
+ * Backend selection (createBackend, createBackendFor) over the entries of registry.ts.
+ * 'auto' tries the entries marked `auto` in the registry's order, saying why it skipped one, so a
+ * missing or broken build never stops training; a GPU it could not use is noted in the description
+ * of the backend used instead.
  */
-import { availableParallelism } from 'node:os';
-import { backendNames, computeBackendNames, type TrainConfig } from '../config/settings';
+import { backendNames, type TrainConfig } from '../config/settings';
 import { UserInputError } from '../text/errors';
-import { createReferenceBackend } from './reference';
-import type { Backend } from './types';
-import type { KernelsVariant } from './wasm';
 import { referenceOnly, type ModelSpec } from '../model/spec';
+import { backendEntry, backendRegistry, type BackendEntry, type BackendOptions } from './registry';
+import type { Backend } from './types';
+
+export { resolveThreads } from './wasm';
+export { backendRegistry, computeBackendNames, type BackendEntry, type BackendOptions, type ComputeBackendName } from './registry';
 
 export type BackendPreference = TrainConfig['backend'];
-export type ComputeBackendName = (typeof computeBackendNames)[number];
 
-export interface BackendOptions {
-  /** 0 = every available core. */
-  threads: number;
-  /** Which build of the WebAssembly kernels (bench compares them); by default the best the runtime has. */
-  kernels?: KernelsVariant;
-  /** Whether the WebAssembly kernels run their matrix products natively (bench compares); by default where they can. */
-  nativeProducts?: boolean;
-  /** 'auto' only: a model too big for the GPU trains on the CPU, and this hears why. */
-  onOutOfMemory?: (message: string) => void;
-  /** WebGPU: the device was lost mid-run and training goes on on the CPU; this hears why. */
-  onGpuLost?: (message: string) => void;
-  /** WebGPU: accept a software adapter (SwiftShader); only when the backend is named, never for 'auto'. */
-  allowSoftwareGpu?: boolean;
+/** Loads `entry`, giving a GPU backend the fastest CPU backend for its stepping. */
+export function loadBackend(entry: BackendEntry, options: BackendOptions): Promise<Backend> {
+  return entry.load(options, () => createCpuBackend({ threads: options.threads, kernels: options.kernels, nativeProducts: options.nativeProducts }));
 }
 
-export interface BackendEntry {
-  /** What a person reads in `rnn-lab bench` and in messages. */
-  label: string;
-  /** Tried by 'auto' (in the order of computeBackendNames). */
-  auto: boolean;
-  /** Why this backend cannot run here, or undefined; cheap, creates nothing. */
-  unavailableReason(options: BackendOptions): Promise<string | undefined>;
-  create(options: BackendOptions): Promise<Backend>;
-}
-
-export const backendEntries: Record<ComputeBackendName, BackendEntry> = {
-  cuda: {
-    label: 'CUDA GPU',
-    auto: true,
-    // Opening the driver is the only way to know; it is quick, and the runtime is kept for create.
-    unavailableReason: async () => (await import('./cuda')).cudaUnavailableReason(),
-    // Sampling and the hover step on the best CPU backend, with a copy of the weights.
-    create: async (o) => (await import('./cuda')).createCudaBackend(await createCpuBackend(o), { onOutOfMemory: o.onOutOfMemory }),
-  },
-  webgpu: {
-    label: 'WebGPU',
-    auto: true,
-    unavailableReason: async (o) => (await import('./webgpu')).webgpuUnavailableReason({ allowSoftware: o.allowSoftwareGpu === true }),
-    create: async (o) =>
-      (await import('./webgpu')).createWebGpuBackend(await createCpuBackend(o), { allowSoftware: o.allowSoftwareGpu === true, selfTest: !o.allowSoftwareGpu, onOutOfMemory: o.onOutOfMemory, onDeviceLost: o.onGpuLost }),
-  },
-  wasm: {
-    label: 'WebAssembly SIMD',
-    auto: true,
-    unavailableReason: async (o) => (await import('./wasm')).wasmUnavailableReason(o.kernels, o.nativeProducts),
-    create: async (o) => (await import('./wasm')).createWasmBackend(resolveThreads(o.threads), { kernels: o.kernels, nativeProducts: o.nativeProducts }),
-  },
-  js: {
-    label: 'JavaScript float32',
-    auto: true,
-    unavailableReason: async () => undefined,
-    create: async () => createReferenceBackend('float32'),
-  },
-  reference: {
-    label: 'float64 reference',
-    auto: false,
-    unavailableReason: async () => undefined,
-    create: async () => createReferenceBackend('float64'),
-  },
-};
-
-/** The fastest CPU backend that runs here (for stepping: sampling, the hover, the lab answers). */
+/** The fastest CPU backend that 'auto' would pick and that runs here (for stepping: sampling, the hover, the lab answers). */
 async function createCpuBackend(options: BackendOptions): Promise<Backend> {
-  return (await backendEntries.wasm.unavailableReason(options)) === undefined ? backendEntries.wasm.create(options) : backendEntries.js.create(options);
-}
-
-/** 0 means every available core; anything else is clamped to at least 1. */
-export function resolveThreads(threads: number): number {
-  if (!threads || threads <= 0) return Math.max(1, availableParallelism());
-  return Math.max(1, Math.floor(threads));
-}
-
-function isComputeBackend(name: string): name is ComputeBackendName {
-  return (computeBackendNames as readonly string[]).includes(name);
+  const candidates: readonly BackendEntry[] = backendRegistry.filter((entry) => entry.kind === 'cpu' && entry.auto);
+  for (const entry of candidates) {
+    if (entry !== candidates[candidates.length - 1] && (await entry.probe(options)) !== undefined) continue;
+    return loadBackend(entry, options);
+  }
+  throw new Error('no CPU backend is marked auto in src/engine/backends/registry.ts');
 }
 
 /**
@@ -106,9 +44,13 @@ export async function createBackendFor(
 ): Promise<Backend> {
   const only = referenceOnly(spec);
   if (!only) return preference === 'auto' ? createCpuBackend({ threads }) : createBackend(preference, threads, log);
-  if (preference === 'wasm' || preference === 'cuda' || preference === 'webgpu') throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
+  const preferred = preference === 'auto' ? undefined : backendEntry(preference);
+  if (preferred && !preferred.everyModel) throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
   if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);
-  return createReferenceBackend(preference === 'reference' ? 'float64' : 'float32');
+  // 'auto' steps on the first CPU backend in the registry's order that computes every model.
+  const fallback = preferred ?? backendRegistry.find((entry) => entry.kind === 'cpu' && entry.auto && entry.everyModel);
+  if (!fallback) throw new Error('no auto CPU backend in src/engine/backends/registry.ts computes every model');
+  return loadBackend(fallback, { threads });
 }
 
 export async function createBackend(
@@ -118,18 +60,17 @@ export async function createBackend(
 ): Promise<Backend> {
   const options: BackendOptions = { threads, onGpuLost: (message) => log('warn', message) };
   if (preference === 'auto') {
-    const candidates = computeBackendNames.filter((name) => backendEntries[name].auto);
+    const candidates: readonly BackendEntry[] = backendRegistry.filter((entry) => entry.auto);
     // Why the GPU was not used goes into the description of the backend used instead (Lab, CLI).
     let gpuNote: string | undefined;
     // Why each GPU backend was skipped, said once the backend used instead is known.
     const gpuSkipped: string[] = [];
-    for (const [i, name] of candidates.entries()) {
-      const entry = backendEntries[name];
+    for (const [i, entry] of candidates.entries()) {
       const last = i === candidates.length - 1;
       try {
-        const reason = await entry.unavailableReason(options);
+        const reason = await entry.probe(options);
         if (reason !== undefined) throw new Error(reason);
-        const backend = await entry.create({ ...options, onOutOfMemory: (message) => log('warn', message) });
+        const backend = await loadBackend(entry, { ...options, onOutOfMemory: (message) => log('warn', message) });
         for (const message of gpuSkipped) log('info', `${message}; using the ${entry.label} backend.`);
         if (gpuNote) {
           backend.info.description += ` (${gpuNote})`;
@@ -138,28 +79,29 @@ export async function createBackend(
         return backend;
       } catch (error) {
         if (last) throw error;
-        const next = backendEntries[candidates[i + 1]].label;
+        const next = candidates[i + 1].label;
         const message = (error as Error).message;
-        if (name === 'cuda' || name === 'webgpu') {
+        // No GPU is an ordinary case (information); a CPU backend that fails to load is not (a warning).
+        if (entry.kind === 'gpu') {
           // The first GPU's reason is the note (CUDA's where it was tried); each is logged.
-          gpuNote ??= name === 'cuda' ? (await import('./cuda')).briefGpuReason(message) : (await import('./webgpu')).briefWebGpuNote(message);
+          gpuNote ??= entry.briefReason ? entry.briefReason(message) : message;
           gpuSkipped.push(message);
-          continue;
+        } else {
+          log('warn', `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
         }
-        log('warn', `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
       }
     }
   }
-  if (!isComputeBackend(preference)) {
+  const entry = backendEntry(preference);
+  if (!entry) {
     throw new UserInputError(`unknown backend "${String(preference)}"; {setting} must be one of ${backendNames.join(', ')}.`, { key: 'backend', suggestion: 'auto' });
   }
-  const entry = backendEntries[preference];
-  // Named, the WebGPU backend takes a software adapter too (tests, and CI without a GPU).
+  // Named, the WebGPU backend takes a software adapter too (tests, and machines without a GPU).
   const named: BackendOptions = { ...options, allowSoftwareGpu: true };
   try {
-    const reason = await entry.unavailableReason(named);
+    const reason = await entry.probe(named);
     if (reason !== undefined) throw new Error(reason);
-    return await entry.create(named);
+    return await loadBackend(entry, named);
   } catch (error) {
     throw new UserInputError(`the ${entry.label} backend is not available: ${(error as Error).message}; try {suggestion}.`, { key: 'backend', suggestion: 'auto' });
   }

@@ -4,24 +4,15 @@
  * layout of `paramLayout(spec)` (see model/spec.ts), so optimizers, checkpoints and parity tests
  * work on every backend the same way.
  */
-import type { BackendSummary, TrainConfig } from '../../protocol/messages';
+import type { TrainConfig } from '../config/settings';
+import type { BackendSummary } from '../train/events';
 import type { ModelSpec, ParamLayout } from '../model/spec';
 import type { OptimizerState } from '../optim/optimizers';
 
-export type FloatArray = Float32Array | Float64Array;
-
-/**
- * One minibatch of token ids, batch-major: row b is one sequence, `inputs[b * steps + t]`.
- * In stream mode each row continues the row of the previous batch (truncated BPTT).
- */
-export interface TokenBatch {
-  batchSize: number;
-  steps: number;
-  inputs: Int32Array;
-  targets: Int32Array;
-  /** 1 where the target counts, 0 for padding (lines mode). Absent: every position counts. */
-  mask?: Float32Array;
-}
+// The array and batch shapes live on the engine's ground floor; they are re-exported here for the
+// modules that also need the backend interfaces.
+import type { CarriedStateCopy, FloatArray, TokenBatch } from '../tensor';
+export type { CarriedStateCopy, FloatArray, TokenBatch } from '../tensor';
 
 export interface PassOptions {
   /**
@@ -40,11 +31,6 @@ export interface LossResult {
   lossSum: number;
   /** Number of counted positions. */
   count: number;
-}
-
-export interface CarriedStateCopy {
-  batchSize: number;
-  values: Float32Array | Float64Array;
 }
 
 /** Stateful single-step evaluation for sampling and the hover; batch of independent streams. */

@@ -4,8 +4,17 @@
  * type, validation, the extension's reading of `rnnLab.*`, the CLI's flags and usage text and
  * package.json's `contributes.configuration` are all derived from this table.
  *
+ * The declarations and their helpers (table.ts: `ConfigOf`, `defaultsOf`, the `int`/`real`/...
+ * makers) take any table of settings: the time-series lab declares its own (src/engine/series/settings.ts).
+ *
  * Dependency-free (no Node APIs, no `vscode`): the protocol, and through it the webviews, import it.
+ * The backends' choices come from backends/registry.ts, which loads backend code only by `import()`.
  */
+import { autoBackendDescription, backendRegistry, computeBackendNames, type ComputeBackendName } from '../backends/registry';
+
+import { bool, choice, defaultsOf, int, keysOf, perLayerInt, real, text, type ConfigOf, type Setting } from './table';
+
+export * from './table';
 
 export const settingGroups = ['model', 'data', 'optimisation', 'budget', 'sampling', 'compute'] as const;
 export type SettingGroup = (typeof settingGroups)[number];
@@ -16,62 +25,14 @@ export const settingGroupTitles: Record<SettingGroup, string> = {
 /** The choices of the enumerated settings. */
 export const cellTypes = ['lstm', 'gru', 'rnn'] as const;
 export const optimizerNames = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adadelta'] as const;
-/** The compute backends, fastest first; 'auto' picks the first that loads (see backends/select.ts). */
-export const computeBackendNames = ['cuda', 'webgpu', 'wasm', 'js', 'reference'] as const;
-export const backendNames = ['auto', ...computeBackendNames] as const;
+/** 'auto', then the compute backends of backends/registry.ts, fastest first; 'auto' picks the first that loads (backends/select.ts). */
+export const backendNames: readonly ('auto' | ComputeBackendName)[] = ['auto', ...computeBackendNames];
 export const tokenKinds = ['char', 'word'] as const;
 export const vocabOrders = ['frequency', 'first'] as const;
 export const dataModes = ['stream', 'lines', 'windows'] as const;
 export const batchingKinds = ['contiguous', 'random'] as const;
 export const hiddenActivations = ['relu', 'tanh', 'linear'] as const;
 export const initKinds = ['glorot', 'orthogonal', 'uniform', 'gaussian'] as const;
-
-interface Common {
-  group: SettingGroup;
-  /** One sentence for the settings editor and `--help`. */
-  description: string;
-  /** The CLI flag without dashes. */
-  flag: string;
-  /** How the value reads in usage text (`N`, `X`, `TEXT`); choices and booleans need none. */
-  placeholder?: string;
-}
-
-export interface NumberSetting extends Common {
-  type: 'integer' | 'number';
-  default: number;
-  minimum: number;
-  maximum: number;
-  /** The minimum itself is not allowed (a learning rate of 0 learns nothing). */
-  exclusiveMinimum?: boolean;
-  /**
-   * A list with one value per recurrent layer is accepted too (`128,512` on the CLI and as the
-   * editor's text, or a JSON array); its length must equal `layers`. One number means every layer.
-   */
-  perLayer?: true;
-}
-export interface BooleanSetting extends Common {
-  type: 'boolean';
-  default: boolean;
-}
-export interface StringSetting extends Common {
-  type: 'string';
-  default: string;
-  maxLength: number;
-}
-export interface ChoiceSetting<C extends string = string> extends Common {
-  type: 'choice';
-  default: C;
-  choices: readonly C[];
-  choiceDescriptions?: readonly string[];
-}
-export type Setting = NumberSetting | BooleanSetting | StringSetting | ChoiceSetting;
-
-const int = (s: Omit<NumberSetting, 'type'>): NumberSetting => ({ type: 'integer', placeholder: 'N', ...s });
-const perLayerInt = (s: Omit<NumberSetting, 'type' | 'perLayer'>) => ({ type: 'integer', placeholder: 'N[,N…]', perLayer: true, ...s }) as const satisfies NumberSetting;
-const real = (s: Omit<NumberSetting, 'type'>): NumberSetting => ({ type: 'number', placeholder: 'X', ...s });
-const bool = (s: Omit<BooleanSetting, 'type'>): BooleanSetting => ({ type: 'boolean', ...s });
-const text = (s: Omit<StringSetting, 'type'>): StringSetting => ({ type: 'string', placeholder: 'TEXT', ...s });
-const choice = <const C extends string>(s: Omit<ChoiceSetting<C>, 'type'>): ChoiceSetting<C> => ({ type: 'choice', ...s });
 
 /** The training settings, in the order the settings editor and `--help` show them. */
 export const trainSettings = {
@@ -255,30 +216,26 @@ export const trainSettings = {
     group: 'compute', flag: 'backend', default: 'auto', choices: backendNames,
     description: 'Compute backend for training.',
     choiceDescriptions: [
-      'The fastest available: an NVIDIA GPU through its driver when there is one, else a GPU through WebGPU (not a software one), else WebAssembly SIMD.',
-      'NVIDIA GPU (CUDA driver; no toolkit needed). Sampling and the hover stay on the CPU.',
-      'Any GPU through WebGPU (Metal, Direct3D 12, Vulkan), in the CLI and the trainer with Dawn (the optional npm package webgpu). Sampling and the hover stay on the CPU.',
-      'WebAssembly SIMD kernels on worker threads; on Linux x86-64 their matrix products run as native AVX2 / AVX-512 code.',
-      'Plain JavaScript (float32).',
-      'Float64 reference implementation: slow, for checking.',
+      autoBackendDescription(),
+      ...backendRegistry.map((entry) => entry.description),
     ],
   }),
   threads: int({
     group: 'compute', flag: 'threads', default: 0, minimum: 0, maximum: 256,
     description: 'Worker threads for the WebAssembly backend (0 = all cores).',
   }),
-} as const satisfies Record<string, Setting>;
+} as const satisfies Record<string, Setting<SettingGroup>>;
 
 export type TrainSettings = typeof trainSettings;
 export type SettingKey = keyof TrainSettings;
 
 /** Everything a run needs; the CLI, the trainer process and the extension settings all produce this. */
-export type TrainConfig = { -readonly [K in SettingKey]: TrainSettings[K] extends { perLayer: true } ? number | number[] : TrainSettings[K] extends ChoiceSetting<infer C> ? C : TrainSettings[K]['default'] extends boolean ? boolean : TrainSettings[K]['default'] extends string ? string : number };
+export type TrainConfig = ConfigOf<TrainSettings>;
 
-export const settingKeys = Object.keys(trainSettings) as SettingKey[];
+export const settingKeys = keysOf(trainSettings);
 
-export function settingOf(key: SettingKey): Setting {
-  return trainSettings[key] as Setting;
+export function settingOf(key: SettingKey): Setting<SettingGroup> {
+  return trainSettings[key] as Setting<SettingGroup>;
 }
 
 /**
@@ -293,7 +250,7 @@ export function parseLayerSizes(text: string): number | number[] | undefined {
 }
 
 /** The defaults, derived from the table. */
-export const defaultTrainConfig: TrainConfig = Object.fromEntries(settingKeys.map((k) => [k, settingOf(k).default])) as TrainConfig;
+export const defaultTrainConfig: TrainConfig = defaultsOf(trainSettings);
 
 /**
  * Settings of the editor only (not part of a run's config): no CLI flag, but declared here so

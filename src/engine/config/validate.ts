@@ -4,16 +4,16 @@
  * settings.json (coerceSetting), so both agree on every limit.
  */
 import { UserInputError } from '../text/errors';
-import { parseLayerSizes, settingKeys, settingOf, type NumberSetting, type Setting, type SettingKey, type TrainConfig } from './settings';
+import { keysOf, parseLayerSizes, settingOf, trainSettings, type ConfigOf, type NumberSetting, type Setting, type SettingsTable, type TrainConfig } from './settings';
 
 /** What the value must be, in words: "an integer from 1 to 2048". */
-export function describeRule(setting: Setting): string {
+export function describeRule(setting: Setting<string>): string {
   switch (setting.type) {
     case 'integer':
     case 'number': {
       const kind = setting.type === 'integer' ? 'an integer' : 'a number';
-      const rule = setting.exclusiveMinimum
-        ? `${kind} above ${setting.minimum} and at most ${setting.maximum}`
+      const rule = setting.exclusiveMinimum || setting.exclusiveMaximum
+        ? `${kind} ${setting.exclusiveMinimum ? 'above' : 'from'} ${setting.minimum} and ${setting.exclusiveMaximum ? 'below' : 'at most'} ${setting.maximum}`
         : `${kind} from ${setting.minimum} to ${setting.maximum}`;
       return setting.perLayer ? `${rule}, or a comma-separated list of such, one per layer` : rule;
     }
@@ -26,15 +26,17 @@ export function describeRule(setting: Setting): string {
 export type Checked = { ok: true; value: unknown } | { ok: false; nearest?: unknown };
 
 /** Whether `value` is valid for `setting`; if not, the nearest valid value when there is one (a clamp, a cut). */
-export function checkValue(setting: Setting, value: unknown): Checked {
+export function checkValue(setting: Setting<string>, value: unknown): Checked {
   switch (setting.type) {
     case 'integer':
     case 'number': {
+      if (setting.absent !== undefined && value === undefined) return { ok: true, value };
       if (setting.perLayer && typeof value !== 'number') return checkPerLayer(setting, value);
       if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false };
       let v = setting.type === 'integer' ? Math.round(value) : value;
       v = Math.min(setting.maximum, Math.max(setting.minimum, v));
       if (setting.exclusiveMinimum && v <= setting.minimum) return { ok: false };
+      if (setting.exclusiveMaximum && v >= setting.maximum) return { ok: false };
       return v === value ? { ok: true, value } : { ok: false, nearest: v };
     }
     case 'boolean':
@@ -48,7 +50,7 @@ export function checkValue(setting: Setting, value: unknown): Checked {
 }
 
 /** A per-layer setting given as a list (or the text of one): every value checked, out-of-range ones clamped. */
-function checkPerLayer(setting: NumberSetting, value: unknown): Checked {
+function checkPerLayer(setting: NumberSetting<string>, value: unknown): Checked {
   const parsed = typeof value === 'string' ? parseLayerSizes(value) : value;
   if (typeof parsed === 'number') return checkValue({ ...setting, perLayer: undefined }, parsed);
   if (!Array.isArray(parsed) || parsed.length === 0) return { ok: false };
@@ -58,13 +60,22 @@ function checkPerLayer(setting: NumberSetting, value: unknown): Checked {
   return { ok: false, nearest: checked.map((c) => (c.ok ? c.value : c.nearest)) };
 }
 
+/** The first setting of `table` whose value in `config` is not valid, or undefined when all are. */
+export function firstInvalid<T extends SettingsTable>(table: T, config: ConfigOf<T>): { key: keyof T & string; value: unknown; checked: Checked & { ok: false } } | undefined {
+  for (const key of keysOf(table)) {
+    const value = (config as Record<string, unknown>)[key];
+    const checked = checkValue(table[key], value);
+    if (!checked.ok) return { key, value, checked };
+  }
+  return undefined;
+}
+
 /** Throws a UserInputError naming the first bad setting, with the nearest valid value as the suggestion. */
 export function validateConfig(config: TrainConfig): void {
-  for (const key of settingKeys) {
+  const invalid = firstInvalid(trainSettings, config);
+  if (invalid) {
+    const { key, value, checked } = invalid;
     const setting = settingOf(key);
-    const value = (config as Record<SettingKey, unknown>)[key];
-    const checked = checkValue(setting, value);
-    if (checked.ok) continue;
     // A cut-down text is no suggestion to echo back: the message stays one short line.
     const suggestion = checked.nearest !== undefined && typeof checked.nearest !== 'object' && typeof checked.nearest !== 'string' ? checked.nearest as number | boolean : undefined;
     const shown = typeof value === 'string'

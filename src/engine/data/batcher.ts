@@ -7,7 +7,7 @@
  * the rows of the previous one (so the recurrent state carries over). Batches depend only on
  * (seed, epoch, index), never on what was drawn before, so a resumed run sees the same batches.
  */
-import type { TokenBatch } from '../backends/types';
+import type { TokenBatch } from '../tensor';
 import type { TrainConfig } from '../config/settings';
 import type { Corpus } from './corpus';
 import type { IdArray } from './tokenizer';

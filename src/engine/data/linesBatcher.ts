@@ -10,7 +10,7 @@
  * lines are grouped into batches once (after a seeded shuffle); each epoch visits the groups in a
  * new seeded order.
  */
-import type { TokenBatch } from '../backends/types';
+import type { TokenBatch } from '../tensor';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import type { TrainConfig } from '../config/settings';

@@ -13,7 +13,7 @@
  * Validation: contiguous carried-state streams over the validation slice, capped at
  * VALIDATION_TOKEN_CAP tokens.
  */
-import type { TokenBatch } from '../backends/types';
+import type { TokenBatch } from '../tensor';
 import { deriveSeed, Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import type { TrainConfig } from '../config/settings';

@@ -7,7 +7,7 @@
  * Split: windows over the first part of the text train, windows over the last `valFraction`
  * (at least window+1 tokens) validate, in order.
  */
-import type { TokenBatch } from '../backends/types';
+import type { TokenBatch } from '../tensor';
 import { deriveSeed, Rng } from '../random';
 import type { TrainConfig } from '../config/settings';
 import { emptyBatch, fillRow, permutation, tokenNoun, VALIDATION_TOKEN_CAP, type Batch, type Batcher, type DataPlan } from './batcher';

@@ -11,7 +11,7 @@
  * every step (the cell state held fixed, as a perturbation of h_t alone would).
  */
 import { createReferenceBackend, type ReferenceNetwork } from '../backends/reference';
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import { initParams, type InitOptions } from '../model/init';
 import type { CellType, ModelSpec } from '../model/spec';
 import type { LabVocab } from './symbols';

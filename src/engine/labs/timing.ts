@@ -4,7 +4,8 @@
  * so finished epochs are measured, and the current pace projects the rest.
  */
 import { cpus, freemem, totalmem, platform, arch } from 'node:os';
-import type { BackendSummary } from '../../protocol/messages';
+import type { BackendSummary } from '../train/events';
+import { runsOnGpu } from '../backends/registry';
 
 export interface EpochTime {
   /** 1-based epoch number. */
@@ -92,9 +93,9 @@ export interface HardwareInfo {
 
 export function hardwareInfo(backend: BackendSummary): HardwareInfo {
   const cpu = cpus();
-  // Only the backend's name says where it runs: a CPU backend's description may mention the GPU
-  // it could not use ("GPU not used: no NVIDIA driver").
-  const onGpu = /cuda|gpu/i.test(backend.name);
+  // Only the backend's name says where it runs (its registry entry's kind): a CPU backend's
+  // description may mention the GPU it could not use ("GPU not used: no NVIDIA driver").
+  const onGpu = runsOnGpu(backend.name);
   const threadsText = /\bthreads?\b/.test(backend.description) ? '' : ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`;
   return {
     cpuModel: cpu[0]?.model.trim() || 'unknown CPU',

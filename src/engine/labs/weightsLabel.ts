@@ -2,7 +2,7 @@
  * Which weights the Lab's answers use, as Q5 names them: samples and the hover use the best
  * validation step's weights, not the last step trained, so the label names that step.
  */
-import type { RunSnapshot } from '../../protocol/messages';
+import type { RunSnapshot } from '../train/events';
 
 export function weightsLabel(snapshot: RunSnapshot | null): string {
   const started = snapshot?.started;

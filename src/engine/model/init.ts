@@ -11,7 +11,7 @@
  */
 import { Rng } from '../random';
 import { layerHiddenSize, paramLayout, type ModelSpec } from './spec';
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import type { TrainConfig } from '../config/settings';
 
 export type InitKind = TrainConfig['init'];

@@ -12,7 +12,7 @@
  * Everything is packed, row-major, with no padding, in one flat array.
  */
 
-import { cellTypes } from '../../protocol/messages';
+import { cellTypes } from '../config/settings';
 import { hiddenActivations } from '../config/settings';
 
 export type CellType = (typeof cellTypes)[number];

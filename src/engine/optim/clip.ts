@@ -1,4 +1,4 @@
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 
 /**
  * The sum of squares runs over chunks of this many values, and the chunks' sums are added in

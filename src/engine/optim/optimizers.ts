@@ -4,8 +4,8 @@
  * `placeState` puts it.
  * Formulas follow the usual library definitions (PyTorch / Keras), noted on each class.
  */
-import type { FloatArray } from '../backends/types';
-import type { TrainConfig } from '../../protocol/messages';
+import type { FloatArray } from '../tensor';
+import type { TrainConfig } from '../config/settings';
 
 export type OptimizerName = TrainConfig['optimizer'];
 

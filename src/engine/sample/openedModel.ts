@@ -2,7 +2,7 @@
  * A model opened from a checkpoint or a Keras weights file, without training: what the hover, the
  * Samples view and on-demand samples need (samples and next-symbol distributions), on any backend.
  */
-import type { RunStarted } from '../../protocol/messages';
+import type { RunStarted } from '../train/events';
 import type { Backend, BackendInfo, Network } from '../backends/types';
 import type { LabModel } from '../train/samples';
 import { asCheckpoint, type LoadedModel } from '../model/io/load';

@@ -10,63 +10,17 @@ import { quasiNewtonIterations, statusMessages, type QuasiNewtonMethod, type Qua
 import { Rng } from '../random';
 import { UserInputError } from '../text/errors';
 import { freeRun } from './generate';
-import { initSeriesParams, SeriesModel, type Activation, type InitScheme, type SeriesCell } from './model';
+import { describeRule, firstInvalid } from '../config/validate';
+import { initSeriesParams, SeriesModel } from './model';
 import { penaltyValue, SeriesObjective } from './objective';
 import type { Series } from './read';
+import { seriesLabSettings, type FirstOrderOptimizer, type SeriesLabConfig } from './settings';
 
-export const firstOrderOptimizers = ['gd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as const;
-export type FirstOrderOptimizer = (typeof firstOrderOptimizers)[number];
-export const seriesOptimizers = [...firstOrderOptimizers, 'lbfgs', 'bfgs'] as const;
-export type SeriesOptimizer = (typeof seriesOptimizers)[number];
-export const thenChoices = ['lbfgs', 'bfgs', 'none'] as const;
-export type ThenChoice = (typeof thenChoices)[number];
-
-export interface SeriesLabConfig {
-  cell: SeriesCell;
-  hiddenSize: number;
-  activation: Activation;
-  /** Direct input→output connections. */
-  direct: boolean;
-  init: InitScheme;
-  initScale: number;
-  optimizer: SeriesOptimizer;
-  learningRate: number;
-  /** Gradient-descent epochs: updates 0..epochs, as the tutorial's `for i in range(1001)`. */
-  epochs: number;
-  l2: number;
-  /**
-   * The L2 weight while the quasi-Newton method runs (default: `l2`). The tutorial's BFGS minimises
-   * its get_cost, the plain MSE, so `thenL2: 0` is its objective.
-   */
-  thenL2?: number;
-  l1: number;
-  /** Standard deviation of gaussian noise added to the weights for each gradient-descent gradient. */
-  weightNoise: number;
-  /** What runs after gradient descent. */
-  then: ThenChoice;
-  /** Quasi-Newton iteration limit and gradient tolerance (largest component). */
-  iterations: number;
-  gtol: number;
-  seed: number;
-  /** Free-running steps after the training series. */
-  generate: number;
-  /** Where free-running starts inside the validation series (0 = right after the training series). */
-  generateFrom: number;
-  /** Report every this many epochs (and quasi-Newton iterations every tenth of it). */
-  reportEvery: number;
-  /** Fraction of the series (its end) held out for validation. */
-  valFraction: number;
-  /** Also run the quasi-Newton method alone from the same initial weights, for comparison. */
-  compare: boolean;
-}
-
-/** The tutorial's settings. */
-export const defaultSeriesConfig: SeriesLabConfig = {
-  cell: 'rnn', hiddenSize: 15, activation: 'tanh', direct: false, init: 'seed', initScale: 1,
-  optimizer: 'gd', learningRate: 0.3, epochs: 1000, l2: 1e-4, l1: 0, weightNoise: 0,
-  then: 'lbfgs', iterations: 1000, gtol: 1e-5, seed: 1, generate: 200, generateFrom: 0,
-  reportEvery: 100, valFraction: 0.25, compare: false,
-};
+// The config and its defaults are derived from the settings table (series/settings.ts).
+export {
+  defaultSeriesConfig, firstOrderOptimizers, seriesOptimizers, thenChoices,
+  type FirstOrderOptimizer, type SeriesLabConfig, type SeriesOptimizer, type ThenChoice,
+} from './settings';
 
 export type Phase = 'gd' | QuasiNewtonMethod;
 
@@ -152,24 +106,12 @@ function makeYielder(): () => Promise<void> | undefined {
 export const SERIES_DIVERGENCE_FACTOR = 1000;
 
 /** Checks the numbers a user can set; messages name the CLI flag. */
+/** Throws a UserInputError naming the flag of the first setting out of its declared range or choices. */
 export function validateSeriesConfig(c: SeriesLabConfig): void {
-  const fail = (flag: string, what: string, got: unknown) => { throw new UserInputError(`--${flag} must be ${what} (got ${got})`); };
-  const int = (v: number, min: number, max: number, flag: string) => { if (!Number.isInteger(v) || v < min || v > max) fail(flag, `an integer from ${min} to ${max}`, v); };
-  int(c.hiddenSize, 1, 1024, 'hidden');
-  int(c.epochs, 0, 10_000_000, 'epochs');
-  int(c.iterations, 0, 10_000_000, 'iterations');
-  int(c.generate, 0, 100_000, 'generate');
-  int(c.generateFrom, 0, 100_000_000, 'generate-from');
-  int(c.reportEvery, 1, 10_000_000, 'report-every');
-  int(c.seed, 0, 2 ** 31 - 1, 'seed');
-  if (!(c.learningRate > 0 && c.learningRate <= 100)) fail('lr', 'a number in (0, 100]', c.learningRate);
-  if (!(c.l2 >= 0 && c.l2 <= 10)) fail('l2', 'a number from 0 to 10', c.l2);
-  if (c.thenL2 !== undefined && !(c.thenL2 >= 0 && c.thenL2 <= 10)) fail('then-l2', 'a number from 0 to 10', c.thenL2);
-  if (!(c.l1 >= 0 && c.l1 <= 10)) fail('l1', 'a number from 0 to 10', c.l1);
-  if (!(c.weightNoise >= 0 && c.weightNoise <= 10)) fail('weight-noise', 'a number from 0 to 10', c.weightNoise);
-  if (!(c.initScale > 0 && c.initScale <= 1000)) fail('init-scale', 'a number in (0, 1000]', c.initScale);
-  if (!(c.gtol > 0)) fail('gtol', 'a positive number', c.gtol);
-  if (!(c.valFraction > 0 && c.valFraction < 1)) fail('val-fraction', 'a number between 0 and 1', c.valFraction);
+  const invalid = firstInvalid(seriesLabSettings, c);
+  if (!invalid) return;
+  const setting = seriesLabSettings[invalid.key];
+  throw new UserInputError(`--${setting.flag} must be ${describeRule(setting)} (got ${String(invalid.value)})`);
 }
 
 /** Splits a series into its training part (the start) and validation part (the end). */

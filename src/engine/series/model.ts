@@ -18,12 +18,9 @@
 import { Rng } from '../random';
 import { gateCount, layoutOf, type ParamLayout } from '../model/spec';
 
-export const seriesCells = ['rnn', 'gru', 'lstm'] as const;
-export type SeriesCell = (typeof seriesCells)[number];
-export const activations = ['tanh', 'relu', 'sigmoid'] as const;
-export type Activation = (typeof activations)[number];
-export const initSchemes = ['seed', 'uniform'] as const;
-export type InitScheme = (typeof initSchemes)[number];
+// The choices are declared with the lab's settings (series/settings.ts).
+export { activations, initSchemes, seriesCells, type Activation, type InitScheme, type SeriesCell } from './settings';
+import { activations, seriesCells, type Activation, type InitScheme, type SeriesCell } from './settings';
 
 export interface SeriesModelSpec {
   cell: SeriesCell;

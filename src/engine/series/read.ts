@@ -8,9 +8,11 @@ import { basename } from 'node:path';
 import { UserInputError } from '../text/errors';
 import { assertReadableFile } from '../text/file';
 import { readLinesCapped } from '../text/lines';
+import { MAX_SERIES_POINTS } from './settings';
 
-/** The lab trains on the whole series at once (full-batch, full backpropagation through time). */
-export const MAX_SERIES_POINTS = 100_000;
+// The lab trains on the whole series at once (full-batch, full backpropagation through time): its
+// longest series is declared with the settings (the --mackey-glass limit is the same).
+export { MAX_SERIES_POINTS } from './settings';
 /** Enough rows for a training part and a validation part of a few steps each. */
 export const MIN_SERIES_POINTS = 20;
 /** A line of a series file holds a few numbers; a longer one means the file is not a series. */

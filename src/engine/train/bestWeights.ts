@@ -3,7 +3,7 @@
  * and early stopping: a run stops when `patience` evaluations in a row did not improve on it
  * (0 = never). The hover, the samples and the final checkpoint then use these weights.
  */
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 
 export class BestWeights {
   valLoss = Infinity;

@@ -5,8 +5,8 @@
  * is a failure of the run: `failure` says in one line what was lost and where the last good
  * checkpoint is, and the run ends (non-zero in the CLI).
  */
-import type { CheckpointSaved } from '../../protocol/messages';
-import type { FloatArray } from '../backends/types';
+import type { CheckpointSaved } from './events';
+import type { FloatArray } from '../tensor';
 import { writeCheckpoint, type CheckpointMeta } from '../model/io/checkpoint';
 import { RunFolder, type FileBestOutcome, type RunRecord, type RunStatus } from './runFolder';
 

@@ -3,7 +3,7 @@
  * the gradient of every kernel and the embedding, not the biases, as seed 002's 1e-4 penalty),
  * clipping each value to ±clipValue, and clipping the global norm to clipNorm.
  */
-import type { FloatArray } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import type { ParamLayout } from '../model/spec';
 import { clipByValue, clipGlobalNorm } from '../optim/clip';
 

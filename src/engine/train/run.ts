@@ -14,8 +14,8 @@
  * The pieces live beside this file: evaluation.ts, bestWeights.ts, schedule.ts, regularisation.ts,
  * divergence.ts, progress.ts, samples.ts, checkpointing.ts.
  */
-import type { CheckpointSaved, EvalMetrics, RunFinished, RunStarted, StepMetrics, TrainConfig } from '../../protocol/messages';
-import type { TrainerToHost } from '../../protocol/messages';
+import type { TrainConfig } from '../config/settings';
+import type { CheckpointSaved, EvalMetrics, NextSymbolProbs, RunFinished, RunStarted, StepMetrics } from './events';
 import type { Backend, LossResult, Network } from '../backends/types';
 import { planData, type DataPlan } from '../data/batcher';
 import type { Corpus } from '../data/corpus';
@@ -253,7 +253,7 @@ export class TrainingRun {
   }
 
   /** Next-symbol distribution after `context`, top-k (states along the last context are cached until the weights change). */
-  nextSymbolProbs(context: string, top: number, next?: string): Omit<TrainerToHost['probsResult'], 'requestId'> {
+  nextSymbolProbs(context: string, top: number, next?: string): NextSymbolProbs {
     return this.samples.nextSymbolProbs(context, top, next);
   }
 

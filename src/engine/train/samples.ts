@@ -3,7 +3,7 @@
  * and for a model opened from a checkpoint. Each uses a stepper of its own, so sampling never
  * disturbs training. The hover's states along its last context are kept until `weightsChanged()`.
  */
-import type { BackendSummary } from '../../protocol/messages';
+import type { BackendSummary } from './events';
 import type { Network, Stepper } from '../backends/types';
 import type { ModelSpec } from '../model/spec';
 import type { TrainConfig } from '../config/settings';

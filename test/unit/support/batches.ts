@@ -1,6 +1,6 @@
 /** Small deterministic batches for backend tests. */
 import { Rng } from '../../../src/engine/random';
-import type { TokenBatch } from '../../../src/engine/backends/types';
+import type { TokenBatch } from '../../../src/engine/tensor';
 
 export function randomBatch(batchSize: number, steps: number, vocabSize: number, seed: number, withMask = false): TokenBatch {
   const rng = new Rng(seed);

@@ -55,6 +55,12 @@ function useNativeProducts(asked: boolean | undefined): boolean {
   return problem === undefined;
 }
 
+/** The `threads` setting: 0 means every available core; anything else is clamped to at least 1. */
+export function resolveThreads(threads: number): number {
+  if (!threads || threads <= 0) return Math.max(1, os.availableParallelism());
+  return Math.max(1, Math.floor(threads));
+}
+
 /**
  * `threads` = 0 uses every available core; 1 runs without worker threads. More threads than cores
  * are capped at the core count (the description says so): a thread that has to wait for a core

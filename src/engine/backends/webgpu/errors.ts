@@ -58,3 +58,14 @@ export function asWebGpuError(error: unknown, what: string): WebGpuError {
   if (name.includes('OutOfMemory') || /out of memory/i.test(message)) return new WebGpuError('out-of-memory', `out of GPU memory while ${what}: ${message}`);
   return new WebGpuError('internal', `WebGPU failed while ${what}: ${message}`);
 }
+
+/** The short note for the Lab and the CLI when `auto` did not use WebGPU. */
+export function briefWebGpuNote(message: string): string {
+  for (const kind of ['no-dawn', 'no-adapter', 'software-only', 'device-lost', 'out-of-memory', 'limit-exceeded'] as const) {
+    if (message.includes(briefWebGpuReason(kind).replace(/^WebGPU not used: /, ''))) return briefWebGpuReason(kind);
+  }
+  if (/webgpu.*not installed/i.test(message)) return briefWebGpuReason('no-dawn');
+  if (/no GPU adapter/i.test(message)) return briefWebGpuReason('no-adapter');
+  if (/CPU emulation/i.test(message)) return briefWebGpuReason('software-only');
+  return briefWebGpuReason('internal');
+}

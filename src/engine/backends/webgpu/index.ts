@@ -14,7 +14,7 @@ import { NodeGpuHost, PROBE_ALLOW_SOFTWARE, WORKER_FILE, type GpuHost } from './
 import type { GpuAnswer, OpenResult } from './server';
 import { WebGpuNetwork } from './network';
 
-export { WebGpuError, briefWebGpuReason, type WebGpuErrorKind } from './errors';
+export { WebGpuError, briefWebGpuNote, briefWebGpuReason, type WebGpuErrorKind } from './errors';
 export { WebGpuNetwork } from './network';
 export type { GpuHost } from './nodeHost';
 
@@ -90,17 +90,6 @@ function probeReason(): string | undefined {
   } catch {
     return `probing the WebGPU adapter failed (${r.error?.message ?? (r.signal ? `signal ${r.signal}` : `exit code ${r.status}`)})`;
   }
-}
-
-/** The short note for the Lab and the CLI when `auto` did not use WebGPU. */
-export function briefWebGpuNote(message: string): string {
-  for (const kind of ['no-dawn', 'no-adapter', 'software-only', 'device-lost', 'out-of-memory', 'limit-exceeded'] as const) {
-    if (message.includes(briefWebGpuReason(kind).replace(/^WebGPU not used: /, ''))) return briefWebGpuReason(kind);
-  }
-  if (/webgpu.*not installed/i.test(message)) return briefWebGpuReason('no-dawn');
-  if (/no GPU adapter/i.test(message)) return briefWebGpuReason('no-adapter');
-  if (/CPU emulation/i.test(message)) return briefWebGpuReason('software-only');
-  return briefWebGpuReason('internal');
 }
 
 /** A Backend on the chosen adapter. `cpu` makes the CPU networks that sampling and the hover step on; it is disposed with this backend. */

@@ -41,7 +41,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { defaultTrainConfig, type TrainConfig } from '../../config/settings';
-import type { CarriedStateCopy, FloatArray } from '../../backends/types';
+import type { CarriedStateCopy, FloatArray } from '../../tensor';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../data/tokenizer';
 import type { OptimizerState } from '../../optim/optimizers';
 import { UserInputError, unreadableFile } from '../../text/errors';

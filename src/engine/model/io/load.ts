@@ -1,6 +1,6 @@
 /**
- * One "load weights" call for every consumer (CLI, trainer, extension): an RNN Lab checkpoint or a
- * Keras HDF5 weights file becomes a spec, canonical parameters and a tokenizer, so a model from
+ * One "load weights" call for every consumer (CLI, trainer, extension): an RNN Lab checkpoint, a
+ * Keras HDF5 weights file or a PyTorch folder (what `export --pytorch` and its train.py write) becomes a spec, canonical parameters and a tokenizer, so a model from
  * Keras is used exactly like a checkpoint.
  *
  * A Keras model numbers its symbols its own way (seed 004: characters by first appearance, then S
@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { FloatArray } from '../../backends/types';
+import type { FloatArray } from '../../tensor';
 import { CharTokenizer, END_SYMBOL, START_SYMBOL, UNKNOWN_SYMBOL } from '../../data/charTokenizer';
 import { tokenizerFromJSON, type Tokenizer } from '../../data/tokenizer';
 import { UserInputError, unreadableFile } from '../../text/errors';
@@ -23,6 +23,7 @@ import { defaultTrainConfig } from '../../config/settings';
 import { paramLayout, type HiddenActivation, type ModelSpec } from '../spec';
 import { looksLikeHdf5, readHdf5 } from './hdf5';
 import { kerasModelFromTree, type GateActivation, type KerasLayoutName } from './keras';
+import { isFolder, loadPytorchFolder } from './pytorch';
 
 export interface LoadOptions {
   /** A vocabulary file: a JSON list of symbols in id order (or RNN Lab's vocabulary JSON). */
@@ -35,7 +36,7 @@ export interface LoadOptions {
 }
 
 export interface LoadedModel {
-  kind: 'checkpoint' | 'keras';
+  kind: 'checkpoint' | 'keras' | 'pytorch';
   path: string;
   spec: ModelSpec;
   /** Canonical layout (model/spec.ts). */
@@ -106,8 +107,9 @@ const MAX_VOCABULARY_BYTES = 64 * 1024 * 1024;
 /** The longest text read whole into one string (V8 strings stop at about 512 MiB). */
 const MAX_TEXT_BYTES_AS_STRING = 256 * 1024 * 1024;
 
-/** Loads a checkpoint or a Keras weights file (told apart by content, not by name). */
+/** Loads a checkpoint or a Keras weights file (told apart by content, not by name), or a PyTorch folder (pytorch.ts). */
 export async function loadWeights(path: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  if (await isFolder(path)) return loadPytorchFolder(path);
   const format = await weightsFormatOf(path);
   if (format === 'zip' || format === 'other') throw unreadableWeights(path, format, 'any');
   if (format === 'checkpoint') {

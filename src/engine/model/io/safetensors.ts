@@ -24,6 +24,8 @@ export type TensorDtype = 'F32' | 'F64';
 export interface NamedTensor {
   name: string;
   values: Float32Array | Float64Array;
+  /** The tensor's shape as readers see it; absent, one dimension (checkpoints keep flat tensors). */
+  shape?: number[];
 }
 
 export interface TensorInfo {
@@ -67,7 +69,7 @@ export function encodeHeader(tensors: readonly NamedTensor[], metadata: Record<s
   let offset = 0;
   for (const t of tensors) {
     const bytes = t.values.byteLength;
-    header[t.name] = { dtype: dtypeOf(t.values), shape: [t.values.length], data_offsets: [offset, offset + bytes] };
+    header[t.name] = { dtype: dtypeOf(t.values), shape: t.shape ?? [t.values.length], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');

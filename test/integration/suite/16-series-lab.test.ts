@@ -21,7 +21,7 @@ describe('time-series lab', () => {
 
   it('runs gradient descent then L-BFGS in a child process and shows the plots and the MSE', async () => {
     // A small Mackey-Glass run: seconds, not the tutorial's full one.
-    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 400, hidden: 6, epochs: 200, iterations: 40, generate: 60, seed: 3 });
+    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 400, hiddenSize: 6, epochs: 200, iterations: 40, generate: 60, seed: 3 });
     const running = await waitFor('the series run to start', () => api.getSeriesLabState()?.pid, { timeoutMs: 15_000, describe: () => api.getSeriesLabState() });
     assert.notEqual(running, process.pid, 'the computation runs in its own process');
     const state = await waitFor('the series run to complete', () => {
@@ -51,7 +51,7 @@ describe('time-series lab', () => {
   });
 
   it('Stop ends a long run early with what it has: numbers and plots', async () => {
-    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 400, hidden: 6, epochs: 10_000_000, seed: 3 });
+    await vscode.commands.executeCommand('rnnLab.seriesLab', { mackeyGlass: 400, hiddenSize: 6, epochs: 10_000_000, seed: 3 });
     const pid = await waitFor('a long series run to report', () => {
       const s = api.getSeriesLabState();
       return s?.status === 'running' && s.reports.length >= 2 ? s.pid : undefined;
