@@ -20,6 +20,7 @@ import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';
 import { cli, samples } from './support/cli';
+import { describeBackendConformance } from './support/backendConformance';
 import { assertClose, relError } from './support/compare';
 import { swiftShaderEnv, useSwiftShader } from './support/swiftshader';
 
@@ -57,6 +58,13 @@ function assertSamePass(net: Network, ref: Network, batch: TokenBatch, options: 
   const err = relError(net.grads, ref.grads);
   assert.ok(err <= 1e-4, `${what} gradients: relative error ${err.toExponential(2)}`);
 }
+
+describeBackendConformance('webgpu (SwiftShader)', {
+  open: () => [createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true })],
+  rows: 4,
+  full: false,
+  resume: { otherName: 'wasm', other: () => createWasmBackend(1), steps: 4 },
+});
 
 /** Over SwiftShader's 1 GiB a buffer: 64,000 rows of 5,000 logits. */
 const huge: ModelSpec = { cell: 'lstm', vocabSize: 5000, hiddenSize: 4, layers: 1, embeddingSize: 0, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu' };
