@@ -43,7 +43,7 @@ const common = {
 
 // ESM dependencies bundled into CommonJS (h5wasm) read `import.meta.url`: give them the bundle's own URL.
 const node = {
-  ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'koffi'],
+  ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'koffi', 'webgpu'],
   define: { 'import.meta.url': 'importMetaUrl' }, inject: [join(root, 'scripts/import-meta-url.js')],
 };
 
@@ -61,6 +61,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'webgpu-worker': 'src/engine/backends/webgpu/nodeWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   ...['lab', 'samples', 'series'].map((v) => ({
     ...common,

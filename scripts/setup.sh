@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine to build and test RNN Lab. Safe to run again: each step is
 # skipped when its result is already there.
-#   1. Debian packages: chromium (the browser the VS Code tests drive), ripgrep (seeds
-#      code-server's ripgrep download), libkrb5-dev (code-server's kerberos module), clang-16 and
-#      lld-16 (the WebAssembly kernels), g++ (the native matrix products, and the unit tests' CPU
-#      stand-in for the NVIDIA driver), libopenblas0-openmp (OpenBLAS: the unit tests run the
-#      macOS products' CBLAS binding against it, with --no-vscode too; PyTorch runs on it).
+#   1. Debian packages: chromium (the browser the VS Code tests drive, and SwiftShader, the CPU
+#      Vulkan driver the WebGPU unit tests run on), libvulkan1 (the Vulkan loader Dawn opens),
+#      ripgrep (seeds code-server's ripgrep download), libkrb5-dev (code-server's kerberos module),
+#      clang-16 and lld-16 (the WebAssembly kernels), g++ (the native matrix products, and the unit
+#      tests' CPU stand-in for the NVIDIA driver), libopenblas0-openmp (OpenBLAS: the unit tests run
+#      the macOS products' CBLAS binding against it, with --no-vscode too; PyTorch runs on it).
 #      No CUDA toolkit: the GPU kernels' PTX is committed (scripts/build-ptx.sh regenerates it
 #      where nvcc is installed), and the driver compiles it on the user's machine. Where ptxas is
 #      installed, a unit test assembles the PTX for every supported GPU architecture.
@@ -14,8 +15,8 @@
 #      cached in .vscode-test/code-server/ (git-ignored).
 #   PyTorch (python3-torch, on libopenblas0-openmp, which runs it at full speed): the tests of the
 #      PyTorch round trip (export --pytorch, its train.py under torchrun, the folder read back).
-# --no-vscode skips what only the tests need (code-server, chromium, ripgrep, libkrb5-dev,
-# PyTorch): enough to build, run the CLI and the unit tests but the PyTorch round trip's.
+# --no-vscode skips what only the tests need (code-server, ripgrep, libkrb5-dev, PyTorch): enough
+# to build, run the CLI and the unit tests but the PyTorch round trip's.
 # --platforms also installs what builds and tests the other platforms' native products (npm run
 # build, npm run test:platforms): gcc-mingw-w64-x86-64 and wine64 (Windows x64),
 # gcc-aarch64-linux-gnu and qemu-user-static (Linux ARM64).
@@ -36,8 +37,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CODE_SERVER_VERSION=4.100.3
 CODE_SERVER_DIR="$ROOT/.vscode-test/code-server"
 CODE_SERVER_BIN="$CODE_SERVER_DIR/node_modules/.bin/code-server"
-APT_PACKAGES=(clang-16 lld-16 g++ libopenblas0-openmp)
-if ((WITH_VSCODE)); then APT_PACKAGES=(chromium ripgrep libkrb5-dev python3-torch "${APT_PACKAGES[@]}"); fi
+APT_PACKAGES=(clang-16 lld-16 g++ libopenblas0-openmp chromium libvulkan1)
+if ((WITH_VSCODE)); then APT_PACKAGES=(ripgrep libkrb5-dev python3-torch "${APT_PACKAGES[@]}"); fi
 if ((WITH_PLATFORMS)); then APT_PACKAGES+=(gcc-mingw-w64-x86-64 wine64 gcc-aarch64-linux-gnu qemu-user-static); fi
 
 cd "$ROOT"

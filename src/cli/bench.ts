@@ -63,6 +63,7 @@ const WORK: Partial<Record<BackendName, Work>> = {
   js: { warmup: 1, steps: [3, 2, 1, 1, 1], sampleChars: 400 },
   reference: { warmup: 1, steps: [2, 1, 1, 1, 1], sampleChars: 200 },
   cuda: { warmup: 3, steps: [50, 50, 30, 30, 20], sampleChars: 3000 },
+  webgpu: { warmup: 3, steps: [50, 50, 30, 30, 20], sampleChars: 3000 },
 };
 /** Fast backends (wasm, and any compiled one) do the full amount. */
 const FAST_WORK: Work = { warmup: 3, steps: [20, 8, 5, 3, 2], sampleChars: 20000 };
@@ -143,7 +144,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const unavailable = new Map<BackendName, string>();
   for (const backend of options.backends) {
-    const reason = await entryOf(backend).probe({ threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options) });
+    const reason = await entryOf(backend).probe(entryOptions(options));
     if (reason === undefined) continue;
     if (options.explicitBackend) {
       process.stderr.write(`rnn-lab bench: the ${backend} backend is unavailable: ${reason}\n`);
@@ -246,7 +247,15 @@ function runChild(backend: BackendName, config: BenchConfig, threads: number, op
 async function createBackend(name: BackendName, options: Options): Promise<Backend> {
   // Each measurement is a process of its own, so the process-wide limit touches nothing else.
   if (options.products === 'avx2') (await import('../engine/backends/wasm')).limitNativeProductsToAvx2();
-  return loadBackend(entryOf(name), { threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options) });
+  return loadBackend(entryOf(name), entryOptions(options));
+}
+
+/**
+ * A software GPU adapter (SwiftShader) is measured only when the backend is named, as in training
+ * (a measurement's own process runs only what its parent accepted).
+ */
+function entryOptions(options: Options) {
+  return { threads: options.threads[0], kernels: options.kernels, nativeProducts: nativeProductsOption(options), allowSoftwareGpu: options.explicitBackend || options.child !== undefined };
 }
 
 function entryOf(name: BackendName): BackendEntry {

@@ -13,6 +13,7 @@
 import type { Backend } from './types';
 import type { KernelsVariant } from './wasm';
 import { briefGpuReason } from './cuda/errors';
+import { briefWebGpuNote } from './webgpu/errors';
 
 export interface BackendOptions {
   /** 0 = every available core. */
@@ -23,6 +24,10 @@ export interface BackendOptions {
   nativeProducts?: boolean;
   /** 'auto' only: a model too big for the GPU trains on the CPU, and this hears why. */
   onOutOfMemory?: (message: string) => void;
+  /** WebGPU: the device was lost mid-run and training goes on on the CPU; this hears why. */
+  onGpuLost?: (message: string) => void;
+  /** WebGPU: accept a software adapter (SwiftShader); only when the backend is named, never for 'auto'. */
+  allowSoftwareGpu?: boolean;
 }
 
 /** What a probe answers: undefined when the backend can run here, else why it cannot. */
@@ -68,6 +73,20 @@ export const backendRegistry = [
     // Sampling and the hover on the best CPU backend, with a copy of the weights.
     load: async (o, cpu) => (await import('./cuda')).createCudaBackend(await cpu(), { onOutOfMemory: o.onOutOfMemory }),
     briefReason: briefGpuReason,
+  },
+  {
+    name: 'webgpu',
+    label: 'WebGPU',
+    description: 'Any GPU through WebGPU (Metal, Direct3D 12, Vulkan), in the CLI and the trainer with Dawn (the optional npm package webgpu). Sampling and the hover stay on the CPU.',
+    kind: 'gpu',
+    auto: true,
+    everyModel: false,
+    // For 'auto' the adapter is probed in a process of its own; a software adapter only when named.
+    probe: async (o) => (await import('./webgpu')).webgpuUnavailableReason({ allowSoftware: o.allowSoftwareGpu === true }),
+    // 'auto' runs a one-step self-test against the CPU engine before it trusts the adapter.
+    load: async (o, cpu) =>
+      (await import('./webgpu')).createWebGpuBackend(await cpu(), { allowSoftware: o.allowSoftwareGpu === true, selfTest: !o.allowSoftwareGpu, onOutOfMemory: o.onOutOfMemory, onDeviceLost: o.onGpuLost }),
+    briefReason: briefWebGpuNote,
   },
   {
     name: 'wasm',

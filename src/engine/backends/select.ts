@@ -58,17 +58,20 @@ export async function createBackend(
   threads: number,
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
-  const options: BackendOptions = { threads };
+  const options: BackendOptions = { threads, onGpuLost: (message) => log('warn', message) };
   if (preference === 'auto') {
     const candidates: readonly BackendEntry[] = backendRegistry.filter((entry) => entry.auto);
     // Why the GPU was not used goes into the description of the backend used instead (Lab, CLI).
     let gpuNote: string | undefined;
+    // Why each GPU backend was skipped, said once the backend used instead is known.
+    const gpuSkipped: string[] = [];
     for (const [i, entry] of candidates.entries()) {
       const last = i === candidates.length - 1;
       try {
         const reason = await entry.probe(options);
         if (reason !== undefined) throw new Error(reason);
         const backend = await loadBackend(entry, { ...options, onOutOfMemory: (message) => log('warn', message) });
+        for (const message of gpuSkipped) log('info', `${message}; using the ${entry.label} backend.`);
         if (gpuNote) {
           backend.info.description += ` (${gpuNote})`;
           backend.info.fallbackNote = gpuNote;
@@ -80,8 +83,9 @@ export async function createBackend(
         const message = (error as Error).message;
         // No GPU is an ordinary case (information); a CPU backend that fails to load is not (a warning).
         if (entry.kind === 'gpu') {
-          gpuNote = entry.briefReason ? entry.briefReason(message) : message;
-          log('info', `${message}; using the ${next} backend.`);
+          // The first GPU's reason is the note (CUDA's where it was tried); each is logged.
+          gpuNote ??= entry.briefReason ? entry.briefReason(message) : message;
+          gpuSkipped.push(message);
         } else {
           log('warn', `${entry.label} backend unavailable (${message}); using the ${next} backend, which is slower.`);
         }
@@ -92,10 +96,12 @@ export async function createBackend(
   if (!entry) {
     throw new UserInputError(`unknown backend "${String(preference)}"; {setting} must be one of ${backendNames.join(', ')}.`, { key: 'backend', suggestion: 'auto' });
   }
+  // Named, the WebGPU backend takes a software adapter too (tests, and machines without a GPU).
+  const named: BackendOptions = { ...options, allowSoftwareGpu: true };
   try {
-    const reason = await entry.probe(options);
+    const reason = await entry.probe(named);
     if (reason !== undefined) throw new Error(reason);
-    return await loadBackend(entry, options);
+    return await loadBackend(entry, named);
   } catch (error) {
     throw new UserInputError(`the ${entry.label} backend is not available: ${(error as Error).message}; try {suggestion}.`, { key: 'backend', suggestion: 'auto' });
   }
