@@ -12,6 +12,7 @@
  */
 import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInputSize, paramLayout, stateOffsetOfLayer, stateSizePerRow, topHiddenSize, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
+import { packTimeMajor, sortRowsByToken } from '../timeMajor';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
 import type { DevicePtr, Handle } from './driver';
@@ -464,26 +465,10 @@ export class CudaNetwork implements Network {
   /** Checks and uploads a batch (time-major), the per-token row index, and the starting state. */
   private prepare(batch: TokenBatch, options: PassOptions, withGradients: boolean, train: boolean): Workspace {
     this.checkAlive();
-    const { batchSize: B, steps: T, inputs, targets, mask } = batch;
+    const { batchSize: B, steps: T } = batch;
     const V = this.spec.vocabSize;
-    const N = B * T;
-    if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0)) throw new RangeError(`bad batch shape ${B}x${T}`);
-    if (inputs.length !== N || targets.length !== N || (mask && mask.length !== N)) throw new RangeError(`batch arrays must hold ${B}x${T} entries`);
     const ws = this.workspace(B, T, withGradients);
-    let count = 0;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const x = inputs[b * T + t];
-        const y = targets[b * T + t];
-        if (!(x >= 0 && x < V && y >= 0 && y < V)) throw new RangeError(`token id out of range 0..${V - 1} at row ${b}, step ${t}`);
-        const r = t * B + b;
-        const w = mask ? mask[b * T + t] : 1;
-        ws.hostXs[r] = x;
-        ws.hostYs[r] = y;
-        ws.hostWeights[r] = w;
-        count += w;
-      }
-    }
+    const count = packTimeMajor(batch, V, { xs: ws.hostXs, ys: ws.hostYs, weights: ws.hostWeights });
     this.count = count;
     const { driver, kernels } = this.rt;
     const stream = kernels.stream;
@@ -491,14 +476,7 @@ export class CudaNetwork implements Network {
     driver.upload(ws.ys, ws.hostYs, stream);
     driver.upload(ws.weights, ws.hostWeights, stream);
     if (withGradients) {
-      // Rows of each input token in increasing order (a counting sort): the fixed order of the
-      // backward pass's scatter-add into the input weights' gradient.
-      const counts = ws.hostTokenStart;
-      counts.fill(0);
-      for (let r = 0; r < N; r++) counts[ws.hostXs[r] + 1]++;
-      for (let v = 0; v < V; v++) counts[v + 1] += counts[v];
-      const next = counts.slice(0, V);
-      for (let r = 0; r < N; r++) ws.hostRowsByToken[next[ws.hostXs[r]]++] = r;
+      sortRowsByToken(ws.hostXs, V, ws.hostTokenStart, ws.hostRowsByToken);
       driver.upload(ws.tokenStart, ws.hostTokenStart, stream);
       driver.upload(ws.rowsByToken, ws.hostRowsByToken, stream);
     }

@@ -13,6 +13,7 @@
  */
 import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInputSize, paramLayout, stateOffsetOfLayer, stateSizePerRow, topHiddenSize, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
+import { packTimeMajor, sortRowsByToken } from '../timeMajor';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
 import type { CarriedStateCopy, DeviceStepResult, LossResult, PassOptions, TokenBatch, UpdateRule } from '../types';
 import { WebGpuError } from './errors';
@@ -432,45 +433,24 @@ export class GpuModel {
   /** Checks and uploads a batch (time-major), the per-token row index, the scalars and the starting state. */
   private async prepare(batch: TokenBatch, options: PassOptions, withGradients: boolean, train: boolean): Promise<Workspace> {
     this.checkAlive();
-    const { batchSize: B, steps: T, inputs, targets, mask } = batch;
     const V = this.spec.vocabSize;
-    const N = B * T;
-    if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0)) throw new RangeError(`bad batch shape ${B}x${T}`);
-    if (inputs.length !== N || targets.length !== N || (mask && mask.length !== N)) throw new RangeError(`batch arrays must hold ${B}x${T} entries`);
+    const N = batch.batchSize * batch.steps;
+    const rows = { xs: new Int32Array(N), ys: new Int32Array(N), weights: new Float32Array(N) };
+    const count = packTimeMajor(batch, V, rows);
+    const { batchSize: B, steps: T } = batch;
     const ws = await this.workspace(B, T, withGradients);
-    const xs = new Int32Array(N);
-    const ys = new Int32Array(N);
-    const weights = new Float32Array(N);
-    let count = 0;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const x = inputs[b * T + t];
-        const y = targets[b * T + t];
-        if (!(x >= 0 && x < V && y >= 0 && y < V)) throw new RangeError(`token id out of range 0..${V - 1} at row ${b}, step ${t}`);
-        const r = t * B + b;
-        const w = mask ? mask[b * T + t] : 1;
-        xs[r] = x;
-        ys[r] = y;
-        weights[r] = w;
-        count += w;
-      }
-    }
+    const { xs, ys, weights } = rows;
     this.count = count;
     const queue = this.device.queue;
     queue.writeBuffer(ws.xs, 0, xs);
     queue.writeBuffer(ws.ys, 0, ys);
     queue.writeBuffer(ws.weights, 0, weights);
     if (withGradients) {
-      // Rows of each input token in increasing order (a counting sort): the fixed order of the
-      // backward pass's scatter-add into the input weights' gradient.
-      const counts = new Int32Array(V + 1);
-      for (let r = 0; r < N; r++) counts[xs[r] + 1]++;
-      for (let v = 0; v < V; v++) counts[v + 1] += counts[v];
-      const next = counts.slice(0, V);
-      const rows = new Int32Array(N);
-      for (let r = 0; r < N; r++) rows[next[xs[r]]++] = r;
-      queue.writeBuffer(ws.tokenStart, 0, counts);
-      queue.writeBuffer(ws.rowsByToken, 0, rows);
+      const tokenStart = new Int32Array(V + 1);
+      const rowsByToken = new Int32Array(N);
+      sortRowsByToken(xs, V, tokenStart, rowsByToken);
+      queue.writeBuffer(ws.tokenStart, 0, tokenStart);
+      queue.writeBuffer(ws.rowsByToken, 0, rowsByToken);
     }
     this.hostScalars[Scalar.InvCount] = count > 0 ? 1 / count : 0;
     this.hostScalars[Scalar.ClipScale] = 1;
