@@ -15,7 +15,8 @@
 import { fork } from 'node:child_process';
 import { backendEntry, backendRegistry, type BackendEntry, type ComputeBackendName } from '../engine/backends/registry';
 import { loadBackend } from '../engine/backends/select';
-import type { Backend, Network, Stepper, TokenBatch } from '../engine/backends/types';
+import type { Backend, Network, Stepper } from '../engine/backends/types';
+import type { TokenBatch } from '../engine/tensor';
 import type { KernelsVariant } from '../engine/backends/wasm';
 import { initParams } from '../engine/model/init';
 import type { ModelSpec } from '../engine/model/spec';

@@ -12,7 +12,8 @@ export {
 } from './model/io/checkpoint';
 export { createBackend, resolveThreads, type BackendPreference } from './backends/select';
 export { createReferenceBackend, ReferenceNetwork, type ReferenceFloat } from './backends/reference';
-export type { Backend, BackendInfo, Network, Stepper, TokenBatch, PassOptions, LossResult, FloatArray } from './backends/types';
+export type { Backend, BackendInfo, Network, Stepper, PassOptions, LossResult } from './backends/types';
+export type { TokenBatch, FloatArray } from './tensor';
 export { UserInputError, isUserInputError } from './text/errors';
 export { readCorpusFromFile, corpusFromText, splitUnits, type Corpus, type CorpusOptions } from './data/corpus';
 export { tokenizerFromJSON, UNKNOWN_ID, START_ID, END_ID, type Tokenizer, type TokenizerJSON, type TokenKind, type IdArray } from './data/tokenizer';

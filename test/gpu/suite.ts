@@ -18,6 +18,7 @@ import type { CellType, ModelSpec } from '../../src/engine/model/spec';
 import { createOptimizer, clipGlobalNorm } from '../../src/engine/optim';
 import { randomBatch } from '../unit/support/batches';
 import { describeBackendConformance } from '../unit/support/backendConformance';
+import { gradErrors } from '../unit/support/networks';
 
 export interface SuiteOptions {
   /** Every combination and the longer runs (the GPU); false: a selection that is quick on the stand-in. */
@@ -29,18 +30,6 @@ const GRAD_TOLERANCE = 1e-4;
 
 function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
   return { cell, vocabSize: 13, hiddenSize: 10, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', ...extra };
-}
-
-/** Largest gradient difference of each tensor, relative to that tensor's largest reference gradient. */
-function gradErrors(ref: Network, gpu: Network): Array<[string, number]> {
-  const gpuGrads = gpu.grads;
-  return ref.layout.slots.map((slot) => {
-    let scale = 1e-12;
-    let worst = 0;
-    for (let i = slot.offset; i < slot.offset + slot.size; i++) scale = Math.max(scale, Math.abs(ref.grads[i]));
-    for (let i = slot.offset; i < slot.offset + slot.size; i++) worst = Math.max(worst, Math.abs(ref.grads[i] - gpuGrads[i]) / scale);
-    return [slot.name, worst];
-  });
 }
 
 
@@ -85,7 +74,7 @@ export function registerGpuSuite(openGpu: () => Backend, options: SuiteOptions):
       const a = ref.forwardBackward(batch, { carryState: false });
       const b = net.forwardBackward(batch, { carryState: false });
       assertClose(b.lossSum, a.lossSum, LOSS_TOLERANCE, 'loss');
-      for (const [slot, err] of gradErrors(ref, net)) assert.ok(err <= GRAD_TOLERANCE, `${slot} gradient off by ${err.toExponential(2)}`);
+      for (const [slot, err] of gradErrors(net, ref)) assert.ok(err <= GRAD_TOLERANCE, `${slot} gradient off by ${err.toExponential(2)}`);
     });
   });
 

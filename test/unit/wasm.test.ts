@@ -13,39 +13,21 @@ import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
-import type { Backend, FloatArray, Network, TokenBatch } from '../../src/engine/backends/types';
+import type { Backend, Network } from '../../src/engine/backends/types';
+import type { FloatArray } from '../../src/engine/tensor';
 import { createWasmBackend, wasmUnavailableReason, type KernelsVariant, type WasmBackendOptions } from '../../src/engine/backends/wasm';
 import { ACCELERATE_LIBRARY } from '../../src/engine/backends/wasm/cblas';
 import { nativeProductsLibrary, nativeProductsName, nativeProductsUnavailableReason } from '../../src/engine/backends/wasm/native';
 import { createSharedMemory, instantiate, kernelsModule, kernelsUnavailableReason } from '../../src/engine/backends/wasm/runtime';
-import type { CellType, ModelSpec } from '../../src/engine/model/spec';
+import type { ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
 import { assertClose, relError } from './support/compare';
 import { describeBackendConformance } from './support/backendConformance';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { Adam, createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
+import { tinySpec, paddedRandomBatch, sameRandomWeights } from './support/networks';
 
 const reference = createReferenceBackend('float64');
-
-function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
-  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', ...extra };
-}
-
-function randomBatch(rng: Rng, B: number, T: number, V: number, masked: boolean): TokenBatch {
-  const inputs = Int32Array.from({ length: B * T }, () => rng.int(V));
-  const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
-  // Padded rows: each row counts only its first few steps (as in lines mode).
-  const mask = masked ? Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 3) ? 1 : 0)) : undefined;
-  return { batchSize: B, steps: T, inputs, targets, mask };
-}
-
-/** Random weights of a useful size everywhere (biases included), identical in both networks. */
-function sameRandomWeights(a: Network, b: Network, seed: number): void {
-  const rng = new Rng(seed);
-  for (let i = 0; i < a.params.length; i++) a.params[i] = rng.uniform(-0.6, 0.6);
-  b.params.set(a.params);
-  a.params.set(b.params); // both now hold the float32-rounded values
-}
 
 /** What a backend's description says of its products. */
 function productsNote(native: boolean, cblasLibrary?: string): string {
@@ -161,7 +143,7 @@ function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
     const net = wasm2.createNetwork(s);
     sameRandomWeights(ref, net, 5);
     for (let i = 0; i < ref.params.length; i++) ref.params[i] = net.params[i] *= 0.3;
-    const batch = randomBatch(new Rng(8), 40, 40, s.vocabSize, false);
+    const batch = paddedRandomBatch(new Rng(8), 40, 40, s.vocabSize, false);
     const a = net.forwardBackward(batch, { carryState: false });
     const b = ref.forwardBackward(batch, { carryState: false });
     assertClose(a.lossSum, b.lossSum, 1e-5, 'loss');
@@ -210,12 +192,12 @@ function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
           const losses: number[] = [];
           const data = new Rng(10);
           for (let step = 0; step < 4; step++) {
-            const batch = randomBatch(data, B, 12, s.vocabSize, step % 2 === 1);
+            const batch = paddedRandomBatch(data, B, 12, s.vocabSize, step % 2 === 1);
             const r = net.forwardBackward(batch, { carryState: true, train: true, dropoutSeed: 100 + step });
             losses.push(r.lossSum / r.count);
             adam.step(net.params, net.grads);
           }
-          losses.push(net.evaluate(randomBatch(data, B, 12, s.vocabSize, false), { carryState: true }).lossSum);
+          losses.push(net.evaluate(paddedRandomBatch(data, B, 12, s.vocabSize, false), { carryState: true }).lossSum);
           runs.push({ threads, losses, grads: net.grads.slice() });
           net.dispose();
         } finally {
@@ -257,7 +239,7 @@ function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
         const data = new Rng(10);
         let clipped = 0;
         const step = (nets: Network[], i: number, clipNorm: number) => {
-          const batch = randomBatch(data, 8, 10, s.vocabSize, i % 2 === 1);
+          const batch = paddedRandomBatch(data, 8, 10, s.vocabSize, i % 2 === 1);
           const options = { carryState: true, train: true, dropoutSeed: 100 + i };
           const rule = { optimizer: name, learningRate: 0.02 * (1 + (i % 3)), clipNorm };
           const r = host.forwardBackward(batch, options);
@@ -302,13 +284,13 @@ function suite(variant: KernelsVariant, native: boolean, cblas?: string): void {
   });
 
   it('rejects out-of-range ids and keeps working after a batch-size change', () => {
-    const s = spec('lstm', 1, 0);
+    const s = tinySpec('lstm', 1, 0);
     const net = wasm2.createNetwork(s);
-    const bad = randomBatch(new Rng(1), 2, 3, s.vocabSize, false);
+    const bad = paddedRandomBatch(new Rng(1), 2, 3, s.vocabSize, false);
     bad.inputs[4] = s.vocabSize;
     assert.throws(() => net.forwardBackward(bad, { carryState: false }), RangeError);
-    const r1 = net.forwardBackward(randomBatch(new Rng(2), 8, 3, s.vocabSize, false), { carryState: true });
-    const r2 = net.forwardBackward(randomBatch(new Rng(2), 3, 9, s.vocabSize, false), { carryState: true });
+    const r1 = net.forwardBackward(paddedRandomBatch(new Rng(2), 8, 3, s.vocabSize, false), { carryState: true });
+    const r2 = net.forwardBackward(paddedRandomBatch(new Rng(2), 3, 9, s.vocabSize, false), { carryState: true });
     assert.ok(Number.isFinite(r1.lossSum) && Number.isFinite(r2.lossSum));
     assertClose(r2.lossSum / r2.count, Math.log(s.vocabSize), 1e-6, 'zero weights predict uniformly');
     net.dispose();

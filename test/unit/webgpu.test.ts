@@ -10,12 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
 import { createBackend } from '../../src/engine/backends/select';
-import type { Network, PassOptions, TokenBatch } from '../../src/engine/backends/types';
+import type { Network, PassOptions } from '../../src/engine/backends/types';
+import type { TokenBatch } from '../../src/engine/tensor';
 import { createWasmBackend } from '../../src/engine/backends/wasm';
 import { createWebGpuBackend, selfTestProblem, WebGpuError, type WebGpuBackend } from '../../src/engine/backends/webgpu';
 import { KERNELS, kernelSource } from '../../src/engine/backends/webgpu/kernels';
 import { chooseTile } from '../../src/engine/backends/webgpu/model';
-import { stateSizePerRow, type CellType, type ModelSpec } from '../../src/engine/model/spec';
+import { stateSizePerRow, type ModelSpec } from '../../src/engine/model/spec';
 import { clipGlobalNorm } from '../../src/engine/optim/clip';
 import { createOptimizer, type OptimizerName } from '../../src/engine/optim/optimizers';
 import { Rng } from '../../src/engine/random';
@@ -23,31 +24,10 @@ import { cli, samples } from './support/cli';
 import { describeBackendConformance } from './support/backendConformance';
 import { assertClose, relError } from './support/compare';
 import { swiftShaderEnv, useSwiftShader } from './support/swiftshader';
+import { tinySpec, paddedRandomBatch, sameRandomWeights } from './support/networks';
 
 useSwiftShader();
 const reference = createReferenceBackend('float64');
-
-function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
-  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', ...extra };
-}
-
-function randomBatch(rng: Rng, B: number, T: number, V: number, masked: boolean): TokenBatch {
-  const inputs = Int32Array.from({ length: B * T }, () => rng.int(V));
-  const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
-  // Padded rows: each row counts only its first few steps (as in lines mode).
-  const mask = masked ? Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 3) ? 1 : 0)) : undefined;
-  return { batchSize: B, steps: T, inputs, targets, mask };
-}
-
-/** Random weights of a useful size everywhere (biases included), identical in both networks (float32-rounded). */
-function sameRandomWeights(a: Network, b: Network, seed: number, scale = 0.6): void {
-  const rng = new Rng(seed);
-  const values = Float32Array.from({ length: a.params.length }, () => rng.uniform(-scale, scale));
-  a.params.set(values);
-  a.paramsChanged();
-  b.params.set(values);
-  b.paramsChanged();
-}
 
 /** One training pass of `net` and of the reference on the same batch: the losses (1e-5) and the gradients (1e-4) agree. */
 function assertSamePass(net: Network, ref: Network, batch: TokenBatch, options: PassOptions, what: string): void {
@@ -102,14 +82,14 @@ describe('webgpu backend on SwiftShader', () => {
     for (const embeddingSize of [0, 5]) {
       for (const layers of [1, 2]) {
         it(`matches the float64 reference: ${cell}, ${embeddingSize ? 'embedding' : 'one-hot'}, ${layers} layer(s), masks, carried state, dropout`, () => {
-          const s = spec(cell, layers, embeddingSize, { dropout: 0.25 });
+          const s = tinySpec(cell, layers, embeddingSize, { dropout: 0.25 });
           const ref = reference.createNetwork(s);
           const net = gpu.createNetwork(s);
           sameRandomWeights(ref, net, 11 + layers);
           const rng = new Rng(3);
           // Pass 0 from zeros (masked), pass 1 carrying the state on with dropout, pass 2 evaluation carrying it further.
           for (let pass = 0; pass < 3; pass++) {
-            const batch = randomBatch(rng, 9, 7, s.vocabSize, pass !== 1);
+            const batch = paddedRandomBatch(rng, 9, 7, s.vocabSize, pass !== 1);
             const options = { carryState: pass > 0, train: pass === 1, dropoutSeed: 5 + pass };
             const what = `pass ${pass}`;
             if (pass < 2) {
@@ -129,13 +109,13 @@ describe('webgpu backend on SwiftShader', () => {
 
   for (const cell of ['rnn', 'gru', 'lstm'] as const) {
     it(`matches the float64 reference with a Dense hidden layer and layers of 5 and 9 units: ${cell}, dropout, stepper, state round trip`, () => {
-      const s = spec(cell, 2, cell === 'gru' ? 5 : 0, { hiddenSize: [5, 9], hiddenDense: 7, hiddenActivation: cell === 'rnn' ? 'tanh' : 'relu', dropout: 0.3 });
+      const s = tinySpec(cell, 2, cell === 'gru' ? 5 : 0, { hiddenSize: [5, 9], hiddenDense: 7, hiddenActivation: cell === 'rnn' ? 'tanh' : 'relu', dropout: 0.3 });
       const ref = reference.createNetwork(s);
       const net = gpu.createNetwork(s);
       sameRandomWeights(ref, net, 17);
       const rng = new Rng(5);
       for (let pass = 0; pass < 2; pass++) {
-        assertSamePass(net, ref, randomBatch(rng, 13, 5, s.vocabSize, pass === 0), { carryState: pass > 0, train: true, dropoutSeed: 40 + pass }, `pass ${pass}`);
+        assertSamePass(net, ref, paddedRandomBatch(rng, 13, 5, s.vocabSize, pass === 0), { carryState: pass > 0, train: true, dropoutSeed: 40 + pass }, `pass ${pass}`);
       }
       const carried = ref.getCarriedState!()!;
       net.setCarriedState!(carried);
@@ -159,12 +139,12 @@ describe('webgpu backend on SwiftShader', () => {
     const net = gpu.createNetwork(s);
     sameRandomWeights(ref, net, 5, 0.2);
     assert.equal(chooseTile(64 * 8, 4 * 72, gpu.adapter.limits), 64, 'the input projections take 64x64 tiles');
-    assertSamePass(net, ref, randomBatch(new Rng(8), 64, 8, s.vocabSize, false), { carryState: false }, 'large');
+    assertSamePass(net, ref, paddedRandomBatch(new Rng(8), 64, 8, s.vocabSize, false), { carryState: false }, 'large');
     net.dispose();
   });
 
   it('trainStep clips and updates as clipGlobalNorm and the TypeScript optimizers do, for every optimizer, and resumes from their state', () => {
-    const s = spec('lstm', 2, 0, { hiddenSize: 10, dropout: 0.1 });
+    const s = tinySpec('lstm', 2, 0, { hiddenSize: 10, dropout: 0.1 });
     for (const name of ['sgd', 'momentum', 'rmsprop', 'adam', 'adagrad', 'adadelta'] as OptimizerName[]) {
       const ref = reference.createNetwork(s);
       const optimizer = createOptimizer(name, 0, ref.params.length);
@@ -172,7 +152,7 @@ describe('webgpu backend on SwiftShader', () => {
       sameRandomWeights(ref, net, 9, 0.3);
       const data = new Rng(10);
       const step = (i: number, clipNorm: number, on: Network = net) => {
-        const batch = randomBatch(data, 6, 8, s.vocabSize, i % 2 === 1);
+        const batch = paddedRandomBatch(data, 6, 8, s.vocabSize, i % 2 === 1);
         const options = { carryState: true, train: true, dropoutSeed: 100 + i };
         const rule = { optimizer: name, learningRate: 0.02 * (1 + (i % 3)), clipNorm };
         const r = ref.forwardBackward(batch, options);
@@ -243,24 +223,24 @@ describe('webgpu backend on SwiftShader', () => {
   });
 
   it('rejects out-of-range ids and keeps working after a batch-size change', () => {
-    const s = spec('lstm', 1, 0);
+    const s = tinySpec('lstm', 1, 0);
     const net = gpu.createNetwork(s);
-    const bad = randomBatch(new Rng(1), 2, 3, s.vocabSize, false);
+    const bad = paddedRandomBatch(new Rng(1), 2, 3, s.vocabSize, false);
     bad.inputs[4] = s.vocabSize;
     assert.throws(() => net.forwardBackward(bad, { carryState: false }), RangeError);
-    net.forwardBackward(randomBatch(new Rng(2), 8, 3, s.vocabSize, false), { carryState: true });
-    const r = net.forwardBackward(randomBatch(new Rng(2), 3, 9, s.vocabSize, false), { carryState: true });
+    net.forwardBackward(paddedRandomBatch(new Rng(2), 8, 3, s.vocabSize, false), { carryState: true });
+    const r = net.forwardBackward(paddedRandomBatch(new Rng(2), 3, 9, s.vocabSize, false), { carryState: true });
     assertClose(r.lossSum / r.count, Math.log(s.vocabSize), 1e-6, 'zero weights predict uniformly');
     net.dispose();
   });
 
   it('without a CPU fallback, a model over a buffer limit and a lost device are errors that say so', () => {
     assert.throws(() => gpu.createNetwork(huge, hugeBatch), (e: Error) => e instanceof WebGpuError && e.kind === 'limit-exceeded' && tooBig.test(e.message));
-    const s = spec('rnn', 1, 0);
+    const s = tinySpec('rnn', 1, 0);
     const net = gpu.createNetwork(s);
     // Last in this suite: the shared device is gone after this.
     gpu.host.call({ op: 'destroyDevice' });
-    assert.throws(() => net.evaluate(randomBatch(new Rng(1), 2, 3, s.vocabSize, false), { carryState: false }), (e: Error) => e instanceof WebGpuError && e.kind === 'device-lost' && /^the WebGPU device was lost \(.+\); the GPU may have been reset or removed$/.test(e.message));
+    assert.throws(() => net.evaluate(paddedRandomBatch(new Rng(1), 2, 3, s.vocabSize, false), { carryState: false }), (e: Error) => e instanceof WebGpuError && e.kind === 'device-lost' && /^the WebGPU device was lost \(.+\); the GPU may have been reset or removed$/.test(e.message));
     net.dispose();
   });
 });
@@ -271,16 +251,16 @@ describe('webgpu backend: bad cases', () => {
     const lost: string[] = [];
     const backend = createWebGpuBackend(createReferenceBackend('float32'), { allowSoftware: true, onOutOfMemory: (m) => notes.push(m), onDeviceLost: (m) => lost.push(m) });
     try {
-      const s = spec('gru', 1, 0);
+      const s = tinySpec('gru', 1, 0);
       const net = backend.createNetwork(s);
       const ref = reference.createNetwork(s);
       sameRandomWeights(ref, net, 3);
       const rng = new Rng(4);
       const rule = { optimizer: 'sgd' as const, learningRate: 0.1, clipNorm: 0 };
-      net.trainStep!(randomBatch(rng, 4, 5, s.vocabSize, false), { carryState: false }, rule);
+      net.trainStep!(paddedRandomBatch(rng, 4, 5, s.vocabSize, false), { carryState: false }, rule);
       const weights = Float32Array.from(net.params);
       backend.host.call({ op: 'destroyDevice' });
-      const r = net.trainStep!(randomBatch(rng, 4, 5, s.vocabSize, false), { carryState: false }, rule);
+      const r = net.trainStep!(paddedRandomBatch(rng, 4, 5, s.vocabSize, false), { carryState: false }, rule);
       assert.ok(Number.isFinite(r.lossSum) && r.count === 20);
       assert.equal(lost.length, 1);
       assert.match(lost[0], /^the WebGPU device was lost \(.+\); the GPU may have been reset or removed; training continues on the CPU engine from the weights last read back from the GPU, with a fresh optimizer state$/);

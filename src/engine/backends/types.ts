@@ -9,10 +9,8 @@ import type { BackendSummary } from '../train/events';
 import type { ModelSpec, ParamLayout } from '../model/spec';
 import type { OptimizerState } from '../optim/optimizers';
 
-// The array and batch shapes live on the engine's ground floor; they are re-exported here for the
-// modules that also need the backend interfaces.
+// The array and batch shapes live on the engine's ground floor (engine/tensor.ts), imported from there.
 import type { CarriedStateCopy, FloatArray, TokenBatch } from '../tensor';
-export type { CarriedStateCopy, FloatArray, TokenBatch } from '../tensor';
 
 export interface PassOptions {
   /**

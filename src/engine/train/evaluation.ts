@@ -3,7 +3,8 @@
  * own so the training network's carried state is untouched. Lines mode also reports the loss per
  * sentence (seed 000's "average validation CE per sentence").
  */
-import type { Backend, FloatArray, Network } from '../backends/types';
+import type { Backend, Network } from '../backends/types';
+import type { FloatArray } from '../tensor';
 import type { Batcher } from '../data/batcher';
 import type { ModelSpec } from '../model/spec';
 

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createReferenceBackend } from '../../../src/engine/backends/reference';
-import type { Backend, Network, PassOptions, TokenBatch } from '../../../src/engine/backends/types';
+import type { Backend, Network, PassOptions } from '../../../src/engine/backends/types';
+import type { TokenBatch } from '../../../src/engine/tensor';
 import { defaultTrainConfig, type TrainConfig } from '../../../src/engine/config/settings';
 import { corpusFromText } from '../../../src/engine/data/corpus';
 import { loadCheckpoint } from '../../../src/engine/model/io/checkpoint';
@@ -23,6 +24,7 @@ import { TrainingRun } from '../../../src/engine/train/run';
 import { randomBatch } from './batches';
 import { assertClose, relError } from './compare';
 import { lastOfNewestRun } from './runs';
+import { tinySpec, sameRandomWeights, gradErrors } from './networks';
 
 export interface ConformanceOptions {
   /**
@@ -43,32 +45,6 @@ export interface ConformanceOptions {
 const cells: CellType[] = ['rnn', 'gru', 'lstm'];
 // Each test file is bundled on its own, so __dirname is the test's folder (out/test/unit or out/test/gpu).
 const samplesDir = join(__dirname, '../../../samples');
-
-function spec(cell: CellType, layers: number, embeddingSize: number, extra: Partial<ModelSpec> = {}): ModelSpec {
-  return { cell, vocabSize: 11, hiddenSize: 6, layers, embeddingSize, dropout: 0, hiddenDense: 0, hiddenActivation: 'relu', ...extra };
-}
-
-/** Random weights of a useful size everywhere (biases included), identical in both networks (float32-rounded). */
-function sameRandomWeights(net: Network, ref: Network, seed: number): void {
-  const rng = new Rng(seed);
-  for (let i = 0; i < ref.params.length; i++) ref.params[i] = rng.uniform(-0.6, 0.6);
-  net.params.set(ref.params);
-  net.paramsChanged();
-  ref.params.set(net.params);
-  ref.paramsChanged();
-}
-
-/** Largest gradient difference of each tensor, relative to that tensor's largest reference gradient. */
-function gradErrors(net: Network, ref: Network): Array<[string, number]> {
-  const grads = net.grads;
-  return ref.layout.slots.map((slot) => {
-    let scale = 1e-12;
-    let worst = 0;
-    for (let i = slot.offset; i < slot.offset + slot.size; i++) scale = Math.max(scale, Math.abs(ref.grads[i]));
-    for (let i = slot.offset; i < slot.offset + slot.size; i++) worst = Math.max(worst, Math.abs(ref.grads[i] - grads[i]) / scale);
-    return [slot.name, worst];
-  });
-}
 
 /** Log-likelihood loss of the logits' softmax at `target`, in nats. */
 function crossEntropy(logits: ArrayLike<number>, from: number, size: number, target: number): number {
@@ -157,7 +133,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
           const dropouts = options.full || layers === 2 ? [0, 0.25] : [0];
           it(`${cell}, ${embeddingSize ? 'embedding' : 'one-hot'}, ${layers} layer(s): loss, gradients and carried state, masked and not, ${dropouts.length > 1 ? 'with and without dropout' : 'no dropout'}`, () => {
             for (const dropout of dropouts) {
-              const s = spec(cell, layers, embeddingSize, { dropout });
+              const s = tinySpec(cell, layers, embeddingSize, { dropout });
               onEach(s, 11 + layers, (net, ref, description) => {
                 const rng = new Rng(3);
                 for (const [i, p] of parityPasses.entries()) {
@@ -182,7 +158,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
     for (const cell of cells) {
       for (const hiddenSize of [[5, 9], [9, 4, 6]]) {
         it(`${cell} with layers of ${hiddenSize.join(', ')} units, masked, dropout${cell === 'rnn' ? ', Dense hidden layer' : ''}: loss, gradients, carried state (and back in), steppers`, () => {
-          const s = spec(cell, hiddenSize.length, cell === 'gru' ? 5 : 0, { hiddenSize, dropout: 0.25, ...(cell === 'rnn' ? { hiddenDense: 7 } : {}) });
+          const s = tinySpec(cell, hiddenSize.length, cell === 'gru' ? 5 : 0, { hiddenSize, dropout: 0.25, ...(cell === 'rnn' ? { hiddenDense: 7 } : {}) });
           onEach(s, 31, (net, ref, description) => {
             const rng = new Rng(6);
             for (let pass = 0; pass < 3; pass++) {
@@ -208,7 +184,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
         if (!options.full && hiddenActivation !== 'tanh') continue;
         it(`${cell} with a Dense hidden layer (${hiddenActivation}), 2 layers, masked, dropout in training: loss, gradients, steppers`, () => {
           for (const embeddingSize of cell === 'rnn' ? [0] : cell === 'gru' ? [5] : [0, 4]) {
-            const s = spec(cell, 2, embeddingSize, { hiddenDense: 9, hiddenActivation, dropout: 0.2 });
+            const s = tinySpec(cell, 2, embeddingSize, { hiddenDense: 9, hiddenActivation, dropout: 0.2 });
             onEach(s, 17, (net, ref, description) => {
               const rng = new Rng(5);
               for (let pass = 0; pass < 2; pass++) {
@@ -225,7 +201,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
     for (const cell of cells) {
       it(`${cell} stepper, one-hot and embedding: the reference's logits and states, its own network's loss, state round trip, batch 1 = a row of batch 3`, () => {
         for (const embeddingSize of [0, 5]) {
-          const s = spec(cell, 2, embeddingSize);
+          const s = tinySpec(cell, 2, embeddingSize);
           onEach(s, 21, (net, ref, description) => {
             const B = 3;
             const a = net.createStepper(B);
@@ -277,7 +253,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
     }
 
     it('carried state: two halves with carryState equal one long pass; without it the second half differs', () => {
-      const s = spec('lstm', 2, 0, { vocabSize: 7, hiddenSize: 5 });
+      const s = tinySpec('lstm', 2, 0, { vocabSize: 7, hiddenSize: 5 });
       onEach(s, 8, (net, _ref, description) => {
         const full = randomBatch(2, 8, s.vocabSize, 9);
         const half = (from: number): TokenBatch => {
@@ -301,7 +277,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
     });
 
     it('a mask removes positions from the loss and the count; an out-of-range id is refused', () => {
-      const s = spec('lstm', 2, 0, { vocabSize: 7, hiddenSize: 5 });
+      const s = tinySpec('lstm', 2, 0, { vocabSize: 7, hiddenSize: 5 });
       onEach(s, 12, (net, ref, description) => {
         const batch = randomBatch(2, 4, s.vocabSize, 13);
         const all = net.evaluate(batch, { carryState: false });
@@ -318,7 +294,7 @@ export function describeBackendConformance(title: string, options: ConformanceOp
     });
 
     it('dropout: seeded, only in training, its gradient that of the masked loss', () => {
-      const s = spec('gru', 2, 0, { dropout: 0.3, hiddenSize: 8 });
+      const s = tinySpec('gru', 2, 0, { dropout: 0.3, hiddenSize: 8 });
       onEach(s, 12, (net, _ref, description) => {
         const rng = new Rng(12);
         for (let i = 0; i < net.params.length; i++) net.params[i] = rng.uniform(-0.8, 0.8);

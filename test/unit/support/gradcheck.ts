@@ -1,7 +1,8 @@
 /** Central finite differences against the analytic gradients of a float64 network. */
 import assert from 'node:assert/strict';
 import type { ReferenceNetwork } from '../../../src/engine/backends/reference';
-import type { PassOptions, TokenBatch } from '../../../src/engine/backends/types';
+import type { PassOptions } from '../../../src/engine/backends/types';
+import type { TokenBatch } from '../../../src/engine/tensor';
 
 export interface GradCheckResult {
   maxRelativeError: number;

@@ -14,7 +14,8 @@ import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInput
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
 import { packTimeMajor, sortRowsByToken } from '../timeMajor';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
-import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
+import type { DeviceStepResult, LossResult, Network, PassOptions, Stepper, UpdateRule } from '../types';
+import type { CarriedStateCopy, TokenBatch } from '../../tensor';
 import type { DevicePtr, Handle } from './driver';
 import { at, f, p, Scalar, SCALAR_COUNT, type KernelName } from './kernelTable';
 import type { CudaRuntime } from './runtime';

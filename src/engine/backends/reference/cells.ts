@@ -9,7 +9,7 @@
  *         z = σ(xz+hz), r = σ(xr+hr), ĥ = tanh(xh + r⊙hh), h = z⊙h₋ + (1-z)⊙ĥ
  *         (spec.gruResetAfter = false, "reset before": ĥ = tanh(xh + (r⊙h₋)·U_h + b_rec_h), Keras 1's GRU)
  */
-import type { FloatArray } from '../types';
+import type { FloatArray } from '../../tensor';
 import type { Geometry } from './geometry';
 import { hardSigmoid, matMulAdd, matMulTransBAdd, sigmoid } from './linalg';
 

@@ -5,7 +5,7 @@
  * multiply-adds, which is what makes plain TypeScript fast enough to train on (a naive triple loop
  * is several times slower). Every product accumulates into C; zero C first for a plain product.
  */
-import type { FloatArray } from '../types';
+import type { FloatArray } from '../../tensor';
 
 /**
  * C[i*ldc + j] += Σ_p A[aOff + i*aRow + p*aCol] · B[bOff + p*bRow + j*bCol], for i < m, j < n, p < k.

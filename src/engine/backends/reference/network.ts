@@ -1,6 +1,7 @@
 /** The reference Network: float64 (or float32) plain loops; the source of truth for every backend. */
 import { layerHiddenSize, paramLayout, stateOffsetOfLayer, stateSizePerRow, type ModelSpec, type ParamLayout } from '../../model/spec';
-import type { CarriedStateCopy, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch } from '../types';
+import type { LossResult, Network, PassOptions, Stepper } from '../types';
+import type { CarriedStateCopy, FloatArray, TokenBatch } from '../../tensor';
 import { geometryOf, type Geometry } from './geometry';
 import { backward, forward, type StateGradientObserver } from './passes';
 import { ReferenceStepper } from './stepper';

@@ -3,7 +3,8 @@
  * The caller fills `ws.xs`, `ws.ys`, `ws.weights` and every layer's initial state `h[0]`/`c[0]`.
  */
 import { applyDropout } from '../dropout';
-import type { FloatArray, LossResult } from '../types';
+import type { LossResult } from '../types';
+import type { FloatArray } from '../../tensor';
 import { backwardStep, forwardStep } from './cells';
 import type { Geometry } from './geometry';
 import { addColumnSums, matMulAdd, matMulTransAAdd, matMulTransBAdd } from './linalg';

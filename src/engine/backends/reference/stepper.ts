@@ -4,7 +4,8 @@
  * It reads the network's live parameters, so it always uses the current weights.
  */
 import { stateOffsetOfLayer, stateSizePerRow } from '../../model/spec';
-import type { FloatArray, Stepper } from '../types';
+import type { Stepper } from '../types';
+import type { FloatArray } from '../../tensor';
 import type { Geometry } from './geometry';
 import { forward } from './passes';
 import { createWorkspace, type FloatArrayConstructor, type Workspace } from './workspace';

@@ -3,7 +3,7 @@
  * Rows are time-major inside the backend: row r = t*B + b, so the B rows of one time step are
  * contiguous and each step's recurrent product is one small matrix product.
  */
-import type { FloatArray } from '../types';
+import type { FloatArray } from '../../tensor';
 import type { Geometry } from './geometry';
 
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;

@@ -18,7 +18,8 @@
 import { layerHiddenSize, layerHiddenSizes, paramLayout, stateOffsetOfLayer, stateSizePerRow, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { NORM_CHUNK } from '../../optim/clip';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../../optim/optimizers';
-import type { CarriedStateCopy, DeviceStepResult, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
+import type { DeviceStepResult, LossResult, Network, PassOptions, Stepper, UpdateRule } from '../types';
+import type { CarriedStateCopy, TokenBatch } from '../../tensor';
 import {
   CELL_CODE, DENSE_ACTIVATION_CODE, JOB_BYTES, JobField, MAX_LAYERS, MAX_UPDATE_SCALARS, NET_BYTES, NetField, UPDATE_BYTES, UPDATE_RULE_CODE,
   UpdateF64, UpdateField, type KernelExports, type Ptr,

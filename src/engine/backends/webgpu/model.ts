@@ -15,7 +15,8 @@ import { gateCount, hiddenSizeText, layerHiddenSize, layerInputSize, outputInput
 import { dropoutKeepScale, dropoutThreshold } from '../dropout';
 import { packTimeMajor, sortRowsByToken } from '../timeMajor';
 import { OPTIMIZER_DEFAULTS, OPTIMIZER_STATE_ARRAYS, type OptimizerState } from '../../optim/optimizers';
-import type { CarriedStateCopy, DeviceStepResult, LossResult, PassOptions, TokenBatch, UpdateRule } from '../types';
+import type { DeviceStepResult, LossResult, PassOptions, UpdateRule } from '../types';
+import type { CarriedStateCopy, TokenBatch } from '../../tensor';
 import { WebGpuError } from './errors';
 import { at, Kernels, MAP_READ, Plan, Usage, view, type View } from './pipelines';
 import { Scalar, SCALAR_COUNT } from './kernels';

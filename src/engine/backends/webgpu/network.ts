@@ -11,7 +11,8 @@
 import { paramLayout, type ModelSpec, type ParamLayout } from '../../model/spec';
 import { clipGlobalNorm } from '../../optim/clip';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../../optim/optimizers';
-import type { CarriedStateCopy, DeviceStepResult, FloatArray, LossResult, Network, PassOptions, Stepper, TokenBatch, UpdateRule } from '../types';
+import type { DeviceStepResult, LossResult, Network, PassOptions, Stepper, UpdateRule } from '../types';
+import type { CarriedStateCopy, FloatArray, TokenBatch } from '../../tensor';
 import { WebGpuError } from './errors';
 import type { GpuHost } from './nodeHost';
 import type { ModelMethod } from './server';

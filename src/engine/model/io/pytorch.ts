@@ -17,7 +17,7 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { FloatArray } from '../../backends/types';
+import type { FloatArray } from '../../tensor';
 import { defaultTrainConfig, type TrainConfig } from '../../config/settings';
 import { tokenizerFromJSON } from '../../data/tokenizer';
 import { UserInputError, unreadableFile } from '../../text/errors';
