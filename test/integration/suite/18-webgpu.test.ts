@@ -15,8 +15,11 @@ const swiftShader = /^WebGPU, SwiftShader \(CPU emulation\)/;
 
 /** The GPU tab, if one is open (its view type carries a workbench prefix). */
 function gpuTab(): vscode.Tab | undefined {
-  return vscode.window.tabGroups.all.flatMap((group) => group.tabs)
-    .find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('rnnLab.gpu'));
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs).find(isGpuTab);
+}
+
+function isGpuTab(tab: vscode.Tab): boolean {
+  return tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('rnnLab.gpu');
 }
 
 /** The GPU tab's text (adapter, memory, steps served), while it is on screen. */
@@ -78,10 +81,20 @@ describe('WebGPU in VS Code (the GPU tab, SwiftShader)', () => {
     assert.equal(gpuTab(), undefined, 'no GPU tab came back');
   });
 
-  it('auto does not pick the software adapter (SwiftShader)', async () => {
+  it('auto asks the GPU tab for an adapter, and does not pick the software one (SwiftShader)', async () => {
     const { api } = fixture;
-    await fixture.startRun({ ...small, backend: 'auto', steps: 6, evalInterval: 3 });
-    const state = await waitForCompletion(api);
+    let asked = false;
+    const watch = vscode.window.tabGroups.onDidChangeTabs((change) => {
+      if (change.opened.some(isGpuTab)) asked = true;
+    });
+    let state;
+    try {
+      await fixture.startRun({ ...small, backend: 'auto', steps: 6, evalInterval: 3 });
+      state = await waitForCompletion(api);
+    } finally {
+      watch.dispose();
+    }
+    assert.ok(asked, 'auto opened the GPU tab to probe its adapter');
     assert.equal(state.step, 6);
     const panel = await waitForLabPanel('the Lab to name the backend', (view) => view.backend !== undefined);
     console.log(`      backend ${panel.backend}`);
