@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../protocol/messages';
-import { GpuBridge } from './gpuBridge';
+import { GpuBridge, type GpuState } from './gpuBridge';
 import { registerCommands, webviewDeps } from './commands';
 import { configSection, readNodePath, readTrainConfig } from './config';
 import { registerProbabilityHover } from './hover';
@@ -27,6 +27,8 @@ export interface RnnLabApi {
   /** The time-series lab's state, while its panel is open. */
   getSeriesLabState(): SeriesLabState | undefined;
   getSurprisalState(): SurprisalState;
+  /** The WebGPU tab's bridge: why `auto` was refused its adapter, the GPU tabs open. */
+  getGpuState(): GpuState;
 }
 
 const savedRunKey = 'rnnLab.lastRun';
@@ -100,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     persistHistory(context, runs),
   );
 
-  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState(), getSurprisalState: () => surprisal.current };
+  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState(), getSurprisalState: () => surprisal.current, getGpuState: () => gpu.state() };
 }
 
 export async function deactivate(): Promise<void> {

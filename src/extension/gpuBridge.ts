@@ -23,6 +23,24 @@ import { GPU_SOCKET_ENV, readFrames, writeFrame } from '../engine/backends/webgp
 
 export const gpuPanelViewType = 'rnnLab.gpu';
 
+/** How long a new GPU tab may take to load its script before the trainer hears that it failed. */
+const pageReadyTimeoutMs = 30_000;
+
+/** What the bridge knows, for the Lab's tests and the log. */
+export interface GpuState {
+  /** Why `auto` was refused the tab's adapter in this window (asked once, then remembered). */
+  autoRefusal?: string;
+  /** GPU tabs open now. */
+  tabs: number;
+}
+
+/** What a connection needs of its bridge. */
+interface BridgeHooks {
+  onLost(message: string): void;
+  /** The answer `auto`'s probe got in this window when it was a refusal: the same adapter would refuse again. */
+  autoRefusal: GpuAnswer | undefined;
+}
+
 export class GpuBridge implements vscode.Disposable {
   private server: Server | undefined;
   private readonly socketPath =
@@ -31,6 +49,12 @@ export class GpuBridge implements vscode.Disposable {
       : join(tmpdir(), `rnn-lab-gpu-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
   private readonly connections = new Set<GpuConnection>();
   private readonly lost = new vscode.EventEmitter<string>();
+  /**
+   * `auto` asks for a hardware adapter at every run; where the tab has none (only SwiftShader, or
+   * no WebGPU) the answer will not change within this window, so it is asked once: later runs
+   * open no tab just to hear it again.
+   */
+  private readonly hooks: BridgeHooks = { onLost: (message) => this.lost.fire(message), autoRefusal: undefined };
   /** A trainer's GPU went away mid-run (the tab was closed, or the device was lost); the message says what the run does. */
   readonly onDidLoseGpu = this.lost.event;
 
@@ -46,13 +70,13 @@ export class GpuBridge implements vscode.Disposable {
     return { [GPU_SOCKET_ENV]: this.socketPath };
   }
 
-  /** The connections' open GPU tabs (tests close one mid-run). */
-  get panels(): vscode.WebviewPanel[] {
-    return [...this.connections].flatMap((c) => (c.panel ? [c.panel] : []));
+  state(): GpuState {
+    const refusal = this.hooks.autoRefusal;
+    return { autoRefusal: refusal && !refusal.ok ? refusal.error.message : undefined, tabs: [...this.connections].filter((c) => c.panel).length };
   }
 
   private accept(socket: Socket): void {
-    const connection = new GpuConnection(socket, this.extensionUri, (message) => this.lost.fire(message));
+    const connection = new GpuConnection(socket, this.extensionUri, this.hooks);
     this.connections.add(connection);
     socket.on('close', () => {
       this.connections.delete(connection);
@@ -84,7 +108,7 @@ class GpuConnection {
   constructor(
     private readonly socket: Socket,
     private readonly extensionUri: vscode.Uri,
-    private readonly onLost: (message: string) => void,
+    private readonly hooks: BridgeHooks,
   ) {
     // The trainer may end at any moment (a stopped run): its socket's errors end the connection.
     socket.on('error', () => socket.destroy());
@@ -98,6 +122,8 @@ class GpuConnection {
   }
 
   private async relay(request: GpuRequest): Promise<GpuAnswer> {
+    const autoProbe = request.op === 'open' && !request.allowSoftware;
+    if (autoProbe && this.hooks.autoRefusal) return this.hooks.autoRefusal;
     if (this.gone) return lostAnswer(this.gone);
     await this.openPanel();
     if (this.gone) return lostAnswer(this.gone);
@@ -108,9 +134,10 @@ class GpuConnection {
       void this.panel!.webview.postMessage(message);
     });
     if (request.op === 'open' && answer.ok) this.opened = true;
+    if (autoProbe && !answer.ok && (answer.error.kind === 'software-only' || answer.error.kind === 'no-adapter')) this.hooks.autoRefusal = answer;
     if (!answer.ok && answer.error.kind === 'device-lost' && !this.gone) {
       this.gone = answer.error.message;
-      this.onLost(`RNN Lab: ${answer.error.message}; the run continues on the CPU engine from the weights last read back from the GPU.`);
+      this.hooks.onLost(`RNN Lab: ${answer.error.message}; the run continues on the CPU engine from the weights last read back from the GPU.`);
     }
     return answer;
   }
@@ -125,21 +152,31 @@ class GpuConnection {
     }));
     panel.webview.html = gpuPageHtml(panel.webview, this.extensionUri);
     this.ready = new Promise<void>((resolve) => {
+      // A tab whose script never runs (a broken bundle, a webview that does not load) must not
+      // leave the trainer waiting: it hears that the GPU is unreachable and trains on the CPU.
+      const timer = setTimeout(() => {
+        this.gone ??= `the RNN Lab GPU tab did not start within ${pageReadyTimeoutMs / 1000} s`;
+        resolve();
+      }, pageReadyTimeoutMs);
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         if (!isMessageOf<GpuPageToHost>(raw, gpuPageToHostTypes)) return console.warn(`RNN Lab: ignored a message from the GPU tab, ${describeRejected(raw)}`);
-        if (raw.type === 'ready') return resolve();
+        if (raw.type === 'ready') {
+          clearTimeout(timer);
+          return resolve();
+        }
         const { requestId, answer } = raw.payload;
         this.pending.get(requestId)?.(answer);
         this.pending.delete(requestId);
       });
       panel.onDidDispose(() => {
         this.panel = undefined;
+        clearTimeout(timer);
         resolve();
         if (this.disposed) return;
         this.gone = 'the RNN Lab GPU tab was closed';
         for (const answer of this.pending.values()) answer(lostAnswer(this.gone));
         this.pending.clear();
-        if (this.opened) this.onLost('RNN Lab: the RNN Lab GPU tab was closed mid-run; the run continues on the CPU engine from the weights last read back from the GPU.');
+        if (this.opened) this.hooks.onLost('RNN Lab: the RNN Lab GPU tab was closed mid-run; the run continues on the CPU engine from the weights last read back from the GPU.');
       });
     });
     return this.ready;

@@ -55,8 +55,9 @@ const keepTmp = process.env.RNN_LAB_KEEP_TMP === '1';
 /** The flags measured to work for headless Chromium on these machines (no GPU, no network). */
 const chromiumArgs = [
   '--no-sandbox',
-  // WebGPU on the CPU (SwiftShader), so the WebGPU backend's webview host runs here: without a
-  // GPU, Chromium only offers the software adapter when asked for it by these flags.
+  '--disable-gpu',
+  // WebGPU on the CPU (SwiftShader), so the WebGPU backend's GPU tab runs here: without a GPU,
+  // Chromium offers the software adapter only when asked by these flags (--disable-gpu leaves it).
   '--enable-unsafe-webgpu',
   '--enable-unsafe-swiftshader',
   '--use-webgpu-adapter=swiftshader',
