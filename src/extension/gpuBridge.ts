@@ -150,6 +150,7 @@ class GpuConnection {
       retainContextWhenHidden: true,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     }));
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'rnn-lab.svg');
     panel.webview.html = gpuPageHtml(panel.webview, this.extensionUri);
     this.ready = new Promise<void>((resolve) => {
       // A tab whose script never runs (a broken bundle, a webview that does not load) must not

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { readCheckpointSummary } from '../../../src/engine/model/io/checkpoint';
 import { lastCheckpointBeside } from '../../../src/engine/train/runFolder';
-import { frames, notifications, processExists, useRunFixture, waitFor, waitForCompletion, waitForLabPanel } from './harness';
+import { frames, notifications, processExists, screenshot, useRunFixture, waitFor, waitForCompletion, waitForLabPanel } from './harness';
 
 // WebGPU inside VS Code: the trainer's device is navigator.gpu in the extension's "RNN Lab GPU"
 // tab, reached through the extension host (src/extension/gpuBridge.ts). Chromium runs here with
@@ -39,6 +39,7 @@ describe('WebGPU in VS Code (the GPU tab, SwiftShader)', () => {
       page = await gpuPageText();
       return page !== undefined && /Adapter\s*WebGPU, SwiftShader/.test(page) && /Steps served\s*[1-9]/.test(page);
     }, { timeoutMs: 60_000, describe: () => page ?? '(no GPU tab on screen)' });
+    console.log(`      screenshot: ${await screenshot('gpu-tab')}`);
     const state = await waitForCompletion(api, 180_000);
     assert.equal(state.step, 40);
     assert.ok(state.lastSample && state.lastSample.length > 0, 'sampling (on the CPU copy of the weights) works');
