@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceBackend } from '../../src/engine/backends/reference';
+import { createBackendFor } from '../../src/engine/backends/select';
 import type { TokenBatch } from '../../src/engine/backends/types';
-import { createWebGpuBackend, webgpuUnavailableReason, WebGpuError } from '../../src/engine/backends/webgpu';
+import { createWebGpuBackend, selfTestProblem, webgpuUnavailableReason, WebGpuError } from '../../src/engine/backends/webgpu';
 import { GPU_SOCKET_ENV, readFrames, writeFrame } from '../../src/engine/backends/webgpu/socketFrames';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { Rng } from '../../src/engine/random';
@@ -59,6 +60,8 @@ describe('webgpu backend through the GPU webview relay (socket)', () => {
     const reference = createReferenceBackend('float64');
     try {
       assert.equal(backend.info.description, 'WebGPU, SwiftShader (CPU emulation)');
+      // The self-test auto runs before it trusts a hardware adapter, through the relay.
+      assert.equal(selfTestProblem(backend.host, createReferenceBackend('float32')), undefined);
       const net = backend.createNetwork(spec);
       const ref = reference.createNetwork(spec);
       const rng = new Rng(7);
@@ -119,6 +122,21 @@ describe('webgpu backend through the GPU webview relay (socket)', () => {
     process.env[GPU_SOCKET_ENV] = missing;
     const reason = webgpuUnavailableReason({ allowSoftware: true }) ?? '';
     assert.ok(reason.startsWith('the connection to the RNN Lab GPU tab failed') && reason.includes(missing), reason);
+  });
+});
+
+describe('a served model with backend webgpu', () => {
+  it('steps on the CPU engine and opens no GPU (no GPU tab in VS Code): sampling and the hover run on the CPU anyway', async () => {
+    // Nobody listens here: asking the GPU would fail.
+    process.env[GPU_SOCKET_ENV] = join(work, 'nobody-serves.sock');
+    try {
+      const backend = await createBackendFor(spec, 'webgpu', 1);
+      assert.notEqual(backend.info.name, 'webgpu');
+      assert.ok(['wasm', 'js'].includes(backend.info.name), backend.info.name);
+      backend.dispose();
+    } finally {
+      delete process.env[GPU_SOCKET_ENV];
+    }
   });
 });
 
