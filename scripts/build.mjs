@@ -4,6 +4,7 @@
 //   dist/trainer.js    the forked trainer process
 //   dist/cli.js        the `rnn-lab` command
 //   dist/webview/*.js  webview bundles (browser, iife); their CSS is in media/
+//   dist/webgpu-worker.js, dist/webgpu-relay.js  the WebGPU backend's device hosts: Dawn, or the extension's GPU webview
 //   dist/kernels*.wasm compiled by scripts/build-wasm.sh (clang + lld)
 //   dist/products-*.so, .dll  native matrix products, by scripts/build-native.sh (where its compilers are)
 //   dist/rnn-lab-kernels.ptx  the GPU kernels' PTX (committed; scripts/build-ptx.sh regenerates it)
@@ -62,8 +63,9 @@ const builds = [
   { ...node, entryPoints: { trainer: 'src/trainer/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'wasm-worker': 'src/engine/backends/wasm/worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'webgpu-worker': 'src/engine/backends/webgpu/nodeWorker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'webgpu-relay': 'src/engine/backends/webgpu/relayWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  ...['lab', 'samples', 'series'].map((v) => ({
+  ...['lab', 'samples', 'series', 'gpu'].map((v) => ({
     ...common,
     platform: 'browser',
     format: 'iife',

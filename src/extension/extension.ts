@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../protocol/messages';
+import { GpuBridge, type GpuState } from './gpuBridge';
 import { registerCommands, webviewDeps } from './commands';
 import { configSection, readNodePath, readTrainConfig } from './config';
 import { registerProbabilityHover } from './hover';
@@ -26,6 +27,8 @@ export interface RnnLabApi {
   /** The time-series lab's state, while its panel is open. */
   getSeriesLabState(): SeriesLabState | undefined;
   getSurprisalState(): SurprisalState;
+  /** The WebGPU tab's bridge: why `auto` was refused its adapter, the GPU tabs open. */
+  getGpuState(): GpuState;
 }
 
 const savedRunKey = 'rnnLab.lastRun';
@@ -37,7 +40,9 @@ let saveHistory: (() => Thenable<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const log = vscode.window.createOutputChannel('RNN Lab', { log: true });
-  const runs = new RunController(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath);
+  // A trainer that trains on WebGPU gets its device from a GPU tab (gpuBridge.ts).
+  const gpu = new GpuBridge(context.extensionUri);
+  const runs = new RunController(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath, () => gpu.trainerEnv());
   controller = runs;
 
   const surprisal = new SurprisalView(runs);
@@ -59,6 +64,12 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   context.subscriptions.push(
     log,
     { dispose: () => runs.dispose() },
+    gpu,
+    gpu.onDidLoseGpu((message) => {
+      log.warn(message);
+      runs.noteGpuLost(message.replace(/^RNN Lab: /, ''));
+      void vscode.window.showWarningMessage(message);
+    }),
     runs.onDidLog(({ level, message }) => log[level](message)),
     // A lost model's notice has an action, which keeps it on screen until it is closed.
     runs.onDidFail(({ message, lasting }) => {
@@ -91,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     persistHistory(context, runs),
   );
 
-  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState(), getSurprisalState: () => surprisal.current };
+  return { getRunState: () => runs.runState(), getSeriesLabState: () => SeriesPanel.currentState(), getSurprisalState: () => surprisal.current, getGpuState: () => gpu.state() };
 }
 
 export async function deactivate(): Promise<void> {

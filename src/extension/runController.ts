@@ -67,7 +67,20 @@ export class RunController {
   private previous: { client: TrainerClient; role: 'run' | 'model'; launch: ServeOptions } | undefined;
   private starting = '';
 
-  constructor(private readonly trainerPath: string) {}
+  /** `trainerEnv`: variables each new trainer gets (where the extension's GPU webview listens). */
+  constructor(
+    private readonly trainerPath: string,
+    private readonly trainerEnv: () => Record<string, string> = () => ({}),
+  ) {}
+
+  /**
+   * The run's GPU went away mid-run (its GPU tab closed, its device lost) and the trainer carries
+   * on on the CPU engine: the Lab's and the status bar's status line say so.
+   */
+  noteGpuLost(message: string): void {
+    const status = this.store.status;
+    if (status === 'running' || status === 'paused') this.publish(this.store.setStatus(status, message));
+  }
 
   get generation(): number {
     return this.runs;
@@ -232,6 +245,7 @@ export class RunController {
     const client: TrainerClient = new TrainerClient({
       trainerPath: this.trainerPath,
       execPath,
+      env: this.trainerEnv(),
       onMessage: (message) => {
         if (client !== this.client) return;
         if (message.type === 'started' || message.type === 'opened') {

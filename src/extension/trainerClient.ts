@@ -20,6 +20,8 @@ export interface TrainerClientOptions {
   trainerPath: string;
   /** Another Node binary; undefined = this process's own (inside VS Code, Electron run as Node). */
   execPath?: string;
+  /** Variables added to the trainer's environment (the GPU webview's socket). */
+  env?: Record<string, string>;
   onMessage(message: TrainerMessage): void;
   /** Called once when the process is gone; `expected` is true when `dispose()` ended it. */
   onExit(exit: TrainerExit & { expected: boolean }): void;
@@ -56,6 +58,7 @@ export class TrainerClient {
       execPath: options.execPath,
       // The host's own flags (inspector ports, loaders) do not belong to the trainer.
       execArgv: [],
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

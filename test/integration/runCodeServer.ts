@@ -56,6 +56,11 @@ const keepTmp = process.env.RNN_LAB_KEEP_TMP === '1';
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
+  // WebGPU on the CPU (SwiftShader), so the WebGPU backend's GPU tab runs here: without a GPU,
+  // Chromium offers the software adapter only when asked by these flags (--disable-gpu leaves it).
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',

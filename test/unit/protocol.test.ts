@@ -4,6 +4,7 @@ import {
   defaultTrainConfig, describeRejected, hostToTrainerTypes, isMessageOf, trainerAnswers, trainerToHostTypes, webviewToHostTypes,
   type HostMessage, type HostToTrainer, type TrainerMessage, type TrainerToHost, type WebviewToHost,
 } from '../../src/protocol/messages';
+import { gpuPageToHostTypes, hostToGpuPageTypes, type FromGpuPageMessage, type GpuPageToHost, type HostToGpuPage, type ToGpuPageMessage } from '../../src/protocol/gpu';
 
 const trainerMessages: TrainerMessage[] = [
   { type: 'ready', payload: { pid: 42 } },
@@ -49,4 +50,15 @@ test('every answer the trainer sends carries the request id of a request the hos
 test('a rejected message is described by its type', () => {
   assert.match(describeRejected({ type: 'bogus', payload: {} }), /unknown message type "bogus"/);
   assert.match(describeRejected(42), /without a type/);
+});
+
+test('the GPU webview channel: a request and an answer pass, the other direction\'s and unknown types do not', () => {
+  const request: ToGpuPageMessage = { type: 'request', payload: { requestId: 1, request: { op: 'call', id: 2, method: 'trainStep', args: [] } } };
+  const answer: FromGpuPageMessage = { type: 'answer', payload: { requestId: 1, answer: { ok: false, error: { name: 'WebGpuError', message: 'lost', kind: 'device-lost' } } } };
+  assert.ok(isMessageOf<HostToGpuPage>(request, hostToGpuPageTypes));
+  assert.ok(isMessageOf<GpuPageToHost>(answer, gpuPageToHostTypes));
+  assert.ok(isMessageOf<GpuPageToHost>({ type: 'ready', payload: {} }, gpuPageToHostTypes));
+  assert.equal(isMessageOf<GpuPageToHost>(request, gpuPageToHostTypes), false);
+  assert.equal(isMessageOf<HostToGpuPage>(answer, hostToGpuPageTypes), false);
+  assert.equal(isMessageOf<HostToGpuPage>({ type: 'snapshot', payload: null }, hostToGpuPageTypes), false);
 });

@@ -77,7 +77,7 @@ export const backendRegistry = [
   {
     name: 'webgpu',
     label: 'WebGPU',
-    description: 'Any GPU through WebGPU (Metal, Direct3D 12, Vulkan), in the CLI and the trainer with Dawn (the optional npm package webgpu). Sampling and the hover stay on the CPU.',
+    description: 'Any GPU through WebGPU (Metal, Direct3D 12, Vulkan): in VS Code through a GPU tab of its own (closing it moves the run to the CPU), in the CLI with Dawn (the optional npm package webgpu). Sampling and the hover stay on the CPU.',
     kind: 'gpu',
     auto: true,
     everyModel: false,

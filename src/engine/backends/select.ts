@@ -43,7 +43,8 @@ export async function createBackendFor(
   log: (level: 'info' | 'warn', message: string) => void = () => {},
 ): Promise<Backend> {
   const only = referenceOnly(spec);
-  if (!only) return preference === 'auto' ? createCpuBackend({ threads }) : createBackend(preference, threads, log);
+  // WebGPU's stepping is on the CPU anyway: opening a device (a GPU tab in VS Code) would serve nothing.
+  if (!only) return preference === 'auto' || preference === 'webgpu' ? createCpuBackend({ threads }) : createBackend(preference, threads, log);
   const preferred = preference === 'auto' ? undefined : backendEntry(preference);
   if (preferred && !preferred.everyModel) throw new UserInputError(`the ${preference} backend cannot run this model (${only}); try {suggestion}.`, { key: 'backend', suggestion: 'js' });
   if (preference === 'auto') log('info', `this model has ${only}, which only the TypeScript backend computes; using it.`);

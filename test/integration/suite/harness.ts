@@ -13,6 +13,7 @@ import {
 import { corpusFileName } from '../workspace';
 import type { RunState } from '../../../src/extension/runStore';
 import type { SurprisalState } from '../../../src/extension/surprisalView';
+import type { GpuState } from '../../../src/extension/gpuBridge';
 
 export const extensionId = 'rnn-lab.rnn-lab';
 
@@ -22,6 +23,7 @@ export type { RunState };
 export interface RnnLabApi {
   getRunState(): RunState;
   getSurprisalState(): SurprisalState;
+  getGpuState(): GpuState;
 }
 
 const activeStatuses = new Set(['starting', 'running', 'paused', 'stopping']);

@@ -1,8 +1,9 @@
 /**
  * The WebGPU backend: the WGSL kernels (kernels.ts) on any GPU that WebGPU reaches: Metal, Direct3D
- * 12 or Vulkan underneath. In the CLI and the trainer the device is Dawn's (the optional `webgpu`
- * package) in a worker thread; network.ts talks to it through a GpuHost, so a webview host can be
- * put behind the same interface. Sampling and the hover run on a CPU network with a copy of the weights.
+ * 12 or Vulkan underneath. In the CLI the device is Dawn's (the optional `webgpu` package) in a
+ * worker thread; in a trainer the extension started (RNN_LAB_GPU_SOCKET set) it is `navigator.gpu`
+ * in the extension's GPU webview, reached by a relay worker. network.ts talks to either through the
+ * same GpuHost. Sampling and the hover run on a CPU network with a copy of the weights.
  */
 import { referenceOnly, type ModelSpec } from '../../model/spec';
 import type { Backend, Network } from '../types';
@@ -10,7 +11,8 @@ import { dawnUnavailableReason } from './dawn';
 import { briefWebGpuReason, WebGpuError } from './errors';
 import { spawnSync } from 'node:child_process';
 import { findBundledFile } from '../bundled';
-import { NodeGpuHost, PROBE_ALLOW_SOFTWARE, WORKER_FILE, type GpuHost } from './nodeHost';
+import { NodeGpuHost, PROBE_ALLOW_SOFTWARE, RELAY_WORKER_FILE, WORKER_FILE, type GpuHost } from './nodeHost';
+import { GPU_SOCKET_ENV } from './socketFrames';
 import type { GpuAnswer, OpenResult } from './server';
 import { WebGpuNetwork } from './network';
 
@@ -48,9 +50,12 @@ function open(options: WebGpuOpenOptions): { host: NodeGpuHost; adapter: OpenRes
     spare = undefined;
     return opened;
   }
-  const reason = dawnUnavailableReason();
+  // The extension's GPU webview, where the extension started this process: Dawn does not run in
+  // VS Code's Electron, and one device source for every VS Code keeps the runs alike.
+  const socketPath = process.env[GPU_SOCKET_ENV];
+  const reason = socketPath ? undefined : dawnUnavailableReason();
   if (reason) throw new WebGpuError('no-dawn', reason);
-  const host = new NodeGpuHost();
+  const host = socketPath ? new NodeGpuHost(RELAY_WORKER_FILE, { socketPath }) : new NodeGpuHost();
   try {
     const adapter = host.call({ op: 'open', allowSoftware: options.allowSoftware }) as OpenResult;
     return { host, adapter };
@@ -66,7 +71,8 @@ function open(options: WebGpuOpenOptions): { host: NodeGpuHost; adapter: OpenRes
  * that are not used, and a driver that crashes, stay out of the run.
  */
 export function webgpuUnavailableReason(options: WebGpuOpenOptions): string | undefined {
-  if (!options.allowSoftware) return probeReason();
+  // The webview's adapter is probed by opening it (a browser keeps drivers' complaints to itself).
+  if (!options.allowSoftware && !process.env[GPU_SOCKET_ENV]) return probeReason();
   try {
     const opened = open(options);
     spare?.host.close();

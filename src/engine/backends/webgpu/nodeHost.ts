@@ -10,6 +10,8 @@ import { WebGpuError } from './errors';
 import type { GpuAnswer, GpuRequest } from './server';
 
 export const WORKER_FILE = 'webgpu-worker.js';
+/** The worker that relays to the extension's GPU webview instead (relayWorker.ts). */
+export const RELAY_WORKER_FILE = 'webgpu-relay.js';
 /** The probe's environment variable (nodeWorker.ts run as a script): 1 = accept a software adapter. */
 export const PROBE_ALLOW_SOFTWARE = 'RNN_LAB_WEBGPU_ALLOW_SOFTWARE';
 /** The flag's value when the worker thread ended instead of answering. */
@@ -30,12 +32,13 @@ export class NodeGpuHost implements GpuHost {
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
 
-  constructor() {
-    const file = findBundledFile(WORKER_FILE);
-    if (!file) throw new WebGpuError('no-dawn', `${WORKER_FILE} is missing beside the rnn-lab bundles (rebuild with npm run build)`);
+  /** `workerFile`: Dawn's worker, or the relay to the GPU webview with its `extra` data (the socket). */
+  constructor(workerFile = WORKER_FILE, extra: Record<string, unknown> = {}) {
+    const file = findBundledFile(workerFile);
+    if (!file) throw new WebGpuError('no-dawn', `${workerFile} is missing beside the rnn-lab bundles (rebuild with npm run build)`);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(file, { workerData: { port: port2, signal: this.signal }, transferList: [port2] });
+    this.worker = new Worker(file, { workerData: { ...extra, port: port2, signal: this.signal }, transferList: [port2] });
     // The worker must not keep the process alive once the host is no longer used.
     this.worker.unref();
     this.port.unref();
