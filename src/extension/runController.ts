@@ -75,11 +75,10 @@ export class RunController {
 
   /**
    * The run's GPU went away mid-run (its GPU tab closed, its device lost) and the trainer carries
-   * on on the CPU engine: the Lab's and the status bar's status line say so.
+   * on on the CPU engine: the Lab's and the status bar's backend and status lines say so.
    */
   noteGpuLost(message: string): void {
-    const status = this.store.status;
-    if (status === 'running' || status === 'paused') this.publish(this.store.setStatus(status, message));
+    this.publish(this.store.gpuLost(message));
   }
 
   get generation(): number {

@@ -91,6 +91,20 @@ export class RunStore {
     this.state.checkpointPath = saved.checkpoint?.path;
   }
 
+  /**
+   * The run's GPU went away (its GPU tab closed, its device lost) and the trainer carries on on the
+   * CPU engine: the backend line says so (a student reading "WebGPU" would think it still runs
+   * there), and the status line gives the reason.
+   */
+  gpuLost(message: string): ToWebviewMessage[] {
+    const current = this.state.current;
+    if (!current?.started || !isActive(current.status)) return [];
+    const backend = current.started.backend;
+    const description = `CPU engine (after ${backend.description}: the GPU was lost)`;
+    const started = { ...current.started, backend: { ...backend, description } };
+    return this.emit([{ type: 'snapshot', payload: { ...current, started, statusMessage: message } }]);
+  }
+
   setStatus(status: RunStatus, message: string): ToWebviewMessage[] {
     return this.emit([{ type: 'status', payload: { status, message } }]);
   }

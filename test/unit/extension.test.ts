@@ -154,6 +154,22 @@ test('RunStore follows a run from start to finish and reports its state', () => 
   assert.deepEqual(store.trainerExited({ code: 0, signal: null }), [], 'the exit of a finished run is no crash');
 });
 
+test('RunStore: a run whose GPU is lost names the CPU engine on its backend line and keeps its history', () => {
+  const store = new RunStore();
+  store.begin('Reading a.txt');
+  store.apply({ type: 'started', payload: { ...started, backend: { name: 'webgpu', description: 'WebGPU, SwiftShader (CPU emulation)', threads: 1 } } });
+  store.apply({ type: 'step', payload: step(10) });
+  const shown = store.gpuLost('The GPU tab was closed: the run continues on the CPU engine.');
+  assert.equal(shown[0]?.type, 'snapshot');
+  const snapshot = store.snapshot!;
+  assert.equal(snapshot.started?.backend.description, 'CPU engine (after WebGPU, SwiftShader (CPU emulation): the GPU was lost)');
+  assert.equal(snapshot.statusMessage, 'The GPU tab was closed: the run continues on the CPU engine.');
+  assert.equal(snapshot.status, 'running');
+  assert.equal(snapshot.steps.length, 1, 'the run\'s history stays');
+  store.apply({ type: 'finished', payload: { reason: 'completed', message: 'Done', step: 20, bestValLoss: 1.5 } });
+  assert.deepEqual(store.gpuLost('late'), [], 'a finished run is left as it is');
+});
+
 test('RunStore reports a killed trainer as a crash with the step and the last checkpoint', () => {
   const store = new RunStore();
   store.begin('Reading');

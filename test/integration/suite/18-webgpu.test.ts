@@ -75,6 +75,7 @@ describe('WebGPU in VS Code (the GPU tab, SwiftShader)', () => {
     await vscode.window.tabGroups.close(tab);
     const said = /continues on the CPU engine/;
     await waitForLabPanel('the Lab to say the run continues on the CPU engine', (view) => said.test(view.text), 30_000);
+    await waitForLabPanel('the Lab\'s backend line to name the CPU engine', (view) => /CPU engine \(after WebGPU, SwiftShader/.test(view.text), 10_000);
     await waitFor('a notification that says so', async () => (await notifications()).some((n) => said.test(n.message)), { timeoutMs: 10_000, describe: () => notifications() });
     const state = await waitForCompletion(api, 180_000);
     assert.equal(state.step, 400, 'the run trained to its end on the CPU engine');
