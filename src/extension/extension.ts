@@ -41,7 +41,7 @@ let saveHistory: (() => Thenable<void>) | undefined;
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const log = vscode.window.createOutputChannel('RNN Lab', { log: true });
   // A trainer that trains on WebGPU gets its device from a GPU tab (gpuBridge.ts).
-  const gpu = new GpuBridge(context.extensionUri);
+  const gpu = new GpuBridge(context.extensionUri, () => LabPanel.whenLoaded());
   const runs = new RunController(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer.js').fsPath, () => gpu.trainerEnv());
   controller = runs;
 

@@ -25,6 +25,8 @@ export const gpuPanelViewType = 'rnnLab.gpu';
 
 /** How long a new GPU tab may take to load its script before the trainer hears that it failed. */
 const pageReadyTimeoutMs = 30_000;
+/** How long the GPU tab waits for the Lab panel to load before it opens anyway. */
+const labLoadWaitMs = 5_000;
 
 /** What the bridge knows, for the Lab's tests and the log. */
 export interface GpuState {
@@ -37,6 +39,8 @@ export interface GpuState {
 /** What a connection needs of its bridge. */
 interface BridgeHooks {
   onLost(message: string): void;
+  /** Resolves once the Lab panel a run opens has loaded (see openPanel). */
+  labLoaded(): Promise<void>;
   /** The answer `auto`'s probe got in this window when it was a refusal: the same adapter would refuse again. */
   autoRefusal: GpuAnswer | undefined;
 }
@@ -54,11 +58,14 @@ export class GpuBridge implements vscode.Disposable {
    * no WebGPU) the answer will not change within this window, so it is asked once: later runs
    * open no tab just to hear it again.
    */
-  private readonly hooks: BridgeHooks = { onLost: (message) => this.lost.fire(message), autoRefusal: undefined };
+  private readonly hooks: BridgeHooks;
   /** A trainer's GPU went away mid-run (the tab was closed, or the device was lost); the message says what the run does. */
   readonly onDidLoseGpu = this.lost.event;
 
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  /** `labLoaded`: resolves once the Lab panel, if one is opening, has loaded. */
+  constructor(private readonly extensionUri: vscode.Uri, labLoaded: () => Promise<void> = async () => {}) {
+    this.hooks = { onLost: (message) => this.lost.fire(message), labLoaded, autoRefusal: undefined };
+  }
 
   /** The variables a trainer needs to reach the bridge; starts listening on the first call. */
   trainerEnv(): Record<string, string> {
@@ -142,8 +149,18 @@ class GpuConnection {
     return answer;
   }
 
+  /**
+   * Opens the tab once the Lab panel a new run opens at the same moment has loaded (or after
+   * labLoadWaitMs): two webviews created together make the web workbench's webview service worker
+   * race, and a Lab whose resources then fail to load stays blank.
+   */
   private openPanel(): Promise<void> {
-    if (this.ready) return this.ready;
+    this.ready ??= Promise.race([this.hooks.labLoaded(), new Promise<void>((resolve) => setTimeout(resolve, labLoadWaitMs))])
+      .then(() => (this.disposed ? undefined : this.createPanel()));
+    return this.ready;
+  }
+
+  private createPanel(): Promise<void> {
     const panel = (this.panel = vscode.window.createWebviewPanel(gpuPanelViewType, gpuPageTitle, { viewColumn: besideTheLab(), preserveFocus: true }, {
       enableScripts: true,
       // The device and the models live in the page: hiding the tab must not end them.
@@ -152,7 +169,7 @@ class GpuConnection {
     }));
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'rnn-lab.svg');
     panel.webview.html = gpuPageHtml(panel.webview, this.extensionUri);
-    this.ready = new Promise<void>((resolve) => {
+    return new Promise<void>((resolve) => {
       // A tab whose script never runs (a broken bundle, a webview that does not load) must not
       // leave the trainer waiting: it hears that the GPU is unreachable and trains on the CPU.
       const timer = setTimeout(() => {
@@ -180,13 +197,13 @@ class GpuConnection {
         if (this.opened) this.hooks.onLost('RNN Lab: the RNN Lab GPU tab was closed mid-run; the run continues on the CPU engine from the weights last read back from the GPU.');
       });
     });
-    return this.ready;
   }
 
   /** The trainer let go of the GPU (or the extension ends): the tab goes with it. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.gone ??= 'the trainer disconnected';
     for (const answer of this.pending.values()) answer(lostAnswer('the trainer disconnected'));
     this.pending.clear();
     this.panel?.dispose();

@@ -9,6 +9,13 @@ export class LabPanel {
   static readonly viewType = 'rnnLab.lab';
   private static current: LabPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Resolves when the page has loaded (its first message) or the panel is gone. */
+  private readonly loaded: Promise<void>;
+
+  /** Resolves once the Lab panel, if there is one, has loaded its page (at once when there is none). */
+  static whenLoaded(): Promise<void> {
+    return LabPanel.current?.loaded ?? Promise.resolve();
+  }
 
   /** `focus`: give the panel the focus (Show Lab) rather than leave it with the editor (starting a run). */
   static createOrShow(extensionUri: vscode.Uri, deps: WebviewDeps, focus = false): void {
@@ -31,6 +38,9 @@ export class LabPanel {
     panel.webview.options = getWebviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'rnn-lab.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'lab', 'RNN Lab');
+    this.loaded = new Promise<void>((resolve) => {
+      this.disposables.push(panel.webview.onDidReceiveMessage(() => resolve()), panel.onDidDispose(() => resolve()));
+    });
     this.disposables.push(connectWebview(panel.webview, deps));
     // Closing the panel leaves training running; only the view goes away.
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
