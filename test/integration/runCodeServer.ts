@@ -13,7 +13,7 @@
  * The workbench reports the suite's exit code through `codeAutomationExit` and the extension
  * host's log through `codeAutomationLog`; this runner exits with that code.
  *
- * Environment: RNN_LAB_E2E_TIMEOUT_S (overall limit, default 360), CHROMIUM_PATH (default
+ * Environment: RNN_LAB_E2E_TIMEOUT_S (overall limit, default 720), CHROMIUM_PATH (default
  * /usr/bin/chromium), RNN_LAB_EXTENSION_PATH (the extension to load, default this repository),
  * RNN_LAB_KEEP_TMP=1 (keep the temporary folder with the logs even when the suite passes),
  * RNN_LAB_SUITE (`suite`, the default: the integration tests; `screenshot`: the README's pictures
@@ -49,7 +49,7 @@ const repoRoot = resolve(__dirname, '../../..');
 const codeServerBin = join(repoRoot, '.vscode-test/code-server/node_modules/.bin/code-server');
 const resultsDir = join(repoRoot, 'test-results');
 const extensionPath = resolve(process.env.RNN_LAB_EXTENSION_PATH || repoRoot);
-const overallTimeoutMs = Number(process.env.RNN_LAB_E2E_TIMEOUT_S || 360) * 1000;
+const overallTimeoutMs = Number(process.env.RNN_LAB_E2E_TIMEOUT_S || 720) * 1000;
 const keepTmp = process.env.RNN_LAB_KEEP_TMP === '1';
 
 /** The flags measured to work for headless Chromium on these machines (no GPU, no network). */
