@@ -20,6 +20,7 @@ import { describeRejected, isMessageOf } from '../protocol/envelope';
 import { gpuPageTitle, gpuPageToHostTypes, type GpuPageToHost, type ToGpuPageMessage } from '../protocol/gpu';
 import type { GpuAnswer, GpuRequest } from '../engine/backends/webgpu/server';
 import { GPU_SOCKET_ENV, readFrames, writeFrame } from '../engine/backends/webgpu/socketFrames';
+import { getWebviewOptions, webviewHtml } from './webviewHost';
 
 export const gpuPanelViewType = 'rnnLab.gpu';
 
@@ -162,13 +163,12 @@ class GpuConnection {
 
   private createPanel(): Promise<void> {
     const panel = (this.panel = vscode.window.createWebviewPanel(gpuPanelViewType, gpuPageTitle, { viewColumn: besideTheLab(), preserveFocus: true }, {
-      enableScripts: true,
       // The device and the models live in the page: hiding the tab must not end them.
       retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      ...getWebviewOptions(this.extensionUri),
     }));
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'rnn-lab.svg');
-    panel.webview.html = gpuPageHtml(panel.webview, this.extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'gpu', gpuPageTitle);
     return new Promise<void>((resolve) => {
       // A tab whose script never runs (a broken bundle, a webview that does not load) must not
       // leave the trainer waiting: it hears that the GPU is unreachable and trains on the CPU.
@@ -219,25 +219,4 @@ function besideTheLab(): vscode.ViewColumn {
 
 function lostAnswer(why: string): GpuAnswer {
   return { ok: false, error: { name: 'WebGpuError', kind: 'device-lost', message: `the WebGPU device was lost (${why})` } };
-}
-
-function gpuPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('hex');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'gpu.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'gpu.css'));
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>${gpuPageTitle}</title>
-</head>
-<body>
-<div id="app" aria-live="polite"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
 }

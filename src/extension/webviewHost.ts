@@ -22,7 +22,10 @@ export function getWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptio
   };
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: 'lab' | 'samples' | 'series', title: string): string {
+/** The webview pages: each is dist/webview/<bundle>.js with media/<bundle>.css (the GPU tab's page needs no other stylesheet). */
+export type WebviewBundle = 'lab' | 'samples' | 'series' | 'gpu';
+
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: WebviewBundle, title: string): string {
   const nonce = makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${bundle}.js`));
   const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', file));
@@ -39,9 +42,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${media('controls.css')}" rel="stylesheet">
-${bundle === 'samples' ? '' : `<link href="${media('panel.css')}" rel="stylesheet">\n`}<link href="${media('sampleCards.css')}" rel="stylesheet">
-${bundle === 'lab' ? `<link href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'uPlot.min.css'))}" rel="stylesheet">\n` : ''}<link href="${media(`${bundle}.css`)}" rel="stylesheet">
+${bundle === 'gpu' ? '' : `<link href="${media('controls.css')}" rel="stylesheet">
+${bundle === 'samples' ? '' : `<link href="${media('panel.css')}" rel="stylesheet">\n`}<link href="${media('sampleCards.css')}" rel="stylesheet">\n`}${bundle === 'lab' ? `<link href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'uPlot.min.css'))}" rel="stylesheet">\n` : ''}<link href="${media(`${bundle}.css`)}" rel="stylesheet">
 <title>${title}</title>
 </head>
 <body>
