@@ -4,25 +4,10 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { visibleSymbol } from '../../../src/extension/hoverFormat';
 import { kerasForward, randomNet, writeKerasFile } from '../../unit/support/kerasFiles';
-import { activateExtension, canSeeWebviews, corpusUri, stopAnyRun, waitFor, waitForLabPanel, workspaceDir, type RnnLabApi } from './harness';
+import { activateExtension, canSeeWebviews, corpusUri, hoverRows, stopAnyRun, waitFor, waitForLabPanel, workspaceDir, type RnnLabApi } from './harness';
 
 // Seed 004's char2id in id order (S and E last), and its model: LSTM 128, Dense 128 (relu), Dense V.
 const seedSymbols = [...'a veryclndwotmpbhifksugzqjx254390617SE'];
-
-/** The hover's rows as [symbol, percent] at a place in the corpus. */
-async function hoverRows(position: vscode.Position): Promise<Array<[string, number]> | undefined> {
-  const uri = corpusUri();
-  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
-  const markdown = hovers.flatMap((hover) => hover.contents)
-    .map((content) => (typeof content === 'string' ? content : content.value))
-    .find((value) => value.includes('next character'));
-  if (!markdown) return undefined;
-  return markdown.split('\n').filter((line) => /^\| \d+ \|/.test(line)).map((line) => {
-    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
-    return [cells[1].replace(/\\(.)/g, '$1'), Number(cells[2].replace('%', ''))];
-  });
-}
 
 describe('Keras weights opened as a model', () => {
   let api: RnnLabApi;

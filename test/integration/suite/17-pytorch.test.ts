@@ -2,18 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, canSeeWebviews, corpusUri, ensureCompletedRun, stopAnyRun, waitFor, waitForLabPanel, workspaceDir, type RnnLabApi } from './harness';
-
-/** The hover's rows (symbol and percent) at a place in the corpus. */
-async function hoverRows(position: vscode.Position): Promise<string[] | undefined> {
-  const uri = corpusUri();
-  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
-  const markdown = hovers.flatMap((hover) => hover.contents)
-    .map((content) => (typeof content === 'string' ? content : content.value))
-    .find((value) => value.includes('next character'));
-  return markdown?.split('\n').filter((line) => /^\| \d+ \|/.test(line));
-}
+import { activateExtension, canSeeWebviews, corpusUri, ensureCompletedRun, hoverRows, stopAnyRun, waitFor, waitForLabPanel, workspaceDir, type RnnLabApi } from './harness';
 
 describe('Continue in PyTorch, and back', () => {
   let api: RnnLabApi;

@@ -338,3 +338,18 @@ export async function waitForLabPanel(what: string, accept: (view: LabPanelView)
     return last && accept(last) ? last : undefined;
   }, { timeoutMs, describe: () => last?.text ?? '(no Lab panel on screen)' });
 }
+
+/** The hover's rows as [symbol, percent] at a place in the corpus. */
+export async function hoverRows(position: vscode.Position): Promise<Array<[string, number]> | undefined> {
+  const uri = corpusUri();
+  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
+  const markdown = hovers.flatMap((hover) => hover.contents)
+    .map((content) => (typeof content === 'string' ? content : content.value))
+    .find((value) => value.includes('next character'));
+  if (!markdown) return undefined;
+  return markdown.split('\n').filter((line) => /^\| \d+ \|/.test(line)).map((line) => {
+    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    return [cells[1].replace(/\\(.)/g, '$1'), Number(cells[2].replace('%', ''))];
+  });
+}
